@@ -1,0 +1,305 @@
+//! The subscribe state machine: submit, follow the status (stream first, polling
+//! when the stream can't open, breaks or goes silent), fetch the result.
+//!
+//! Sans-IO: the driver feeds it [`Input`]s with the current time, asks
+//! [`Machine::poll_timeout`] when to wake it, and carries out the [`Action`]s it
+//! emits in order. `P` is the driver's payload (a JS object in the browser), `E`
+//! its error type; the machine never looks inside either.
+
+use std::collections::VecDeque;
+
+use super::status::{Phase, Status};
+use crate::proto::endpoint::RequestId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Streaming,
+    Polling,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// Between two status polls.
+    pub poll_interval_ms: f64,
+    /// A stream that shows no byte (event or keep-alive) for this long is given up for polling.
+    pub stall_ms: f64,
+    /// Whole-call deadline; on expiry the job is cancelled upstream and the call fails.
+    pub timeout_ms: Option<f64>,
+    /// Consecutive failed polls (or result fetches) tolerated before the call fails.
+    pub max_failures: u32,
+    /// Ceiling of the delay between retried polls.
+    pub max_backoff_ms: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Streaming,
+            poll_interval_ms: 500.0,
+            stall_ms: 15_000.0,
+            timeout_ms: None,
+            max_failures: 5,
+            max_backoff_ms: 10_000.0,
+        }
+    }
+}
+
+/// A failed request as the driver judged it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure<E> {
+    pub error: E,
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input<P, E> {
+    Submitted { request_id: RequestId, status: Status, raw: P },
+    SubmitFailed(E),
+    /// Any byte arrived on the stream (an event or a keep-alive comment).
+    StreamActivity,
+    StreamStatus(Status, P),
+    /// The stream could not open, broke, sent garbage or ended before COMPLETED.
+    StreamBroken,
+    PollStatus(Status, P),
+    PollFailed(Failure<E>),
+    ResultFetched(P),
+    ResultFailed(Failure<E>),
+    Abort,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum End<E> {
+    Failed(E),
+    TimedOut,
+    Aborted,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<P, E> {
+    Submit,
+    OpenStream(RequestId),
+    CloseStream,
+    Poll(RequestId),
+    FetchResult(RequestId),
+    Cancel(RequestId),
+    /// Tell the caller. `phase` differs from the payload's own status only when
+    /// the machine fills in a transition polling skipped over.
+    Emit { phase: Phase, raw: P },
+    Done(Result<P, End<E>>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Submitting,
+    Streaming { last_activity: f64 },
+    PollWait { at: f64 },
+    Polling,
+    ResultWait { at: f64 },
+    FetchingResult,
+    Done,
+}
+
+#[derive(Debug)]
+pub struct Machine<P, E> {
+    cfg: Config,
+    state: State,
+    request_id: Option<RequestId>,
+    seen: Option<(Phase, Option<u64>, usize)>,
+    deadline: Option<f64>,
+    failures: u32,
+    fell_back: bool,
+    actions: VecDeque<Action<P, E>>,
+}
+
+impl<P: Clone, E> Machine<P, E> {
+    pub fn new(cfg: Config, now: f64) -> Self {
+        let deadline = cfg.timeout_ms.map(|t| now + t.max(0.0));
+        let mut actions = VecDeque::new();
+        actions.push_back(Action::Submit);
+        Self { cfg, state: State::Submitting, request_id: None, seen: None, deadline, failures: 0, fell_back: false, actions }
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action<P, E>> {
+        self.actions.pop_front()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// True once the machine gave up on the stream and polls instead.
+    pub fn fell_back(&self) -> bool {
+        self.fell_back
+    }
+
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The earliest time at which [`Machine::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<f64> {
+        let own = match self.state {
+            State::Streaming { last_activity } => Some(last_activity + self.cfg.stall_ms),
+            State::PollWait { at } | State::ResultWait { at } => Some(at),
+            State::Done => return None,
+            _ => None,
+        };
+        match (own, self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: f64) {
+        if self.state == State::Done {
+            return;
+        }
+        if self.deadline.is_some_and(|d| now >= d) {
+            return self.finish_early(End::TimedOut);
+        }
+        match self.state {
+            State::Streaming { last_activity } if now >= last_activity + self.cfg.stall_ms => self.fall_back(),
+            State::PollWait { at } if now >= at => self.poll_now(),
+            State::ResultWait { at } if now >= at => self.fetch_result(),
+            _ => {}
+        }
+    }
+
+    pub fn handle(&mut self, now: f64, input: Input<P, E>) {
+        if self.state == State::Done {
+            return;
+        }
+        match (self.state, input) {
+            (_, Input::Abort) => self.finish_early(End::Aborted),
+            (State::Submitting, Input::Submitted { request_id, status, raw }) => {
+                self.request_id = Some(request_id.clone());
+                let phase = status.phase;
+                self.observe(status, raw);
+                if phase == Phase::Completed {
+                    self.fetch_result();
+                } else if self.cfg.mode == Mode::Streaming {
+                    self.state = State::Streaming { last_activity: now };
+                    self.actions.push_back(Action::OpenStream(request_id));
+                } else {
+                    self.state = State::PollWait { at: now + self.cfg.poll_interval_ms };
+                }
+            }
+            (State::Submitting, Input::SubmitFailed(e)) => self.finish(Err(End::Failed(e))),
+            (State::Streaming { .. }, Input::StreamActivity) => self.state = State::Streaming { last_activity: now },
+            (State::Streaming { .. }, Input::StreamStatus(status, raw)) => {
+                self.state = State::Streaming { last_activity: now };
+                if self.observe(status, raw) == Phase::Completed {
+                    self.actions.push_back(Action::CloseStream);
+                    self.fetch_result();
+                }
+            }
+            (State::Streaming { .. }, Input::StreamBroken) => self.fall_back(),
+            (State::Polling, Input::PollStatus(status, raw)) => {
+                self.failures = 0;
+                if self.observe(status, raw) == Phase::Completed {
+                    self.fetch_result();
+                } else {
+                    self.state = State::PollWait { at: now + self.cfg.poll_interval_ms };
+                }
+            }
+            (State::Polling, Input::PollFailed(f)) => {
+                if let Some(at) = self.retry_at(now, &f) {
+                    self.state = State::PollWait { at };
+                } else {
+                    self.finish(Err(End::Failed(f.error)));
+                }
+            }
+            (State::FetchingResult, Input::ResultFetched(raw)) => self.finish(Ok(raw)),
+            (State::FetchingResult, Input::ResultFailed(f)) => {
+                if let Some(at) = self.retry_at(now, &f) {
+                    self.state = State::ResultWait { at };
+                } else {
+                    self.finish(Err(End::Failed(f.error)));
+                }
+            }
+            // Late answers of something already given up (a stream event queued
+            // before the fallback, a poll answered after completion): nothing to do.
+            _ => {}
+        }
+    }
+
+    /// Emits the status if it is news, and returns the phase the job is now known to be in.
+    fn observe(&mut self, status: Status, raw: P) -> Phase {
+        let now = (status.phase, status.queue_position, status.logs);
+        let news = match self.seen {
+            None => true,
+            Some((phase, pos, logs)) => match status.phase.cmp(&phase) {
+                core::cmp::Ordering::Less => false,
+                core::cmp::Ordering::Greater => true,
+                core::cmp::Ordering::Equal => match phase {
+                    Phase::InQueue => status.queue_position != pos,
+                    Phase::InProgress => status.logs > logs,
+                    Phase::Completed => false,
+                },
+            },
+        };
+        if !news {
+            return self.seen.map_or(status.phase, |s| s.0);
+        }
+        // A job that went from the queue to done between two polls still ran:
+        // say so, so a UI's state machine sees every transition.
+        if status.phase == Phase::Completed && matches!(self.seen, Some((Phase::InQueue, ..))) {
+            self.actions.push_back(Action::Emit { phase: Phase::InProgress, raw: raw.clone() });
+        }
+        let logs = self.seen.map_or(0, |s| s.2).max(status.logs);
+        self.seen = Some((now.0, now.1, logs));
+        self.actions.push_back(Action::Emit { phase: status.phase, raw });
+        status.phase
+    }
+
+    fn fall_back(&mut self) {
+        self.fell_back = true;
+        self.actions.push_back(Action::CloseStream);
+        self.poll_now();
+    }
+
+    fn poll_now(&mut self) {
+        if let Some(id) = self.request_id.clone() {
+            self.state = State::Polling;
+            self.actions.push_back(Action::Poll(id));
+        }
+    }
+
+    fn fetch_result(&mut self) {
+        if let Some(id) = self.request_id.clone() {
+            self.state = State::FetchingResult;
+            self.actions.push_back(Action::FetchResult(id));
+        }
+    }
+
+    /// When to try again after a failure, or None to give up. Exponential from the poll interval.
+    fn retry_at(&mut self, now: f64, f: &Failure<E>) -> Option<f64> {
+        self.failures += 1;
+        if !f.retryable || self.failures > self.cfg.max_failures {
+            return None;
+        }
+        let exp = self.cfg.poll_interval_ms.max(1.0) * f64::from(1u32 << self.failures.min(16));
+        Some(now + exp.min(self.cfg.max_backoff_ms))
+    }
+
+    /// Ends before the job finished: the stream is closed and the job cancelled upstream.
+    fn finish_early(&mut self, why: End<E>) {
+        let running = !matches!(self.seen, Some((Phase::Completed, ..)));
+        if matches!(self.state, State::Streaming { .. }) {
+            self.actions.push_back(Action::CloseStream);
+        }
+        if let (true, Some(id)) = (running, self.request_id.clone()) {
+            self.actions.push_back(Action::Cancel(id));
+        }
+        self.finish(Err(why));
+    }
+
+    fn finish(&mut self, outcome: Result<P, End<E>>) {
+        self.state = State::Done;
+        self.actions.push_back(Action::Done(outcome));
+    }
+}
+
+#[cfg(test)]
+mod tests;
