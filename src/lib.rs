@@ -7,3 +7,9 @@ pub mod proto;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
+
+/// The exported JS API, reachable from Rust for the browser tests.
+#[cfg(target_arch = "wasm32")]
+pub mod web_api {
+    pub use crate::web::GenwireClient;
+}

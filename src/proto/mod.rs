@@ -1,6 +1,8 @@
 //! The pure core: protocol logic with no I/O and time passed in, tested natively.
 
+pub mod config;
 pub mod endpoint;
+pub mod retry;
 pub mod sse;
 pub mod status;
 pub mod subscribe;

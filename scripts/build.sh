@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the wasm package (pkg/) and the dev server. Incremental: fast when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+wasm-pack build --target web --release --out-dir pkg --out-name genwire --no-pack --quiet
+cargo build --quiet -p genwire-server

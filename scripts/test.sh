@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: every test. Native core and server first (seconds), then the
+# browser suites against the real local server in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh
+
+echo "== native: cargo test (core + server)"
+cargo test --workspace --quiet
+
+echo "== build: wasm package and server"
+bash scripts/build.sh
+
+echo "== browser: wasm-bindgen tests in headless Chromium"
+bash scripts/wasm-browser-tests.sh
+
+echo "== browser: end-to-end tests (Playwright, system Chromium)"
+# The tests never touch the real fal: the key must not leak into them.
+env -u FAL_KEY node --test --test-concurrency=2 tests/*.test.mjs

@@ -1,0 +1,70 @@
+//! Reading caller-supplied JS objects without trusting their shape.
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+use super::error;
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+pub fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn wrong(key: &str, expected: &str) -> JsValue {
+    error::config(&format!("option '{key}' must be {expected}"))
+}
+
+pub fn opt_str(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| wrong(key, "a string"))
+}
+
+pub fn opt_f64(obj: &JsValue, key: &str, min: f64) -> Result<Option<f64>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= min => Ok(Some(n)),
+        _ => Err(wrong(key, &format!("a number of at least {min}"))),
+    }
+}
+
+pub fn opt_bool(obj: &JsValue, key: &str) -> Result<Option<bool>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| wrong(key, "true or false"))
+}
+
+pub fn opt_fn(obj: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<Function>().map(Some).map_err(|_| wrong(key, "a function"))
+}
+
+pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<AbortSignal>().map(Some).map_err(|_| wrong(key, "an AbortSignal"))
+}
+
+pub fn now() -> f64 {
+    js_sys::Date::now()
+}

@@ -1,0 +1,59 @@
+//! Reads the queue's status stream (SSE over fetch: EventSource can't send the
+//! `x-fal-target-url` header) and turns it into machine inputs.
+
+use futures_channel::mpsc::UnboundedSender;
+use gloo_net::http::Method;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+
+use super::http::{self, Target};
+use super::js::get;
+use super::subscribe::Msg;
+use crate::proto::retry::Call;
+use crate::proto::sse::Parser;
+use crate::proto::status::Status;
+use crate::proto::subscribe::Input;
+
+/// Runs until the stream ends, breaks, or `signal` aborts it. Every way out
+/// other than an abort reports `StreamBroken`; the machine ignores it once done.
+pub async fn follow(proxy: String, url: String, signal: AbortSignal, tx: UnboundedSender<Msg>) {
+    let _ = read(&proxy, &url, &signal, &tx).await;
+    if !signal.aborted() {
+        let _ = tx.unbounded_send(Msg::Input(Input::StreamBroken));
+    }
+}
+
+async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender<Msg>) -> Result<(), JsValue> {
+    let target = Target { method: Method::GET, url, call: Call::Status };
+    let resp = http::send(proxy, &target, None, &[], "text/event-stream", Some(signal)).await?;
+    if !resp.ok() {
+        return Err(JsValue::from(resp.status()));
+    }
+    let reader: ReadableStreamDefaultReader = resp.body().ok_or(JsValue::NULL)?.get_reader().unchecked_into();
+    let mut parser = Parser::default();
+    let mut events = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if get(&chunk, "done").as_bool().unwrap_or(true) {
+            return Ok(());
+        }
+        let bytes = js_sys::Uint8Array::new(&get(&chunk, "value")).to_vec();
+        if bytes.is_empty() {
+            continue;
+        }
+        send(tx, Input::StreamActivity)?;
+        parser.feed(&bytes, &mut events).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        for ev in events.drain(..) {
+            let raw = js_sys::JSON::parse(&ev.data)?;
+            let status = Status::from_deserializer(serde_wasm_bindgen::Deserializer::from(raw.clone()))
+                .map_err(|e| JsValue::from_str(&e.0))?;
+            send(tx, Input::StreamStatus(status, raw))?;
+        }
+    }
+}
+
+/// Fails once the driver has finished and dropped its receiver: stop reading then.
+fn send(tx: &UnboundedSender<Msg>, input: Input<JsValue, JsValue>) -> Result<(), JsValue> {
+    tx.unbounded_send(Msg::Input(input)).map_err(|_| JsValue::NULL)
+}

@@ -1,0 +1,210 @@
+//! Drives the subscribe machine with fetch, streams and one timer.
+//!
+//! Every I/O task reports into one channel; this loop is the only place that
+//! touches the machine, so updates reach `onQueueUpdate` in the machine's order.
+
+use std::rc::Rc;
+
+use futures_channel::mpsc::{unbounded, UnboundedSender};
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{AbortController, AbortSignal};
+
+use super::error;
+use super::js::{get, now, opt_f64, opt_fn, opt_signal, opt_str, set};
+use super::queue::{self, SubmitExtras};
+use super::stream;
+use crate::proto::endpoint::EndpointId;
+use crate::proto::status::Phase;
+use crate::proto::subscribe::{Action, Config, End, Failure, Input, Machine, Mode};
+
+pub enum Msg {
+    Input(Input<JsValue, JsValue>),
+    Tick,
+}
+
+struct Call {
+    proxy: Rc<str>,
+    endpoint: Rc<EndpointId>,
+    logs: bool,
+    tx: UnboundedSender<Msg>,
+    /// Aborts every request of this call (submit, polls, result) when it ends.
+    jobs: AbortController,
+}
+
+fn config(opts: &JsValue) -> Result<Config, JsValue> {
+    let mut cfg = Config::default();
+    match opt_str(opts, "mode")?.as_deref() {
+        None | Some("streaming") => cfg.mode = Mode::Streaming,
+        Some("polling") => cfg.mode = Mode::Polling,
+        Some(other) => return Err(error::config(&format!("option 'mode' must be 'streaming' or 'polling', not '{other}'"))),
+    }
+    if let Some(ms) = opt_f64(opts, "pollInterval", 10.0)? {
+        cfg.poll_interval_ms = ms;
+    }
+    if let Some(ms) = opt_f64(opts, "streamStallTimeout", 10.0)? {
+        cfg.stall_ms = ms;
+    }
+    cfg.timeout_ms = opt_f64(opts, "timeout", 0.0)?;
+    Ok(cfg)
+}
+
+pub async fn subscribe(proxy: Rc<str>, endpoint_id: String, opts: JsValue) -> Result<JsValue, JsValue> {
+    let endpoint = Rc::new(queue::endpoint(&endpoint_id)?);
+    let cfg = config(&opts)?;
+    let timeout_ms = cfg.timeout_ms.unwrap_or(0.0);
+    let body = Rc::<str>::from(queue::input_json(&opts)?);
+    let extras = Rc::new(SubmitExtras::from_options(&opts)?);
+    let on_update = opt_fn(&opts, "onQueueUpdate")?;
+    let signal = opt_signal(&opts, "signal")?;
+    if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
+        return Err(error::aborted(s.reason()));
+    }
+
+    let (tx, mut rx) = unbounded::<Msg>();
+    let call = Call { proxy, endpoint, logs: queue::logs_flag(&opts)?, tx, jobs: AbortController::new()? };
+    let _abort = signal.as_ref().map(|s| AbortListener::new(s, call.tx.clone()));
+    let mut stream: Option<AbortController> = None;
+    let mut timer: Option<(f64, Timeout)> = None;
+    let mut machine: Machine<JsValue, JsValue> = Machine::new(cfg, now());
+
+    let outcome = loop {
+        let mut finished = None;
+        while let Some(action) = machine.poll_action() {
+            match action {
+                Action::Submit => call.spawn_submit(body.clone(), extras.clone()),
+                Action::OpenStream(id) => {
+                    let ctl = AbortController::new()?;
+                    let url = call.endpoint.status_stream_url(&id, call.logs);
+                    spawn_local(stream::follow(call.proxy.to_string(), url, ctl.signal(), call.tx.clone()));
+                    stream = Some(ctl);
+                }
+                Action::CloseStream => stream.take().iter().for_each(AbortController::abort),
+                Action::Poll(id) => call.spawn_poll(id),
+                Action::FetchResult(id) => call.spawn_result(id),
+                // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
+                Action::Cancel(id) => {
+                    let (p, e) = (call.proxy.clone(), call.endpoint.clone());
+                    spawn_local(async move {
+                        let _ = queue::cancel(&p, &e, &id).await;
+                    });
+                }
+                Action::Emit { phase, raw } => {
+                    if let Some(f) = &on_update {
+                        if let Err(thrown) = f.call1(&JsValue::NULL, &update_object(phase, raw)) {
+                            machine.handle(now(), Input::Abort);
+                            finished = Some(Err(thrown));
+                        }
+                    }
+                }
+                Action::Done(r) => {
+                    finished.get_or_insert(r.map_err(|end| match end {
+                        End::Failed(e) => e,
+                        End::TimedOut => error::timed_out(timeout_ms),
+                        End::Aborted => error::aborted(signal.as_ref().map_or(JsValue::UNDEFINED, |s| s.reason())),
+                    }));
+                }
+            }
+        }
+        if let Some(r) = finished {
+            break r;
+        }
+        // One timer, re-armed only when the machine's next deadline moves.
+        match machine.poll_timeout() {
+            None => timer = None,
+            Some(at) if timer.as_ref().map(|t| t.0) != Some(at) => {
+                let tx = call.tx.clone();
+                let delay = (at - now()).clamp(0.0, 2_147_483_647.0) as u32;
+                timer = Some((at, Timeout::new(delay, move || drop(tx.unbounded_send(Msg::Tick)))));
+            }
+            Some(_) => {}
+        }
+        match core::future::poll_fn(|cx| futures_core::Stream::poll_next(core::pin::Pin::new(&mut rx), cx)).await {
+            Some(Msg::Input(input)) => machine.handle(now(), input),
+            Some(Msg::Tick) => {
+                timer = None;
+                machine.handle_timeout(now());
+            }
+            None => break Err(error::protocol("internal channel closed", &JsValue::UNDEFINED)),
+        }
+    };
+    call.jobs.abort();
+    if let Some(s) = stream {
+        s.abort();
+    }
+    outcome
+}
+
+/// The update the caller sees: the upstream object, with its status set to the
+/// phase the machine reports (they differ only for a filled-in IN_PROGRESS).
+fn update_object(phase: Phase, raw: JsValue) -> JsValue {
+    if get(&raw, "status").as_string().as_deref() == Some(phase.as_str()) {
+        return raw;
+    }
+    let copy = Object::assign(&Object::new(), &raw.unchecked_into());
+    set(&copy, "status", &JsValue::from_str(phase.as_str()));
+    let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("metrics"));
+    copy.into()
+}
+
+impl Call {
+    fn send(tx: &UnboundedSender<Msg>, input: Input<JsValue, JsValue>) {
+        let _ = tx.unbounded_send(Msg::Input(input));
+    }
+
+    fn spawn_submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
+        let (p, e, tx, sig) = (self.proxy.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
+        spawn_local(async move {
+            let input = match queue::submit(&p, &e, &body, &extras, Some(&sig)).await {
+                Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
+                Err((err, _)) => Input::SubmitFailed(err),
+            };
+            Self::send(&tx, input);
+        });
+    }
+
+    fn spawn_poll(&self, id: crate::proto::endpoint::RequestId) {
+        let (p, e, tx, sig, logs) = (self.proxy.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal(), self.logs);
+        spawn_local(async move {
+            let input = match queue::status(&p, &e, &id, logs, Some(&sig)).await {
+                Ok((status, raw)) => Input::PollStatus(status, raw),
+                Err((error, retryable)) => Input::PollFailed(Failure { error, retryable }),
+            };
+            Self::send(&tx, input);
+        });
+    }
+
+    fn spawn_result(&self, id: crate::proto::endpoint::RequestId) {
+        let (p, e, tx, sig) = (self.proxy.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
+        spawn_local(async move {
+            let input = match queue::result(&p, &e, &id, Some(&sig)).await {
+                Ok(out) => Input::ResultFetched(out),
+                Err((error, retryable)) => Input::ResultFailed(Failure { error, retryable }),
+            };
+            Self::send(&tx, input);
+        });
+    }
+}
+
+/// Listens for the caller's abort; removes itself when the call ends.
+pub struct AbortListener {
+    signal: AbortSignal,
+    closure: Closure<dyn FnMut()>,
+}
+
+impl AbortListener {
+    pub fn new(signal: &AbortSignal, tx: UnboundedSender<Msg>) -> Self {
+        let closure = Closure::<dyn FnMut()>::new(move || drop(tx.unbounded_send(Msg::Input(Input::Abort))));
+        let _ = signal.add_event_listener_with_callback("abort", closure.as_ref().unchecked_ref());
+        Self { signal: signal.clone(), closure }
+    }
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        let f: &Function = self.closure.as_ref().unchecked_ref();
+        let _ = self.signal.remove_event_listener_with_callback("abort", f);
+    }
+}

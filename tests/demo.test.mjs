@@ -1,0 +1,67 @@
+// The demo as a person uses it: open the page, type a prompt, Generate, see the image.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { launchBrowser, startServer } from "./support/env.mjs";
+
+const shots = new URL("../test-results/", import.meta.url).pathname;
+let server, browser;
+before(async () => {
+  server = await startServer(["--latency-ms", "800", "--queue-depth", "2", "--queue-step-ms", "300"]);
+  browser = await launchBrowser();
+  mkdirSync(shots, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test("generate an image in the demo, with live queue status", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1100 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.fill("#prompt", "a red fox in fresh snow, watercolor");
+  await page.selectOption("#image_size", "square_hd");
+  await page.click("#generate");
+
+  // Live status: the queue phase shows up before the result.
+  await page.waitForSelector("#phase.IN_QUEUE", { timeout: 5000 });
+  await page.waitForSelector("#phase.IN_PROGRESS", { timeout: 5000 });
+  await page.waitForSelector("#result-card:not([hidden])", { timeout: 15000 });
+  const img = await page.waitForFunction(() => {
+    const i = document.getElementById("image");
+    return i.complete && i.naturalWidth > 0 ? { w: i.naturalWidth, h: i.naturalHeight } : null;
+  }, null, { timeout: 10000 });
+  assert.deepEqual(await img.jsonValue(), { w: 1024, h: 1024 });
+  assert.equal(await page.textContent("#phase"), "completed");
+  assert.ok((await page.$$("#logs li")).length > 0, "logs were shown");
+
+  // The picture has real content, not a blank canvas: sample its pixels.
+  const distinct = await page.evaluate(() => {
+    const i = document.getElementById("image");
+    const c = Object.assign(document.createElement("canvas"), { width: 64, height: 64 });
+    const g = c.getContext("2d");
+    g.drawImage(i, 0, 0, 64, 64);
+    const d = g.getImageData(0, 0, 64, 64).data;
+    const colors = new Set();
+    for (let p = 0; p < d.length; p += 4) colors.add(`${d[p] >> 4},${d[p + 1] >> 4},${d[p + 2] >> 4}`);
+    return colors.size;
+  });
+  assert.ok(distinct > 20, `image has ${distinct} distinct colors`);
+  await page.screenshot({ path: `${shots}demo-generated.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test("cancel in the demo stops the job", async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const prompt = `cancel me ${Date.now()}`;
+  await server.fault(prompt, { latency_ms: 20000 });
+  await page.fill("#prompt", prompt);
+  await page.click("#generate");
+  await page.waitForSelector("#phase.IN_PROGRESS", { timeout: 5000 });
+  await page.click("#cancel");
+  await page.waitForFunction(() => document.getElementById("phase").textContent === "canceled");
+  assert.equal(await page.isDisabled("#generate"), false);
+});
