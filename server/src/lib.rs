@@ -1,0 +1,98 @@
+//! genwire-server: static files for the demo, the fal proxy, and a simulated fal upstream.
+//!
+//! `build_app` returns the whole app as a Router so tests run it in-process.
+
+pub mod allowlist;
+mod json;
+pub mod proxy;
+pub mod sim;
+mod static_files;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use axum::http::{HeaderName, Method};
+use axum::Router;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+/// Everything the app needs; `main` fills it from flags and the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub sim: sim::SimConfig,
+    pub body_limit_bytes: usize,
+    pub cors_any: bool,
+    /// The real fal key; `None` means every proxied call goes to the in-process simulator.
+    pub fal_key: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            root: PathBuf::from("."),
+            sim: sim::SimConfig::default(),
+            body_limit_bytes: 10 * 1024 * 1024,
+            cors_any: false,
+            fal_key: None,
+        }
+    }
+}
+
+/// The key the proxy sends to the simulator: random per process, so tests can prove
+/// it was added (the simulator answers 401 otherwise) and search responses for it.
+pub fn sim_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| format!("sim-{}:{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+}
+
+pub fn build_app(config: Config) -> Router {
+    let simulator = sim::Sim::new(config.sim, sim_key().to_string());
+    let upstream = match &config.fal_key {
+        Some(key) => proxy::Upstream::real(key.clone()),
+        None => proxy::Upstream::Simulated { router: sim::upstream_router(simulator.clone()), key: sim_key().to_string() },
+    };
+    let proxy_state = Arc::new(proxy::ProxyState { upstream, body_limit: config.body_limit_bytes });
+
+    let app = Router::new()
+        .merge(proxy::router(proxy_state))
+        .merge(sim::local_router(simulator))
+        .merge(static_files::router(&config.root));
+    if config.cors_any {
+        app.layer(cors_layer())
+    } else {
+        app
+    }
+}
+
+/// Binds `addr` (port 0 picks a free one) and serves the app in a background task.
+pub async fn spawn(config: Config, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let app = build_app(config);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("genwire-server: serve error: {e}");
+        }
+    });
+    Ok(local)
+}
+
+/// For wasm-bindgen browser tests whose page lives on another origin.
+fn cors_layer() -> CorsLayer {
+    let expose = [
+        "x-fal-request-id",
+        "x-fal-error-type",
+        "x-fal-retryable",
+        "x-fal-request-timeout-type",
+        "retry-after",
+        "content-type",
+    ]
+    .map(HeaderName::from_static);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        // Mirroring covers x-fal-target-url and every x-fal-* header a client may add.
+        .allow_headers(AllowHeaders::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS, Method::HEAD])
+        .expose_headers(expose)
+}

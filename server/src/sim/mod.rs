@@ -1,0 +1,254 @@
+//! A simulated fal upstream, reached in-process by the proxy when no FAL_KEY is set.
+//!
+//! It dispatches on the host of the absolute target URL, like the real fal hosts would.
+//! Job state is computed from elapsed time on each request, so no task runs per job.
+
+pub mod faults;
+pub mod images;
+mod openapi;
+pub mod queue;
+mod sse;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::json::json as json_resp;
+use faults::{FaultRegistry, FaultRule};
+use queue::Job;
+
+/// Timeline settings; jobs copy them at submit time, keep-alive is read live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimConfig {
+    pub latency_ms: u64,
+    pub queue_depth: u32,
+    pub queue_step_ms: u64,
+    pub keepalive_ms: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { latency_ms: 1500, queue_depth: 2, queue_step_ms: 400, keepalive_ms: 3000 }
+    }
+}
+
+/// Partial update accepted by `POST /__sim/config`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigPatch {
+    latency_ms: Option<u64>,
+    queue_depth: Option<u32>,
+    queue_step_ms: Option<u64>,
+    keepalive_ms: Option<u64>,
+}
+
+/// `http://host:port` of the proxy request, so image URLs load in the page that asked.
+#[derive(Debug, Clone)]
+pub struct PublicBase(pub String);
+
+const LOG_CAP: usize = 10_000;
+
+#[derive(Clone)]
+pub struct Sim(Arc<Inner>);
+
+struct Inner {
+    key: String,
+    state: Mutex<SimState>,
+}
+
+pub(crate) struct SimState {
+    pub config: SimConfig,
+    pub jobs: HashMap<String, Job>,
+    pub faults: FaultRegistry,
+    log: VecDeque<Value>,
+    next_seq: u64,
+}
+
+impl Sim {
+    pub fn new(config: SimConfig, key: String) -> Sim {
+        Sim(Arc::new(Inner {
+            key,
+            state: Mutex::new(SimState { config, jobs: HashMap::new(), faults: FaultRegistry::default(), log: VecDeque::new(), next_seq: 0 }),
+        }))
+    }
+
+    /// A panic elsewhere must not wedge the simulator, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SimState> {
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn config(&self) -> SimConfig {
+        self.lock().config
+    }
+
+    fn record(&self, method: &Method, url: String, headers: Value, status: StatusCode) {
+        let mut st = self.lock();
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        st.log.push_back(json!({ "seq": seq, "method": method.as_str(), "url": url, "headers": headers, "status": status.as_u16() }));
+        if st.log.len() > LOG_CAP {
+            st.log.pop_front();
+        }
+    }
+
+    /// Request headers as the simulator saw them, with the key replaced by a verdict.
+    fn describe_headers(&self, headers: &HeaderMap) -> Value {
+        let mut out = Map::new();
+        for name in headers.keys() {
+            let values: Vec<String> = headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+            let shown = if name == header::AUTHORIZATION {
+                if self.authorized(headers) { "<redacted:present>".to_string() } else { "<redacted:wrong>".to_string() }
+            } else {
+                values.join(", ")
+            };
+            out.insert(name.as_str().to_string(), Value::String(shown));
+        }
+        Value::Object(out)
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let expected = format!("Key {}", self.0.key);
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        matches!((values.next(), values.next()), (Some(v), None) if v.as_bytes() == expected.as_bytes())
+    }
+}
+
+/// The upstream as the proxy sees it: one handler that dispatches on host and path.
+pub fn upstream_router(sim: Sim) -> Router {
+    Router::new().fallback(dispatch).with_state(sim)
+}
+
+async fn dispatch(State(sim): State<Sim>, req: Request) -> Response {
+    let method = req.method().clone();
+    let url = req.uri().to_string();
+    let headers = sim.describe_headers(req.headers());
+    let resp = if sim.authorized(req.headers()) {
+        route(&sim, req).await
+    } else {
+        json_resp(StatusCode::UNAUTHORIZED, json!({ "detail": "No user found for Key ID and secret" }))
+    };
+    sim.record(&method, url, headers, resp.status());
+    resp
+}
+
+async fn route(sim: &Sim, req: Request) -> Response {
+    let host = req.uri().host().unwrap_or("").to_ascii_lowercase();
+    match host.as_str() {
+        "queue.fal.run" => queue::route_queue(sim, req).await,
+        "fal.run" => queue::route_sync(sim, req).await,
+        "fal.ai" => openapi::route(req),
+        "rest.fal.ai" if req.method() == Method::POST && req.uri().path() == "/tokens/" => {
+            json_resp(StatusCode::OK, Value::String(format!("sim-token-{}", uuid::Uuid::new_v4().simple())))
+        }
+        _ => not_found(),
+    }
+}
+
+pub(crate) fn not_found() -> Response {
+    json_resp(StatusCode::NOT_FOUND, json!({ "detail": "Not Found" }))
+}
+
+/// Test-only controls and generated files, served directly (never through the proxy).
+pub fn local_router(sim: Sim) -> Router {
+    Router::new()
+        .route("/__sim/config", get(get_config).post(set_config))
+        .route("/__sim/faults", axum::routing::post(add_faults).delete(clear_faults))
+        .route("/__sim/log", get(get_log))
+        .route("/__sim/jobs/{id}", get(get_job))
+        .with_state(sim)
+        .route("/sim/files/{name}", get(images::serve_file))
+}
+
+async fn get_config(State(sim): State<Sim>) -> Response {
+    json_resp(StatusCode::OK, json!(sim.config()))
+}
+
+async fn set_config(State(sim): State<Sim>, body: axum::body::Bytes) -> Response {
+    let patch: ConfigPatch = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return bad_control_body(&e),
+    };
+    let mut st = sim.lock();
+    let c = &mut st.config;
+    c.latency_ms = patch.latency_ms.unwrap_or(c.latency_ms);
+    c.queue_depth = patch.queue_depth.unwrap_or(c.queue_depth);
+    c.queue_step_ms = patch.queue_step_ms.unwrap_or(c.queue_step_ms);
+    c.keepalive_ms = patch.keepalive_ms.unwrap_or(c.keepalive_ms);
+    json_resp(StatusCode::OK, json!(st.config))
+}
+
+async fn add_faults(State(sim): State<Sim>, body: axum::body::Bytes) -> Response {
+    let rule: FaultRule = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_control_body(&e),
+    };
+    sim.lock().faults.add(rule);
+    json_resp(StatusCode::OK, json!({ "ok": true }))
+}
+
+async fn clear_faults(State(sim): State<Sim>) -> Response {
+    sim.lock().faults.clear();
+    json_resp(StatusCode::OK, json!({ "ok": true }))
+}
+
+#[derive(Deserialize)]
+struct LogQuery {
+    since: Option<u64>,
+}
+
+async fn get_log(State(sim): State<Sim>, Query(query): Query<LogQuery>) -> Response {
+    let since = query.since.unwrap_or(0);
+    let st = sim.lock();
+    let entries: Vec<Value> = st.log.iter().filter(|e| e["seq"].as_u64().is_some_and(|s| s >= since)).cloned().collect();
+    json_resp(StatusCode::OK, json!({ "next": st.next_seq, "entries": entries }))
+}
+
+async fn get_job(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
+    let st = sim.lock();
+    match st.jobs.get(&id) {
+        Some(job) => json_resp(StatusCode::OK, job.describe()),
+        None => json_resp(StatusCode::NOT_FOUND, json!({ "detail": "Request not found" })),
+    }
+}
+
+fn bad_control_body(e: &serde_json::Error) -> Response {
+    json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid JSON body: {e}") }))
+}
+
+/// Milliseconds since the epoch as an ISO 8601 UTC timestamp (no date crate needed).
+pub(crate) fn iso8601(t: SystemTime) -> String {
+    let ms = t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn iso8601_formats_known_instants() {
+        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_millis(1_709_210_096_789)), "2024-02-29T12:34:56.789Z");
+    }
+}
