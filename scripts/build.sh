@@ -2,6 +2,7 @@
 # Builds the wasm package (pkg/) and the dev server. Incremental: fast when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+# wasm-opt from the npm package `binaryen` (current), not Debian's (too old for externref).
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 wasm-pack build --target web --release --out-dir pkg --out-name genwire --no-pack --quiet
 cargo build --quiet -p genwire-server
