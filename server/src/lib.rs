@@ -86,6 +86,8 @@ fn cors_layer() -> CorsLayer {
         "x-fal-retryable",
         "x-fal-request-timeout-type",
         "retry-after",
+        "retry-after-ms",
+        "x-ratelimit-reset",
         "content-type",
     ]
     .map(HeaderName::from_static);

@@ -2,7 +2,10 @@
 
 pub mod config;
 pub mod endpoint;
+pub mod error;
 pub mod retry;
 pub mod sse;
 pub mod status;
 pub mod subscribe;
+pub mod value;
+pub mod when;

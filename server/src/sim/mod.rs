@@ -3,6 +3,7 @@
 //! It dispatches on the host of the absolute target URL, like the real fal hosts would.
 //! Job state is computed from elapsed time on each request, so no task runs per job.
 
+pub mod catalog;
 pub mod faults;
 pub mod images;
 mod openapi;
@@ -11,10 +12,10 @@ mod sse;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::json::json as json_resp;
-use faults::{FaultRegistry, FaultRule};
+use faults::{FaultNote, FaultRegistry, FaultRule, Step};
 use queue::Job;
 
 /// Timeline settings; jobs copy them at submit time, keep-alive is read live.
@@ -61,6 +62,8 @@ pub struct Sim(Arc<Inner>);
 
 struct Inner {
     key: String,
+    /// Origin of the log's `t_ms`.
+    started: Instant,
     state: Mutex<SimState>,
 }
 
@@ -76,6 +79,7 @@ impl Sim {
     pub fn new(config: SimConfig, key: String) -> Sim {
         Sim(Arc::new(Inner {
             key,
+            started: Instant::now(),
             state: Mutex::new(SimState { config, jobs: HashMap::new(), faults: FaultRegistry::default(), log: VecDeque::new(), next_seq: 0 }),
         }))
     }
@@ -89,13 +93,36 @@ impl Sim {
         self.lock().config
     }
 
-    fn record(&self, method: &Method, url: String, headers: Value, status: StatusCode) {
+    fn now_ms(&self) -> f64 {
+        self.0.started.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Logs a call as it arrives (so `seq` and `t_ms` grow together); `log_answer` completes it.
+    fn log_arrival(&self, method: &Method, url: String, headers: Value, step: Option<Step>) -> u64 {
         let mut st = self.lock();
         let seq = st.next_seq;
         st.next_seq += 1;
-        st.log.push_back(json!({ "seq": seq, "method": method.as_str(), "url": url, "headers": headers, "status": status.as_u16() }));
+        let step = step.map_or("other", Step::as_str);
+        let t_ms = self.now_ms();
+        st.log.push_back(json!({
+            "seq": seq, "t_ms": t_ms, "step": step, "method": method.as_str(), "url": url, "headers": headers,
+            "status": null, "fault": null, "answer_ms": null,
+        }));
         if st.log.len() > LOG_CAP {
             st.log.pop_front();
+        }
+        seq
+    }
+
+    /// Status `None` means the connection was cut without an answer.
+    fn log_answer(&self, seq: u64, status: Option<u16>, fault: Option<String>) {
+        let t_ms = self.now_ms();
+        let mut st = self.lock();
+        let first = st.log.front().and_then(|e| e["seq"].as_u64()).unwrap_or(0);
+        if let Some(entry) = seq.checked_sub(first).and_then(|i| st.log.get_mut(i as usize)) {
+            entry["status"] = json!(status);
+            entry["fault"] = json!(fault);
+            entry["answer_ms"] = json!(t_ms);
         }
     }
 
@@ -128,15 +155,30 @@ pub fn upstream_router(sim: Sim) -> Router {
 
 async fn dispatch(State(sim): State<Sim>, req: Request) -> Response {
     let method = req.method().clone();
-    let url = req.uri().to_string();
-    let headers = sim.describe_headers(req.headers());
+    let step = step_of(&method, req.uri());
+    let seq = sim.log_arrival(&method, req.uri().to_string(), sim.describe_headers(req.headers()), step);
     let resp = if sim.authorized(req.headers()) {
         route(&sim, req).await
     } else {
         json_resp(StatusCode::UNAUTHORIZED, json!({ "detail": "No user found for Key ID and secret" }))
     };
-    sim.record(&method, url, headers, resp.status());
+    let fault = resp.extensions().get::<FaultNote>().map(|n| n.0.clone());
+    let status = if fault.as_deref() == Some("cut") { None } else { Some(resp.status().as_u16()) };
+    sim.log_answer(seq, status, fault);
     resp
+}
+
+/// Which step of the fal API an upstream call is; `None` for anything else.
+fn step_of(method: &Method, uri: &Uri) -> Option<Step> {
+    let host = uri.host().unwrap_or("").to_ascii_lowercase();
+    let path = uri.path().trim_matches('/');
+    let segments: Vec<&str> = path.split('/').collect();
+    match host.as_str() {
+        "queue.fal.run" if segments.len() >= 4 && segments[2] == "requests" => queue::job_step(method, &segments[4..]),
+        "queue.fal.run" if method == Method::POST => Some(Step::Submit),
+        "fal.run" if method == Method::POST => Some(Step::Run),
+        _ => None,
+    }
 }
 
 async fn route(sim: &Sim, req: Request) -> Response {
@@ -162,6 +204,7 @@ pub fn local_router(sim: Sim) -> Router {
         .route("/__sim/config", get(get_config).post(set_config))
         .route("/__sim/faults", axum::routing::post(add_faults).delete(clear_faults))
         .route("/__sim/log", get(get_log))
+        .route("/__sim/examples", get(get_examples))
         .route("/__sim/jobs/{id}", get(get_job))
         .with_state(sim)
         .route("/sim/files/{name}", get(images::serve_file))
@@ -190,6 +233,9 @@ async fn add_faults(State(sim): State<Sim>, body: axum::body::Bytes) -> Response
         Ok(r) => r,
         Err(e) => return bad_control_body(&e),
     };
+    if let Err(e) = rule.faults.validate() {
+        return json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid faults: {e}") }));
+    }
     sim.lock().faults.add(rule);
     json_resp(StatusCode::OK, json!({ "ok": true }))
 }
@@ -211,6 +257,13 @@ async fn get_log(State(sim): State<Sim>, Query(query): Query<LogQuery>) -> Respo
     json_resp(StatusCode::OK, json!({ "next": st.next_seq, "entries": entries }))
 }
 
+/// The error catalog, with time-dependent values as they would be served now.
+async fn get_examples() -> Response {
+    let now = SystemTime::now();
+    let list: Vec<Value> = catalog::catalog().examples.iter().map(|e| e.describe(now)).collect();
+    json_resp(StatusCode::OK, Value::Array(list))
+}
+
 async fn get_job(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
     let st = sim.lock();
     match st.jobs.get(&id) {
@@ -227,7 +280,13 @@ fn bad_control_body(e: &serde_json::Error) -> Response {
 pub(crate) fn iso8601(t: SystemTime) -> String {
     let ms = t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Howard Hinnant's civil_from_days.
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01: Howard Hinnant's civil_from_days.
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -236,9 +295,7 @@ pub(crate) fn iso8601(t: SystemTime) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]

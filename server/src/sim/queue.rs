@@ -11,7 +11,7 @@ use axum::http::{request::Parts, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::faults::{request_error_for_status, Faults};
+use super::faults::{request_error_for_status, Faults, Step};
 use super::{images, iso8601, not_found, sse, PublicBase, Sim};
 use crate::json::{json as json_resp, request_error};
 
@@ -43,6 +43,8 @@ pub struct Job {
     pub priority: String,
     pub faults: Faults,
     pub status_polls: u32,
+    /// Attempts per step (indexed by `Step::index`), for counted faults.
+    attempts: [u32; Step::ALL.len()],
     created: Instant,
     created_wall: SystemTime,
     latency_ms: u64,
@@ -64,7 +66,7 @@ impl Job {
     /// When the job stops and how: natural end, cut short by the timeout, or by a cancel.
     fn end(&self) -> (u64, Outcome) {
         let natural = self.queue_ms().saturating_add(self.latency_ms);
-        let mut end = (natural, if self.faults.result_error.is_some() { Outcome::ResultError } else { Outcome::Ok });
+        let mut end = (natural, if self.faults.job_failure().is_some() { Outcome::ResultError } else { Outcome::Ok });
         if let Some(t) = self.timeout_ms.filter(|t| natural > *t) {
             end = (t, Outcome::TimedOut);
         }
@@ -172,7 +174,7 @@ impl Job {
             Outcome::Ok => None,
             Outcome::Cancelled => Some(("Request was cancelled".into(), Some("client_cancelled".into()))),
             Outcome::TimedOut => Some(("Request timed out".into(), Some("request_timeout".into()))),
-            Outcome::ResultError => self.faults.result_error.as_ref().map(|e| e.status_error()),
+            Outcome::ResultError => self.faults.job_failure().map(|e| e.answer.status_error()),
         }
     }
 
@@ -207,8 +209,8 @@ impl Job {
             }
             Outcome::Cancelled => request_error(StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST), "Request was cancelled", "client_cancelled"),
             Outcome::TimedOut => request_error(StatusCode::GATEWAY_TIMEOUT, "Request timed out", "request_timeout"),
-            Outcome::ResultError => match &self.faults.result_error {
-                Some(spec) => spec.to_response(),
+            Outcome::ResultError => match self.faults.job_failure() {
+                Some(e) => e.answer.response(Some(&self.id)),
                 None => request_error_for_status(500),
             },
         }
@@ -288,6 +290,11 @@ pub async fn route_queue(sim: &Sim, req: Request) -> Response {
     if segments.len() >= 4 && segments[2] == "requests" {
         let owner_alias = format!("{}/{}", segments[0], segments[1]);
         let id = segments[3];
+        if let Some(step) = job_step(&parts.method, &segments[4..]) {
+            if let Some(resp) = step_faults(sim, &owner_alias, id, step).await {
+                return resp;
+            }
+        }
         return match (&parts.method, &segments[4..]) {
             (&Method::GET, []) => result(sim, &parts, &owner_alias, id),
             (&Method::GET, ["status"]) => status(sim, &parts, &owner_alias, id).await,
@@ -300,7 +307,7 @@ pub async fn route_queue(sim: &Sim, req: Request) -> Response {
     if parts.method != Method::POST {
         return method_not_allowed();
     }
-    match create_job(sim, &parts, body, &path, true).await {
+    match create_job(sim, &parts, body, &path, Step::Submit).await {
         Ok(job_json) => {
             let id = job_json["request_id"].as_str().unwrap_or_default().to_string();
             let mut resp = json_resp(StatusCode::OK, job_json);
@@ -318,7 +325,7 @@ pub async fn route_sync(sim: &Sim, req: Request) -> Response {
         return method_not_allowed();
     }
     let endpoint = parts.uri.path().trim_matches('/').to_string();
-    let id = match create_job(sim, &parts, body, &endpoint, false).await {
+    let id = match create_job(sim, &parts, body, &endpoint, Step::Run).await {
         Ok(v) => v["request_id"].as_str().unwrap_or_default().to_string(),
         Err(resp) => return resp,
     };
@@ -338,8 +345,36 @@ pub async fn route_sync(sim: &Sim, req: Request) -> Response {
     resp
 }
 
-/// Validates a submit and stores the job; returns the IN_QUEUE answer or an error response.
-async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, queued: bool) -> Result<Value, Response> {
+/// The step of a call under `.../requests/{id}`, from what follows the id.
+pub(crate) fn job_step(method: &Method, rest: &[&str]) -> Option<Step> {
+    match (method, rest) {
+        (&Method::GET, []) => Some(Step::Result),
+        (&Method::GET, ["status"]) => Some(Step::Status),
+        (&Method::GET, ["status", "stream"]) => Some(Step::Stream),
+        (&Method::PUT, ["cancel"]) => Some(Step::Cancel),
+        _ => None,
+    }
+}
+
+/// Counts an attempt of a job's step and applies the step faults planned for it:
+/// after any delay, `Some` answer replaces the normal one. Unknown jobs get no faults.
+async fn step_faults(sim: &Sim, owner_alias: &str, id: &str, step: Step) -> Option<Response> {
+    let plan = with_job(sim, owner_alias, id, |job| {
+        let n = &mut job.attempts[step.index()];
+        *n = n.saturating_add(1);
+        job.faults.plan(step, *n)
+    })?;
+    if plan.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
+    }
+    plan.failure.map(|f| f.response(Some(id)))
+}
+
+/// Validates a submit (or sync run) and stores the job; returns the IN_QUEUE answer or an
+/// error response. Step faults of the attempt apply after validation; a failed attempt
+/// makes no job. A slow attempt makes the job at once and answers late.
+async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, step: Step) -> Result<Value, Response> {
+    let queued = step == Step::Submit;
     if !KNOWN_ENDPOINTS.contains(&endpoint) {
         return Err(json_resp(StatusCode::NOT_FOUND, json!({ "detail": format!("Application '{endpoint}' not found") })));
     }
@@ -372,12 +407,14 @@ async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, queued
         None => return Err(validation_error(json!(["body", "prompt"]), "Field required", "missing", input)),
     };
 
-    let mut st = sim.lock();
-    let faults = st.faults.take(&prompt);
-    if let Some(spec) = &faults.submit_error {
-        return Err(spec.to_response());
+    let (plan, faults) = sim.lock().faults.admit(&prompt, step);
+    if let Some(failure) = plan.failure {
+        if plan.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
+        }
+        return Err(failure.response(None));
     }
-    let config = st.config;
+    let config = sim.config();
     let job = Job {
         id: uuid::Uuid::new_v4().to_string(),
         endpoint: endpoint.to_string(),
@@ -386,6 +423,7 @@ async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, queued
         webhook: query_param(parts, "fal_webhook"),
         priority,
         status_polls: 0,
+        attempts: [0; Step::ALL.len()],
         created: Instant::now(),
         created_wall: SystemTime::now(),
         latency_ms: faults.latency_ms.unwrap_or(config.latency_ms),
@@ -398,7 +436,10 @@ async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, queued
     let mut answer = job.urls();
     answer["status"] = json!("IN_QUEUE");
     answer["queue_position"] = json!(job.queue_depth);
-    st.jobs.insert(job.id.clone(), job);
+    sim.lock().jobs.insert(job.id.clone(), job);
+    if plan.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
+    }
     Ok(answer)
 }
 

@@ -1,0 +1,135 @@
+//! From status + headers + body (or a thrown fetch error) to [`ErrorInfo`].
+//! Total: every input gives an answer, nothing panics (fuzzed in fuzz/).
+
+use super::classify;
+use super::issues::{read_issue, read_message_issue, FieldIssue};
+use super::{Category, ErrorInfo, Kind};
+use crate::proto::retry::Call;
+use crate::proto::value::Value;
+use crate::proto::when::retry_after_ms;
+
+/// An error body as read (bounded) from the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Json(Value),
+    Text(String),
+    Empty,
+}
+
+/// Header lookup by lower-case name.
+pub type Headers<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// `call` is the request that failed, when known: it matters for what a 500 means.
+pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, call: Option<Call>, now_ms: f64) -> ErrorInfo {
+    let json = match body {
+        Body::Json(v) => Some(v),
+        _ => None,
+    };
+    let issues = issues_of(json);
+    let error_type = header("x-fal-error-type")
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| json.and_then(|j| j.str_field("error_type")).map(String::from))
+        .or_else(|| json.and_then(|j| j.get("detail")).and_then(Value::as_array).and_then(|_| issues.first()).map(|i| i.kind.clone()));
+    let is_validation = issues.iter().any(|i| !classify::is_job_level(&i.kind) && (i.loc.len() > 1 || !i.field.is_empty()));
+    let kind = if is_validation { Kind::Validation } else { Kind::Api };
+    let by_status = classify::status(status, call);
+    let by_type = error_type.as_deref().and_then(classify::error_type);
+    let category = match (by_type, is_validation) {
+        (Some((c, _)), _) => c,
+        (None, true) => Category::Validation,
+        (None, false) => by_status.0,
+    };
+    let timeout_type = header("x-fal-request-timeout-type");
+    let retryable = match header("x-fal-retryable").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        // The caller's own request timeout expired: the same request would expire again.
+        _ if timeout_type.as_deref() == Some("user") => false,
+        _ => by_type.map_or(by_status.1, |t| t.1),
+    };
+    let message = message(json, body, &issues, is_validation).unwrap_or_else(|| classify::default_message(category, Some(status)));
+    let docs_url = issues.iter().find_map(|i| i.url.clone()).or_else(|| {
+        let t = error_type.as_deref()?;
+        matches!(classify::error_type(t), Some((Category::Validation | Category::ContentPolicy, _)))
+            .then(|| format!("https://docs.fal.ai/errors/#{t}"))
+            .or_else(|| classify::is_job_level(t).then(|| format!("https://docs.fal.ai/errors/#{t}")))
+    });
+    ErrorInfo {
+        kind,
+        category,
+        status: Some(status),
+        retryable,
+        retry_after_ms: retry_after_ms(header, json, now_ms),
+        request_id: header("x-fal-request-id").or_else(|| json.and_then(|j| j.str_field("request_id")).map(String::from)),
+        error_type,
+        message,
+        docs_url,
+        issues,
+        timeout_type,
+        truncated,
+    }
+}
+
+fn issues_of(json: Option<&Value>) -> Vec<FieldIssue> {
+    let Some(j) = json else { return Vec::new() };
+    if let Some(items) = j.get("detail").and_then(Value::as_array) {
+        return items.iter().map(read_issue).collect();
+    }
+    // Another API's shape (seed 004): `errors: ["Missing required field: prompt", ...]`.
+    j.get("errors")
+        .and_then(Value::as_array)
+        .map(|e| e.iter().filter_map(Value::as_str).map(read_message_issue).collect())
+        .unwrap_or_default()
+}
+
+/// The sentence to show: what the server wrote for people, when it wrote one.
+fn message(json: Option<&Value>, body: &Body, issues: &[FieldIssue], is_validation: bool) -> Option<String> {
+    let first_issue = || {
+        let shown: Vec<&FieldIssue> = issues.iter().filter(|i| !is_validation || !i.field.is_empty()).collect();
+        let first = shown.first().copied().or(issues.first())?;
+        Some(match shown.len() {
+            0 | 1 => first.msg.clone(),
+            n => format!("{} (and {} more)", first.msg, n - 1),
+        })
+    };
+    let from_json = || {
+        let j = json?;
+        j.str_field("detail").filter(|d| readable(d)).or_else(|| j.str_field("message")).or_else(|| j.str_field("error")).map(String::from)
+    };
+    let from_text = || match body {
+        Body::Text(t) if readable(t) => Some(t.trim().to_string()),
+        _ => None,
+    };
+    (if is_validation { first_issue().or_else(from_json) } else { from_json().or_else(first_issue) }).or_else(from_text)
+}
+
+/// Short, single-line, no markup: fit to put in front of a person as is.
+fn readable(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty() && t.len() <= 300 && !t.contains('<') && !t.contains('\n')
+}
+
+/// A rejected fetch, by its `name` and `message` as each browser words them.
+pub fn decode_thrown(name: &str, message: &str) -> ErrorInfo {
+    let lower = message.to_ascii_lowercase();
+    const NETWORK: [&str; 8] = [
+        "failed to fetch",                              // Chromium
+        "load failed",                                  // Safari
+        "networkerror when attempting to fetch resource", // Firefox
+        "network error",
+        "fetch failed", // Node's undici
+        "network request failed",
+        "the network connection was lost",
+        "the internet connection appears to be offline",
+    ];
+    let mut e = match name {
+        "AbortError" => ErrorInfo::local(Kind::Aborted, Category::Aborted, "The request was cancelled."),
+        "TimeoutError" => ErrorInfo::local(Kind::Timeout, Category::Timeout, "The request took too long."),
+        _ if NETWORK.iter().any(|n| lower.contains(n)) => {
+            ErrorInfo::local(Kind::Network, Category::Network, classify::default_message(Category::Network, None))
+        }
+        _ => ErrorInfo::local(Kind::Network, Category::Unknown, classify::default_message(Category::Unknown, None)),
+    };
+    e.retryable = matches!(e.category, Category::Network | Category::Timeout);
+    e
+}
