@@ -1,10 +1,12 @@
 //! The pure core: protocol logic with no I/O and time passed in, tested natively.
 
+pub mod breaker;
 pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod retry;
 pub mod sse;
+pub mod stats;
 pub mod status;
 pub mod subscribe;
 pub mod value;

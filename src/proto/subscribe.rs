@@ -26,10 +26,6 @@ pub struct Config {
     pub stall_ms: f64,
     /// Whole-call deadline; on expiry the job is cancelled upstream and the call fails.
     pub timeout_ms: Option<f64>,
-    /// Consecutive failed polls (or result fetches) tolerated before the call fails.
-    pub max_failures: u32,
-    /// Ceiling of the delay between retried polls.
-    pub max_backoff_ms: f64,
 }
 
 impl Default for Config {
@@ -39,17 +35,8 @@ impl Default for Config {
             poll_interval_ms: 500.0,
             stall_ms: 15_000.0,
             timeout_ms: None,
-            max_failures: 5,
-            max_backoff_ms: 10_000.0,
         }
     }
-}
-
-/// A failed request as the driver judged it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure<E> {
-    pub error: E,
-    pub retryable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,9 +49,10 @@ pub enum Input<P, E> {
     /// The stream could not open, broke, sent garbage or ended before COMPLETED.
     StreamBroken,
     PollStatus(Status, P),
-    PollFailed(Failure<E>),
+    /// A poll failed for good: the retry policy already repeated it as far as it would.
+    PollFailed(E),
     ResultFetched(P),
-    ResultFailed(Failure<E>),
+    ResultFailed(E),
     Abort,
 }
 
@@ -95,7 +83,6 @@ enum State {
     Streaming { last_activity: f64 },
     PollWait { at: f64 },
     Polling,
-    ResultWait { at: f64 },
     FetchingResult,
     Done,
 }
@@ -107,7 +94,6 @@ pub struct Machine<P, E> {
     request_id: Option<RequestId>,
     seen: Option<(Phase, Option<u64>, usize)>,
     deadline: Option<f64>,
-    failures: u32,
     fell_back: bool,
     actions: VecDeque<Action<P, E>>,
 }
@@ -117,7 +103,7 @@ impl<P: Clone, E> Machine<P, E> {
         let deadline = cfg.timeout_ms.map(|t| now + t.max(0.0));
         let mut actions = VecDeque::new();
         actions.push_back(Action::Submit);
-        Self { cfg, state: State::Submitting, request_id: None, seen: None, deadline, failures: 0, fell_back: false, actions }
+        Self { cfg, state: State::Submitting, request_id: None, seen: None, deadline, fell_back: false, actions }
     }
 
     pub fn poll_action(&mut self) -> Option<Action<P, E>> {
@@ -141,7 +127,7 @@ impl<P: Clone, E> Machine<P, E> {
     pub fn poll_timeout(&self) -> Option<f64> {
         let own = match self.state {
             State::Streaming { last_activity } => Some(last_activity + self.cfg.stall_ms),
-            State::PollWait { at } | State::ResultWait { at } => Some(at),
+            State::PollWait { at } => Some(at),
             State::Done => return None,
             _ => None,
         };
@@ -161,7 +147,6 @@ impl<P: Clone, E> Machine<P, E> {
         match self.state {
             State::Streaming { last_activity } if now >= last_activity + self.cfg.stall_ms => self.fall_back(),
             State::PollWait { at } if now >= at => self.poll_now(),
-            State::ResultWait { at } if now >= at => self.fetch_result(),
             _ => {}
         }
     }
@@ -196,28 +181,16 @@ impl<P: Clone, E> Machine<P, E> {
             }
             (State::Streaming { .. }, Input::StreamBroken) => self.fall_back(),
             (State::Polling, Input::PollStatus(status, raw)) => {
-                self.failures = 0;
                 if self.observe(status, raw) == Phase::Completed {
                     self.fetch_result();
                 } else {
                     self.state = State::PollWait { at: now + self.cfg.poll_interval_ms };
                 }
             }
-            (State::Polling, Input::PollFailed(f)) => {
-                if let Some(at) = self.retry_at(now, &f) {
-                    self.state = State::PollWait { at };
-                } else {
-                    self.finish(Err(End::Failed(f.error)));
-                }
+            (State::Polling, Input::PollFailed(e)) | (State::FetchingResult, Input::ResultFailed(e)) => {
+                self.finish(Err(End::Failed(e)))
             }
             (State::FetchingResult, Input::ResultFetched(raw)) => self.finish(Ok(raw)),
-            (State::FetchingResult, Input::ResultFailed(f)) => {
-                if let Some(at) = self.retry_at(now, &f) {
-                    self.state = State::ResultWait { at };
-                } else {
-                    self.finish(Err(End::Failed(f.error)));
-                }
-            }
             // Late answers of something already given up (a stream event queued
             // before the fallback, a poll answered after completion): nothing to do.
             _ => {}
@@ -271,16 +244,6 @@ impl<P: Clone, E> Machine<P, E> {
             self.state = State::FetchingResult;
             self.actions.push_back(Action::FetchResult(id));
         }
-    }
-
-    /// When to try again after a failure, or None to give up. Exponential from the poll interval.
-    fn retry_at(&mut self, now: f64, f: &Failure<E>) -> Option<f64> {
-        self.failures += 1;
-        if !f.retryable || self.failures > self.cfg.max_failures {
-            return None;
-        }
-        let exp = self.cfg.poll_interval_ms.max(1.0) * f64::from(1u32 << self.failures.min(16));
-        Some(now + exp.min(self.cfg.max_backoff_ms))
     }
 
     /// Ends before the job finished: the stream is closed and the job cancelled upstream.

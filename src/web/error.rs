@@ -1,82 +1,71 @@
 //! The errors genwire rejects with: real `Error` objects (stack traces, `instanceof
-//! Error`) named `GenwireError`, with a `kind` a UI can switch on.
+//! Error`) named `GenwireError`, carrying the decoded [`ErrorInfo`] as fields.
 
-use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use gloo_net::http::Headers;
 
 use super::js::{get, set};
+use crate::proto::error::{decode_thrown, Category, ErrorInfo, Kind};
 
-fn make(kind: &str, message: &str) -> js_sys::Error {
-    let e = js_sys::Error::new(message);
+/// Builds the JS error. `body` is the raw answer (parsed JSON or text), kept for callers that need more.
+pub fn to_js(info: &ErrorInfo, body: Option<&JsValue>, cause: Option<&JsValue>) -> JsValue {
+    let e = js_sys::Error::new(&info.message);
     e.set_name("GenwireError");
-    set(&e, "kind", &JsValue::from_str(kind));
-    set(&e, "retryable", &JsValue::FALSE);
-    e
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    if let Ok(fields) = serde::Serialize::serialize(info, &ser) {
+        let _ = js_sys::Object::assign(&e, fields.unchecked_ref());
+    }
+    if let Some(b) = body {
+        set(&e, "body", b);
+    }
+    if let Some(c) = cause {
+        set(&e, "cause", c);
+    }
+    e.into()
 }
 
 pub fn config(message: &str) -> JsValue {
-    make("config", message).into()
+    to_js(&ErrorInfo::local(Kind::Config, Category::Config, message), None, None)
 }
 
 pub fn aborted(reason: JsValue) -> JsValue {
-    let e = make("aborted", "the call was aborted");
-    set(&e, "cause", &reason);
-    e.into()
+    to_js(&ErrorInfo::local(Kind::Aborted, Category::Aborted, "The request was cancelled."), None, Some(&reason))
 }
 
 pub fn timed_out(ms: f64) -> JsValue {
-    let e = make("timeout", &format!("no result within {ms} ms; the job was cancelled"));
-    set(&e, "timeoutMs", &JsValue::from_f64(ms));
-    e.into()
-}
-
-/// fetch itself rejected: offline, DNS, CORS, connection reset. Worth another try.
-pub fn network(cause: JsValue) -> JsValue {
-    let detail = cause.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
-    let e = make("network", &format!("the request did not reach the proxy ({detail})"));
-    set(&e, "retryable", &JsValue::TRUE);
-    set(&e, "cause", &cause);
-    e.into()
+    let e = to_js(&ErrorInfo::local(Kind::Timeout, Category::Timeout, format!("No result within {ms} ms; the job was cancelled.")), None, None);
+    set(e.unchecked_ref(), "timeoutMs", &JsValue::from_f64(ms));
+    e
 }
 
 /// A 2xx answer that is not what the protocol promises.
 pub fn protocol(message: &str, body: &JsValue) -> JsValue {
-    let e = make("protocol", message);
-    set(&e, "body", body);
-    e.into()
+    to_js(&ErrorInfo::local(Kind::Protocol, Category::Unknown, message), Some(body), None)
 }
 
-/// A non-2xx answer. `body` is the parsed JSON when it was JSON, else the text.
-pub fn api(status: u16, headers: &Headers, body: JsValue, retryable: bool) -> JsValue {
-    let e = make("api", &api_message(status, &body));
-    set(&e, "status", &JsValue::from(status));
-    set(&e, "body", &body);
-    set(&e, "retryable", &JsValue::from_bool(retryable));
-    let header = |n: &str| headers.get(n);
-    if let Some(id) = header("x-fal-request-id") {
-        set(&e, "requestId", &JsValue::from_str(&id));
-    }
-    let error_type = header("x-fal-error-type").or_else(|| get(&body, "error_type").as_string());
-    if let Some(t) = error_type {
-        set(&e, "errorType", &JsValue::from_str(&t));
-    }
-    e.into()
+pub fn circuit_open(endpoint: &str, reopens_at: f64, now: f64) -> JsValue {
+    let mut info = ErrorInfo::local(
+        Kind::CircuitOpen,
+        Category::CircuitOpen,
+        format!("Requests to {endpoint} are paused after repeated failures; retrying in {} s.", ((reopens_at - now) / 1000.0).ceil().max(1.0)),
+    );
+    info.retryable = true;
+    info.retry_after_ms = Some((reopens_at - now).max(0.0));
+    let e = to_js(&info, None, None);
+    set(e.unchecked_ref(), "reopensAt", &JsValue::from_f64(reopens_at));
+    set(e.unchecked_ref(), "endpoint", &JsValue::from_str(endpoint));
+    e
 }
 
-/// The best sentence the body offers: `detail` (string or first item's `msg`), then `message`.
-fn api_message(status: u16, body: &JsValue) -> String {
-    let detail = get(body, "detail");
-    let from_body = detail
-        .as_string()
-        .or_else(|| js_sys::Array::is_array(&detail).then(|| get(&Reflect::get_u32(&detail, 0).unwrap_or_default(), "msg").as_string()).flatten())
-        .or_else(|| get(body, "message").as_string());
-    match from_body {
-        Some(m) if !m.trim().is_empty() => m,
-        _ => format!("the server answered HTTP {status}"),
-    }
+/// A rejected fetch, decoded by its name and message.
+pub fn thrown(cause: &JsValue) -> (ErrorInfo, JsValue) {
+    let name = get(cause, "name").as_string().unwrap_or_default();
+    let message = get(cause, "message").as_string().or_else(|| cause.as_string()).unwrap_or_default();
+    let info = decode_thrown(&name, &message);
+    let js = to_js(&info, None, Some(cause));
+    (info, js)
 }
 
-pub fn is_object(v: &JsValue) -> bool {
-    v.is_object() && !v.is_null() && !js_sys::Array::is_array(v) && v.dyn_ref::<Object>().is_some()
+/// The `kind` of a genwire error, if it is one.
+pub fn kind_of(e: &JsValue) -> Option<String> {
+    (get(e, "name").as_string().as_deref() == Some("GenwireError")).then(|| get(e, "kind").as_string()).flatten()
 }

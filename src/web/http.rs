@@ -1,33 +1,25 @@
-//! Every request genwire makes: to the app's proxy, with the real target in
-//! `x-fal-target-url`. Never an `authorization` header: the proxy adds the key.
+//! The one way out: every request goes to the app's proxy, with the real target
+//! in `x-fal-target-url`. Never an `authorization` header: the proxy adds the key.
 
 use gloo_net::http::{Method, RequestBuilder, Response};
-use wasm_bindgen::JsValue;
-use web_sys::AbortSignal;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader};
 
 use super::error;
-use crate::proto::retry::{should_retry, Call};
+use super::js::get;
 
-pub struct Target<'a> {
-    pub method: Method,
-    pub url: &'a str,
-    pub call: Call,
-}
-
-/// Sends one request through the proxy. `Err` is a rejected fetch (network or abort).
+/// Sends one request through the proxy. `Err` is the rejected fetch as JS threw it.
 pub async fn send(
     proxy: &str,
-    target: &Target<'_>,
+    method: Method,
+    target: &str,
     body: Option<&str>,
     headers: &[(&str, &str)],
     accept: &str,
     signal: Option<&AbortSignal>,
 ) -> Result<Response, JsValue> {
-    let mut rb = RequestBuilder::new(proxy)
-        .method(target.method.clone())
-        .header("x-fal-target-url", target.url)
-        .header("accept", accept)
-        .abort_signal(signal);
+    let mut rb = RequestBuilder::new(proxy).method(method).header("x-fal-target-url", target).header("accept", accept).abort_signal(signal);
     for (k, v) in headers {
         rb = rb.header(k, v);
     }
@@ -37,42 +29,39 @@ pub async fn send(
     };
     sent.map_err(|e| match signal {
         Some(s) if s.aborted() => error::aborted(s.reason()),
-        _ => error::network(gloo_err(e)),
+        _ => gloo_err(e),
     })
 }
 
-/// Sends and reads a JSON answer: `Ok(json)` for 2xx, else a typed error.
-/// The bool says whether repeating the request may succeed.
-pub async fn json(
-    proxy: &str,
-    target: &Target<'_>,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-    signal: Option<&AbortSignal>,
-) -> Result<(JsValue, Response), (JsValue, bool)> {
-    let resp = send(proxy, target, body, headers, "application/json", signal).await.map_err(retry_if_network)?;
-    let text = resp.text().await.map_err(|e| (error::network(gloo_err(e)), true))?;
-    let parsed = js_sys::JSON::parse(&text).ok();
-    if resp.ok() {
-        return match parsed {
-            Some(v) => Ok((v, resp)),
-            None => Err((error::protocol("the answer was not JSON", &JsValue::from_str(&text)), false)),
-        };
+/// Reads at most `limit` bytes of the body (error bodies can be huge HTML pages).
+/// Returns the text and whether it was cut.
+pub async fn read_bounded(resp: &Response, limit: usize) -> Result<(String, bool), JsValue> {
+    let Some(stream) = resp.body() else { return Ok((String::new(), false)) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if get(&chunk, "done").as_bool().unwrap_or(true) {
+            return Ok((String::from_utf8_lossy(&buf).into_owned(), false));
+        }
+        let bytes = js_sys::Uint8Array::new(&get(&chunk, "value"));
+        let room = limit.saturating_sub(buf.len());
+        if (bytes.length() as usize) > room {
+            buf.extend_from_slice(&bytes.subarray(0, room as u32).to_vec());
+            let _ = reader.cancel();
+            return Ok((String::from_utf8_lossy(&buf).into_owned(), true));
+        }
+        buf.extend_from_slice(&bytes.to_vec());
     }
-    let headers = resp.headers();
-    let retry = should_retry(target.call, resp.status(), headers.get("x-fal-retryable").as_deref());
-    let body = parsed.unwrap_or_else(|| JsValue::from_str(&text));
-    Err((error::api(resp.status(), &headers, body, retry), retry))
-}
-
-fn retry_if_network(e: JsValue) -> (JsValue, bool) {
-    let retry = super::js::get(&e, "kind").as_string().as_deref() == Some("network");
-    (e, retry)
 }
 
 pub fn gloo_err(e: gloo_net::Error) -> JsValue {
     match e {
-        gloo_net::Error::JsError(j) => js_sys::Error::new(&j.message).into(),
+        gloo_net::Error::JsError(j) => {
+            let err = js_sys::Error::new(&j.message);
+            err.set_name(&j.name);
+            err.into()
+        }
         other => js_sys::Error::new(&other.to_string()).into(),
     }
 }

@@ -68,3 +68,8 @@ pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsVal
 pub fn now() -> f64 {
     js_sys::Date::now()
 }
+
+/// An object, not null, not an array.
+pub fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && !js_sys::Array::is_array(v)
+}

@@ -1,99 +1,148 @@
 //! The thin web edge: the JS API over fetch, streams and timers.
 
+mod abort;
+mod client;
+mod decode;
 mod error;
 mod http;
 mod js;
 mod queue;
+mod request;
 mod stream;
 mod subscribe;
 
 use std::rc::Rc;
 
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::proto::config::ClientConfig;
+use client::Shared;
 
-/// One client: a proxy route and the calls made through it. Cheap to create.
+
+/// One client: a proxy route and the calls made through it, with their retry
+/// policy, circuit breakers, events and stats.
 #[wasm_bindgen]
 pub struct GenwireClient {
-    proxy: Rc<str>,
-}
-
-fn promise<F>(f: F) -> js_sys::Promise
-where
-    F: core::future::Future<Output = Result<JsValue, JsValue>> + 'static,
-{
-    future_to_promise(f)
+    shared: Rc<Shared>,
 }
 
 #[wasm_bindgen]
 impl GenwireClient {
-    /// Throws a `GenwireError` of kind `config` for a key, credentials or an unusable proxyUrl.
+    /// Throws a `GenwireError` of kind `config` for a key, credentials or an unusable option.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<GenwireClient, JsValue> {
-        let cfg = ClientConfig::from_deserializer(serde_wasm_bindgen::Deserializer::from(options))
-            .map_err(|e| error::config(&e.to_string()))?;
-        Ok(Self { proxy: cfg.proxy_url.into() })
+        // Functions can't go through serde; read the plain-data options only.
+        let plain = plain_options(&options);
+        let cfg = ClientConfig::from_deserializer(serde_wasm_bindgen::Deserializer::from(plain)).map_err(|e| error::config(&e.to_string()))?;
+        Ok(Self { shared: Rc::new(Shared::new(cfg.proxy_url, &options)?) })
     }
 
     #[wasm_bindgen(getter, js_name = proxyUrl)]
     pub fn proxy_url(&self) -> String {
-        self.proxy.to_string()
+        self.shared.proxy.clone()
     }
 
     pub fn submit(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let proxy = self.proxy.clone();
-        promise(async move {
+        let s = self.shared.clone();
+        future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let body = queue::input_json(&options)?;
             let extras = queue::SubmitExtras::from_options(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
-            queue::submit(&proxy, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw).map_err(|e| e.0)
+            queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
         })
     }
 
     pub fn status(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let proxy = self.proxy.clone();
-        promise(async move {
+        let s = self.shared.clone();
+        future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let id = queue::request_id(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
-            let logs = queue::logs_flag(&options)?;
-            queue::status(&proxy, &ep, &id, logs, signal.as_ref()).await.map(|(_, raw)| raw).map_err(|e| e.0)
+            queue::status(&s, &ep, &id, queue::logs_flag(&options)?, signal.as_ref()).await.map(|(_, raw)| raw)
         })
     }
 
     pub fn result(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let proxy = self.proxy.clone();
-        promise(async move {
+        let s = self.shared.clone();
+        future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let id = queue::request_id(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
-            queue::result(&proxy, &ep, &id, signal.as_ref()).await.map_err(|e| e.0)
+            queue::result(&s, &ep, &id, signal.as_ref()).await
         })
     }
 
     pub fn cancel(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let proxy = self.proxy.clone();
-        promise(async move {
+        let s = self.shared.clone();
+        future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let id = queue::request_id(&options)?;
-            queue::cancel(&proxy, &ep, &id).await.map_err(|e| e.0)
+            queue::cancel(&s, &ep, &id).await
         })
     }
 
     pub fn subscribe(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        promise(subscribe::subscribe(self.proxy.clone(), endpoint, options))
+        future_to_promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
     pub fn run(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let proxy = self.proxy.clone();
-        promise(async move {
+        let s = self.shared.clone();
+        future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let body = queue::input_json(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
-            queue::run(&proxy, &ep, &body, signal.as_ref()).await.map_err(|e| e.0)
+            queue::run(&s, &ep, &body, signal.as_ref()).await
         })
     }
+
+    /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.
+    pub fn on(&self, listener: Function) -> Function {
+        self.shared.listeners.borrow_mut().push(listener.clone());
+        let shared = Rc::downgrade(&self.shared);
+        Closure::once_into_js(move || {
+            if let Some(s) = shared.upgrade() {
+                s.listeners.borrow_mut().retain(|f| f != &listener);
+            }
+        })
+        .unchecked_into()
+    }
+
+    /// A rolling summary of the last five minutes, plus the state of every troubled endpoint's breaker.
+    pub fn stats(&self) -> JsValue {
+        let now = js::now();
+        let summary = self.shared.stats.borrow_mut().summary(now);
+        let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        let out: JsValue = serde::Serialize::serialize(&summary, &ser).unwrap_or_else(|_| Object::new().into());
+        let breakers = Object::new();
+        for (endpoint, b) in self.shared.breakers.borrow().iter() {
+            let o = Object::new();
+            js::set(&o, "state", &JsValue::from_str(b.state().name()));
+            if let crate::proto::breaker::State::Open { until } = b.state() {
+                js::set(&o, "reopensAt", &JsValue::from_f64(until));
+            }
+            js::set(&breakers, endpoint, &o);
+        }
+        js::set(out.unchecked_ref(), "breakers", &breakers);
+        js::set(out.unchecked_ref(), "retryBudget", &JsValue::from_f64(self.shared.budget.borrow().tokens()));
+        out
+    }
+}
+
+/// The options without function values, for the serde-based config check.
+fn plain_options(options: &JsValue) -> JsValue {
+    if !options.is_object() {
+        return options.clone();
+    }
+    let out = Object::new();
+    for entry in Object::entries(options.unchecked_ref()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let v = pair.get(1);
+        if !v.is_function() {
+            let _ = js_sys::Reflect::set(&out, &pair.get(0), &v);
+        }
+    }
+    out.into()
 }

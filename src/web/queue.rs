@@ -5,14 +5,13 @@ use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
+use super::client::Shared;
 use super::error;
-use super::http::{self, Target};
 use super::js::{get, opt_bool, opt_f64, opt_str, set};
+use super::request::{call, Req};
 use crate::proto::endpoint::{EndpointId, RequestId};
 use crate::proto::retry::Call;
 use crate::proto::status::Status;
-
-pub type Failed = (JsValue, bool);
 
 pub fn endpoint(id: &str) -> Result<EndpointId, JsValue> {
     EndpointId::parse(id).map_err(|e| error::config(&e.to_string()))
@@ -52,7 +51,7 @@ impl SubmitExtras {
 pub fn input_json(opts: &JsValue) -> Result<String, JsValue> {
     let input = get(opts, "input");
     let input = if input.is_undefined() { Object::new().into() } else { input };
-    if !error::is_object(&input) {
+    if !super::js::is_plain_object(&input) {
         return Err(error::config("option 'input' must be an object"));
     }
     js_sys::JSON::stringify(&input)
@@ -62,55 +61,58 @@ pub fn input_json(opts: &JsValue) -> Result<String, JsValue> {
 }
 
 pub async fn submit(
-    proxy: &str,
+    shared: &Shared,
     ep: &EndpointId,
     body: &str,
     extras: &SubmitExtras,
     signal: Option<&AbortSignal>,
-) -> Result<(RequestId, Status, JsValue), Failed> {
+) -> Result<(RequestId, Status, JsValue), JsValue> {
     let url = ep.submit_url(extras.webhook.as_deref());
     let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let target = Target { method: Method::POST, url: &url, call: Call::Submit };
-    let (raw, _) = http::json(proxy, &target, Some(body), &headers, signal).await?;
-    let bad = |why: &str| (error::protocol(&format!("the submit answer {why}"), &raw), false);
+    let app = ep.app();
+    let req = Req { call: Call::Submit, endpoint: &app, method: Method::POST, url: &url, body: Some(body), headers: &headers };
+    let (raw, _) = call(shared, &req, signal).await?;
+    let bad = |why: &str| error::protocol(&format!("The submit answer {why}."), &raw);
     let status = Status::from_deserializer(serde_wasm_bindgen::Deserializer::from(raw.clone())).map_err(|e| bad(&e.0))?;
     let id = status.request_id.as_deref().and_then(RequestId::parse).ok_or_else(|| bad("has no valid request_id"))?;
     Ok((id, status, raw))
 }
 
 pub async fn status(
-    proxy: &str,
+    shared: &Shared,
     ep: &EndpointId,
     id: &RequestId,
     logs: bool,
     signal: Option<&AbortSignal>,
-) -> Result<(Status, JsValue), Failed> {
+) -> Result<(Status, JsValue), JsValue> {
     let url = ep.status_url(id, logs);
-    let target = Target { method: Method::GET, url: &url, call: Call::Status };
-    let (raw, _) = http::json(proxy, &target, None, &[], signal).await?;
+    let (raw, _) = call(shared, &read(Call::Status, &ep.app(), Method::GET, &url), signal).await?;
     let status = Status::from_deserializer(serde_wasm_bindgen::Deserializer::from(raw.clone()))
-        .map_err(|e| (error::protocol(&format!("the status answer is not a queue status: {}", e.0), &raw), true))?;
+        .map_err(|e| error::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
     Ok((status, raw))
 }
 
+fn read<'a>(call: Call, app: &'a str, method: Method, url: &'a str) -> Req<'a> {
+    Req { call, endpoint: app, method, url, body: None, headers: &[] }
+}
+
 /// `{ data, requestId }`, the shape @fal-ai/client resolves with.
-pub async fn result(proxy: &str, ep: &EndpointId, id: &RequestId, signal: Option<&AbortSignal>) -> Result<JsValue, Failed> {
+pub async fn result(shared: &Shared, ep: &EndpointId, id: &RequestId, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.result_url(id);
-    let target = Target { method: Method::GET, url: &url, call: Call::Result };
-    let (data, _) = http::json(proxy, &target, None, &[], signal).await?;
+    let (data, _) = call(shared, &read(Call::Result, &ep.app(), Method::GET, &url), signal).await?;
     Ok(wrap(data, id.as_str()))
 }
 
-pub async fn cancel(proxy: &str, ep: &EndpointId, id: &RequestId) -> Result<JsValue, Failed> {
+pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<JsValue, JsValue> {
     let url = ep.cancel_url(id);
-    let target = Target { method: Method::PUT, url: &url, call: Call::Cancel };
-    http::json(proxy, &target, None, &[], None).await.map(|(v, _)| v)
+    call(shared, &read(Call::Cancel, &ep.app(), Method::PUT, &url), None).await.map(|(v, _)| v)
 }
 
-pub async fn run(proxy: &str, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, Failed> {
+pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.run_url();
-    let target = Target { method: Method::POST, url: &url, call: Call::Run };
-    let (data, resp) = http::json(proxy, &target, Some(body), &[], signal).await?;
+    let app = ep.app();
+    let req = Req { call: Call::Run, endpoint: &app, method: Method::POST, url: &url, body: Some(body), headers: &[] };
+    let (data, resp) = call(shared, &req, signal).await?;
     let id = resp.headers().get("x-fal-request-id").unwrap_or_default();
     Ok(wrap(data, &id))
 }

@@ -7,10 +7,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader};
 
-use super::http::{self, Target};
+use super::http;
 use super::js::get;
 use super::subscribe::Msg;
-use crate::proto::retry::Call;
 use crate::proto::sse::Parser;
 use crate::proto::status::Status;
 use crate::proto::subscribe::Input;
@@ -25,8 +24,7 @@ pub async fn follow(proxy: String, url: String, signal: AbortSignal, tx: Unbound
 }
 
 async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender<Msg>) -> Result<(), JsValue> {
-    let target = Target { method: Method::GET, url, call: Call::Status };
-    let resp = http::send(proxy, &target, None, &[], "text/event-stream", Some(signal)).await?;
+    let resp = http::send(proxy, Method::GET, url, None, &[], "text/event-stream", Some(signal)).await?;
     if !resp.ok() {
         return Err(JsValue::from(resp.status()));
     }

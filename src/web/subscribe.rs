@@ -7,18 +7,20 @@ use std::rc::Rc;
 
 use futures_channel::mpsc::{unbounded, UnboundedSender};
 use gloo_timers::callback::Timeout;
-use js_sys::{Function, Object};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{AbortController, AbortSignal};
+use web_sys::AbortController;
 
+use super::abort::OnAbort;
+use super::client::Shared;
 use super::error;
 use super::js::{get, now, opt_f64, opt_fn, opt_signal, opt_str, set};
 use super::queue::{self, SubmitExtras};
 use super::stream;
 use crate::proto::endpoint::EndpointId;
 use crate::proto::status::Phase;
-use crate::proto::subscribe::{Action, Config, End, Failure, Input, Machine, Mode};
+use crate::proto::subscribe::{Action, Config, End, Input, Machine, Mode};
 
 pub enum Msg {
     Input(Input<JsValue, JsValue>),
@@ -26,7 +28,7 @@ pub enum Msg {
 }
 
 struct Call {
-    proxy: Rc<str>,
+    shared: Rc<Shared>,
     endpoint: Rc<EndpointId>,
     logs: bool,
     tx: UnboundedSender<Msg>,
@@ -51,7 +53,7 @@ fn config(opts: &JsValue) -> Result<Config, JsValue> {
     Ok(cfg)
 }
 
-pub async fn subscribe(proxy: Rc<str>, endpoint_id: String, opts: JsValue) -> Result<JsValue, JsValue> {
+pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -> Result<JsValue, JsValue> {
     let endpoint = Rc::new(queue::endpoint(&endpoint_id)?);
     let cfg = config(&opts)?;
     let timeout_ms = cfg.timeout_ms.unwrap_or(0.0);
@@ -64,8 +66,11 @@ pub async fn subscribe(proxy: Rc<str>, endpoint_id: String, opts: JsValue) -> Re
     }
 
     let (tx, mut rx) = unbounded::<Msg>();
-    let call = Call { proxy, endpoint, logs: queue::logs_flag(&opts)?, tx, jobs: AbortController::new()? };
-    let _abort = signal.as_ref().map(|s| AbortListener::new(s, call.tx.clone()));
+    let call = Call { shared, endpoint, logs: queue::logs_flag(&opts)?, tx, jobs: AbortController::new()? };
+    let _abort = signal.as_ref().map(|s| {
+        let tx = call.tx.clone();
+        OnAbort::new(s, move || drop(tx.unbounded_send(Msg::Input(Input::Abort))))
+    });
     let mut stream: Option<AbortController> = None;
     let mut timer: Option<(f64, Timeout)> = None;
     let mut machine: Machine<JsValue, JsValue> = Machine::new(cfg, now());
@@ -78,7 +83,7 @@ pub async fn subscribe(proxy: Rc<str>, endpoint_id: String, opts: JsValue) -> Re
                 Action::OpenStream(id) => {
                     let ctl = AbortController::new()?;
                     let url = call.endpoint.status_stream_url(&id, call.logs);
-                    spawn_local(stream::follow(call.proxy.to_string(), url, ctl.signal(), call.tx.clone()));
+                    spawn_local(stream::follow(call.shared.proxy.clone(), url, ctl.signal(), call.tx.clone()));
                     stream = Some(ctl);
                 }
                 Action::CloseStream => stream.take().iter().for_each(AbortController::abort),
@@ -86,7 +91,7 @@ pub async fn subscribe(proxy: Rc<str>, endpoint_id: String, opts: JsValue) -> Re
                 Action::FetchResult(id) => call.spawn_result(id),
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
                 Action::Cancel(id) => {
-                    let (p, e) = (call.proxy.clone(), call.endpoint.clone());
+                    let (p, e) = (call.shared.clone(), call.endpoint.clone());
                     spawn_local(async move {
                         let _ = queue::cancel(&p, &e, &id).await;
                     });
@@ -155,56 +160,36 @@ impl Call {
     }
 
     fn spawn_submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
-        let (p, e, tx, sig) = (self.proxy.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
+        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
         spawn_local(async move {
             let input = match queue::submit(&p, &e, &body, &extras, Some(&sig)).await {
                 Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
-                Err((err, _)) => Input::SubmitFailed(err),
+                Err(err) => Input::SubmitFailed(err),
             };
             Self::send(&tx, input);
         });
     }
 
     fn spawn_poll(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig, logs) = (self.proxy.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal(), self.logs);
+        let (p, e, tx, sig, logs) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal(), self.logs);
         spawn_local(async move {
             let input = match queue::status(&p, &e, &id, logs, Some(&sig)).await {
                 Ok((status, raw)) => Input::PollStatus(status, raw),
-                Err((error, retryable)) => Input::PollFailed(Failure { error, retryable }),
+                Err(error) => Input::PollFailed(error),
             };
             Self::send(&tx, input);
         });
     }
 
     fn spawn_result(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig) = (self.proxy.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
+        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
         spawn_local(async move {
             let input = match queue::result(&p, &e, &id, Some(&sig)).await {
                 Ok(out) => Input::ResultFetched(out),
-                Err((error, retryable)) => Input::ResultFailed(Failure { error, retryable }),
+                Err(error) => Input::ResultFailed(error),
             };
             Self::send(&tx, input);
         });
     }
 }
 
-/// Listens for the caller's abort; removes itself when the call ends.
-pub struct AbortListener {
-    signal: AbortSignal,
-    closure: Closure<dyn FnMut()>,
-}
-
-impl AbortListener {
-    pub fn new(signal: &AbortSignal, tx: UnboundedSender<Msg>) -> Self {
-        let closure = Closure::<dyn FnMut()>::new(move || drop(tx.unbounded_send(Msg::Input(Input::Abort))));
-        let _ = signal.add_event_listener_with_callback("abort", closure.as_ref().unchecked_ref());
-        Self { signal: signal.clone(), closure }
-    }
-}
-
-impl Drop for AbortListener {
-    fn drop(&mut self) {
-        let f: &Function = self.closure.as_ref().unchecked_ref();
-        let _ = self.signal.remove_event_listener_with_callback("abort", f);
-    }
-}

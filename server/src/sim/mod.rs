@@ -205,6 +205,7 @@ pub fn local_router(sim: Sim) -> Router {
         .route("/__sim/faults", axum::routing::post(add_faults).delete(clear_faults))
         .route("/__sim/log", get(get_log))
         .route("/__sim/examples", get(get_examples))
+        .route("/__sim/jobs", get(list_jobs))
         .route("/__sim/jobs/{id}", get(get_job))
         .with_state(sim)
         .route("/sim/files/{name}", get(images::serve_file))
@@ -262,6 +263,19 @@ async fn get_examples() -> Response {
     let now = SystemTime::now();
     let list: Vec<Value> = catalog::catalog().examples.iter().map(|e| e.describe(now)).collect();
     json_resp(StatusCode::OK, Value::Array(list))
+}
+
+#[derive(Deserialize)]
+struct JobsQuery {
+    prompt: Option<String>,
+}
+
+/// Every job (oldest first), or only those whose input prompt is `prompt`.
+async fn list_jobs(State(sim): State<Sim>, Query(query): Query<JobsQuery>) -> Response {
+    let st = sim.lock();
+    let mut jobs: Vec<&Job> = st.jobs.values().filter(|j| query.prompt.is_none() || query.prompt.as_deref() == Some(j.prompt.as_str())).collect();
+    jobs.sort_by_key(|j| j.created());
+    json_resp(StatusCode::OK, Value::Array(jobs.into_iter().map(Job::describe).collect()))
 }
 
 async fn get_job(State(sim): State<Sim>, Path(id): Path<String>) -> Response {

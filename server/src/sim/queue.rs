@@ -88,6 +88,10 @@ impl Job {
         }
     }
 
+    pub fn created(&self) -> Instant {
+        self.created
+    }
+
     pub fn phase(&self) -> Phase {
         self.phase_at(self.elapsed_ms())
     }

@@ -9,7 +9,7 @@ fn rid() -> RequestId {
     RequestId::parse("req-1").unwrap()
 }
 fn cfg(mode: Mode) -> Config {
-    Config { mode, poll_interval_ms: 500.0, stall_ms: 3_000.0, timeout_ms: None, max_failures: 3, max_backoff_ms: 4_000.0 }
+    Config { mode, poll_interval_ms: 500.0, stall_ms: 3_000.0, timeout_ms: None }
 }
 fn drain(m: &mut M) -> Vec<Action<&'static str, &'static str>> {
     std::iter::from_fn(|| m.poll_action()).collect()
@@ -113,62 +113,23 @@ fn stale_earlier_phases_are_dropped() {
 }
 
 #[test]
-fn failed_polls_back_off_then_give_up() {
+fn a_failed_poll_ends_the_call_since_the_policy_already_retried() {
     let mut m = M::new(cfg(Mode::Polling), 0.0);
     submitted(&mut m, 0.0);
     m.handle_timeout(500.0);
     drain(&mut m);
-    let fail = || Input::PollFailed(Failure { error: "503", retryable: true });
-    m.handle(500.0, fail());
-    assert_eq!(m.poll_timeout(), Some(1_500.0)); // 500 * 2
-    m.handle_timeout(1_500.0);
-    m.handle(1_500.0, fail());
-    assert_eq!(m.poll_timeout(), Some(3_500.0)); // 500 * 4
-    m.handle_timeout(3_500.0);
-    m.handle(3_500.0, fail());
-    assert_eq!(m.poll_timeout(), Some(7_500.0)); // capped at 4000
-    m.handle_timeout(7_500.0);
-    drain(&mut m);
-    m.handle(7_500.0, fail());
-    assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("503")))]);
-}
-
-#[test]
-fn a_success_resets_the_failure_count() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
-    let mut now = 500.0;
-    for _ in 0..10 {
-        m.handle_timeout(now);
-        m.handle(now, Input::PollFailed(Failure { error: "x", retryable: true }));
-        now = m.poll_timeout().unwrap();
-        m.handle_timeout(now);
-        m.handle(now, Input::PollStatus(st(Phase::InQueue, Some(2), 0), "q"));
-        now = m.poll_timeout().unwrap();
-    }
-    assert!(!m.is_done());
-}
-
-#[test]
-fn a_non_retryable_failure_ends_at_once() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle_timeout(500.0);
-    drain(&mut m);
-    m.handle(510.0, Input::PollFailed(Failure { error: "404", retryable: false }));
+    m.handle(510.0, Input::PollFailed("404"));
     assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("404")))]);
 }
 
 #[test]
-fn result_fetch_is_retried_when_retryable() {
+fn a_failed_result_ends_the_call() {
     let mut m = M::new(cfg(Mode::Streaming), 0.0);
     submitted(&mut m, 0.0);
     m.handle(10.0, Input::StreamStatus(st(Phase::Completed, None, 0), "done"));
     drain(&mut m);
-    m.handle(20.0, Input::ResultFailed(Failure { error: "502", retryable: true }));
-    assert_eq!(m.poll_timeout(), Some(1_020.0));
-    m.handle_timeout(1_020.0);
-    assert_eq!(drain(&mut m), vec![Action::FetchResult(rid())]);
+    m.handle(20.0, Input::ResultFailed("500"));
+    assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("500")))]);
 }
 
 #[test]

@@ -1,0 +1,103 @@
+//! State shared by every call of one client: the proxy route, the retry policy
+//! and its budget, a circuit breaker per endpoint, event listeners and stats.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Function, Object};
+use wasm_bindgen::JsValue;
+
+use super::js::{now, opt_f64, set};
+use crate::proto::breaker::{Breaker, BreakerConfig};
+use crate::proto::retry::{Budget, RetryConfig};
+use crate::proto::stats::{Sample, Stats};
+
+pub struct Shared {
+    pub proxy: String,
+    pub retry: RetryConfig,
+    /// None: circuit breaking turned off.
+    pub breaker_cfg: Option<BreakerConfig>,
+    /// Only endpoints with recent failures; an idle breaker is dropped.
+    pub breakers: RefCell<HashMap<String, Breaker>>,
+    pub budget: RefCell<Budget>,
+    pub stats: RefCell<Stats>,
+    pub listeners: RefCell<Vec<Function>>,
+}
+
+impl Shared {
+    pub fn new(proxy: String, options: &JsValue) -> Result<Self, JsValue> {
+        let retry = retry_config(&super::js::get(options, "retry"))?;
+        let breaker_opts = super::js::get(options, "circuitBreaker");
+        let breaker_cfg = if breaker_opts == JsValue::FALSE { None } else { Some(breaker_config(&breaker_opts)?) };
+        let listeners = super::js::opt_fn(options, "onEvent")?.into_iter().collect();
+        Ok(Self {
+            proxy,
+            budget: RefCell::new(Budget::new(&retry)),
+            retry,
+            breaker_cfg,
+            breakers: RefCell::new(HashMap::new()),
+            stats: RefCell::new(Stats::new(300_000.0, 1_000)),
+            listeners: RefCell::new(listeners),
+        })
+    }
+
+    /// Sends an event to every listener. A listener that throws is reported, never fatal.
+    pub fn emit(&self, kind: &str, fields: &[(&str, JsValue)]) {
+        if self.listeners.borrow().is_empty() {
+            return;
+        }
+        let ev = Object::new();
+        set(&ev, "type", &JsValue::from_str(kind));
+        set(&ev, "at", &JsValue::from_f64(now()));
+        for (k, v) in fields {
+            set(&ev, k, v);
+        }
+        // Clone so a listener may unsubscribe itself while being called.
+        let listeners = self.listeners.borrow().clone();
+        for f in listeners {
+            if let Err(e) = f.call1(&JsValue::NULL, &ev) {
+                web_sys::console::error_2(&JsValue::from_str("genwire: an onEvent listener threw"), &e);
+            }
+        }
+    }
+
+    pub fn record(&self, started: f64, error: Option<String>, retries: u32) {
+        let at = now();
+        self.stats.borrow_mut().record(Sample { at, latency_ms: at - started, error, retries });
+    }
+}
+
+fn retry_config(o: &JsValue) -> Result<RetryConfig, JsValue> {
+    let mut c = RetryConfig::default();
+    if o == &JsValue::FALSE {
+        c.max_retries = 0;
+        return Ok(c);
+    }
+    if let Some(v) = opt_f64(o, "maxRetries", 0.0)? {
+        c.max_retries = v.min(20.0) as u32;
+    }
+    if let Some(v) = opt_f64(o, "baseDelayMs", 0.0)? {
+        c.base_delay_ms = v;
+    }
+    if let Some(v) = opt_f64(o, "maxDelayMs", 0.0)? {
+        c.max_delay_ms = v;
+    }
+    if let Some(v) = opt_f64(o, "maxRetryAfterMs", 0.0)? {
+        c.max_retry_after_ms = v;
+    }
+    if let Some(v) = opt_f64(o, "budget", 0.0)? {
+        c.budget_capacity = v;
+    }
+    Ok(c)
+}
+
+fn breaker_config(o: &JsValue) -> Result<BreakerConfig, JsValue> {
+    let mut c = BreakerConfig::default();
+    if let Some(v) = opt_f64(o, "failureThreshold", 1.0)? {
+        c.failure_threshold = v.min(1e6) as u32;
+    }
+    if let Some(v) = opt_f64(o, "openMs", 0.0)? {
+        c.open_ms = v;
+    }
+    Ok(c)
+}

@@ -1,0 +1,59 @@
+//! `decodeError`: the decoder on its own, for the app's own fetches.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::error;
+use super::http::read_bounded;
+use super::js::{get, now};
+use super::request::parse_body;
+use crate::proto::error::decode_http;
+
+const MAX_BODY: usize = 64 * 1024;
+
+/// `decodeError(response)` resolves to a GenwireError; `decodeError({status, headers, body})`
+/// and `decodeError(thrownError)` return one at once.
+#[wasm_bindgen(js_name = decodeError)]
+pub fn decode_error(value: JsValue) -> JsValue {
+    if value.is_instance_of::<web_sys::Response>() {
+        let resp = gloo_net::http::Response::from(value.clone().unchecked_into::<web_sys::Response>());
+        return future_to_promise(async move {
+            let (text, truncated) = read_bounded(&resp, MAX_BODY).await.unwrap_or_default();
+            let (body, body_js) = parse_body(&text);
+            let headers = resp.headers();
+            let info = decode_http(resp.status(), &|n: &str| headers.get(n), &body, truncated, None, now());
+            Ok(error::to_js(&info, Some(&body_js), None))
+        })
+        .into();
+    }
+    let status = get(&value, "status").as_f64();
+    match status {
+        Some(s) if (100.0..=999.0).contains(&s) && !value.is_instance_of::<js_sys::Error>() => {
+            let headers = get(&value, "headers");
+            let header = |n: &str| header_of(&headers, n);
+            let raw = get(&value, "body");
+            let (body, body_js) = match raw.as_string() {
+                Some(text) => parse_body(&text),
+                None if raw.is_undefined() || raw.is_null() => parse_body(""),
+                None => parse_body(&js_sys::JSON::stringify(&raw).ok().and_then(|s| s.as_string()).unwrap_or_default()),
+            };
+            error::to_js(&decode_http(s as u16, &header, &body, false, None, now()), Some(&body_js), None)
+        }
+        _ => error::thrown(&value).1,
+    }
+}
+
+/// A header from a `Headers` object or a plain `{name: value}` object, case-insensitively.
+fn header_of(headers: &JsValue, name: &str) -> Option<String> {
+    if let Some(h) = headers.dyn_ref::<web_sys::Headers>() {
+        return h.get(name).ok().flatten();
+    }
+    if !headers.is_object() {
+        return None;
+    }
+    let keys = js_sys::Object::keys(headers.unchecked_ref::<js_sys::Object>());
+    keys.iter().find(|k| k.as_string().is_some_and(|k| k.eq_ignore_ascii_case(name))).and_then(|k| {
+        let v = js_sys::Reflect::get(headers, &k).ok()?;
+        v.as_string().or_else(|| v.as_f64().map(|n| n.to_string()))
+    })
+}
