@@ -1,7 +1,7 @@
 // genwire: the public JS entry. The wasm module is loaded lazily on first use
 // (or by an explicit `init()`), so importing this file touches neither wasm nor
 // `window` and is safe during a server render.
-import wasmInit, { GenwireClient } from "../pkg/genwire.js";
+import wasmInit, { GenwireClient, decodeError as wasmDecodeError } from "../pkg/genwire.js";
 
 let loading = null;
 let loaded = false;
@@ -19,10 +19,28 @@ export function init(input) {
   return loading;
 }
 
+/**
+ * Decodes an error answer into a GenwireError, for the app's own fetches:
+ * `await decodeError(response)`, or at once `decodeError({ status, headers, body })`
+ * and `decodeError(thrownFetchError)` (those need the module loaded: `await init()`).
+ */
+export function decodeError(value) {
+  if (loaded) return wasmDecodeError(value);
+  if (typeof Response !== "undefined" && value instanceof Response) return init().then(() => wasmDecodeError(value));
+  throw new Error("genwire: call `await init()` before decodeError() on anything but a Response");
+}
+
 /** Creates a client bound to the app's proxy route. Refuses any key or credentials. */
 export function createClient(options = {}) {
   let inner = null;
-  const make = () => (inner ??= new GenwireClient(options));
+  const early = []; // listeners added before the module loaded
+  const make = () => {
+    if (!inner) {
+      inner = new GenwireClient(options);
+      for (const l of early.splice(0)) l.off = inner.on(l.fn);
+    }
+    return inner;
+  };
   // Already loaded: say about bad options now, synchronously.
   if (loaded) make();
   const call = (method) => (endpoint, opts = {}) => init().then(() => make()[method](endpoint, opts));
@@ -36,5 +54,16 @@ export function createClient(options = {}) {
     }),
     subscribe: call("subscribe"),
     run: call("run"),
+    /** Every attempt, retry, error, success and breaker change. Returns the unsubscribe function. */
+    on(listener) {
+      if (inner) return inner.on(listener);
+      const l = { fn: listener, off: null };
+      early.push(l);
+      return () => (l.off ? l.off() : early.splice(early.indexOf(l) >>> 0, 1));
+    },
+    /** Rolling summary of the last five minutes of calls. */
+    stats() {
+      return inner ? inner.stats() : { windowMs: 300000, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };
+    },
   });
 }

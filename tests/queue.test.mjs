@@ -26,7 +26,7 @@ function subscribe(prompt, opts = {}) {
       });
       return { ok: true, result, updates };
     } catch (e) {
-      return { ok: false, error: { name: e.name, kind: e.kind, message: e.message, status: e.status, retryable: e.retryable, body: e.body }, updates };
+      return { ok: false, error: { name: e.name, kind: e.kind, message: e.message, status: e.status, retryable: e.retryable, body: e.body, issues: e.issues }, updates };
     }
   }, { prompt, opts });
 }
@@ -210,7 +210,8 @@ describe("subscribe", () => {
     const prompt = uniquePrompt("bad submit");
     await server.fault(prompt, { submit_error: { status: 422, body: { detail: [{ loc: ["body", "prompt"], msg: "bad", type: "value_error" }] } } });
     const r = await subscribe(prompt);
-    assert.deepEqual([r.ok, r.error.kind, r.error.status, r.updates.length], [false, "api", 422, 0]);
+    assert.deepEqual([r.ok, r.error.kind, r.error.status, r.updates.length], [false, "validation", 422, 0]);
+    assert.deepEqual(r.error.issues.map((i) => [i.field, i.type, i.msg]), [["prompt", "value_error", "bad"]]);
   });
 });
 
