@@ -3,9 +3,35 @@
 /** Loads the wasm module ahead of the first call, or from a location of your choosing. */
 export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 3. */
+  maxRetries?: number;
+  /** Backoff base; the n-th retry waits a random time up to `baseDelayMs * 2^n`. Default 500. */
+  baseDelayMs?: number;
+  /** Ceiling of that backoff. Default 10000. */
+  maxDelayMs?: number;
+  /** A server-named wait longer than this is surfaced (with `retryAfterMs`) instead of waited out. Default 60000. */
+  maxRetryAfterMs?: number;
+  /** Retries the client may make in a burst; each success earns half a retry back. Default 10. */
+  budget?: number;
+}
+
+export interface CircuitBreakerOptions {
+  /** Consecutive service failures (5xx, timeouts, network, 429) that open an endpoint's circuit. Default 5. */
+  failureThreshold?: number;
+  /** How long it stays open before one trial request goes out. Default 30000. */
+  openMs?: number;
+}
+
 export interface ClientOptions {
   /** The app's proxy route. Default `/api/fal/proxy`. */
   proxyUrl?: string;
+  /** The retry policy of every call; `false` turns retries off. */
+  retry?: RetryOptions | false;
+  /** Per-endpoint circuit breaker; `false` turns it off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /** Called with every attempt, retry, error, success and breaker change. */
+  onEvent?: (event: GenwireEvent) => void;
   /** Refused: keys never belong in a browser. Passing any of these throws. */
   credentials?: never;
   apiKey?: never;
@@ -75,22 +101,143 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export type ErrorKind = "config" | "api" | "network" | "protocol" | "timeout" | "aborted";
+/** What a UI does about an error. */
+export type ErrorCategory =
+  | "validation" | "content_policy" | "auth" | "forbidden" | "not_found" | "rate_limited" | "timeout"
+  | "unavailable" | "server" | "network" | "aborted" | "cancelled" | "circuit_open" | "bad_request"
+  | "config" | "unknown";
 
-/** What every genwire call rejects with. `kind` says what went wrong. */
-export interface GenwireError extends Error {
+/** `ctx` of a field issue, typed per the server's error types (seed 001). */
+export interface IssueCtxByType {
+  greater_than: { gt: number };
+  greater_than_equal: { ge: number };
+  less_than: { lt: number };
+  less_than_equal: { le: number };
+  multiple_of: { multiple_of: number };
+  sequence_too_short: { min_length: number };
+  sequence_too_long: { max_length: number };
+  one_of: { expected: unknown[] };
+  image_too_small: { min_height: number; min_width: number };
+  image_too_large: { max_height: number; max_width: number };
+  file_too_large: { max_size: number };
+  invalid_archive: { supported_extensions: string[] };
+  archive_file_count_below_minimum: { min_count: number; provided_count: number; supported_extensions: string[] };
+  archive_file_count_exceeds_maximum: { max_count: number; provided_count: number; supported_extensions: string[] };
+  content_policy_violation: undefined;
+  image_load_error: undefined;
+  file_download_error: undefined;
+  face_detection_error: undefined;
+  feature_not_supported: undefined;
+  missing: undefined;
+}
+
+interface IssueBase {
+  /** Where, as the server says it: `["body", "image_size", "width"]`. */
+  loc: (string | number)[];
+  /** The input path without `body`: `image_size.width`, `images[0]`; "" for the whole input. */
+  field: string;
+  /** A sentence for people. */
+  msg: string;
+  input?: unknown;
+  url?: string;
+}
+export type KnownFieldIssue = {
+  [T in keyof IssueCtxByType]: IssueBase & { type: T; ctx?: IssueCtxByType[T] };
+}[keyof IssueCtxByType];
+/**
+ * A field issue; `switch (issue.type)` narrows `ctx`. Error types the server adds later
+ * still arrive, unchanged, in the `default` branch (shape: `OtherFieldIssue`); they are
+ * left out of this union because an open `string` member would stop TypeScript narrowing.
+ */
+export type FieldIssue = KnownFieldIssue;
+export type OtherFieldIssue = IssueBase & { type: string; ctx?: Record<string, unknown> };
+
+interface ErrorBase extends Error {
   name: "GenwireError";
-  kind: ErrorKind;
+  category: ErrorCategory;
+  /** Whether repeating the same request may succeed (the server's `X-Fal-Retryable` first). */
   retryable: boolean;
-  /** HTTP status, for `api` errors. */
-  status?: number;
-  /** The error body as sent, parsed when it was JSON. */
-  body?: unknown;
-  requestId?: string;
-  /** fal's machine-readable error type (`X-Fal-Error-Type` or the body's `error_type`). */
-  errorType?: string;
-  timeoutMs?: number;
+  /** How long the server asked to wait before trying again. */
+  retryAfterMs?: number;
+  /** Field issues; non-empty for `validation`. */
+  issues: FieldIssue[];
+  /** Attempts made, retries included, when the call gave up. */
+  attempts?: number;
   cause?: unknown;
+}
+
+/** The input was refused: `issues` says which fields and why. */
+export interface ValidationError extends ErrorBase {
+  kind: "validation";
+  status?: number;
+  requestId?: string;
+  errorType?: string;
+  docsUrl?: string;
+  body?: unknown;
+}
+/** Any other HTTP error answer (fal's request errors, other APIs, gateways). */
+export interface ApiError extends ErrorBase {
+  kind: "api";
+  status: number;
+  requestId?: string;
+  /** fal's machine-readable type: `X-Fal-Error-Type`, the body's `error_type`, or a model error's `type`. */
+  errorType?: string;
+  docsUrl?: string;
+  /** `user` when the request's own timeout (`startTimeout`) expired. */
+  timeoutType?: string;
+  /** The body as sent: parsed JSON, else text (cut at 64 KiB, see `truncated`). */
+  body?: unknown;
+  truncated?: boolean;
+}
+export interface NetworkError extends ErrorBase { kind: "network" }
+export interface TimeoutError extends ErrorBase { kind: "timeout"; timeoutMs?: number }
+export interface AbortedError extends ErrorBase { kind: "aborted" }
+/** The endpoint failed repeatedly; nothing was sent. Try again after `retryAfterMs`. */
+export interface CircuitOpenError extends ErrorBase { kind: "circuit_open"; endpoint: string; reopensAt: number; retryAfterMs: number }
+/** A mistake in the call: bad option, endpoint id, or a key in the browser. */
+export interface ConfigError extends ErrorBase { kind: "config" }
+/** A 2xx answer that breaks the protocol. */
+export interface ProtocolError extends ErrorBase { kind: "protocol"; body?: unknown }
+
+/** What every genwire call rejects with; `switch (error.kind)` narrows it. */
+export type GenwireError =
+  | ValidationError | ApiError | NetworkError | TimeoutError | AbortedError | CircuitOpenError | ConfigError | ProtocolError;
+export type ErrorKind = GenwireError["kind"];
+
+/**
+ * Decodes an error answer of the app's own fetches: `await decodeError(response)`, or at once
+ * `decodeError({ status, headers, body })` / `decodeError(thrownFetchError)` (after `await init()`).
+ */
+export function decodeError(response: Response): Promise<GenwireError>;
+export function decodeError(answer: { status: number; headers?: Headers | Record<string, string>; body?: unknown }): GenwireError;
+export function decodeError(thrown: unknown): GenwireError;
+
+export type CallName = "submit" | "status" | "result" | "cancel" | "run";
+interface EventBase { at: number }
+export type GenwireEvent =
+  | (EventBase & { type: "attempt"; call: CallName; endpoint: string; attempt: number; url: string })
+  | (EventBase & { type: "success"; call: CallName; endpoint: string; attempt: number; latencyMs: number })
+  | (EventBase & { type: "retry"; call: CallName; endpoint: string; attempt: number; delayMs: number; serverNamed: boolean; error: GenwireError })
+  | (EventBase & {
+      type: "error"; call: CallName; endpoint: string; attempt: number; error: GenwireError;
+      reason?: "not_retryable" | "may_have_enqueued" | "attempts" | "budget" | "wait_too_long";
+    })
+  | (EventBase & { type: "breaker"; endpoint: string; from: BreakerState; to: BreakerState; reopensAt?: number });
+export type BreakerState = "closed" | "open" | "half_open";
+
+export interface ClientStats {
+  windowMs: number;
+  calls: number;
+  successes: number;
+  successRate: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  retries: number;
+  /** `[type, count]`, most frequent first. */
+  errorsByType: [string, number][];
+  /** Endpoints with recent failures; a healthy endpoint is absent. */
+  breakers: Record<string, { state: BreakerState; reopensAt?: number }>;
+  retryBudget: number | null;
 }
 
 export interface QueueClient {
@@ -105,6 +252,10 @@ export interface GenwireClient {
   readonly queue: QueueClient;
   subscribe<Output = any, Input = Record<string, unknown>>(endpoint: string, options: SubscribeOptions<Input>): Promise<Result<Output>>;
   run<Output = any, Input = Record<string, unknown>>(endpoint: string, options: { input?: Input; signal?: AbortSignal }): Promise<Result<Output>>;
+  /** Listens to events; returns the unsubscribe function. */
+  on(listener: (event: GenwireEvent) => void): () => void;
+  /** Rolling summary of the last five minutes. */
+  stats(): ClientStats;
 }
 
 export function createClient(options?: ClientOptions): GenwireClient;

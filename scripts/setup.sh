@@ -32,6 +32,11 @@ if ! wasm-pack --version 2>/dev/null | grep -q "$WASM_PACK_VERSION"; then
   cargo install wasm-pack --version "$WASM_PACK_VERSION"
 fi
 
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  say "installing cargo-fuzz"
+  cargo install cargo-fuzz --version 0.13.2
+fi
+
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WB_VERSION"; then
   say "installing wasm-bindgen-cli $WB_VERSION"
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --force

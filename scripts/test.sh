@@ -9,6 +9,12 @@ bash scripts/setup.sh
 echo "== native: cargo test (core + server)"
 cargo test --workspace --quiet
 
+echo "== types: tsc on the declarations"
+npx tsc -p tests/types/tsconfig.json
+
+echo "== fuzz: error decoder and wire decoders, bounded"
+bash scripts/fuzz.sh
+
 echo "== build: wasm package and server"
 bash scripts/build.sh
 

@@ -1,0 +1,76 @@
+// Compiled with `tsc --noEmit` by npm test: the declarations must accept real
+// usage and narrow the error union. Lines marked @ts-expect-error must fail.
+import { createClient, decodeError, init, type GenwireError, type FieldIssue } from "genwire";
+
+async function main() {
+  await init();
+  const client = createClient({ proxyUrl: "/api/fal/proxy", retry: { maxRetries: 2 }, circuitBreaker: { openMs: 5000 } });
+  // @ts-expect-error a key is refused by the types too
+  createClient({ credentials: "fal-key" });
+
+  const off = client.on((e) => {
+    if (e.type === "retry") console.log(e.delayMs.toFixed(0), e.error.kind);
+    if (e.type === "breaker") console.log(e.from, e.to);
+  });
+  off();
+
+  try {
+    const { data, requestId } = await client.subscribe<{ images: { url: string }[] }>("fal-ai/flux/dev", {
+      input: { prompt: "a cat" },
+      onQueueUpdate: (u) => {
+        if (u.status === "IN_QUEUE") console.log(u.queue_position.toFixed());
+        if (u.status === "IN_PROGRESS") console.log(u.logs?.length);
+      },
+      mode: "polling",
+      timeout: 60_000,
+    });
+    console.log(data.images[0].url, requestId);
+  } catch (err) {
+    const e = err as GenwireError;
+    switch (e.kind) {
+      case "validation":
+        for (const issue of e.issues) showIssue(issue);
+        break;
+      case "api":
+        console.log(e.status.toFixed(), e.errorType, e.retryAfterMs);
+        break;
+      case "circuit_open":
+        console.log(e.reopensAt.toFixed(), e.endpoint);
+        break;
+      case "network":
+      case "timeout":
+      case "aborted":
+      case "config":
+      case "protocol":
+        console.log(e.message);
+        break;
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  }
+  const s = client.stats();
+  console.log(s.successRate ?? 0, s.errorsByType[0]?.[1], s.breakers["fal-ai/flux"]?.state);
+  const fromResponse: GenwireError = await decodeError(new Response("{}", { status: 500 }));
+  const fromObject: GenwireError = decodeError({ status: 429, headers: { "retry-after": "2" } });
+  console.log(fromResponse.category, fromObject.retryAfterMs);
+}
+
+function showIssue(issue: FieldIssue) {
+  switch (issue.type) {
+    case "less_than_equal":
+      console.log(issue.field, issue.ctx?.le.toFixed());
+      break;
+    case "image_too_small":
+      console.log(issue.ctx?.min_width.toFixed(), issue.ctx?.min_height.toFixed());
+      break;
+    case "one_of":
+      console.log(issue.ctx?.expected.length);
+      break;
+    default:
+      console.log(issue.msg, issue.ctx);
+  }
+}
+
+void main;
