@@ -65,3 +65,31 @@ test("cancel in the demo stops the job", async () => {
   await page.waitForFunction(() => document.getElementById("phase").textContent === "canceled");
   assert.equal(await page.isDisabled("#generate"), false);
 });
+
+test("the error gallery shows field issues, a retry countdown and the breaker", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1600 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+
+  await page.click('#gallery-buttons button[data-example="seed001/less_than_equal"]');
+  await page.waitForSelector('#mock-form label.bad[data-field="guidance_scale"]');
+  assert.equal(await page.textContent('#mock-form label[data-field="guidance_scale"] .issue'), "Input should be less than or equal to 20");
+  assert.match(await page.textContent("#error-view .title"), /validation.*validation.*final/);
+
+  await page.click('#gallery-buttons button[data-example="seed004/invalid_input"]');
+  await page.waitForSelector('#mock-form label.bad[data-field="image_size"]');
+  assert.equal(await page.locator("#mock-form label.bad").count(), 2, "both fields highlighted, the old one cleared");
+
+  await page.click('#gallery-buttons button[data-example="ratelimit/retry_after_seconds"]');
+  await page.waitForSelector("#error-view .countdown");
+  assert.match(await page.textContent("#error-view .countdown"), /Retry in \d\.\d s/);
+  assert.equal(await page.isDisabled("#error-view button"), true, "retry waits for the server's time");
+  await page.waitForFunction(() => !document.querySelector("#error-view button").disabled, null, { timeout: 4000 });
+
+  await page.click("#break-it");
+  await page.waitForFunction(() => document.getElementById("breaker-state").textContent.startsWith("open"), null, { timeout: 5000 });
+  assert.match(await page.textContent("#error-view .title"), /circuit_open/);
+  await page.screenshot({ path: `${shots}demo-error-gallery.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
