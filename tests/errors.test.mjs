@@ -287,9 +287,9 @@ describe("observability", () => {
       await go(flaky);
       return client.stats();
     }, { ok, bad, flaky });
-    // Calls through the policy: ok (submit, result), bad (submit), flaky (submit with one retry, result).
-    // The status stream is not a call: it falls back instead of retrying.
-    assert.deepEqual([stats.calls, stats.successes, stats.successRate], [5, 4, 0.8]);
+    // Calls through the policy: the schema load (once), ok (submit, result), bad (submit),
+    // flaky (submit with one retry, result). The status stream is not a call: it falls back instead.
+    assert.deepEqual([stats.calls, stats.successes, stats.successRate], [6, 5, 5 / 6]);
     assert.ok(stats.latencyP50Ms > 0 && stats.latencyP95Ms >= stats.latencyP50Ms);
     assert.deepEqual(stats.errorsByType, [["one_of", 1]]);
     assert.equal(stats.retries, 1);

@@ -295,7 +295,9 @@ describe("the proxy boundary", () => {
     }
     const proxied = seen.filter((s) => new URL(s.url).pathname === "/api/fal/proxy");
     assert.ok(proxied.length >= 3);
-    for (const s of proxied) assert.match(s.headers["x-fal-target-url"], /^https:\/\/queue\.fal\.run\//);
+    // The queue, and the endpoint's public schema for client-side validation.
+    const targets = proxied.map((s) => s.headers["x-fal-target-url"]);
+    for (const t of targets) assert.match(t, /^https:\/\/queue\.fal\.run\/|^https:\/\/fal\.ai\/api\/openapi\/queue\/openapi\.json\?endpoint_id=fal-ai\/flux\/dev$/);
   });
 
   test("the proxy added the key: the simulator saw a valid authorization", async () => {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod retry;
+pub mod schema;
 pub mod sse;
 pub mod stats;
 pub mod status;

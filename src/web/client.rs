@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use js_sys::{Function, Object};
 use wasm_bindgen::JsValue;
@@ -10,6 +11,7 @@ use wasm_bindgen::JsValue;
 use super::js::{now, opt_f64, set};
 use crate::proto::breaker::{Breaker, BreakerConfig};
 use crate::proto::retry::{Budget, RetryConfig};
+use crate::proto::schema::Schema;
 use crate::proto::stats::{Sample, Stats};
 
 pub struct Shared {
@@ -22,6 +24,19 @@ pub struct Shared {
     pub budget: RefCell<Budget>,
     pub stats: RefCell<Stats>,
     pub listeners: RefCell<Vec<Function>>,
+    /// Validate inputs before sending (the `validation` option; per call, `validate`).
+    pub validation: bool,
+    /// Schemas the app gave (`schemas: {endpoint: object | url}`), by full endpoint id.
+    pub schema_sources: HashMap<String, JsValue>,
+    pub schemas: RefCell<HashMap<String, SchemaSlot>>,
+}
+
+pub enum SchemaSlot {
+    /// Being fetched: every caller awaits the same promise (of the document).
+    Loading(js_sys::Promise),
+    Ready(Rc<Schema>),
+    /// Not to be tried again before `until`; `error` says why.
+    Failed { until: f64, error: JsValue },
 }
 
 impl Shared {
@@ -30,6 +45,17 @@ impl Shared {
         let breaker_opts = super::js::get(options, "circuitBreaker");
         let breaker_cfg = if breaker_opts == JsValue::FALSE { None } else { Some(breaker_config(&breaker_opts)?) };
         let listeners = super::js::opt_fn(options, "onEvent")?.into_iter().collect();
+        let validation = super::js::opt_bool(options, "validation")?.unwrap_or(true);
+        let mut schema_sources = HashMap::new();
+        let given = super::js::get(options, "schemas");
+        if given.is_object() {
+            for entry in Object::entries(wasm_bindgen::JsCast::unchecked_ref(&given)).iter() {
+                let pair: js_sys::Array = wasm_bindgen::JsCast::unchecked_into(entry);
+                let id = pair.get(0).as_string().unwrap_or_default();
+                let ep = crate::proto::endpoint::EndpointId::parse(&id).map_err(|e| super::error::config(&format!("schemas: {e}")))?;
+                schema_sources.insert(ep.full(), pair.get(1));
+            }
+        }
         Ok(Self {
             proxy,
             budget: RefCell::new(Budget::new(&retry)),
@@ -38,6 +64,9 @@ impl Shared {
             breakers: RefCell::new(HashMap::new()),
             stats: RefCell::new(Stats::new(300_000.0, 1_000)),
             listeners: RefCell::new(listeners),
+            validation,
+            schema_sources,
+            schemas: RefCell::new(HashMap::new()),
         })
     }
 

@@ -10,6 +10,7 @@ mod queue;
 mod request;
 mod stream;
 mod subscribe;
+mod validate;
 
 use std::rc::Rc;
 
@@ -51,6 +52,7 @@ impl GenwireClient {
             let body = queue::input_json(&options)?;
             let extras = queue::SubmitExtras::from_options(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
+            validate::check_input(&s, &ep, &js::get(&options, "input"), &options).await?;
             queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
         })
     }
@@ -94,7 +96,18 @@ impl GenwireClient {
             let ep = queue::endpoint(&endpoint)?;
             let body = queue::input_json(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
+            validate::check_input(&s, &ep, &js::get(&options, "input"), &options).await?;
             queue::run(&s, &ep, &body, signal.as_ref()).await
+        })
+    }
+
+    /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
+    pub fn validate(&self, endpoint: String, input: JsValue) -> js_sys::Promise {
+        let s = self.shared.clone();
+        future_to_promise(async move {
+            let ep = queue::endpoint(&endpoint)?;
+            let schema = validate::schema_for(&s, &ep).await?;
+            Ok(validate::issues_to_js(&schema.validate(&validate::to_value(&input))))
         })
     }
 

@@ -64,6 +64,10 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
     if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
         return Err(error::aborted(s.reason()));
     }
+    super::validate::check_input(&shared, &endpoint, &get(&opts, "input"), &opts).await?;
+    if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
+        return Err(error::aborted(s.reason()));
+    }
 
     let (tx, mut rx) = unbounded::<Msg>();
     let call = Call { shared, endpoint, logs: queue::logs_flag(&opts)?, tx, jobs: AbortController::new()? };

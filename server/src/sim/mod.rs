@@ -6,9 +6,10 @@
 pub mod catalog;
 pub mod faults;
 pub mod images;
-mod openapi;
+pub mod openapi;
 pub mod queue;
 mod sse;
+pub mod validate;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -3,19 +3,30 @@
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use std::sync::OnceLock;
+
 use serde_json::{json, Value};
 
 use crate::json::json as json_resp;
 
-const FLUX_DEV: &str = include_str!("schemas/fal-ai__flux__dev.json");
-const FAST_SDXL: &str = include_str!("schemas/fal-ai__fast-sdxl.json");
+/// Endpoint id and its OpenAPI document, as fal serves it.
+const DOCUMENTS: [(&str, &str); 4] = [
+    ("fal-ai/flux/dev", include_str!("schemas/fal-ai__flux__dev.json")),
+    ("fal-ai/fast-sdxl", include_str!("schemas/fal-ai__fast-sdxl.json")),
+    ("fal-ai/flux/dev/image-to-image", include_str!("schemas/fal-ai__flux__dev__image-to-image.json")),
+    ("genwire/schema-zoo", include_str!("schemas/genwire__schema-zoo.json")),
+];
 
 pub fn document(endpoint_id: &str) -> Option<&'static str> {
-    match endpoint_id {
-        "fal-ai/flux/dev" => Some(FLUX_DEV),
-        "fal-ai/fast-sdxl" => Some(FAST_SDXL),
-        _ => None,
-    }
+    DOCUMENTS.iter().find(|(id, _)| *id == endpoint_id).map(|(_, doc)| *doc)
+}
+
+/// The parsed document of an endpoint (parsed once); `None` for endpoints without one.
+pub fn parsed(endpoint_id: &str) -> Option<&'static Value> {
+    static PARSED: OnceLock<Vec<Option<Value>>> = OnceLock::new();
+    let all = PARSED.get_or_init(|| DOCUMENTS.iter().map(|(_, doc)| serde_json::from_str(doc).ok()).collect());
+    let i = DOCUMENTS.iter().position(|(id, _)| *id == endpoint_id)?;
+    all[i].as_ref()
 }
 
 pub fn route(req: Request) -> Response {
@@ -32,8 +43,8 @@ pub fn route(req: Request) -> Response {
     let Some(id) = id else {
         return json_resp(StatusCode::BAD_REQUEST, json!({ "detail": "Missing endpoint_id" }));
     };
-    match document(&id).and_then(|doc| serde_json::from_str::<Value>(doc).ok()) {
-        Some(doc) => json_resp(StatusCode::OK, doc),
+    match parsed(&id) {
+        Some(doc) => json_resp(StatusCode::OK, doc.clone()),
         None => json_resp(StatusCode::NOT_FOUND, json!({ "detail": format!("Endpoint '{id}' not found") })),
     }
 }
@@ -42,8 +53,15 @@ pub fn route(req: Request) -> Response {
 mod tests {
     #[test]
     fn documents_are_valid_json_with_input_ref() {
-        for (id, input) in [("fal-ai/flux/dev", "FluxDevInput"), ("fal-ai/fast-sdxl", "FastSdxlInput")] {
+        let inputs = [
+            ("fal-ai/flux/dev", "FluxDevInput"),
+            ("fal-ai/fast-sdxl", "FastSdxlInput"),
+            ("fal-ai/flux/dev/image-to-image", "ImageToImageInput"),
+            ("genwire/schema-zoo", "SchemaZooInput"),
+        ];
+        for (id, input) in inputs {
             let doc: serde_json::Value = serde_json::from_str(super::document(id).expect("known")).expect("valid JSON");
+            assert_eq!(super::parsed(id), Some(&doc));
             let path = format!("/{id}");
             let schema = &doc["paths"][path.as_str()]["post"]["requestBody"]["content"]["application/json"]["schema"];
             assert_eq!(schema["$ref"], format!("#/components/schemas/{input}"));

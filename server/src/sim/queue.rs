@@ -12,10 +12,12 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::faults::{request_error_for_status, Faults, Step};
-use super::{images, iso8601, not_found, sse, PublicBase, Sim};
+use super::{images, iso8601, not_found, openapi, sse, validate, PublicBase, Sim};
 use crate::json::{json as json_resp, request_error};
 
-pub const KNOWN_ENDPOINTS: [&str; 2] = ["fal-ai/flux/dev", "fal-ai/fast-sdxl"];
+pub const KNOWN_ENDPOINTS: [&str; 4] = ["fal-ai/flux/dev", "fal-ai/fast-sdxl", "fal-ai/flux/dev/image-to-image", "genwire/schema-zoo"];
+/// A test endpoint whose output echoes its (valid) input instead of making images.
+const SCHEMA_ZOO: &str = "genwire/schema-zoo";
 /// Logs per job: one every latency/LOG_STEPS while IN_PROGRESS.
 const LOG_STEPS: u64 = 4;
 
@@ -221,6 +223,9 @@ impl Job {
     }
 
     fn output(&self, base: &str) -> Value {
+        if self.endpoint == SCHEMA_ZOO {
+            return json!({ "ok": true, "echo": self.input });
+        }
         let (width, height) = images::image_size(&self.input, images::default_size(&self.endpoint));
         let count = self.input.get("num_images").and_then(Value::as_u64).unwrap_or(1).clamp(1, 8);
         let hash = images::prompt_hash(&self.prompt);
@@ -269,13 +274,11 @@ fn wants_logs(req: &Parts) -> bool {
     matches!(query_param(req, "logs").as_deref(), Some("1" | "true"))
 }
 
-/// One entry of a seed-001 validation error (422, `detail` is an array).
-fn validation_error(loc: Value, msg: &str, kind: &str, input: Value) -> Response {
-    let mut resp = json_resp(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        json!({ "detail": [{ "loc": loc, "msg": msg, "type": kind, "url": format!("https://docs.fal.ai/errors/#{kind}"), "input": input }] }),
-    );
+/// A seed-001 validation error: 422 with `detail` an array of issues, not retryable.
+fn unprocessable(detail: Value) -> Response {
+    let mut resp = json_resp(StatusCode::UNPROCESSABLE_ENTITY, json!({ "detail": detail }));
     resp.headers_mut().insert("x-fal-retryable", HeaderValue::from_static("false"));
+    insert_request_id(&mut resp, &uuid::Uuid::new_v4().to_string());
     resp
 }
 
@@ -374,8 +377,8 @@ async fn step_faults(sim: &Sim, owner_alias: &str, id: &str, step: Step) -> Opti
     plan.failure.map(|f| f.response(Some(id)))
 }
 
-/// Validates a submit (or sync run) and stores the job; returns the IN_QUEUE answer or an
-/// error response. Step faults of the attempt apply after validation; a failed attempt
+/// Validates a submit (or sync run) against the endpoint's OpenAPI input schema and stores
+/// the job; returns the IN_QUEUE answer or an error response (422 for an invalid input). Step faults of the attempt apply after validation; a failed attempt
 /// makes no job. A slow attempt makes the job at once and answers late.
 async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, step: Step) -> Result<Value, Response> {
     let queued = step == Step::Submit;
@@ -401,15 +404,16 @@ async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, step: 
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .map_err(|_| request_error(StatusCode::BAD_REQUEST, "Could not read the request body", "bad_request"))?;
-    let input: Value = serde_json::from_slice(&bytes).map_err(|e| validation_error(json!(["body"]), &format!("JSON decode error: {e}"), "json_invalid", Value::Null))?;
-    if !input.is_object() {
-        return Err(validation_error(json!(["body"]), "Input should be a valid dictionary or object to extract fields from", "model_attributes_type", input));
+    let input: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        unprocessable(json!([{ "loc": ["body"], "msg": format!("JSON decode error: {e}"), "type": "json_invalid", "input": null }]))
+    })?;
+    // An endpoint whose schema is unusable (SchemaError) takes the input unvalidated.
+    if let Some(Ok(issues)) = openapi::parsed(endpoint).map(|doc| validate::validate(doc, &input)) {
+        if !issues.is_empty() {
+            return Err(unprocessable(json!(issues)));
+        }
     }
-    let prompt = match input.get("prompt") {
-        Some(Value::String(p)) => p.clone(),
-        Some(other) => return Err(validation_error(json!(["body", "prompt"]), "Input should be a valid string", "string_type", other.clone())),
-        None => return Err(validation_error(json!(["body", "prompt"]), "Field required", "missing", input)),
-    };
+    let prompt = input.get("prompt").and_then(Value::as_str).unwrap_or_default().to_string();
 
     let (plan, faults) = sim.lock().faults.admit(&prompt, step);
     if let Some(failure) = plan.failure {

@@ -67,6 +67,7 @@ pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, c
         issues,
         timeout_type,
         truncated,
+        source: Some(super::Source::Server),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct FieldIssue {
     pub input: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// A suggestion beyond the server's message, added by client-side validation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// `ctx` per error type (seed 001). `Other` keeps what didn't match the documented shape.
@@ -134,7 +137,7 @@ fn loc_of(v: Option<&Value>) -> Vec<LocPart> {
 /// One item of a `detail` array. Never fails: what is missing gets a neutral value.
 pub fn read_issue(item: &Value) -> FieldIssue {
     if let Value::Str(s) = item {
-        return FieldIssue { loc: Vec::new(), field: String::new(), kind: "unknown".into(), msg: s.clone(), ctx: None, input: None, url: None };
+        return FieldIssue { loc: Vec::new(), field: String::new(), kind: "unknown".into(), msg: s.clone(), ctx: None, input: None, url: None, hint: None };
     }
     let loc = loc_of(item.get("loc"));
     let kind = item.str_field("type").unwrap_or("unknown").to_string();
@@ -145,6 +148,7 @@ pub fn read_issue(item: &Value) -> FieldIssue {
         ctx: item.get("ctx").and_then(|c| Ctx::read(&kind, c)),
         input: item.get("input").cloned(),
         url: item.str_field("url").map(String::from),
+        hint: None,
         msg,
         kind,
     }
@@ -173,5 +177,5 @@ pub fn read_message_issue(text: &str) -> FieldIssue {
     } else {
         vec![LocPart::Key("body".into()), LocPart::Key(field.clone())]
     };
-    FieldIssue { field: field_path(&loc), loc, kind: kind.into(), msg: text.into(), ctx: None, input: None, url: None }
+    FieldIssue { field: field_path(&loc), loc, kind: kind.into(), msg: text.into(), ctx: None, input: None, url: None, hint: None }
 }

@@ -3,7 +3,7 @@
 
 mod classify;
 mod decode;
-mod issues;
+pub(crate) mod issues;
 #[cfg(test)]
 mod tests;
 
@@ -80,6 +80,16 @@ pub struct ErrorInfo {
     /// The error body was larger than genwire reads and was cut.
     #[serde(skip_serializing_if = "core::ops::Not::not")]
     pub truncated: bool,
+    /// Where the error was found: an HTTP answer (`server`) or genwire's own checks (`client`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Server,
+    Client,
 }
 
 impl ErrorInfo {
@@ -98,6 +108,25 @@ impl ErrorInfo {
             issues: Vec::new(),
             timeout_type: None,
             truncated: false,
+            source: None,
         }
+    }
+
+    /// Input issues found before sending: the same shape as the server's 422.
+    pub fn client_validation(issues: Vec<FieldIssue>) -> Self {
+        let first = issues.iter().find(|i| !i.field.is_empty()).or(issues.first());
+        let message = match (first, issues.len()) {
+            (Some(i), 1) => i.msg.clone(),
+            (Some(i), n) => format!("{} (and {} more)", i.msg, n - 1),
+            (None, _) => "Some inputs are not valid.".into(),
+        };
+        let error_type = first.map(|i| i.kind.clone());
+        let mut e = Self::local(Kind::Validation, Category::Validation, message);
+        e.status = Some(422);
+        e.docs_url = error_type.as_deref().filter(|t| classify::error_type(t).is_some()).map(|t| format!("https://docs.fal.ai/errors/#{t}"));
+        e.error_type = error_type;
+        e.issues = issues;
+        e.source = Some(Source::Client);
+        e
     }
 }

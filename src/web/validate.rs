@@ -1,0 +1,127 @@
+//! Client-side validation: each endpoint's schema loaded once (through the proxy
+//! from its public OpenAPI URL, or given by the app), shared by concurrent callers.
+//! A schema that can't be had never blocks a request: the server stays the judge.
+
+use std::rc::Rc;
+
+use gloo_net::http::Method;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use super::client::{SchemaSlot, Shared};
+use super::error;
+use super::js::now;
+use super::request::{call, Req};
+use crate::proto::endpoint::EndpointId;
+use crate::proto::error::{ErrorInfo, FieldIssue};
+use crate::proto::retry::Call;
+use crate::proto::schema::Schema;
+use crate::proto::value::Value;
+
+/// After a failed load, the endpoint is not tried again for this long.
+const RETRY_LOAD_MS: f64 = 60_000.0;
+
+pub fn openapi_url(ep: &EndpointId) -> String {
+    format!("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id={}", ep.full())
+}
+
+pub fn to_value(js: &JsValue) -> Value {
+    Value::from_deserializer(serde_wasm_bindgen::Deserializer::from(js.clone())).unwrap_or(Value::Null)
+}
+
+/// The endpoint's compiled schema, or why there is none.
+pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schema>, JsValue> {
+    let key = ep.full();
+    let pending = {
+        let mut map = shared.schemas.borrow_mut();
+        match map.get(&key) {
+            Some(SchemaSlot::Ready(s)) => return Ok(s.clone()),
+            Some(SchemaSlot::Failed { until, error }) if *until > now() => return Err(error.clone()),
+            Some(SchemaSlot::Loading(p)) => p.clone(),
+            _ => {
+                let p = load(shared.clone(), ep.clone());
+                map.insert(key.clone(), SchemaSlot::Loading(p.clone()));
+                p
+            }
+        }
+    };
+    let outcome = JsFuture::from(pending).await;
+    let mut map = shared.schemas.borrow_mut();
+    // The first waiter to wake compiles; the others find it ready.
+    if let Some(SchemaSlot::Ready(s)) = map.get(&key) {
+        return Ok(s.clone());
+    }
+    let compiled = outcome.and_then(|doc| {
+        Schema::from_openapi(&to_value(&doc), Some(&key)).map_err(|e| error::config(&format!("The input schema of {key} can't be used: {e}.")))
+    });
+    match compiled {
+        Ok(s) => {
+            let s = Rc::new(s);
+            map.insert(key, SchemaSlot::Ready(s.clone()));
+            Ok(s)
+        }
+        Err(e) => {
+            map.insert(key.clone(), SchemaSlot::Failed { until: now() + RETRY_LOAD_MS, error: e.clone() });
+            drop(map);
+            shared.emit("schema", &[("endpoint", JsValue::from_str(&key)), ("error", e.clone())]);
+            Err(e)
+        }
+    }
+}
+
+/// The document: from the app's option (an object, or a URL), else fal's public OpenAPI URL through the proxy.
+fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
+    future_to_promise(async move {
+        let given = shared.schema_sources.get(&ep.full()).cloned();
+        match given {
+            Some(doc) if !doc.is_string() => Ok(doc),
+            Some(url) => {
+                let url = url.as_string().unwrap_or_default();
+                // The app's own files load directly; anything else goes through the proxy's allowlist.
+                if url.starts_with('/') && !url.starts_with("//") {
+                    let resp = gloo_net::http::Request::get(&url).send().await.map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
+                    let text = resp.text().await.map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
+                    js_sys::JSON::parse(&text).map_err(|_| error::config(&format!("The schema at {url} is not JSON.")))
+                } else {
+                    fetch_via_proxy(&shared, &url).await
+                }
+            }
+            None => fetch_via_proxy(&shared, &openapi_url(&ep)).await,
+        }
+    })
+}
+
+async fn fetch_via_proxy(shared: &Shared, url: &str) -> Result<JsValue, JsValue> {
+    // Its own breaker key: a failing docs host must not open the endpoint's circuit.
+    let req = Req { call: Call::Status, endpoint: "openapi", method: Method::GET, url, body: None, headers: &[] };
+    call(shared, &req, None).await.map(|(doc, _)| doc)
+}
+
+/// Validates `input` when the endpoint's schema can be had. `Err` is the validation error to reject with.
+pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue, opts: &JsValue) -> Result<(), JsValue> {
+    let per_call = super::js::opt_bool(opts, "validate")?;
+    if !per_call.unwrap_or(shared.validation) {
+        return Ok(());
+    }
+    let Ok(schema) = schema_for(shared, ep).await else { return Ok(()) };
+    let issues = schema.validate(&to_value(input));
+    if issues.is_empty() {
+        return Ok(());
+    }
+    let info = ErrorInfo::client_validation(issues);
+    let e = error::to_js(&info, None, None);
+    shared.emit("error", &[("call", JsValue::from_str("validate")), ("endpoint", JsValue::from_str(&ep.full())), ("error", e.clone())]);
+    Err(e)
+}
+
+pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    serde::Serialize::serialize(issues, &ser).unwrap_or(JsValue::NULL)
+}
+
+/// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.
+#[wasm_bindgen(js_name = validate)]
+pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>) -> Result<JsValue, JsValue> {
+    let s = Schema::from_openapi(&to_value(&schema), endpoint.as_deref()).map_err(|e| error::config(&format!("The schema can't be used: {e}.")))?;
+    Ok(issues_to_js(&s.validate(&to_value(&input))))
+}
