@@ -26,6 +26,13 @@ export interface CircuitBreakerOptions {
 export interface ClientOptions {
   /** The app's proxy route. Default `/api/fal/proxy`. */
   proxyUrl?: string;
+  /**
+   * Validate inputs against the endpoint's schema before sending (default true). The schema is
+   * loaded once per endpoint through the proxy from fal's public OpenAPI URL, unless given here.
+   */
+  validation?: boolean;
+  /** Schemas by endpoint id: an OpenAPI document or JSON schema, or a URL to one. */
+  schemas?: Record<string, object | string>;
   /** The retry policy of every call; `false` turns retries off. */
   retry?: RetryOptions | false;
   /** Per-endpoint circuit breaker; `false` turns it off. */
@@ -72,6 +79,8 @@ export interface Result<Output = any> {
 
 export interface SubmitOptions<Input = Record<string, unknown>> {
   input?: Input;
+  /** Validate this input before sending; default: the client's `validation`. */
+  validate?: boolean;
   /** Called back by the queue when the job ends (fal's `fal_webhook`). */
   webhookUrl?: string;
   priority?: "normal" | "low";
@@ -129,6 +138,15 @@ export interface IssueCtxByType {
   face_detection_error: undefined;
   feature_not_supported: undefined;
   missing: undefined;
+  extra_forbidden: undefined;
+  string_type: undefined;
+  int_type: undefined;
+  int_from_float: undefined;
+  float_type: undefined;
+  bool_type: undefined;
+  list_type: undefined;
+  dict_type: undefined;
+  invalid_url: { scheme: "path" | "file" | "blob" };
 }
 
 interface IssueBase {
@@ -140,6 +158,8 @@ interface IssueBase {
   msg: string;
   input?: unknown;
   url?: string;
+  /** A suggestion beyond the server's message (client-side validation). */
+  hint?: string;
 }
 export type KnownFieldIssue = {
   [T in keyof IssueCtxByType]: IssueBase & { type: T; ctx?: IssueCtxByType[T] };
@@ -154,6 +174,8 @@ export type OtherFieldIssue = IssueBase & { type: string; ctx?: Record<string, u
 
 interface ErrorBase extends Error {
   name: "GenwireError";
+  /** Where it was found: an HTTP answer, or genwire's own checks (validation before sending). */
+  source?: "server" | "client";
   category: ErrorCategory;
   /** Whether repeating the same request may succeed (the server's `X-Fal-Retryable` first). */
   retryable: boolean;
@@ -222,7 +244,8 @@ export type GenwireEvent =
       type: "error"; call: CallName; endpoint: string; attempt: number; error: GenwireError;
       reason?: "not_retryable" | "may_have_enqueued" | "attempts" | "budget" | "wait_too_long";
     })
-  | (EventBase & { type: "breaker"; endpoint: string; from: BreakerState; to: BreakerState; reopensAt?: number });
+  | (EventBase & { type: "breaker"; endpoint: string; from: BreakerState; to: BreakerState; reopensAt?: number })
+  | (EventBase & { type: "schema"; endpoint: string; error: GenwireError });
 export type BreakerState = "closed" | "open" | "half_open";
 
 export interface ClientStats {
@@ -251,7 +274,9 @@ export interface GenwireClient {
   readonly proxyUrl: string;
   readonly queue: QueueClient;
   subscribe<Output = any, Input = Record<string, unknown>>(endpoint: string, options: SubscribeOptions<Input>): Promise<Result<Output>>;
-  run<Output = any, Input = Record<string, unknown>>(endpoint: string, options: { input?: Input; signal?: AbortSignal }): Promise<Result<Output>>;
+  run<Output = any, Input = Record<string, unknown>>(endpoint: string, options: { input?: Input; signal?: AbortSignal; validate?: boolean }): Promise<Result<Output>>;
+  /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had. */
+  validate(endpoint: string, input: unknown): Promise<FieldIssue[]>;
   /** Listens to events; returns the unsubscribe function. */
   on(listener: (event: GenwireEvent) => void): () => void;
   /** Rolling summary of the last five minutes. */
@@ -259,3 +284,6 @@ export interface GenwireClient {
 }
 
 export function createClient(options?: ClientOptions): GenwireClient;
+
+/** Checks an input against a schema without a client or request (after `await init()`). */
+export function validate(schema: object, input: unknown, endpoint?: string): FieldIssue[];

@@ -1,7 +1,7 @@
 // genwire: the public JS entry. The wasm module is loaded lazily on first use
 // (or by an explicit `init()`), so importing this file touches neither wasm nor
 // `window` and is safe during a server render.
-import wasmInit, { GenwireClient, decodeError as wasmDecodeError } from "../pkg/genwire.js";
+import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate } from "../pkg/genwire.js";
 
 let loading = null;
 let loaded = false;
@@ -30,6 +30,15 @@ export function decodeError(value) {
   throw new Error("genwire: call `await init()` before decodeError() on anything but a Response");
 }
 
+/**
+ * Checks an input against a schema (an endpoint's OpenAPI document, or a JSON schema) without a
+ * client or a request; returns the issues, as the server's 422 would list them. Needs `await init()`.
+ */
+export function validate(schema, input, endpoint) {
+  if (!loaded) throw new Error("genwire: call `await init()` before validate()");
+  return wasmValidate(schema, input, endpoint);
+}
+
 /** Creates a client bound to the app's proxy route. Refuses any key or credentials. */
 export function createClient(options = {}) {
   let inner = null;
@@ -54,6 +63,8 @@ export function createClient(options = {}) {
     }),
     subscribe: call("subscribe"),
     run: call("run"),
+    /** The input's issues by the endpoint's schema (loaded once, cached), without sending it. */
+    validate: call("validate"),
     /** Every attempt, retry, error, success and breaker change. Returns the unsubscribe function. */
     on(listener) {
       if (inner) return inner.on(listener);

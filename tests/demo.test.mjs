@@ -22,7 +22,7 @@ test("generate an image in the demo, with live queue status", async () => {
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(server.url);
   await page.fill("#prompt", "a red fox in fresh snow, watercolor");
-  await page.selectOption("#image_size", "square_hd");
+  await page.fill("#image_size", "square_hd");
   await page.click("#generate");
 
   // Live status: the queue phase shows up before the result.
@@ -51,6 +51,24 @@ test("generate an image in the demo, with live queue status", async () => {
   assert.ok(distinct > 20, `image has ${distinct} distinct colors`);
   await page.screenshot({ path: `${shots}demo-generated.png`, fullPage: true });
   assert.deepEqual(errors, []);
+});
+
+test("validation as you type shows each issue on its field and blocks Generate", async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.getElementById("validity").textContent === "" && !document.getElementById("generate").disabled);
+  await page.fill("#image_size", "1920x1080");
+  await page.fill("#guidance_scale", "25");
+  await page.waitForFunction(() => document.getElementById("validity").textContent.startsWith("2 inputs"));
+  assert.match(await page.textContent('[data-issue-for="image_size"]'), /^Input should be 'square_hd'.*\{"width": 1920, "height": 1080\}$/s);
+  assert.equal(await page.textContent('[data-issue-for="guidance_scale"]'), "Input should be less than or equal to 20");
+  assert.equal(await page.isDisabled("#generate"), true);
+  await page.screenshot({ path: `${shots}demo-validation.png` });
+  await page.fill("#image_size", "square");
+  await page.fill("#guidance_scale", "7.5");
+  await page.waitForFunction(() => document.getElementById("validity").textContent === "");
+  assert.equal(await page.isDisabled("#generate"), false);
+  assert.equal(await page.textContent('[data-issue-for="image_size"]'), "");
 });
 
 test("cancel in the demo stops the job", async () => {

@@ -16,13 +16,49 @@ function onUpdate(update) {
   $("logs").replaceChildren(...logs.map((l) => Object.assign(document.createElement("li"), { textContent: l.message })));
 }
 
+/** The form as the endpoint's input: empty number fields are left out (the defaults apply). */
+function readInput() {
+  const input = { prompt: $("prompt").value, image_size: $("image_size").value };
+  for (const id of ["num_inference_steps", "guidance_scale", "num_images", "seed"]) {
+    const n = $(id).valueAsNumber;
+    if (!Number.isNaN(n)) input[id] = n;
+  }
+  return input;
+}
+
+// Validation as you type: the endpoint's schema is fetched once, then each check is local.
+let checking = 0;
+async function checkForm() {
+  const mine = ++checking;
+  let issues = [];
+  try {
+    issues = await client.validate("fal-ai/flux/dev", readInput());
+  } catch {
+    issues = []; // no schema: the server will judge
+  }
+  if (mine !== checking) return; // a newer keystroke won
+  for (const el of document.querySelectorAll("[data-issue-for]")) {
+    const issue = issues.find((i) => i.field.split(/[.[]/)[0] === el.dataset.issueFor);
+    el.replaceChildren();
+    if (issue) {
+      el.append(issue.msg);
+      if (issue.hint) el.append(Object.assign(document.createElement("span"), { className: "hint", textContent: issue.hint }));
+    }
+    const field = $(el.dataset.issueFor);
+    (field.closest("label") ?? field).classList.toggle("invalid", Boolean(issue));
+  }
+  $("validity").textContent = issues.length ? `${issues.length} input${issues.length > 1 ? "s" : ""} to fix before generating` : "";
+  $("generate").disabled = issues.length > 0 || running !== null;
+}
+$("gen").addEventListener("input", checkForm);
+checkForm();
+
 $("gen").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   running?.abort();
   const controller = new AbortController();
   running = controller;
-  const seed = $("seed").value === "" ? undefined : Number($("seed").value);
-  const input = { prompt: $("prompt").value, image_size: $("image_size").value, seed };
+  const input = readInput();
   $("error").hidden = true;
   $("result-card").hidden = true;
   $("logs").replaceChildren();
@@ -49,8 +85,8 @@ $("gen").addEventListener("submit", async (ev) => {
   } finally {
     clearInterval(tick);
     if (running === controller) running = null;
-    $("generate").disabled = false;
     $("cancel").disabled = true;
+    checkForm();
   }
 });
 

@@ -10,7 +10,7 @@ use crate::proto::error::{decode_thrown, Category, ErrorInfo, Kind};
 pub fn to_js(info: &ErrorInfo, body: Option<&JsValue>, cause: Option<&JsValue>) -> JsValue {
     let e = js_sys::Error::new(&info.message);
     e.set_name("GenwireError");
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let ser = super::js::serializer();
     if let Ok(fields) = serde::Serialize::serialize(info, &ser) {
         let _ = js_sys::Object::assign(&e, fields.unchecked_ref());
     }

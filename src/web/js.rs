@@ -73,3 +73,8 @@ pub fn now() -> f64 {
 pub fn is_plain_object(v: &JsValue) -> bool {
     v.is_object() && !js_sys::Array::is_array(v)
 }
+
+/// Plain objects for maps, and `null` (not `undefined`) for JSON nulls.
+pub fn serializer() -> serde_wasm_bindgen::Serializer {
+    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true)
+}

@@ -127,7 +127,7 @@ impl GenwireClient {
     pub fn stats(&self) -> JsValue {
         let now = js::now();
         let summary = self.shared.stats.borrow_mut().summary(now);
-        let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        let ser = js::serializer();
         let out: JsValue = serde::Serialize::serialize(&summary, &ser).unwrap_or_else(|_| Object::new().into());
         let breakers = Object::new();
         for (endpoint, b) in self.shared.breakers.borrow().iter() {

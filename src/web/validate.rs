@@ -115,7 +115,7 @@ pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue, 
 }
 
 pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let ser = super::js::serializer();
     serde::Serialize::serialize(issues, &ser).unwrap_or(JsValue::NULL)
 }
 

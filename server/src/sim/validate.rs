@@ -531,3 +531,411 @@ pub fn num_text(v: &Value) -> String {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A document whose input schema is `input`, with `schemas` as its components.
+    fn doc_with(input: Value, schemas: Value) -> Value {
+        json!({
+            "openapi": "3.0.4",
+            "components": { "schemas": schemas },
+            "paths": { "/t/x": { "post": { "requestBody": { "content": { "application/json": { "schema": input } } } } } },
+        })
+    }
+
+    fn issues(input_schema: Value, schemas: Value, input: Value) -> Vec<Value> {
+        let doc = doc_with(input_schema, schemas);
+        validate(&doc, &input).expect("usable schema").iter().map(|i| serde_json::to_value(i).expect("serializes")).collect()
+    }
+
+    /// Issues of `{"x": value}` against an object with the one property `x: schema`.
+    fn prop(schema: Value, value: Value) -> Vec<Value> {
+        issues(json!({ "type": "object", "properties": { "x": schema } }), json!({}), json!({ "x": value }))
+    }
+
+    /// The single issue of `prop`, as (type, msg, ctx or null).
+    fn one(schema: Value, value: Value) -> (String, String, Value) {
+        let found = prop(schema, value.clone());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let i = &found[0];
+        assert_eq!(i["loc"], json!(["body", "x"]));
+        assert_eq!(i["input"], value);
+        (i["type"].as_str().unwrap().to_string(), i["msg"].as_str().unwrap().to_string(), i.get("ctx").cloned().unwrap_or(Value::Null))
+    }
+
+    fn kind(schema: Value, value: Value) -> String {
+        one(schema, value).0
+    }
+
+    fn ok(schema: Value, value: Value) {
+        assert_eq!(prop(schema.clone(), value.clone()), Vec::<Value>::new(), "{schema} / {value}");
+    }
+
+    fn zoo() -> Value {
+        serde_json::from_str(include_str!("schemas/genwire__schema-zoo.json")).unwrap()
+    }
+
+    fn zoo_issues(input: Value) -> Vec<Value> {
+        validate(&zoo(), &input).unwrap().iter().map(|i| serde_json::to_value(i).unwrap()).collect()
+    }
+
+    #[test]
+    fn type_errors_by_schema_type() {
+        let cases = [
+            ("string", json!(5), "string_type", "Input should be a valid string"),
+            ("integer", json!(1.5), "int_from_float", "Input should be a valid integer, got a number with a fractional part"),
+            ("integer", json!("5"), "int_type", "Input should be a valid integer"),
+            ("integer", json!(true), "int_type", "Input should be a valid integer"),
+            ("number", json!("1.5"), "float_type", "Input should be a valid number"),
+            ("boolean", json!(1), "bool_type", "Input should be a valid boolean"),
+            ("boolean", json!("true"), "bool_type", "Input should be a valid boolean"),
+            ("array", json!("a"), "list_type", "Input should be a valid list"),
+            ("object", json!([1]), "dict_type", "Input should be a valid dictionary"),
+        ];
+        for (t, value, ty, msg) in cases {
+            assert_eq!(one(json!({ "type": t }), value), (ty.to_string(), msg.to_string(), Value::Null), "{t}");
+        }
+        // An integral number is an integer (also written 5.0) and a valid number; no coercion of strings.
+        ok(json!({ "type": "integer" }), json!(5));
+        ok(json!({ "type": "integer" }), json!(5.0));
+        ok(json!({ "type": "integer" }), json!(-3));
+        ok(json!({ "type": "number" }), json!(5));
+        ok(json!({ "type": "number" }), json!(-0.25));
+        assert_eq!(kind(json!({ "type": "number" }), json!(true)), "float_type");
+        assert_eq!(kind(json!({ "type": "string" }), json!(["a"])), "string_type");
+        // Without a type, anything goes.
+        ok(json!({ "title": "Free" }), json!({ "a": [1] }));
+    }
+
+    #[test]
+    fn null_is_a_type_error_unless_allowed() {
+        assert_eq!(one(json!({ "type": "integer" }), Value::Null), ("int_type".into(), "Input should be a valid integer".into(), Value::Null));
+        assert_eq!(kind(json!({ "type": "string", "enum": ["a"] }), Value::Null), "string_type");
+        ok(json!({ "type": "integer", "nullable": true, "minimum": 3 }), Value::Null);
+        ok(json!({ "type": ["string", "null"], "maxLength": 5 }), Value::Null);
+        ok(json!({ "anyOf": [{ "type": "integer" }, { "type": "null" }] }), Value::Null);
+        // A `nullable` enum accepts null before the enum is checked.
+        ok(json!({ "type": "string", "enum": ["a"], "nullable": true }), Value::Null);
+        // type list: the first non-null type names the error; the other checks still apply.
+        assert_eq!(kind(json!({ "type": ["string", "null"], "maxLength": 5 }), json!(5)), "string_type");
+        assert_eq!(kind(json!({ "type": ["null", "integer"] }), json!(0.5)), "int_from_float");
+        let (ty, msg, ctx) = one(json!({ "type": ["string", "null"], "maxLength": 5 }), json!("toolong"));
+        assert_eq!((ty.as_str(), msg.as_str(), ctx), ("sequence_too_long", "String should have at most 5 characters", json!({ "max_length": 5 })));
+        ok(json!({ "type": ["integer", "string"] }), json!("x"));
+    }
+
+    #[test]
+    fn enum_and_const_messages() {
+        let msg = |values: Value, input: Value| one(json!({ "enum": values }), input).1;
+        assert_eq!(msg(json!(["a"]), json!("b")), "Input should be 'a'");
+        assert_eq!(msg(json!(["jpeg", "png"]), json!("gif")), "Input should be 'jpeg' or 'png'");
+        assert_eq!(msg(json!(["photo", "anime", "oil"]), json!("x")), "Input should be 'photo', 'anime' or 'oil'");
+        assert_eq!(msg(json!([1, 2.5, "c", 4]), json!(3)), "Input should be 1, 2.5, 'c' or 4");
+        assert_eq!(msg(json!([true, null]), json!(1)), "Input should be true or null");
+        let (ty, _, ctx) = one(json!({ "type": "string", "enum": ["jpeg", "png"] }), json!("gif"));
+        assert_eq!((ty.as_str(), ctx), ("one_of", json!({ "expected": ["jpeg", "png"] })));
+        // Numbers compare by value.
+        ok(json!({ "enum": [1, 2] }), json!(2.0));
+        let (ty, msg, ctx) = one(json!({ "type": "string", "const": "auto" }), json!("manual"));
+        assert_eq!((ty.as_str(), msg.as_str(), ctx), ("one_of", "Input should be 'auto'", json!({ "expected": ["auto"] })));
+        ok(json!({ "const": "auto" }), json!("auto"));
+        // The type check comes first.
+        assert_eq!(kind(json!({ "type": "string", "enum": ["a"] }), json!(1)), "string_type");
+    }
+
+    #[test]
+    fn bounds_in_order_with_schema_numbers() {
+        let s = json!({ "type": "number", "exclusiveMinimum": 0, "minimum": 0.5, "exclusiveMaximum": 10, "maximum": 9.5 });
+        assert_eq!(one(s.clone(), json!(0)), ("greater_than".into(), "Input should be greater than 0".into(), json!({ "gt": 0 })));
+        assert_eq!(one(s.clone(), json!(0.25)), ("greater_than_equal".into(), "Input should be greater than or equal to 0.5".into(), json!({ "ge": 0.5 })));
+        assert_eq!(one(s.clone(), json!(10)), ("less_than".into(), "Input should be less than 10".into(), json!({ "lt": 10 })));
+        assert_eq!(one(s.clone(), json!(9.75)), ("less_than_equal".into(), "Input should be less than or equal to 9.5".into(), json!({ "le": 9.5 })));
+        ok(s.clone(), json!(0.5));
+        ok(s, json!(9.5));
+        // ctx keeps the schema's number; the message writes it as JSON would.
+        let found = prop(json!({ "type": "number", "maximum": 20.0 }), json!(21));
+        assert_eq!(found[0]["msg"], "Input should be less than or equal to 20");
+        assert!(found[0]["ctx"]["le"].is_f64());
+        assert_eq!(serde_json::to_string(&found[0]["ctx"]).unwrap(), r#"{"le":20.0}"#);
+        let found = prop(json!({ "type": "integer", "maximum": 14142 }), json!(20000));
+        assert_eq!((found[0]["msg"].as_str(), found[0]["ctx"].clone()), (Some("Input should be less than or equal to 14142"), json!({ "le": 14142 })));
+        assert!(found[0]["ctx"]["le"].is_u64());
+    }
+
+    #[test]
+    fn openapi_30_boolean_exclusive_bounds() {
+        let s = json!({ "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1, "exclusiveMaximum": true });
+        assert_eq!(one(s.clone(), json!(0)), ("greater_than".into(), "Input should be greater than 0".into(), json!({ "gt": 0 })));
+        assert_eq!(one(s.clone(), json!(1)), ("less_than".into(), "Input should be less than 1".into(), json!({ "lt": 1 })));
+        assert_eq!(one(s.clone(), json!(2)).0, "less_than");
+        ok(s, json!(0.999));
+        // `false` leaves the bounds inclusive.
+        let s = json!({ "type": "number", "minimum": 0, "exclusiveMinimum": false, "maximum": 1, "exclusiveMaximum": false });
+        ok(s.clone(), json!(0));
+        ok(s.clone(), json!(1));
+        assert_eq!(one(s, json!(1.5)).0, "less_than_equal");
+    }
+
+    #[test]
+    fn multiple_of_with_float_tolerance() {
+        let half = json!({ "type": "number", "multipleOf": 0.5 });
+        ok(half.clone(), json!(7.5));
+        ok(half.clone(), json!(-3));
+        assert_eq!(one(half, json!(7.3)), ("multiple_of".into(), "Input should be a multiple of 0.5".into(), json!({ "multiple_of": 0.5 })));
+        let tenth = json!({ "type": "number", "multipleOf": 0.1 });
+        ok(tenth.clone(), json!(0.1 * 3.0));
+        ok(tenth.clone(), json!(0.7));
+        ok(tenth, json!(1.1 + 2.2));
+        let five = json!({ "type": "integer", "multipleOf": 5 });
+        assert_eq!(one(five.clone(), json!(7)), ("multiple_of".into(), "Input should be a multiple of 5".into(), json!({ "multiple_of": 5 })));
+        ok(five, json!(0));
+        // A failing bound is the only issue: multipleOf is skipped.
+        assert_eq!(kind(json!({ "type": "integer", "maximum": 10, "multipleOf": 5 }), json!(13)), "less_than_equal");
+    }
+
+    #[test]
+    fn lengths_count_code_points_and_items() {
+        let s = json!({ "type": "string", "minLength": 2, "maxLength": 3 });
+        ok(s.clone(), json!("été"));
+        ok(s.clone(), json!("🐯🐯🐯"));
+        assert_eq!(one(s.clone(), json!("é")), ("sequence_too_short".into(), "String should have at least 2 characters".into(), json!({ "min_length": 2 })));
+        assert_eq!(one(s, json!("🐯🐯🐯🐯")), ("sequence_too_long".into(), "String should have at most 3 characters".into(), json!({ "max_length": 3 })));
+        let a = json!({ "type": "array", "minItems": 1, "maxItems": 2 });
+        assert_eq!(one(a.clone(), json!([])), ("sequence_too_short".into(), "Sequence should have at least 1 items".into(), json!({ "min_length": 1 })));
+        assert_eq!(one(a.clone(), json!([1, 2, 3])), ("sequence_too_long".into(), "Sequence should have at most 2 items".into(), json!({ "max_length": 2 })));
+        ok(a, json!([1, 2]));
+        // minLength does not apply to arrays nor minItems to strings.
+        ok(json!({ "minLength": 5 }), json!([1]));
+        ok(json!({ "maxItems": 0 }), json!("abc"));
+    }
+
+    #[test]
+    fn missing_null_and_defaults() {
+        let s = json!({
+            "type": "object",
+            "properties": { "a": { "type": "string" }, "b": { "type": "integer", "default": 3 }, "c": { "type": "integer" } },
+            "required": ["a", "b", "c"],
+        });
+        let found = issues(s.clone(), json!({}), json!({ "c": null }));
+        assert_eq!(
+            found,
+            vec![
+                json!({ "loc": ["body", "a"], "msg": "Field required", "type": "missing", "input": { "c": null } }),
+                json!({ "loc": ["body", "c"], "msg": "Input should be a valid integer", "type": "int_type", "input": null }),
+            ]
+        );
+        // The default makes absence fine, not a present null.
+        let found = issues(s, json!({}), json!({ "a": "x", "b": null, "c": 1 }));
+        assert_eq!(found, vec![json!({ "loc": ["body", "b"], "msg": "Input should be a valid integer", "type": "int_type", "input": null })]);
+        // A required name without a property schema is missing after the properties.
+        let s = json!({ "type": "object", "properties": { "a": { "type": "string" } }, "required": ["z", "a"] });
+        let found = issues(s, json!({}), json!({}));
+        let locs: Vec<&Value> = found.iter().map(|i| &i["loc"]).collect();
+        assert_eq!(locs, vec![&json!(["body", "a"]), &json!(["body", "z"])]);
+    }
+
+    #[test]
+    fn extra_keys() {
+        let closed = json!({ "type": "object", "properties": { "a": { "type": "string" } }, "additionalProperties": false });
+        let found = issues(closed, json!({}), json!({ "zz": 1, "a": "x", "b": [true] }));
+        assert_eq!(
+            found,
+            vec![
+                json!({ "loc": ["body", "zz"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden", "input": 1 }),
+                json!({ "loc": ["body", "b"], "msg": "Extra inputs are not permitted", "type": "extra_forbidden", "input": [true] }),
+            ]
+        );
+        let typed = json!({ "type": "object", "additionalProperties": { "type": "number", "maximum": 1 } });
+        let found = issues(typed, json!({}), json!({ "k": "v", "ok": 0.5, "big": 2 }));
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0]["loc"].clone(), found[0]["type"].as_str()), (json!(["body", "k"]), Some("float_type")));
+        assert_eq!((found[1]["loc"].clone(), found[1]["type"].as_str()), (json!(["body", "big"]), Some("less_than_equal")));
+        for open in [json!({ "type": "object" }), json!({ "type": "object", "additionalProperties": true })] {
+            assert!(issues(open, json!({}), json!({ "anything": 1 })).is_empty());
+        }
+    }
+
+    #[test]
+    fn all_of_reports_every_branch_once() {
+        let schemas = json!({
+            "Small": { "type": "integer", "maximum": 5 },
+            "Even": { "type": "integer", "multipleOf": 2 },
+        });
+        let s = json!({ "type": "object", "properties": { "x": { "allOf": [{ "$ref": "#/components/schemas/Small" }, { "$ref": "#/components/schemas/Even" }] } } });
+        let found = issues(s.clone(), schemas.clone(), json!({ "x": 7 }));
+        let kinds: Vec<&str> = found.iter().map(|i| i["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["less_than_equal", "multiple_of"]);
+        // Both branches fail the type check the same way: one issue.
+        let found = issues(s.clone(), schemas.clone(), json!({ "x": "7" }));
+        assert_eq!(found, vec![json!({ "loc": ["body", "x"], "msg": "Input should be a valid integer", "type": "int_type", "input": "7" })]);
+        assert!(issues(s, schemas, json!({ "x": 4 })).is_empty());
+        // The zoo's flags: allOf with an object branch.
+        let found = zoo_issues(json!({ "prompt": "abc", "steps": 5, "flags": { "fast": "yes", "x": 1, "level": 3 } }));
+        let got: Vec<(Value, &str)> = found.iter().map(|i| (i["loc"].clone(), i["type"].as_str().unwrap())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (json!(["body", "flags", "fast"]), "bool_type"),
+                (json!(["body", "flags", "level"]), "less_than_equal"),
+                (json!(["body", "flags", "x"]), "extra_forbidden"),
+            ]
+        );
+        assert_eq!(zoo_issues(json!({ "prompt": "abc", "steps": 5, "flags": null }))[0]["type"], "dict_type");
+    }
+
+    #[test]
+    fn unions_pick_the_branch_of_the_json_type() {
+        let flux: Value = serde_json::from_str(include_str!("schemas/fal-ai__flux__dev.json")).unwrap();
+        let found: Vec<Value> = validate(&flux, &json!({ "prompt": "p", "image_size": "1920x1080" })).unwrap().iter().map(|i| serde_json::to_value(i).unwrap()).collect();
+        assert_eq!(
+            found,
+            vec![json!({
+                "loc": ["body", "image_size"],
+                "msg": "Input should be 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3' or 'landscape_16_9'",
+                "type": "one_of",
+                "ctx": { "expected": ["square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"] },
+                "input": "1920x1080",
+            })]
+        );
+        let found = validate(&flux, &json!({ "prompt": "p", "image_size": { "width": 0, "height": 99999 } })).unwrap();
+        let got: Vec<(Value, &str)> = found.iter().map(|i| (serde_json::to_value(&i.loc).unwrap(), i.kind.as_str())).collect();
+        assert_eq!(got, vec![(json!(["body", "image_size", "width"]), "greater_than"), (json!(["body", "image_size", "height"]), "less_than_equal")]);
+        // No branch takes a boolean: the first branch reports its type error.
+        let found = validate(&flux, &json!({ "prompt": "p", "image_size": true })).unwrap();
+        assert_eq!((found[0].kind.as_str(), found[0].msg.as_str()), ("dict_type", "Input should be a valid dictionary"));
+        assert!(validate(&flux, &json!({ "prompt": "p", "image_size": "square" })).unwrap().is_empty());
+        assert!(validate(&flux, &json!({ "prompt": "p", "image_size": { "width": 64, "height": 64 } })).unwrap().is_empty());
+
+        // An enum-only branch takes the JSON types of its values; integer branches take any number.
+        let s = json!({ "oneOf": [{ "type": "integer", "minimum": 1, "maximum": 3 }, { "enum": ["auto", "off"] }] });
+        assert_eq!(kind(s.clone(), json!("manual")), "one_of");
+        assert_eq!(kind(s.clone(), json!(1.5)), "int_from_float");
+        assert_eq!(kind(s.clone(), json!(9)), "less_than_equal");
+        assert_eq!(kind(s.clone(), json!([1])), "int_type");
+        ok(s.clone(), json!(2));
+        ok(s, json!("off"));
+        // When the first branch has no type, the fallback reports what that branch finds.
+        let s = json!({ "anyOf": [{ "enum": ["a", "b"] }, { "type": "integer" }] });
+        assert_eq!(one(s, json!(true)), ("one_of".into(), "Input should be 'a' or 'b'".into(), json!({ "expected": ["a", "b"] })));
+        // The zoo's mode (oneOf with a const branch) and size (anyOf with a $ref branch).
+        let kinds = |input: Value| zoo_issues(input).iter().map(|i| (i["loc"].clone(), i["type"].as_str().unwrap().to_string(), i["msg"].as_str().unwrap().to_string())).collect::<Vec<_>>();
+        assert_eq!(kinds(json!({ "prompt": "abc", "steps": 5, "mode": "manual" })), vec![(json!(["body", "mode"]), "one_of".into(), "Input should be 'auto'".into())]);
+        assert_eq!(kinds(json!({ "prompt": "abc", "steps": 5, "mode": 0 })), vec![(json!(["body", "mode"]), "greater_than_equal".into(), "Input should be greater than or equal to 1".into())]);
+        assert_eq!(kinds(json!({ "prompt": "abc", "steps": 5, "size": "tall" })), vec![(json!(["body", "size"]), "one_of".into(), "Input should be 'square' or 'wide'".into())]);
+        assert_eq!(kinds(json!({ "prompt": "abc", "steps": 5, "size": { "width": 2.5 } })), vec![(json!(["body", "size", "width"]), "int_from_float".into(), "Input should be a valid integer, got a number with a fractional part".into())]);
+        assert_eq!(kinds(json!({ "prompt": "abc", "steps": 5, "size": 3 })), vec![(json!(["body", "size"]), "dict_type".into(), "Input should be a valid dictionary".into())]);
+    }
+
+    #[test]
+    fn issue_order_follows_properties_then_extras_and_nests() {
+        let schemas = json!({
+            "Item": {
+                "type": "object",
+                "properties": { "b": { "type": "integer" }, "a": { "type": "string" } },
+                "x-fal-order-properties": ["a", "b"],
+                "required": ["a"],
+            },
+        });
+        let s = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "list": { "type": "array", "items": { "$ref": "#/components/schemas/Item" }, "maxItems": 2 },
+                "first": { "type": "string" },
+            },
+            "x-fal-order-properties": ["first", "list"],
+        });
+        let input = json!({ "zeta": 1, "list": [{ "b": "x" }, { "a": "ok", "b": 1 }, { "a": 3, "b": 1.5 }], "first": 1, "alpha": 2 });
+        let found = issues(s, schemas, input);
+        let got: Vec<(Value, &str)> = found.iter().map(|i| (i["loc"].clone(), i["type"].as_str().unwrap())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (json!(["body", "first"]), "string_type"),
+                (json!(["body", "list"]), "sequence_too_long"),
+                (json!(["body", "list", 0, "a"]), "missing"),
+                (json!(["body", "list", 0, "b"]), "int_type"),
+                (json!(["body", "list", 2, "a"]), "string_type"),
+                (json!(["body", "list", 2, "b"]), "int_from_float"),
+                (json!(["body", "zeta"]), "extra_forbidden"),
+                (json!(["body", "alpha"]), "extra_forbidden"),
+            ]
+        );
+        assert_eq!(found[2]["input"], json!({ "b": "x" }));
+        // Without x-fal-order-properties, the properties' own order.
+        let s = json!({ "type": "object", "properties": { "z": { "type": "string" }, "a": { "type": "string" } } });
+        let found = issues(s, json!({}), json!({ "a": 1, "z": 2 }));
+        assert_eq!((found[0]["loc"].clone(), found[1]["loc"].clone()), (json!(["body", "z"]), json!(["body", "a"])));
+    }
+
+    #[test]
+    fn body_must_be_an_object() {
+        for body in [json!([1, 2]), json!("x"), json!(3), Value::Null] {
+            let found = zoo_issues(body.clone());
+            assert_eq!(found, vec![json!({ "loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type", "input": body })]);
+        }
+        // `steps` is required but has a default, so only `prompt` is missing.
+        assert_eq!(zoo_issues(json!({})).iter().map(|i| i["loc"].clone()).collect::<Vec<_>>(), vec![json!(["body", "prompt"])]);
+    }
+
+    #[test]
+    fn zoo_accepts_a_full_valid_input() {
+        let input = json!({
+            "prompt": "a cat", "style": "oil", "steps": 95, "cfg": 15.5, "weight": 0, "seed": null, "tags": ["a", "bb", "ccc"],
+            "loras": [{ "path": "x" }, { "path": "y", "scale": 4 }], "size": { "width": 14142 }, "mode": 3, "meta": { "k": 1.5 },
+            "flags": { "fast": true, "level": 2 }, "note": "hello",
+        });
+        assert_eq!(zoo_issues(input), Vec::<Value>::new());
+        assert_eq!(zoo_issues(json!({ "prompt": "abc", "steps": 5 })), Vec::<Value>::new());
+    }
+
+    #[test]
+    fn unusable_schemas() {
+        let no_ref = doc_with(json!({ "$ref": "#/components/schemas/Nope" }), json!({}));
+        assert_eq!(validate(&no_ref, &json!({})), Err(SchemaError::UnresolvedRef("#/components/schemas/Nope".into())));
+        let foreign = doc_with(json!({ "type": "object", "properties": { "a": { "$ref": "other.json#/A" } } }), json!({}));
+        assert!(matches!(validate(&foreign, &json!({})), Err(SchemaError::UnresolvedRef(_))));
+        let cycle = doc_with(json!({ "$ref": "#/components/schemas/A" }), json!({ "A": { "$ref": "#/components/schemas/B" }, "B": { "$ref": "#/components/schemas/A" } }));
+        assert_eq!(validate(&cycle, &json!({})), Err(SchemaError::RefCycle("A".into())));
+        let recursive = doc_with(
+            json!({ "$ref": "#/components/schemas/Node" }),
+            json!({ "Node": { "type": "object", "properties": { "children": { "type": "array", "items": { "$ref": "#/components/schemas/Node" } } } } }),
+        );
+        assert_eq!(validate(&recursive, &json!({})), Err(SchemaError::RefCycle("Node".into())));
+        assert_eq!(validate(&json!({ "paths": {} }), &json!({})), Err(SchemaError::NoInputSchema));
+        // A broken ref that the input schema never reaches does not matter; a shared one is fine.
+        let shared = doc_with(
+            json!({ "type": "object", "properties": { "a": { "$ref": "#/components/schemas/S" }, "b": { "$ref": "#/components/schemas/S" } } }),
+            json!({ "S": { "type": "string" }, "Unused": { "$ref": "#/components/schemas/Gone" } }),
+        );
+        assert_eq!(validate(&shared, &json!({ "a": "x", "b": 1 })).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn issues_serialize_in_fal_shape() {
+        let found = zoo_issues(json!({ "prompt": "ab", "steps": 5 }));
+        assert_eq!(
+            serde_json::to_string(&found[0]).unwrap(),
+            r#"{"loc":["body","prompt"],"msg":"String should have at least 3 characters","type":"sequence_too_short","ctx":{"min_length":3},"input":"ab"}"#
+        );
+        let found = zoo_issues(json!({ "steps": 5 }));
+        assert_eq!(serde_json::to_string(&found[0]).unwrap(), r#"{"loc":["body","prompt"],"msg":"Field required","type":"missing","input":{"steps":5}}"#);
+    }
+
+    #[test]
+    fn numbers_print_like_json() {
+        let t = |v: Value| num_text(&v);
+        assert_eq!((t(json!(20)), t(json!(20.0)), t(json!(0.5)), t(json!(-3)), t(json!(1e21)), t(json!(1e-7)), t(json!(0.1 + 0.2))), (
+            "20".into(),
+            "20".into(),
+            "0.5".into(),
+            "-3".into(),
+            "1e+21".into(),
+            "1e-7".into(),
+            "0.30000000000000004".into()
+        ));
+    }
+}

@@ -1,0 +1,163 @@
+// Client-side validation in Chromium: the hand-written corpus, the simulator's 422 for the
+// same inputs, the one shared schema fetch, and a schema that can't be had.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { launchBrowser, openPage, startServer, uniquePrompt } from "./support/env.mjs";
+
+const corpus = JSON.parse(readFileSync(new URL("./validation/corpus.json", import.meta.url)));
+const docOf = (endpoint) =>
+  JSON.parse(readFileSync(new URL(`../server/src/sim/schemas/${endpoint.replaceAll("/", "__")}.json`, import.meta.url)));
+
+let server, browser, page;
+before(async () => {
+  server = await startServer(["--latency-ms", "200", "--queue-depth", "0"]);
+  browser = await launchBrowser();
+  page = await openPage(browser, server.url);
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Issues as the corpus writes them: without genwire's derived `field` and `hint`. */
+const bare = (issues) => issues.map(({ field, hint, url, ...rest }) => rest);
+
+/** Deep equality with numbers compared as numbers. */
+function same(a, b) {
+  if (typeof a === "number" && typeof b === "number") return a === b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => same(a[k], b[k]));
+  }
+  return a === b;
+}
+
+describe("the corpus in Chromium", () => {
+  test(`all ${corpus.length} cases with the pure validate(schema, input)`, async () => {
+    const docs = Object.fromEntries([...new Set(corpus.map((c) => c.endpoint))].map((e) => [e, docOf(e)]));
+    const results = await page.evaluate(({ corpus, docs }) => corpus.map((c) => genwire.validate(docs[c.endpoint], c.input, c.endpoint)), { corpus, docs });
+    const wrong = corpus.filter((c, i) => !same(bare(results[i]), c.issues)).map((c) => c.name);
+    assert.deepEqual(wrong, []);
+    assert.ok(corpus.length >= 40);
+  });
+
+  test("client.validate loads each endpoint's schema through the proxy and agrees", async () => {
+    const results = await page.evaluate((corpus) => {
+      const client = genwire.createClient();
+      return Promise.all(corpus.map((c) => client.validate(c.endpoint, c.input)));
+    }, corpus);
+    const wrong = corpus.filter((c, i) => !same(bare(results[i]), c.issues)).map((c) => c.name);
+    assert.deepEqual(wrong, []);
+  });
+});
+
+describe("the simulator's 422 decodes to the issues the client finds", () => {
+  const serverCases = corpus.filter((c) => !c.client_only);
+  test(`${serverCases.length} corpus inputs sent with validation off`, async () => {
+    const out = await page.evaluate(async (cases) => {
+      const client = genwire.createClient({ validation: false, retry: false, circuitBreaker: false });
+      const local = genwire.createClient();
+      const rows = [];
+      for (const c of cases) {
+        const mine = await local.validate(c.endpoint, c.input);
+        const theirs = await client.queue.submit(c.endpoint, { input: c.input }).then(
+          () => ({ accepted: true, issues: [] }),
+          (e) => ({ accepted: false, kind: e.kind, status: e.status, source: e.source, issues: e.issues }),
+        );
+        rows.push({ name: c.name, mine, theirs });
+      }
+      return rows;
+    }, serverCases);
+    for (const { name, mine, theirs } of out) {
+      if (mine.length === 0) {
+        assert.equal(theirs.accepted, true, `${name}: the server accepts what the client accepts`);
+        continue;
+      }
+      assert.deepEqual([theirs.kind, theirs.status, theirs.source], ["validation", 422, "server"], name);
+      assert.ok(same(bare(theirs.issues), bare(mine)), `${name}\n server ${JSON.stringify(bare(theirs.issues))}\n client ${JSON.stringify(bare(mine))}`);
+    }
+  });
+});
+
+describe("validation on every call", () => {
+  test("valid inputs go out with no request beyond one shared schema fetch", async () => {
+    const seen = [];
+    const onRequest = (req) => { if (new URL(req.url()).pathname === "/api/fal/proxy") seen.push(req.headers()["x-fal-target-url"]); };
+    const p = await browser.newPage();
+    await p.goto(server.url);
+    await p.evaluate(async () => { window.genwire = await import("/js/index.js"); await window.genwire.init(); });
+    p.on("request", onRequest);
+    const prompts = [uniquePrompt("v1"), uniquePrompt("v2"), uniquePrompt("v3"), uniquePrompt("v4")];
+    await p.evaluate(async (prompts) => {
+      const client = genwire.createClient();
+      // Three at once share the one fetch; a fourth later uses the cache.
+      await Promise.all(prompts.slice(0, 3).map((prompt) => client.queue.submit("fal-ai/flux/dev", { input: { prompt, num_images: 2 } })));
+      await client.queue.submit("fal-ai/flux/dev", { input: { prompt: prompts[3] } });
+    }, prompts);
+    await p.close();
+    const schemaFetches = seen.filter((t) => t.startsWith("https://fal.ai/api/openapi/"));
+    assert.deepEqual(schemaFetches, ["https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai/flux/dev"]);
+    assert.equal(seen.filter((t) => t === "https://queue.fal.run/fal-ai/flux/dev").length, 4);
+    assert.equal(seen.length, 5, seen.join("\n"));
+  });
+
+  test("an invalid input is rejected like a server 422, marked as found on the client, and nothing is sent", async () => {
+    const prompt = uniquePrompt("never sent");
+    const before = (await server.log()).length;
+    const e = await page.evaluate((prompt) => genwire.createClient().subscribe("fal-ai/flux/dev", {
+      input: { prompt, image_size: "1920x1080", guidance_scale: 21, num_images: 9 },
+    }).catch((e) => ({ name: e.name, kind: e.kind, category: e.category, status: e.status, source: e.source, retryable: e.retryable, message: e.message, issues: e.issues })), prompt);
+    assert.deepEqual([e.name, e.kind, e.category, e.status, e.source, e.retryable], ["GenwireError", "validation", "validation", 422, "client", false]);
+    assert.deepEqual(e.issues.map((i) => [i.field, i.type]), [["image_size", "one_of"], ["guidance_scale", "less_than_equal"], ["num_images", "less_than_equal"]]);
+    assert.equal(e.issues[0].hint, 'Use one of the presets, or give the size as an object: {"width": 1920, "height": 1080}');
+    assert.deepEqual(e.issues[0].ctx.expected, ["square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"]);
+    assert.equal(e.message, "Input should be 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3' or 'landscape_16_9' (and 2 more)");
+    const sent = (await server.log()).slice(before).filter((x) => x.step === "submit");
+    assert.deepEqual(sent, []);
+  });
+
+  test("a local path as image_url is caught before sending: upload first", async () => {
+    const e = await page.evaluate(() => genwire.createClient().run("fal-ai/flux/dev/image-to-image", {
+      input: { prompt: "x", image_url: "/Users/me/cat.png" },
+    }).catch((e) => e.issues.map((i) => [i.field, i.type, i.ctx.scheme])));
+    assert.deepEqual(e, [["image_url", "invalid_url", "path"]]);
+  });
+
+  test("validate: false per call, or validation: false per client, sends the input as is", async () => {
+    const prompt = uniquePrompt("unchecked");
+    const out = await page.evaluate(async (prompt) => {
+      const input = { prompt, num_images: 9 };
+      const a = await genwire.createClient().queue.submit("fal-ai/flux/dev", { input, validate: false }).catch((e) => e.source);
+      const b = await genwire.createClient({ validation: false }).queue.submit("fal-ai/flux/dev", { input }).catch((e) => e.source);
+      return [a, b];
+    }, prompt);
+    assert.deepEqual(out, ["server", "server"], "the server judged both");
+  });
+
+  test("a schema the app gives is used without any fetch", async () => {
+    const doc = docOf("fal-ai/flux/dev");
+    const before = (await server.log()).length;
+    const issues = await page.evaluate((doc) => {
+      const client = genwire.createClient({ schemas: { "fal-ai/flux/dev": doc } });
+      return client.validate("fal-ai/flux/dev", { prompt: 5 }).then((i) => i.map((x) => x.type));
+    }, doc);
+    assert.deepEqual(issues, ["string_type"]);
+    assert.equal((await server.log()).slice(before).length, 0);
+  });
+
+  test("a schema that can't be loaded never blocks: the request goes out and the failure is reported", async () => {
+    const prompt = uniquePrompt("no schema");
+    const out = await page.evaluate(async (prompt) => {
+      const events = [];
+      const client = genwire.createClient({ schemas: { "fal-ai/flux/dev": "https://example.com/schema.json" }, onEvent: (e) => e.type === "schema" && events.push(e.error.kind) });
+      const r = await client.queue.submit("fal-ai/flux/dev", { input: { prompt } }).then((s) => s.status, (e) => `rejected: ${e.kind}`);
+      const v = await client.validate("fal-ai/flux/dev", { prompt }).then(() => "validated", (e) => e.kind);
+      return { r, events, v };
+    }, prompt);
+    assert.equal(out.r, "IN_QUEUE");
+    assert.deepEqual(out.events, ["api"], "reported once: the proxy refused the target");
+    assert.equal(out.v, "api", "explicit validate says why it could not");
+  });
+});
