@@ -234,7 +234,7 @@ impl<'a> Validator<'a> {
                     self.value(prop, pv, loc, out);
                     loc.pop();
                 }
-                None if required.contains(&name) && !self.has_default(prop) => out.push(missing(loc, name, map)),
+                None if required.contains(&name) => out.push(missing(loc, name, map)),
                 None => {}
             }
         }
@@ -263,11 +263,6 @@ impl<'a> Validator<'a> {
                 _ => {}
             }
         }
-    }
-
-    /// A `default` on the property itself or on the schema its `$ref` leads to.
-    fn has_default(&self, prop: &'a Value) -> bool {
-        prop.get("default").is_some() || self.resolve(prop).is_some_and(|s| s.contains_key("default"))
     }
 
     /// anyOf/oneOf: passes if a branch passes; else the branch chosen by the value's JSON type
@@ -724,10 +719,12 @@ mod tests {
             found,
             vec![
                 json!({ "loc": ["body", "a"], "msg": "Field required", "type": "missing", "input": { "c": null } }),
+                // Required wins over a default.
+                json!({ "loc": ["body", "b"], "msg": "Field required", "type": "missing", "input": { "c": null } }),
                 json!({ "loc": ["body", "c"], "msg": "Input should be a valid integer", "type": "int_type", "input": null }),
             ]
         );
-        // The default makes absence fine, not a present null.
+        // A default never excuses a present null.
         let found = issues(s, json!({}), json!({ "a": "x", "b": null, "c": 1 }));
         assert_eq!(found, vec![json!({ "loc": ["body", "b"], "msg": "Input should be a valid integer", "type": "int_type", "input": null })]);
         // A required name without a property schema is missing after the properties.
@@ -877,8 +874,8 @@ mod tests {
             let found = zoo_issues(body.clone());
             assert_eq!(found, vec![json!({ "loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type", "input": body })]);
         }
-        // `steps` is required but has a default, so only `prompt` is missing.
-        assert_eq!(zoo_issues(json!({})).iter().map(|i| i["loc"].clone()).collect::<Vec<_>>(), vec![json!(["body", "prompt"])]);
+        // `steps` has a default but is listed in `required`: required wins, both are missing.
+        assert_eq!(zoo_issues(json!({})).iter().map(|i| i["loc"].clone()).collect::<Vec<_>>(), vec![json!(["body", "prompt"]), json!(["body", "steps"])]);
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, c
         .filter(|t| !t.trim().is_empty())
         .or_else(|| json.and_then(|j| j.str_field("error_type")).map(String::from))
         .or_else(|| json.and_then(|j| j.get("detail")).and_then(Value::as_array).and_then(|_| issues.first()).map(|i| i.kind.clone()));
-    let is_validation = issues.iter().any(|i| !classify::is_job_level(&i.kind) && (i.loc.len() > 1 || !i.field.is_empty()));
+    // Input issues: any issue about a field, or about the whole body with a known type
+    // (`dict_type` at ["body"]); not a model's job-level error, which also points at ["body"].
+    let is_validation = issues.iter().any(|i| !classify::is_job_level(&i.kind) && i.kind != "unknown" && (i.loc.len() > 1 || !i.field.is_empty() || i.loc.len() == 1));
     let kind = if is_validation { Kind::Validation } else { Kind::Api };
     let by_status = classify::status(status, call);
     let by_type = error_type.as_deref().and_then(classify::error_type);

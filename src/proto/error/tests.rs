@@ -193,6 +193,8 @@ fn detail_as_a_plain_string_and_wrong_types() {
     assert_eq!(e.issues[0].ctx, Some(Ctx::Other(Value::Str("nope".into()))));
     let e = decode(422, &[], json(r#"{"detail":[{"loc":["body","steps"],"type":"greater_than","msg":"x","ctx":{"gt":"zero"}}]}"#));
     assert!(matches!(e.issues[0].ctx, Some(Ctx::Other(_))), "mistyped ctx kept as is");
+    let e = decode(422, &[], json(r#"{"detail":[{"loc":["body"],"msg":"Input should be a valid dictionary","type":"dict_type","input":[]}]}"#));
+    assert_eq!((e.kind, e.category, e.issues[0].field.as_str()), (Kind::Validation, Category::Validation, ""), "the whole body is an input issue");
     let e = decode(400, &[], json(r#"[1,2,3]"#));
     assert_eq!(e.category, Category::BadRequest);
     let e = decode(422, &[], json(r#"{"detail":[{"loc":["body","a",0,"b"],"msg":"m","type":"new_type_from_the_future","ctx":{"k":1}}]}"#));
