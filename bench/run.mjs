@@ -25,13 +25,25 @@ const stats = (xs) => {
 
 const server = await startServer(["--latency-ms", "0", "--queue-depth", "0"]);
 const browser = await launchBrowser();
+process.on("unhandledRejection", async (e) => {
+  console.error(e);
+  await browser.close().catch(() => {});
+  server.close();
+  process.exit(1);
+});
+/** A blank page on the server's origin, so nothing but what is measured loads. */
+async function blankPage() {
+  const page = await browser.newPage();
+  await page.route(`${server.url}/__blank`, (r) => r.fulfill({ contentType: "text/html", body: "<!doctype html><title>bench</title>" }));
+  await page.goto(`${server.url}/__blank`);
+  return page;
+}
 const results = { date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()}`, browser: browser.version(), size: sizes() };
 
 // Start-up: a fresh page each time, the module fetched, compiled and initialised.
 const startup = [];
 for (let i = 0; i < 15; i++) {
-  const page = await browser.newPage();
-  await page.goto(server.url + "/pkg/");
+  const page = await blankPage();
   startup.push(await page.evaluate(async () => {
     const t0 = performance.now();
     const m = await import(`/js/index.js?fresh=${Math.random()}`);
@@ -43,8 +55,7 @@ for (let i = 0; i < 15; i++) {
 results.startupMs = stats(startup);
 
 // Validation of a flux-sized input: the pure function, and through a client (schema cached).
-const page = await browser.newPage();
-await page.goto(server.url);
+const page = await blankPage();
 const doc = JSON.parse(readFileSync(new URL("server/src/sim/schemas/fal-ai__flux__dev.json", root)));
 results.validation = await page.evaluate(async (doc) => {
   const g = await import("/js/index.js");
