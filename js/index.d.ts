@@ -23,6 +23,17 @@ export interface CircuitBreakerOptions {
   openMs?: number;
 }
 
+export interface FileLimits {
+  /** Bytes. */
+  maxSize?: number;
+  minWidth?: number;
+  minHeight?: number;
+  maxWidth?: number;
+  maxHeight?: number;
+  /** MIME types; `image/*` wildcards allowed. */
+  types?: string[];
+}
+
 export interface ClientOptions {
   /** The app's proxy route. Default `/api/fal/proxy`. */
   proxyUrl?: string;
@@ -33,6 +44,8 @@ export interface ClientOptions {
   validation?: boolean;
   /** Schemas by endpoint id: an OpenAPI document or JSON schema, or a URL to one. */
   schemas?: Record<string, object | string>;
+  /** Limits of file fields, by endpoint id then field name: Files and Blobs there are checked before sending. */
+  fileLimits?: Record<string, Record<string, FileLimits>>;
   /** The retry policy of every call; `false` turns retries off. */
   retry?: RetryOptions | false;
   /** Per-endpoint circuit breaker; `false` turns it off. */
@@ -147,6 +160,7 @@ export interface IssueCtxByType {
   list_type: undefined;
   dict_type: undefined;
   invalid_url: { scheme: "path" | "file" | "blob" };
+  unsupported_file_type: { supported_types: string[] };
 }
 
 interface IssueBase {

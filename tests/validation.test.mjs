@@ -135,6 +135,35 @@ describe("validation on every call", () => {
     assert.deepEqual(e, [["image_url", "invalid_url", "path"]]);
   });
 
+  test("files are checked before any byte is sent: type, size, image dimensions", async () => {
+    const prompt = uniquePrompt("small image");
+    const before = (await server.log()).length;
+    const out = await page.evaluate(async (prompt) => {
+      const png = async (w, h) => {
+        const c = new OffscreenCanvas(w, h);
+        c.getContext("2d").fillRect(0, 0, w, h);
+        return new File([await c.convertToBlob({ type: "image/png" })], `${w}x${h}.png`, { type: "image/png" });
+      };
+      const client = genwire.createClient({
+        fileLimits: { "fal-ai/flux/dev/image-to-image": { image_url: { minWidth: 512, minHeight: 512, maxWidth: 2048, maxHeight: 2048, maxSize: 200000, types: ["image/png", "image/jpeg"] } } },
+      });
+      const ep = "fal-ai/flux/dev/image-to-image";
+      const small = await client.subscribe(ep, { input: { prompt, image_url: await png(100, 80) } }).catch((e) => ({ kind: e.kind, source: e.source, issues: e.issues }));
+      const fine = await client.validate(ep, { prompt, image_url: await png(600, 600) });
+      const huge = await client.validate(ep, { prompt, image_url: await png(3000, 600) });
+      const text = await client.validate(ep, { prompt, image_url: new File(["hi"], "notes.txt", { type: "text/plain" }) });
+      const heavy = await client.validate(ep, { prompt, image_url: new File([new Uint8Array(300000)], "big.png", { type: "image/png" }) });
+      return { small, fine, huge: huge.map((i) => [i.type, i.ctx]), text: text.map((i) => i.type), heavy: heavy.map((i) => [i.type, i.ctx]) };
+    }, prompt);
+    assert.deepEqual([out.small.kind, out.small.source], ["validation", "client"]);
+    assert.deepEqual(out.small.issues.map((i) => [i.field, i.type, i.ctx, i.input]), [["image_url", "image_too_small", { min_height: 512, min_width: 512 }, "100x80.png"]]);
+    assert.deepEqual(out.fine, []);
+    assert.deepEqual(out.huge, [["image_too_large", { max_height: 2048, max_width: 2048 }]]);
+    assert.deepEqual(out.text, ["unsupported_file_type"]);
+    assert.deepEqual(out.heavy, [["file_too_large", { max_size: 200000 }]]);
+    assert.deepEqual((await server.log()).slice(before).filter((e) => e.step === "submit"), [], "nothing was sent");
+  });
+
   test("validate: false per call, or validation: false per client, sends the input as is", async () => {
     const prompt = uniquePrompt("unchecked");
     const out = await page.evaluate(async (prompt) => {

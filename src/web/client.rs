@@ -11,6 +11,7 @@ use wasm_bindgen::JsValue;
 use super::js::{now, opt_f64, set};
 use crate::proto::breaker::{Breaker, BreakerConfig};
 use crate::proto::retry::{Budget, RetryConfig};
+use crate::proto::schema::files::FileLimits;
 use crate::proto::schema::Schema;
 use crate::proto::stats::{Sample, Stats};
 
@@ -29,6 +30,8 @@ pub struct Shared {
     /// Schemas the app gave (`schemas: {endpoint: object | url}`), by full endpoint id.
     pub schema_sources: HashMap<String, JsValue>,
     pub schemas: RefCell<HashMap<String, SchemaSlot>>,
+    /// `fileLimits: {endpoint: {field: limits}}`, by full endpoint id then field name.
+    pub file_limits: HashMap<String, Vec<(String, FileLimits)>>,
 }
 
 pub enum SchemaSlot {
@@ -56,7 +59,9 @@ impl Shared {
                 schema_sources.insert(ep.full(), pair.get(1));
             }
         }
+        let file_limits = file_limits(&super::js::get(options, "fileLimits"))?;
         Ok(Self {
+            file_limits,
             proxy,
             budget: RefCell::new(Budget::new(&retry)),
             retry,
@@ -129,4 +134,41 @@ fn breaker_config(o: &JsValue) -> Result<BreakerConfig, JsValue> {
         c.open_ms = v;
     }
     Ok(c)
+}
+
+fn entries(o: &JsValue) -> Vec<(String, JsValue)> {
+    if !o.is_object() {
+        return Vec::new();
+    }
+    Object::entries(wasm_bindgen::JsCast::unchecked_ref(o))
+        .iter()
+        .map(|e| {
+            let pair: js_sys::Array = wasm_bindgen::JsCast::unchecked_into(e);
+            (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
+        })
+        .collect()
+}
+
+fn file_limits(o: &JsValue) -> Result<HashMap<String, Vec<(String, FileLimits)>>, JsValue> {
+    let mut out = HashMap::new();
+    for (endpoint, fields) in entries(o) {
+        let ep = crate::proto::endpoint::EndpointId::parse(&endpoint).map_err(|e| super::error::config(&format!("fileLimits: {e}")))?;
+        let mut list = Vec::new();
+        for (field, l) in entries(&fields) {
+            let types = super::js::get(&l, "types");
+            list.push((
+                field,
+                FileLimits {
+                    max_size: opt_f64(&l, "maxSize", 0.0)?,
+                    min_width: opt_f64(&l, "minWidth", 0.0)?,
+                    min_height: opt_f64(&l, "minHeight", 0.0)?,
+                    max_width: opt_f64(&l, "maxWidth", 0.0)?,
+                    max_height: opt_f64(&l, "maxHeight", 0.0)?,
+                    types: if js_sys::Array::is_array(&types) { js_sys::Array::from(&types).iter().filter_map(|t| t.as_string()).collect() } else { Vec::new() },
+                },
+            ));
+        }
+        out.insert(ep.full(), list);
+    }
+    Ok(out)
 }

@@ -107,7 +107,7 @@ impl GenwireClient {
         future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let schema = validate::schema_for(&s, &ep).await?;
-            Ok(validate::issues_to_js(&schema.validate(&validate::to_value(&input))))
+            Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
         })
     }
 

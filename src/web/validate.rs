@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use gloo_net::http::Method;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::client::{SchemaSlot, Shared};
@@ -13,7 +14,8 @@ use super::error;
 use super::js::now;
 use super::request::{call, Req};
 use crate::proto::endpoint::EndpointId;
-use crate::proto::error::{ErrorInfo, FieldIssue};
+use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
+use crate::proto::schema::files::{file_issues, FileMeta};
 use crate::proto::retry::Call;
 use crate::proto::schema::Schema;
 use crate::proto::value::Value;
@@ -97,14 +99,91 @@ async fn fetch_via_proxy(shared: &Shared, url: &str) -> Result<JsValue, JsValue>
     call(shared, &req, None).await.map(|(doc, _)| doc)
 }
 
+/// The input as a [`Value`], with every Blob or File replaced by a stand-in URL (uploads put
+/// real ones there) and collected with its location for the file checks.
+fn walk(v: &JsValue, loc: &mut Vec<LocPart>, files: &mut Vec<(Vec<LocPart>, web_sys::Blob)>, depth: usize) -> Value {
+    if let Some(b) = v.dyn_ref::<web_sys::Blob>() {
+        files.push((loc.clone(), b.clone()));
+        return Value::Str("https://upload.pending/file".into());
+    }
+    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || v.is_function() {
+        return to_value(v);
+    }
+    if js_sys::Array::is_array(v) {
+        let a = js_sys::Array::from(v);
+        return Value::Arr(a.iter().enumerate().map(|(i, x)| {
+            loc.push(LocPart::Index(i as u64));
+            let out = walk(&x, loc, files, depth + 1);
+            loc.pop();
+            out
+        }).collect());
+    }
+    if !is_plain(v) {
+        return to_value(v);
+    }
+    let entries = js_sys::Object::entries(v.unchecked_ref());
+    Value::Obj(entries.iter().map(|e| {
+        let pair: js_sys::Array = e.unchecked_into();
+        let k = pair.get(0).as_string().unwrap_or_default();
+        loc.push(LocPart::Key(k.clone()));
+        let out = walk(&pair.get(1), loc, files, depth + 1);
+        loc.pop();
+        (k, out)
+    }).collect())
+}
+
+fn is_plain(v: &JsValue) -> bool {
+    let proto = js_sys::Object::get_prototype_of(v);
+    // `Object.prototype` is the only prototype whose own prototype is null.
+    proto.is_null() || js_sys::Object::get_prototype_of(&proto).is_null()
+}
+
+/// What the browser can tell about a file without sending it; image dimensions only when needed.
+async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
+    let content_type = blob.type_();
+    let mut dimensions = None;
+    if need_dims && content_type.starts_with("image/") {
+        let create = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("createImageBitmap")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(Ok(p)) = create.map(|f| f.call1(&JsValue::NULL, blob)) {
+            if let Ok(bitmap) = JsFuture::from(js_sys::Promise::from(p)).await {
+                let n = |k: &str| super::js::get(&bitmap, k).as_f64();
+                dimensions = n("width").zip(n("height"));
+                if let Ok(close) = js_sys::Reflect::get(&bitmap, &JsValue::from_str("close")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+                    let _ = close.call0(&bitmap);
+                }
+            }
+        }
+    }
+    FileMeta { size: blob.size(), content_type, dimensions }
+}
+
+/// Every issue of the input: file checks (when the app gave limits), then the schema's.
+pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Schema>, input: &JsValue) -> Vec<FieldIssue> {
+    let mut files = Vec::new();
+    let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut files, 0);
+    let mut issues = Vec::new();
+    let limits = shared.file_limits.get(&ep.full());
+    for (loc, blob) in files {
+        let field = loc.iter().rev().find_map(|p| if let LocPart::Key(k) = p { Some(k.as_str()) } else { None }).unwrap_or("");
+        let Some((_, lim)) = limits.and_then(|l| l.iter().find(|(f, _)| f == field)) else { continue };
+        let meta = meta_of(&blob, lim.needs_dimensions()).await;
+        let name = super::js::get(&blob, "name").as_string().unwrap_or_else(|| "blob".into());
+        issues.extend(file_issues(&loc, &meta, lim, &name));
+    }
+    if let Some(s) = schema {
+        issues.extend(s.validate(&value));
+    }
+    issues
+}
+
 /// Validates `input` when the endpoint's schema can be had. `Err` is the validation error to reject with.
 pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue, opts: &JsValue) -> Result<(), JsValue> {
     let per_call = super::js::opt_bool(opts, "validate")?;
     if !per_call.unwrap_or(shared.validation) {
         return Ok(());
     }
-    let Ok(schema) = schema_for(shared, ep).await else { return Ok(()) };
-    let issues = schema.validate(&to_value(input));
+    let schema = schema_for(shared, ep).await.ok();
+    let issues = issues_of(shared, ep, schema.as_deref(), input).await;
     if issues.is_empty() {
         return Ok(());
     }

@@ -6,6 +6,7 @@
 
 mod check;
 mod compile;
+pub mod files;
 #[cfg(test)]
 mod tests;
 
