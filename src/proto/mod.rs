@@ -4,6 +4,7 @@ pub mod breaker;
 pub mod config;
 pub mod endpoint;
 pub mod error;
+pub mod realtime;
 pub mod retry;
 pub mod schema;
 pub mod sse;

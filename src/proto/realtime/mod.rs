@@ -1,0 +1,5 @@
+//! Realtime (WebSocket) apps: the pure parts, time passed in.
+
+pub mod connection;
+pub mod reconnect;
+pub mod throttle;
