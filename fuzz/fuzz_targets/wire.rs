@@ -3,6 +3,7 @@
 #![no_main]
 
 use genwire::proto::endpoint::{EndpointId, RequestId};
+use genwire::proto::realtime::msgpack;
 use genwire::proto::sse::Parser;
 use genwire::proto::status::Status;
 use genwire::proto::when::{http_date, iso8601};
@@ -19,6 +20,13 @@ fuzz_target!(|data: &[u8]| {
     for ev in &out {
         let mut de = serde_json::Deserializer::from_str(&ev.data);
         let _ = Status::from_deserializer(&mut de);
+    }
+    // A realtime frame: whatever decodes must survive encode -> decode -> encode
+    // unchanged (bytes compared, so a NaN is equal to itself).
+    if let Ok(v) = msgpack::decode(data) {
+        let once = msgpack::encode(&v);
+        let again = msgpack::decode(&once).map(|w| msgpack::encode(&w));
+        assert_eq!(again.as_deref(), Ok(&once[..]));
     }
     let text = String::from_utf8_lossy(data);
     let _ = http_date(&text);

@@ -16,6 +16,8 @@ pub enum Value {
     Bool(bool),
     Num(f64),
     Str(String),
+    /// Binary (a Uint8Array or ArrayBuffer in JS, msgpack `bin` on the wire).
+    Bytes(Vec<u8>),
     Arr(Vec<Value>),
     /// Insertion order kept; duplicate keys keep the first.
     Obj(Vec<(String, Value)>),
@@ -106,6 +108,12 @@ impl<'de> Visitor<'de> for Seed {
     fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
         Ok(Value::Str(s))
     }
+    fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<Value, E> {
+        Ok(Value::Bytes(b.to_vec()))
+    }
+    fn visit_byte_buf<E: de::Error>(self, b: Vec<u8>) -> Result<Value, E> {
+        Ok(Value::Bytes(b))
+    }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         while out.len() < MAX_ITEMS {
@@ -138,6 +146,7 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Num(n) => s.serialize_f64(*n),
             Value::Str(v) => s.serialize_str(v),
+            Value::Bytes(b) => s.serialize_bytes(b),
             Value::Arr(a) => {
                 let mut seq = s.serialize_seq(Some(a.len()))?;
                 for v in a {

@@ -27,7 +27,8 @@ fn json_type(v: &Value) -> Ty {
         Value::Num(n) if n.fract() == 0.0 => Ty::Integer,
         Value::Num(_) => Ty::Number,
         Value::Str(_) => Ty::String,
-        Value::Arr(_) => Ty::Array,
+        // Bytes are a byte array as far as a JSON schema can tell.
+        Value::Bytes(_) | Value::Arr(_) => Ty::Array,
         Value::Obj(_) => Ty::Object,
     }
 }
@@ -54,6 +55,7 @@ fn fmt_value(v: &Value) -> String {
         Value::Num(n) => fmt_num(*n),
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".into(),
+        Value::Bytes(b) => format!("<{} bytes>", b.len()),
         other => serde_json_like(other),
     }
 }

@@ -1,0 +1,209 @@
+//! MessagePack for realtime frames: inputs out (binary stays `bin`, never base64),
+//! results in. Decoding is total and bounded: any bytes give a value or an error.
+
+use rmp::encode as enc;
+use rmp::Marker;
+
+use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
+
+pub fn encode(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write(&mut out, v);
+    out
+}
+
+fn write(out: &mut Vec<u8>, v: &Value) {
+    // Writing into a Vec cannot fail.
+    match v {
+        Value::Null => drop(enc::write_nil(out)),
+        Value::Bool(b) => drop(enc::write_bool(out, *b)),
+        Value::Num(n) if n.fract() == 0.0 && *n >= i64::MIN as f64 && *n < i64::MAX as f64 => drop(enc::write_sint(out, *n as i64)),
+        Value::Num(n) => drop(enc::write_f64(out, *n)),
+        Value::Str(s) => drop(enc::write_str(out, s)),
+        Value::Bytes(b) => drop(enc::write_bin(out, b)),
+        Value::Arr(a) => {
+            let _ = enc::write_array_len(out, a.len() as u32);
+            a.iter().for_each(|x| write(out, x));
+        }
+        Value::Obj(m) => {
+            let _ = enc::write_map_len(out, m.len() as u32);
+            for (k, x) in m {
+                let _ = enc::write_str(out, k);
+                write(out, x);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    Truncated,
+    /// An extension type, a non-string map key, bad UTF-8, or trailing bytes.
+    Unsupported(&'static str),
+    TooDeep,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Truncated => f.write_str("msgpack frame ends early"),
+            Self::Unsupported(what) => write!(f, "msgpack frame has {what}"),
+            Self::TooDeep => f.write_str("msgpack frame nests too deep"),
+        }
+    }
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let mut r = Reader { b: bytes, at: 0 };
+    let v = r.value(0)?;
+    if r.at != bytes.len() {
+        return Err(DecodeError::Unsupported("trailing bytes"));
+    }
+    Ok(v)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
+        let end = self.at.checked_add(n).filter(|e| *e <= self.b.len()).ok_or(DecodeError::Truncated)?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn uint(&mut self, n: usize) -> Result<u64, DecodeError> {
+        Ok(self.take(n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+    fn string(&mut self, n: usize) -> Result<String, DecodeError> {
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| DecodeError::Unsupported("a string that is not UTF-8"))
+    }
+    fn len(&mut self, n: usize) -> Result<usize, DecodeError> {
+        let len = self.uint(n)? as usize;
+        // A length can't promise more items than bytes remain (each takes one at least).
+        if len > self.b.len() - self.at {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(len)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
+        if depth > MAX_DEPTH {
+            return Err(DecodeError::TooDeep);
+        }
+        let m = Marker::from_u8(self.take(1)?[0]);
+        Ok(match m {
+            Marker::Null => Value::Null,
+            Marker::True => Value::Bool(true),
+            Marker::False => Value::Bool(false),
+            Marker::FixPos(n) => Value::Num(f64::from(n)),
+            Marker::FixNeg(n) => Value::Num(f64::from(n)),
+            Marker::U8 => Value::Num(self.uint(1)? as f64),
+            Marker::U16 => Value::Num(self.uint(2)? as f64),
+            Marker::U32 => Value::Num(self.uint(4)? as f64),
+            Marker::U64 => Value::Num(self.uint(8)? as f64),
+            Marker::I8 => Value::Num(f64::from(self.uint(1)? as u8 as i8)),
+            Marker::I16 => Value::Num(f64::from(self.uint(2)? as u16 as i16)),
+            Marker::I32 => Value::Num(f64::from(self.uint(4)? as u32 as i32)),
+            Marker::I64 => Value::Num(self.uint(8)? as i64 as f64),
+            Marker::F32 => Value::Num(f64::from(f32::from_bits(self.uint(4)? as u32))),
+            Marker::F64 => Value::Num(f64::from_bits(self.uint(8)?)),
+            Marker::FixStr(n) => Value::Str(self.string(n as usize)?),
+            Marker::Str8 => { let n = self.len(1)?; Value::Str(self.string(n)?) }
+            Marker::Str16 => { let n = self.len(2)?; Value::Str(self.string(n)?) }
+            Marker::Str32 => { let n = self.len(4)?; Value::Str(self.string(n)?) }
+            Marker::Bin8 => { let n = self.len(1)?; Value::Bytes(self.take(n)?.to_vec()) }
+            Marker::Bin16 => { let n = self.len(2)?; Value::Bytes(self.take(n)?.to_vec()) }
+            Marker::Bin32 => { let n = self.len(4)?; Value::Bytes(self.take(n)?.to_vec()) }
+            Marker::FixArray(n) => self.array(n as usize, depth)?,
+            Marker::Array16 => { let n = self.len(2)?; self.array(n, depth)? }
+            Marker::Array32 => { let n = self.len(4)?; self.array(n, depth)? }
+            Marker::FixMap(n) => self.map(n as usize, depth)?,
+            Marker::Map16 => { let n = self.len(2)?; self.map(n, depth)? }
+            Marker::Map32 => { let n = self.len(4)?; self.map(n, depth)? }
+            _ => return Err(DecodeError::Unsupported("an extension type")),
+        })
+    }
+
+    fn array(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
+        let mut out = Vec::with_capacity(n.min(MAX_ITEMS));
+        for _ in 0..n {
+            let v = self.value(depth + 1)?;
+            if out.len() < MAX_ITEMS {
+                out.push(v);
+            }
+        }
+        Ok(Value::Arr(out))
+    }
+
+    fn map(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(n.min(MAX_ITEMS));
+        for _ in 0..n {
+            let k = match self.value(depth + 1)? {
+                Value::Str(s) => s,
+                _ => return Err(DecodeError::Unsupported("a map key that is not a string")),
+            };
+            let v = self.value(depth + 1)?;
+            if out.len() < MAX_ITEMS && !out.iter().any(|(e, _)| *e == k) {
+                out.push((k, v));
+            }
+        }
+        Ok(Value::Obj(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Obj(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    #[test]
+    fn round_trips_every_kind() {
+        let v = obj(vec![
+            ("prompt", Value::Str("a cat ✨".into())),
+            ("strength", Value::Num(0.75)),
+            ("seed", Value::Num(-42.0)),
+            ("big", Value::Num(1e15)),
+            ("steps", Value::Num(4.0)),
+            ("sync", Value::Bool(true)),
+            ("none", Value::Null),
+            ("image", Value::Bytes(vec![0u8; 65_536])),
+            ("list", Value::Arr(vec![Value::Num(1.0), Value::Str("x".into())])),
+        ]);
+        let bytes = encode(&v);
+        assert_eq!(decode(&bytes), Ok(v));
+    }
+
+    #[test]
+    fn binary_stays_binary() {
+        let bytes = encode(&Value::Bytes(vec![1, 2, 3]));
+        assert_eq!(bytes, [0xc4, 3, 1, 2, 3], "bin8, not a base64 string");
+        let big = encode(&Value::Bytes(vec![7; 65_536]));
+        assert_eq!(&big[..5], &[0xc6, 0, 1, 0, 0], "bin32 header for 64 KiB");
+        assert_eq!(big.len(), 65_536 + 5);
+    }
+
+    #[test]
+    fn integers_are_compact() {
+        assert_eq!(encode(&Value::Num(5.0)), [5]);
+        assert_eq!(encode(&Value::Num(-1.0)), [0xff]);
+        assert_eq!(encode(&Value::Num(0.5)).len(), 9);
+    }
+
+    #[test]
+    fn garbage_is_an_error_never_a_panic() {
+        assert_eq!(decode(&[]), Err(DecodeError::Truncated));
+        assert_eq!(decode(&[0xc6, 0xff, 0xff, 0xff, 0xff]), Err(DecodeError::Truncated), "a huge length promise");
+        assert_eq!(decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]), Err(DecodeError::Truncated));
+        assert_eq!(decode(&[0xa2, 0xff, 0xfe]), Err(DecodeError::Unsupported("a string that is not UTF-8")));
+        assert_eq!(decode(&[0x81, 0x01, 0x02]), Err(DecodeError::Unsupported("a map key that is not a string")));
+        assert_eq!(decode(&[0xd4, 0x01, 0x00]), Err(DecodeError::Unsupported("an extension type")));
+        assert_eq!(decode(&[0x01, 0x02]), Err(DecodeError::Unsupported("trailing bytes")));
+        assert_eq!(decode(&vec![0x91; 200]), Err(DecodeError::TooDeep));
+    }
+}
