@@ -44,6 +44,8 @@ export interface ClientOptions {
   validation?: boolean;
   /** Schemas by endpoint id: an OpenAPI document or JSON schema, or a URL to one. */
   schemas?: Record<string, object | string>;
+  /** Where realtime sockets connect. Default `wss://fal.run`. */
+  realtimeUrl?: string;
   /** Limits of file fields, by endpoint id then field name: Files and Blobs there are checked before sending. */
   fileLimits?: Record<string, Record<string, FileLimits>>;
   /** The retry policy of every call; `false` turns retries off. */
@@ -291,6 +293,11 @@ export interface GenwireClient {
   run<Output = any, Input = Record<string, unknown>>(endpoint: string, options: { input?: Input; signal?: AbortSignal; validate?: boolean }): Promise<Result<Output>>;
   /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had. */
   validate(endpoint: string, input: unknown): Promise<FieldIssue[]>;
+  readonly realtime: {
+    connect<Output = any, Input = Record<string, unknown>>(endpoint: string, options?: RealtimeOptions<Output>): RealtimeConnection<Input>;
+    /** What realtime holds right now; all zero once every connection is closed. */
+    debug(): { connections: number; sockets: number; listeners: number; timers: number };
+  };
   /** Listens to events; returns the unsubscribe function. */
   on(listener: (event: GenwireEvent) => void): () => void;
   /** Rolling summary of the last five minutes. */
@@ -298,6 +305,48 @@ export interface GenwireClient {
 }
 
 export function createClient(options?: ClientOptions): GenwireClient;
+
+export interface RealtimeStatus {
+  status: "idle" | "connecting" | "open" | "reconnecting" | "offline" | "fallback" | "closed";
+  /** Reconnection attempt, for `connecting` and `reconnecting`. */
+  attempt?: number;
+  /** The wait before that attempt, for `reconnecting`. */
+  delayMs?: number;
+}
+
+export interface RealtimeOptions<Output = any> {
+  /** Connections with the same key share one socket (reference-counted; the last close frees it). */
+  connectionKey?: string;
+  /** Milliseconds between two sends; the newest input wins. Default 128; 0 sends everything. */
+  throttleInterval?: number;
+  onResult?: (result: Output) => void;
+  onError?: (error: GenwireError) => void;
+  onStatus?: (status: RealtimeStatus) => void;
+  /** fal's server-side buffering (1..60). */
+  maxBuffering?: number;
+  /** Inputs kept while not connected, newest first. Default 1. */
+  bufferSize?: number;
+  /** Frames out: msgpack (binary stays binary), JSON, or your own. Default msgpack. */
+  codec?: "msgpack" | "json" | { encode(input: unknown): string | ArrayBuffer | Uint8Array; decode(data: string | ArrayBuffer): unknown };
+  reconnect?: {
+    baseDelayMs?: number; maxDelayMs?: number; minUptimeMs?: number; maxAttempts?: number;
+    /** Failed opens in a row before inputs go through the queue instead. Default 3. */
+    fallbackAfter?: number;
+    /** In fallback, how long before the socket is tried again. Default 30000. */
+    fallbackRetryMs?: number;
+  };
+  /** Your own token source; default: fal's token endpoint through the proxy. */
+  tokenProvider?: (app: string) => string | Promise<string>;
+  /** Socket path after the endpoint id. Default `/realtime`. */
+  path?: string;
+}
+
+export interface RealtimeConnection<Input = Record<string, unknown>> {
+  readonly status: RealtimeStatus;
+  send(input: Input): void;
+  close(): void;
+  reconnect(): void;
+}
 
 /** Checks an input against a schema without a client or request (after `await init()`). */
 export function validate(schema: object, input: unknown, endpoint?: string): FieldIssue[];

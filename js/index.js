@@ -65,6 +65,40 @@ export function createClient(options = {}) {
     run: call("run"),
     /** The input's issues by the endpoint's schema (loaded once, cached), without sending it. */
     validate: call("validate"),
+    realtime: Object.freeze({
+      /**
+       * Opens a realtime connection, or joins the one of the same `connectionKey` (its socket and
+       * transport options are the first caller's; callbacks are each caller's own). Usable at once:
+       * sends before the module loads are passed on when it has (the throttle keeps the newest).
+       */
+      connect(endpoint, opts = {}) {
+        let handle = null;
+        let closed = false;
+        let early = undefined;
+        const conn = {
+          get status() { return handle ? handle.status : { status: closed ? "closed" : "connecting" }; },
+          send(input) {
+            if (closed) throw new Error("genwire: this realtime connection is closed");
+            if (handle) handle.send(input); else early = input;
+          },
+          close() { closed = true; handle?.close(); },
+          reconnect() { handle?.reconnect(); },
+        };
+        init().then(() => {
+          if (closed) return;
+          try {
+            handle = make().realtimeConnect(endpoint, opts);
+            if (early !== undefined) handle.send(early);
+          } catch (e) {
+            closed = true; // a bad option: said once, through onError, as a config error
+            opts.onError?.(e);
+          }
+        }, (e) => opts.onError?.(e));
+        return conn;
+      },
+      /** What realtime holds right now (for leak checks): connections, sockets, listeners, timers. */
+      debug() { return inner ? inner.realtimeDebug() : { connections: 0, sockets: 0, listeners: 0, timers: 0 }; },
+    }),
     /** Every attempt, retry, error, success and breaker change. Returns the unsubscribe function. */
     on(listener) {
       if (inner) return inner.on(listener);

@@ -30,6 +30,10 @@ pub struct Shared {
     /// Schemas the app gave (`schemas: {endpoint: object | url}`), by full endpoint id.
     pub schema_sources: HashMap<String, JsValue>,
     pub schemas: RefCell<HashMap<String, SchemaSlot>>,
+    /// Open realtime connections by connection key.
+    pub realtime: RefCell<HashMap<String, Rc<super::realtime::Conn>>>,
+    /// Where realtime sockets go: `wss://fal.run` unless the app says otherwise.
+    pub realtime_url: String,
     /// `fileLimits: {endpoint: {field: limits}}`, by full endpoint id then field name.
     pub file_limits: HashMap<String, Vec<(String, FileLimits)>>,
 }
@@ -60,7 +64,10 @@ impl Shared {
             }
         }
         let file_limits = file_limits(&super::js::get(options, "fileLimits"))?;
+        let realtime_url = super::js::opt_str(options, "realtimeUrl")?.unwrap_or_else(|| "wss://fal.run".into());
         Ok(Self {
+            realtime: RefCell::new(HashMap::new()),
+            realtime_url,
             file_limits,
             proxy,
             budget: RefCell::new(Budget::new(&retry)),

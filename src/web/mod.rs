@@ -6,7 +6,9 @@ mod decode;
 mod error;
 mod http;
 mod js;
+mod listen;
 mod queue;
+mod realtime;
 mod request;
 mod stream;
 mod subscribe;
@@ -109,6 +111,23 @@ impl GenwireClient {
             let schema = validate::schema_for(&s, &ep).await?;
             Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
         })
+    }
+
+    /// Opens (or joins, by `connectionKey`) a realtime connection.
+    #[wasm_bindgen(js_name = realtimeConnect)]
+    pub fn realtime_connect(&self, endpoint: String, options: JsValue) -> Result<realtime::RealtimeConnection, JsValue> {
+        realtime::connect(&self.shared, &endpoint, &options)
+    }
+
+    /// What realtime holds right now: registered connections, sockets, window listeners, timers.
+    #[wasm_bindgen(js_name = realtimeDebug)]
+    pub fn realtime_debug(&self) -> JsValue {
+        let o = Object::new();
+        js::set(&o, "connections", &JsValue::from(self.shared.realtime.borrow().len() as u32));
+        js::set(&o, "sockets", &JsValue::from(listen::count(&listen::SOCKETS)));
+        js::set(&o, "listeners", &JsValue::from(listen::count(&listen::LISTENERS)));
+        js::set(&o, "timers", &JsValue::from(listen::count(&listen::TIMERS)));
+        o.into()
     }
 
     /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.
