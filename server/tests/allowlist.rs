@@ -137,8 +137,8 @@ async fn tokens_are_post_only_and_raw_non_utf8_targets_are_refused() {
     let (status, _, body) = s.proxy_json(Method::GET, "https://rest.fal.ai/tokens/", None).await;
     assert_eq!((status, body["reason"].as_str()), (403, Some("path_not_allowed")));
     let (status, _, token) = s.proxy_json(Method::POST, "https://rest.fal.ai/tokens/", Some(serde_json::json!({"allowed_apps": ["flux"]}))).await;
-    assert_eq!(status, 200);
-    assert!(token.as_str().is_some_and(|t| t.starts_with("sim-token-")));
+    assert_eq!(status, 201);
+    assert!(token.as_str().is_some_and(|t| t.starts_with("simtok_")), "{token}");
 
     let raw = reqwest::header::HeaderValue::from_bytes(b"https://fal.run/\xff").expect("opaque bytes");
     let resp = s.client.post(s.url("/api/fal/proxy")).header(common::TARGET, raw).send().await.expect("send");

@@ -58,15 +58,16 @@ export function launchBrowser() {
   });
 }
 
-/** A page on the server's origin with genwire loaded as `window.genwire`. */
-export async function openPage(browser, url, path = "/") {
+/**
+ * The sandbox page of the server's origin (not the demo, which makes requests of its own), with
+ * genwire loaded as `window.genwire`. Served by the real server: Chromium refuses sockets to
+ * loopback from pages it can't place on the local network.
+ */
+export async function openPage(browser, url) {
   const page = await browser.newPage();
   page.on("pageerror", (e) => console.error("pageerror:", e.message));
-  await page.goto(url + path);
-  await page.evaluate(async () => {
-    window.genwire = await import("/js/index.js");
-    await window.genwire.init();
-  });
+  await page.goto(`${url}/sandbox.html`);
+  await page.waitForSelector("body[data-ready=true]");
   return page;
 }
 

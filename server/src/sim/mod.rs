@@ -8,6 +8,7 @@ pub mod faults;
 pub mod images;
 pub mod openapi;
 pub mod queue;
+pub mod realtime;
 mod sse;
 pub mod validate;
 
@@ -66,6 +67,8 @@ struct Inner {
     /// Origin of the log's `t_ms`.
     started: Instant,
     state: Mutex<SimState>,
+    /// Tokens, sockets and their faults; its own lock, so sockets never wait on the job table.
+    realtime: Mutex<realtime::RtState>,
 }
 
 pub(crate) struct SimState {
@@ -82,12 +85,17 @@ impl Sim {
             key,
             started: Instant::now(),
             state: Mutex::new(SimState { config, jobs: HashMap::new(), faults: FaultRegistry::default(), log: VecDeque::new(), next_seq: 0 }),
+            realtime: Mutex::new(realtime::RtState::default()),
         }))
     }
 
     /// A panic elsewhere must not wedge the simulator, so poisoning is ignored.
     pub(crate) fn lock(&self) -> MutexGuard<'_, SimState> {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn rt(&self) -> MutexGuard<'_, realtime::RtState> {
+        self.0.realtime.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn config(&self) -> SimConfig {
@@ -100,10 +108,13 @@ impl Sim {
 
     /// Logs a call as it arrives (so `seq` and `t_ms` grow together); `log_answer` completes it.
     fn log_arrival(&self, method: &Method, url: String, headers: Value, step: Option<Step>) -> u64 {
+        self.log_arrival_as(method, url, headers, step.map_or("other", Step::as_str))
+    }
+
+    fn log_arrival_as(&self, method: &Method, url: String, headers: Value, step: &str) -> u64 {
         let mut st = self.lock();
         let seq = st.next_seq;
         st.next_seq += 1;
-        let step = step.map_or("other", Step::as_str);
         let t_ms = self.now_ms();
         st.log.push_back(json!({
             "seq": seq, "t_ms": t_ms, "step": step, "method": method.as_str(), "url": url, "headers": headers,
@@ -188,9 +199,7 @@ async fn route(sim: &Sim, req: Request) -> Response {
         "queue.fal.run" => queue::route_queue(sim, req).await,
         "fal.run" => queue::route_sync(sim, req).await,
         "fal.ai" => openapi::route(req),
-        "rest.fal.ai" if req.method() == Method::POST && req.uri().path() == "/tokens/" => {
-            json_resp(StatusCode::OK, Value::String(format!("sim-token-{}", uuid::Uuid::new_v4().simple())))
-        }
+        "rest.fal.ai" if req.method() == Method::POST && req.uri().path() == "/tokens/" => realtime::issue_token(sim, req).await,
         _ => not_found(),
     }
 }
@@ -208,6 +217,7 @@ pub fn local_router(sim: Sim) -> Router {
         .route("/__sim/examples", get(get_examples))
         .route("/__sim/jobs", get(list_jobs))
         .route("/__sim/jobs/{id}", get(get_job))
+        .merge(realtime::local_routes())
         .with_state(sim)
         .route("/sim/files/{name}", get(images::serve_file))
 }

@@ -15,7 +15,8 @@ use super::faults::{request_error_for_status, Faults, Step};
 use super::{images, iso8601, not_found, openapi, sse, validate, PublicBase, Sim};
 use crate::json::{json as json_resp, request_error};
 
-pub const KNOWN_ENDPOINTS: [&str; 4] = ["fal-ai/flux/dev", "fal-ai/fast-sdxl", "fal-ai/flux/dev/image-to-image", "genwire/schema-zoo"];
+/// Queue endpoints. The realtime apps take queue jobs too: the client falls back to them when sockets fail.
+pub const KNOWN_ENDPOINTS: [&str; 6] = ["fal-ai/flux/dev", "fal-ai/fast-sdxl", "fal-ai/flux/dev/image-to-image", "genwire/schema-zoo", "fal-ai/lcm-sd15-i2i", "fal-ai/fast-lcm-diffusion"];
 /// A test endpoint whose output echoes its (valid) input instead of making images.
 const SCHEMA_ZOO: &str = "genwire/schema-zoo";
 /// Logs per job: one every latency/LOG_STEPS while IN_PROGRESS.

@@ -1,0 +1,305 @@
+// Realtime in Chromium against the simulator's WebSocket endpoint: results, binary frames,
+// throttling, shared keys, idle close, reconnection (chaos), fatal closes, tokens, the polling
+// fallback, offline/online, and leaks.
+import { after, before, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchBrowser, openPage, startServer } from "./support/env.mjs";
+
+let server, browser, page;
+before(async () => {
+  server = await startServer(["--latency-ms", "100", "--queue-depth", "0"]);
+  browser = await launchBrowser();
+  page = await openPage(browser, server.url);
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const rt = (path, body, method = body === undefined ? "GET" : "POST") =>
+  fetch(`${server.url}/__sim/realtime/${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })
+    .then((r) => r.headers.get("content-type")?.includes("json") ? r.json() : r.text());
+beforeEach(async () => {
+  await rt("faults", undefined, "DELETE");
+  await rt("config", { idle_timeout_ms: 8000, result_delay_ms: 0 });
+});
+
+/** Runs `body(client, helpers)` in the page with a client pointed at the simulator's sockets. */
+function inPage(body, arg) {
+  return page.evaluate(async ({ src, arg }) => {
+    const client = genwire.createClient({ realtimeUrl: `ws://${location.host}/sim/realtime` });
+    const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+    const until = async (pred, ms = 5000) => {
+      const end = Date.now() + ms;
+      while (!pred()) {
+        if (Date.now() > end) throw new Error("timed out waiting");
+        await wait(10);
+      }
+    };
+    // eslint-disable-next-line no-new-func
+    return new Function("client", "wait", "until", "arg", `return (${src})(client, wait, until, arg)`)(client, wait, until, arg);
+  }, { src: body.toString(), arg });
+}
+
+describe("realtime", () => {
+  test("results arrive for inputs; status goes connecting -> open; the token came through the proxy", async () => {
+    const before = (await server.log()).length;
+    const out = await inPage(async (client, wait, until) => {
+      const results = [], statuses = [];
+      const c = client.realtime.connect("fal-ai/lcm-sd15-i2i", { onResult: (r) => results.push(r), onStatus: (s) => statuses.push(s.status) });
+      c.send({ prompt: "a cat", seed: 1, seq: 1 });
+      await until(() => results.length === 1);
+      c.close();
+      await wait(50);
+      return { results, statuses, after: client.realtime.debug() };
+    });
+    assert.equal(out.results[0].seq, 1);
+    assert.match(out.results[0].images[0].url, /^data:image\/png;base64,/);
+    assert.deepEqual(out.statuses.slice(0, 3), ["idle", "connecting", "open"]);
+    assert.deepEqual(out.after, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
+    const tokens = (await server.log()).slice(before).filter((e) => e.url === "https://rest.fal.ai/tokens/");
+    assert.equal(tokens.length, 1);
+  });
+
+  test("binary inputs travel as msgpack bin (64 KiB), never base64", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      let r;
+      const c = client.realtime.connect("genwire/echo", { onResult: (x) => (r = x) });
+      c.send({ seq: 7, image: new Uint8Array(65536).fill(9) });
+      await until(() => r);
+      c.close();
+      return r;
+    });
+    assert.deepEqual([out.seq, out.bytes], [7, 65536]);
+  });
+
+  test("throttle: the first goes at once, then one per interval, and the newest always wins", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [];
+      const c = client.realtime.connect("genwire/echo", { throttleInterval: 100, onResult: (r) => seqs.push(r.seq) });
+      for (let i = 0; i < 60; i++) { c.send({ seq: i }); await wait(5); }
+      await until(() => seqs.at(-1) === 59);
+      await wait(300);
+      c.close();
+      return seqs;
+    });
+    assert.equal(out[0], 0, "the first input went at once");
+    assert.equal(out.at(-1), 59, "the newest input's result arrived");
+    assert.ok(out.length <= 6, `${out.length} sends for ~300 ms of input at 100 ms`);
+    for (let i = 1; i < out.length; i++) assert.ok(out[i] > out[i - 1], "nothing stale after a newer input");
+  });
+
+  test("throttleInterval 0 sends everything, in order", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [];
+      const c = client.realtime.connect("genwire/echo", { throttleInterval: 0, onResult: (r) => seqs.push(r.seq) });
+      c.send({ seq: 0 });
+      await until(() => seqs.length === 1);
+      for (let i = 1; i < 50; i++) c.send({ seq: i });
+      await until(() => seqs.length === 50);
+      c.close();
+      return seqs;
+    });
+    assert.deepEqual(out, [...Array(50).keys()]);
+  });
+
+  test("connects with the same key share one socket; the last close frees it", async () => {
+    const opened = (await rt("stats")).opened;
+    const out = await inPage(async (client, wait, until) => {
+      const a = [], b = [];
+      const c1 = client.realtime.connect("genwire/echo", { connectionKey: "shared", throttleInterval: 0, onResult: (r) => a.push(r.seq) });
+      const c2 = client.realtime.connect("genwire/echo", { connectionKey: "shared", throttleInterval: 999, onResult: (r) => b.push(r.seq) });
+      c1.send({ seq: 1 });
+      await until(() => a.length === 1 && b.length === 1);
+      c2.send({ seq: 2 });
+      await until(() => a.length === 2);
+      const during = client.realtime.debug();
+      c1.close();
+      c2.send({ seq: 3 });
+      await until(() => b.length === 3);
+      const oneLeft = client.realtime.debug();
+      c2.close();
+      await wait(50);
+      return { a, b, during, oneLeft, after: client.realtime.debug() };
+    });
+    assert.deepEqual(out.b, [1, 2, 3], "every subscriber gets every result");
+    assert.deepEqual([out.during.connections, out.during.sockets], [1, 1]);
+    assert.deepEqual([out.oneLeft.connections, out.oneLeft.sockets], [1, 1]);
+    assert.deepEqual(out.after, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
+    const stats = await rt("stats");
+    assert.equal(stats.opened - opened, 1, "one socket for both");
+    assert.equal(stats.open, 0);
+  });
+
+  test("an idle close is not an error; the next send reopens quietly", async () => {
+    await rt("config", { idle_timeout_ms: 300, result_delay_ms: 0 });
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [], errors = [], statuses = [];
+      const c = client.realtime.connect("genwire/echo", { onResult: (r) => seqs.push(r.seq), onError: (e) => errors.push(e.message), onStatus: (s) => statuses.push(s.status) });
+      c.send({ seq: 1 });
+      await until(() => seqs.length === 1);
+      await until(() => c.status.status === "idle", 3000);
+      c.send({ seq: 2 });
+      await until(() => seqs.length === 2);
+      c.close();
+      return { seqs, errors, statuses };
+    });
+    assert.deepEqual(out.errors, []);
+    assert.deepEqual(out.seqs, [1, 2]);
+    assert.ok(!out.statuses.includes("reconnecting"), out.statuses.join(","));
+  });
+
+  test("chaos: the socket dropped 20+ times during 2,000 inputs; the newest result arrives, no duplicates, reconnects on schedule", async () => {
+    const s0 = await rt("stats");
+    await rt("faults", { drop_after: 25 });
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [], reconnects = [];
+      const c = client.realtime.connect("genwire/echo", {
+        throttleInterval: 0,
+        reconnect: { baseDelayMs: 20, maxDelayMs: 160, minUptimeMs: 60000 },
+        onResult: (r) => seqs.push(r.seq),
+        onStatus: (s) => s.status === "reconnecting" && reconnects.push({ attempt: s.attempt, delayMs: s.delayMs, at: Date.now() }),
+      });
+      for (let i = 0; i < 2000; i++) {
+        c.send({ seq: i });
+        if (i % 2 === 0) await wait(2);
+      }
+      await until(() => seqs.at(-1) === 1999, 20000);
+      c.close();
+      return { seqs, reconnects };
+    });
+    await rt("faults", undefined, "DELETE");
+    const s1 = await rt("stats");
+    assert.ok(s1.dropped - s0.dropped >= 20, `${s1.dropped - s0.dropped} drops`);
+    assert.equal(out.seqs.at(-1), 1999, "the newest input's result arrived");
+    for (let i = 1; i < out.seqs.length; i++) assert.ok(out.seqs[i] > out.seqs[i - 1], `duplicate or reordered result at ${i}`);
+    assert.ok(out.reconnects.length >= 20, `${out.reconnects.length} reconnects`);
+    // The schedule: attempt n waits between half and all of min(20 * 2^(n-1), 160) ms (min uptime
+    // is never reached, so the count keeps growing across drops).
+    for (const r of out.reconnects) {
+      const step = Math.min(20 * 2 ** (r.attempt - 1), 160);
+      assert.ok(r.delayMs >= step / 2 && r.delayMs <= step, `attempt ${r.attempt}: ${r.delayMs} ms`);
+    }
+    // And the server saw each new socket no sooner than the announced delay after the drop.
+    const conns = s1.connections.filter((c) => c.endpoint === "genwire/echo" && c.opened_at_ms > s0.connections.at(-1)?.opened_at_ms);
+    let checked = 0;
+    for (let i = 1; i < conns.length && i <= out.reconnects.length; i++) {
+      const gap = conns[i].opened_at_ms - conns[i - 1].closed_at_ms;
+      assert.ok(gap >= out.reconnects[i - 1].delayMs - 15, `reconnect ${i} came ${gap} ms after the drop, announced ${out.reconnects[i - 1].delayMs}`);
+      checked++;
+    }
+    assert.ok(checked >= 20);
+  });
+
+  test("a fatal close (1011) stops with a typed error and no reconnect", async () => {
+    await rt("faults", { close_code_next: { code: 1011, reason: "boom", count: 1 } });
+    const s0 = await rt("stats");
+    const out = await inPage(async (client, wait, until) => {
+      const errors = [];
+      const c = client.realtime.connect("genwire/echo", { onError: (e) => errors.push({ kind: e.kind, status: e.status, category: e.category }) });
+      c.send({ seq: 1 });
+      await until(() => errors.length === 1);
+      await wait(300);
+      return { errors, status: c.status.status };
+    });
+    assert.deepEqual(out.errors, [{ kind: "api", status: 1011, category: "server" }]);
+    assert.equal(out.status, "closed");
+    assert.equal((await rt("stats")).opened - s0.opened, 1, "no reconnect after a fatal close");
+  });
+
+  test("Unauthorized with a cached token: a fresh token, then it works; twice is fatal", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [];
+      const c = client.realtime.connect("genwire/echo", { reconnect: { baseDelayMs: 10 }, onResult: (r) => seqs.push(r.seq) });
+      c.send({ seq: 1 });
+      await until(() => seqs.length === 1);
+      await fetch("/__sim/realtime/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reject_token_next: 1 }) });
+      c.reconnect(); // the next socket uses the cached token, which the server now refuses
+      c.send({ seq: 2 });
+      await until(() => seqs.length === 2);
+      c.close();
+      return seqs;
+    });
+    assert.deepEqual(out, [1, 2]);
+    const fatal = await inPage(async (client, wait, until) => {
+      await fetch("/__sim/realtime/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reject_token_next: 5 }) });
+      const errors = [];
+      const c = client.realtime.connect("genwire/echo", { onError: (e) => errors.push(e.category) });
+      c.send({ seq: 1 });
+      await until(() => errors.length === 1);
+      return { errors, status: c.status.status };
+    });
+    assert.deepEqual(fatal, { errors: ["auth"], status: "closed" });
+  });
+
+  test("WebSockets refused: results still arrive through the polling fallback, and the socket is tried again", async () => {
+    await rt("faults", { refuse_next: 4 });
+    const out = await inPage(async (client, wait, until) => {
+      const results = [], statuses = [];
+      const c = client.realtime.connect("fal-ai/lcm-sd15-i2i", {
+        reconnect: { baseDelayMs: 10, fallbackAfter: 3, fallbackRetryMs: 800 },
+        onResult: (r) => results.push(r), onStatus: (s) => statuses.push(s.status),
+      });
+      c.send({ prompt: "through the queue", seed: 3 });
+      await until(() => results.length === 1, 10000);
+      const during = c.status.status;
+      await until(() => c.status.status === "open", 5000);
+      c.send({ prompt: "through the socket again", seed: 4, seq: 9 });
+      await until(() => results.length === 2);
+      c.close();
+      return { during, statuses, first: results[0], second: results[1] };
+    });
+    assert.equal(out.during, "fallback");
+    assert.ok(out.statuses.includes("fallback") && out.statuses.lastIndexOf("open") > out.statuses.indexOf("fallback"), out.statuses.join(","));
+    assert.equal(out.first.images.length, 1, "the queue's result came through onResult");
+    assert.equal(out.second.seq, 9);
+  });
+
+  test("offline: no reconnect attempts until online, then at once", async () => {
+    const s0 = await rt("stats");
+    await page.evaluate(() => {
+      const client = genwire.createClient({ realtimeUrl: `ws://${location.host}/sim/realtime` });
+      window.__rt = { seqs: [], conn: client.realtime.connect("genwire/echo", { throttleInterval: 0, reconnect: { baseDelayMs: 10 }, onResult: (r) => window.__rt.seqs.push(r.seq) }) };
+      window.__rt.conn.send({ seq: 1 });
+    });
+    await page.waitForFunction(() => window.__rt.seqs.length === 1);
+    // The browser says it is offline, then the socket drops (the server cuts it after its 2nd result).
+    await rt("faults", { drop_after: 2 });
+    await page.evaluate(() => { window.dispatchEvent(new Event("offline")); window.__rt.conn.send({ seq: 2 }); });
+    await page.waitForFunction(() => window.__rt.conn.status.status === "offline", null, { timeout: 5000 });
+    await rt("faults", undefined, "DELETE");
+    await new Promise((r) => setTimeout(r, 400));
+    const attemptsWhileOffline = (await rt("stats")).opened - s0.opened;
+    const t0 = Date.now();
+    await page.evaluate(() => { window.dispatchEvent(new Event("online")); window.__rt.conn.send({ seq: 3 }); });
+    await page.waitForFunction(() => window.__rt.seqs.includes(3), null, { timeout: 5000 });
+    const back = Date.now() - t0;
+    await page.evaluate(() => window.__rt.conn.close());
+    assert.equal(attemptsWhileOffline, 1, "only the first socket; nothing tried while offline");
+    assert.ok(back < 1000, `back ${back} ms after online`);
+  });
+
+  test("1,000 connect/close cycles on shared keys leave nothing open or registered", async () => {
+    // A page of its own: the counters are the page's, and must end at zero.
+    const own = await openPage(browser, server.url);
+    const out = await own.evaluate(async () => {
+      const client = genwire.createClient({ realtimeUrl: `ws://${location.host}/sim/realtime` });
+      const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+      const open = [];
+      for (let i = 0; i < 1000; i++) {
+        const c = client.realtime.connect("genwire/echo", { connectionKey: `k${i % 7}`, throttleInterval: 0 });
+        if (i % 10 === 0) c.send({ seq: i });
+        open.push(c);
+        if (open.length > 5) open.shift().close();
+        if (i % 50 === 0) await wait(1);
+      }
+      open.forEach((c) => c.close());
+      await wait(500);
+      return client.realtime.debug();
+    });
+    await own.close();
+    assert.deepEqual(out, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await rt("stats")).open, 0, "the server has no socket left open");
+  });
+});
