@@ -71,6 +71,29 @@ test("validation as you type shows each issue on its field and blocks Generate",
   assert.equal(await page.textContent('[data-issue-for="image_size"]'), "");
 });
 
+test("the realtime section streams results and reconnects after a dropped socket", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+  assert.equal(await page.textContent("#rt-status"), "idle", "no socket until the first input");
+  await page.click("#rt-sweep");
+  await page.waitForFunction(() => document.getElementById("rt-status").textContent === "open");
+  await page.waitForFunction(() => document.getElementById("rt-image").naturalWidth === 256);
+  await page.click("#rt-drop");
+  await page.waitForFunction(() => document.getElementById("rt-status").textContent.startsWith("reconnecting"), null, { timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById("rt-status").textContent === "open", null, { timeout: 5000 });
+  // The sweep goes on at ~15 inputs a second; results keep coming after the reconnect.
+  const counts = async () => (await page.textContent("#rt-counts")).match(/\d+/g).map(Number);
+  const [, before] = await counts();
+  await page.waitForFunction((n) => Number(document.getElementById("rt-counts").textContent.match(/\d+/g)[1]) > n + 2, before, { timeout: 5000 });
+  const [sent, received] = await counts();
+  assert.ok(sent >= 10 && received > before, `${sent} inputs, ${received} results`);
+  await page.click("#rt-sweep");
+  await page.screenshot({ path: `${shots}demo-realtime.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
 test("cancel in the demo stops the job", async () => {
   const page = await browser.newPage();
   await page.goto(server.url);

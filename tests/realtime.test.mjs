@@ -279,6 +279,56 @@ describe("realtime", () => {
     assert.ok(back < 1000, `back ${back} ms after online`);
   });
 
+  test("the app's tokenProvider replaces the proxy's token endpoint; json and custom codecs", async () => {
+    const s0 = await rt("stats");
+    const out = await inPage(async (client, wait, until) => {
+      // A token the app got its own way (here: from the same endpoint, to have a valid one).
+      const provider = async (app) => {
+        const r = await fetch("/api/fal/proxy", { method: "POST", headers: { "x-fal-target-url": "https://rest.fal.ai/tokens/", "content-type": "application/json" }, body: JSON.stringify({ allowed_apps: [app], token_expiration: 60 }) });
+        window.__provided = (window.__provided ?? 0) + 1;
+        return r.json();
+      };
+      const got = {};
+      const a = client.realtime.connect("genwire/echo", { tokenProvider: provider, codec: "json", onResult: (r) => (got.json = r) });
+      a.send({ seq: 1, text: "é" });
+      const b = client.realtime.connect("genwire/echo", {
+        codec: { encode: (x) => JSON.stringify({ ...x, wrapped: true }), decode: (d) => ({ custom: JSON.parse(d) }) },
+        onResult: (r) => (got.custom = r),
+      });
+      b.send({ seq: 2 });
+      await until(() => got.json && got.custom);
+      a.close();
+      b.close();
+      return { got, provided: window.__provided };
+    });
+    assert.deepEqual([out.got.json.seq, out.got.json.echo.text, out.got.json.bytes], [1, "é", 0]);
+    assert.deepEqual([out.got.custom.custom.seq, out.got.custom.custom.echo.wrapped], [2, true]);
+    assert.equal(out.provided, 1, "the provider was asked once, for the first connection");
+    assert.equal((await rt("stats")).tokens_issued - s0.tokens_issued, 2, "one token per connection: the provider's, and the proxy's for the other");
+  });
+
+  test("a page becoming visible cuts a reconnect wait short", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [];
+      const c = client.realtime.connect("genwire/echo", { throttleInterval: 0, reconnect: { baseDelayMs: 20000, maxDelayMs: 20000 }, onResult: (r) => seqs.push(r.seq) });
+      c.send({ seq: 1 });
+      await until(() => seqs.length === 1);
+      await fetch("/__sim/realtime/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ drop_after: 2 }) });
+      c.send({ seq: 2 });
+      await until(() => c.status.status === "reconnecting");
+      const delay = c.status.delayMs;
+      await fetch("/__sim/realtime/faults", { method: "DELETE" });
+      const t0 = Date.now();
+      document.dispatchEvent(new Event("visibilitychange")); // the page is visible (headless pages are)
+      c.send({ seq: 3 });
+      await until(() => seqs.includes(3), 3000);
+      c.close();
+      return { delay, back: Date.now() - t0 };
+    });
+    assert.ok(out.delay >= 10000, `the scheduled wait was ${out.delay} ms`);
+    assert.ok(out.back < 2000, `reconnected ${out.back} ms after the page became visible`);
+  });
+
   test("1,000 connect/close cycles on shared keys leave nothing open or registered", async () => {
     // A page of its own: the counters are the page's, and must end at zero.
     const own = await openPage(browser, server.url);
