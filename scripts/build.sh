@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt from the npm package `binaryen` (current), not Debian's (too old for externref).
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-wasm-pack build --target web --release --out-dir pkg --out-name genwire --no-pack --quiet
+# --weak-refs: JS objects wrapping Rust ones (clients, connections) are freed by the GC, no .free() needed.
+wasm-pack build --target web --release --weak-refs --out-dir pkg --out-name genwire --no-pack --quiet
 cargo build --quiet -p genwire-server
