@@ -93,6 +93,7 @@ export interface Result<Output = any> {
 }
 
 export interface SubmitOptions<Input = Record<string, unknown>> {
+  /** Files, Blobs and byte arrays anywhere in it are uploaded first and replaced by their URLs. */
   input?: Input;
   /** Validate this input before sending; default: the client's `validation`. */
   validate?: boolean;
@@ -293,6 +294,9 @@ export interface GenwireClient {
   run<Output = any, Input = Record<string, unknown>>(endpoint: string, options: { input?: Input; signal?: AbortSignal; validate?: boolean }): Promise<Result<Output>>;
   /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had. */
   validate(endpoint: string, input: unknown): Promise<FieldIssue[]>;
+  readonly storage: {
+    upload(data: Blob | File | ArrayBuffer | ArrayBufferView, options?: UploadOptions): Promise<string>;
+  };
   readonly realtime: {
     connect<Output = any, Input = Record<string, unknown>>(endpoint: string, options?: RealtimeOptions<Output>): RealtimeConnection<Input>;
     /** What realtime holds right now; all zero once every connection is closed. */
@@ -305,6 +309,22 @@ export interface GenwireClient {
 }
 
 export function createClient(options?: ClientOptions): GenwireClient;
+
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+  /** 0..1; only ever rises, and ends at 1. */
+  fraction: number;
+}
+
+export interface UploadOptions {
+  contentType?: string;
+  fileName?: string;
+  onProgress?: (p: UploadProgress) => void;
+  signal?: AbortSignal;
+  /** Bytes above which the file goes in 10 MiB parts. Default 16 MiB. */
+  multipartThreshold?: number;
+}
 
 export interface RealtimeStatus {
   status: "idle" | "connecting" | "open" | "reconnecting" | "offline" | "fallback" | "closed";

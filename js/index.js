@@ -65,6 +65,14 @@ export function createClient(options = {}) {
     run: call("run"),
     /** The input's issues by the endpoint's schema (loaded once, cached), without sending it. */
     validate: call("validate"),
+    storage: Object.freeze({
+      /**
+       * Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL. Initiated through the
+       * proxy, then sent straight to the presigned upload URL (no key goes with it); above
+       * `multipartThreshold` (16 MiB) in 10 MiB parts, three at a time, each retried.
+       */
+      upload: (data, opts = {}) => init().then(() => make().upload(data, opts)),
+    }),
     realtime: Object.freeze({
       /**
        * Opens a realtime connection, or joins the one of the same `connectionKey` (its socket and

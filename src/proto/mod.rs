@@ -11,5 +11,6 @@ pub mod sse;
 pub mod stats;
 pub mod status;
 pub mod subscribe;
+pub mod upload;
 pub mod value;
 pub mod when;

@@ -10,6 +10,7 @@ mod listen;
 mod queue;
 mod realtime;
 mod request;
+mod storage;
 mod stream;
 mod subscribe;
 mod validate;
@@ -51,10 +52,12 @@ impl GenwireClient {
         let s = self.shared.clone();
         future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
-            let body = queue::input_json(&options)?;
+            queue::input_json(&options)?;
             let extras = queue::SubmitExtras::from_options(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
             validate::check_input(&s, &ep, &js::get(&options, "input"), &options).await?;
+            let input = storage::upload_files(&s, &js::get(&options, "input"), signal.as_ref()).await?;
+            let body = queue::stringify(&input)?;
             queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
         })
     }
@@ -96,9 +99,11 @@ impl GenwireClient {
         let s = self.shared.clone();
         future_to_promise(async move {
             let ep = queue::endpoint(&endpoint)?;
-            let body = queue::input_json(&options)?;
+            queue::input_json(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
             validate::check_input(&s, &ep, &js::get(&options, "input"), &options).await?;
+            let input = storage::upload_files(&s, &js::get(&options, "input"), signal.as_ref()).await?;
+            let body = queue::stringify(&input)?;
             queue::run(&s, &ep, &body, signal.as_ref()).await
         })
     }
@@ -111,6 +116,11 @@ impl GenwireClient {
             let schema = validate::schema_for(&s, &ep).await?;
             Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
         })
+    }
+
+    /// Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL.
+    pub fn upload(&self, data: JsValue, options: JsValue) -> js_sys::Promise {
+        future_to_promise(storage::upload(self.shared.clone(), data, options))
     }
 
     /// Opens (or joins, by `connectionKey`) a realtime connection.

@@ -54,6 +54,11 @@ pub fn input_json(opts: &JsValue) -> Result<String, JsValue> {
     if !super::js::is_plain_object(&input) {
         return Err(error::config("option 'input' must be an object"));
     }
+    stringify(&input)
+}
+
+pub fn stringify(input: &JsValue) -> Result<String, JsValue> {
+    let input = if input.is_undefined() { Object::new().into() } else { input.clone() };
     js_sys::JSON::stringify(&input)
         .ok()
         .and_then(|s| s.as_string())

@@ -52,6 +52,9 @@ struct Sub {
 
 pub struct Conn {
     key: String,
+    /// Sends counted as they are made; an upload finishing late can't send an input older than one already sent.
+    sends: std::cell::Cell<u64>,
+    last_sent: std::cell::Cell<u64>,
     tx: UnboundedSender<Msg>,
     subs: RefCell<Vec<Sub>>,
     status: RefCell<JsValue>,
@@ -213,7 +216,7 @@ fn start(shared: Rc<Shared>, ep: EndpointId, key: String, opts: &JsValue) -> Res
     let token_provider = opt_fn(opts, "tokenProvider")?;
     let path = opt_str(opts, "path")?.unwrap_or_else(|| "/realtime".into());
     let (tx, rx) = unbounded::<Msg>();
-    let conn = Rc::new(Conn { key, tx, subs: RefCell::new(Vec::new()), status: RefCell::new(status_object(&Status::Idle)), codec });
+    let conn = Rc::new(Conn { key, sends: Default::default(), last_sent: Default::default(), tx, subs: RefCell::new(Vec::new()), status: RefCell::new(status_object(&Status::Idle)), codec });
     let base = format!("{}/{}{}", shared.realtime_url.trim_end_matches('/'), ep.full(), path);
     let driver = Driver { shared, ep, conn: Rc::downgrade(&conn), base, max_buffering, token_provider, ws: None, gen: 0, timer: None };
     spawn_local(driver.run(cfg, rx));
@@ -467,6 +470,17 @@ async fn token(shared: &Shared, alias: &str, provider: Option<&Function>) -> Res
     value.as_string().or_else(|| get(&value, "detail").as_string()).or_else(|| get(&value, "token").as_string()).filter(|t| !t.is_empty()).ok_or(false)
 }
 
+/// Passes an input to the machine unless a newer one already went (newest wins across uploads too).
+fn push(c: &Conn, n: u64, input: JsValue) -> Result<(), JsValue> {
+    if n < c.last_sent.get() {
+        return Ok(());
+    }
+    c.last_sent.set(n);
+    let data = c.encode(&input)?;
+    let _ = c.tx.unbounded_send(Msg::Input(Input::Send(Frame { data, input })));
+    Ok(())
+}
+
 /// What `connect()` returns: send, close, reconnect, status.
 #[wasm_bindgen]
 pub struct RealtimeConnection {
@@ -477,11 +491,23 @@ pub struct RealtimeConnection {
 
 #[wasm_bindgen]
 impl RealtimeConnection {
-    /// Sends an input: throttled, newest wins; kept and sent after a reconnect.
+    /// Sends an input: throttled, newest wins; kept and sent after a reconnect. Files and Blobs
+    /// in it are uploaded first and replaced by their URLs; byte arrays go as binary.
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
         let Some(c) = &self.conn else { return Err(error::config("this realtime connection is closed")) };
-        let data = c.encode(&input)?;
-        let _ = c.tx.unbounded_send(Msg::Input(Input::Send(Frame { data, input })));
+        let n = c.sends.get() + 1;
+        c.sends.set(n);
+        if !super::storage::has_blob(&input, 0) {
+            return push(c, n, input);
+        }
+        let (c, shared) = (c.clone(), self.shared.upgrade());
+        spawn_local(async move {
+            let Some(shared) = shared else { return };
+            match super::storage::upload_blobs(&shared, &input).await {
+                Ok(uploaded) => drop(push(&c, n, uploaded)),
+                Err(e) => c.each(|s| s.on_error.as_ref(), &e),
+            }
+        });
         Ok(())
     }
 

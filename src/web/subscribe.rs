@@ -57,7 +57,7 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
     let endpoint = Rc::new(queue::endpoint(&endpoint_id)?);
     let cfg = config(&opts)?;
     let timeout_ms = cfg.timeout_ms.unwrap_or(0.0);
-    let body = Rc::<str>::from(queue::input_json(&opts)?);
+    queue::input_json(&opts)?; // the input's shape, said before anything else
     let extras = Rc::new(SubmitExtras::from_options(&opts)?);
     let on_update = opt_fn(&opts, "onQueueUpdate")?;
     let signal = opt_signal(&opts, "signal")?;
@@ -65,6 +65,8 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
         return Err(error::aborted(s.reason()));
     }
     super::validate::check_input(&shared, &endpoint, &get(&opts, "input"), &opts).await?;
+    let input = super::storage::upload_files(&shared, &get(&opts, "input"), signal.as_ref()).await?;
+    let body = Rc::<str>::from(queue::stringify(&input)?);
     if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
         return Err(error::aborted(s.reason()));
     }

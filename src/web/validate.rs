@@ -99,11 +99,13 @@ async fn fetch_via_proxy(shared: &Shared, url: &str) -> Result<JsValue, JsValue>
     call(shared, &req, None).await.map(|(doc, _)| doc)
 }
 
-/// The input as a [`Value`], with every Blob or File replaced by a stand-in URL (uploads put
-/// real ones there) and collected with its location for the file checks.
+/// The input as a [`Value`], with every File, Blob or byte array replaced by a stand-in URL
+/// (the upload puts the real one there) and collected with its location for the file checks.
 fn walk(v: &JsValue, loc: &mut Vec<LocPart>, files: &mut Vec<(Vec<LocPart>, web_sys::Blob)>, depth: usize) -> Value {
-    if let Some(b) = v.dyn_ref::<web_sys::Blob>() {
-        files.push((loc.clone(), b.clone()));
+    if super::storage::is_file(v) {
+        if let Some(b) = super::storage::as_blob(v, None) {
+            files.push((loc.clone(), b));
+        }
         return Value::Str("https://upload.pending/file".into());
     }
     if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || v.is_function() {

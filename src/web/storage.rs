@@ -1,0 +1,368 @@
+//! Uploads: initiate through the proxy, then PUT the bytes to the presigned upload
+//! URL (direct, like fal's own client: a presigned URL carries no key). Large files
+//! go in parts, a few at once, each retried by the client's policy.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::Method;
+use js_sys::{Array, Function, Object};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, XmlHttpRequest};
+
+use super::abort::{sleep, OnAbort};
+use super::client::Shared;
+use super::error;
+use super::js::{get, now, opt_str, set};
+use super::request::{call, parse_body, Req};
+use crate::proto::error::{decode_http, Category, ErrorInfo, Kind};
+use crate::proto::retry::{decide, Call, Decision};
+use crate::proto::upload::{plan, Plan, Progress, DEFAULT_MULTIPART_THRESHOLD};
+
+const PARALLEL_PARTS: usize = 3;
+
+/// `(part index, bytes of it sent)`.
+type Report = Rc<dyn Fn(usize, u64)>;
+const STORAGE: &str = "https://rest.fal.ai/storage/upload";
+
+/// Anything uploadable as a Blob: File, Blob, typed arrays, ArrayBuffer.
+pub fn as_blob(data: &JsValue, content_type: Option<&str>) -> Option<Blob> {
+    if let Some(b) = data.dyn_ref::<Blob>() {
+        return Some(b.clone());
+    }
+    let is_bytes = data.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(data);
+    if !is_bytes {
+        return None;
+    }
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(content_type.unwrap_or("application/octet-stream"));
+    Blob::new_with_buffer_source_sequence_and_options(&Array::of1(data), &opts).ok()
+}
+
+fn file_name(data: &JsValue, content_type: &str) -> String {
+    get(data, "name").as_string().filter(|n| !n.is_empty()).unwrap_or_else(|| {
+        let ext = content_type.split('/').nth(1).map(|e| e.split(['+', ';']).next().unwrap_or("bin")).unwrap_or("bin");
+        format!("upload.{ext}")
+    })
+}
+
+/// `client.storage.upload(data, {contentType, fileName, onProgress, signal})` → the file URL.
+pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+    let given_type = opt_str(&opts, "contentType")?;
+    let blob = as_blob(&data, given_type.as_deref()).ok_or_else(|| error::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
+    let content_type = given_type.or_else(|| Some(blob.type_()).filter(|t| !t.is_empty())).unwrap_or_else(|| "application/octet-stream".into());
+    let name = opt_str(&opts, "fileName")?.unwrap_or_else(|| file_name(&data, &content_type));
+    let on_progress = super::js::opt_fn(&opts, "onProgress")?;
+    let signal = super::js::opt_signal(&opts, "signal")?;
+    let threshold = super::js::opt_f64(&opts, "multipartThreshold", 0.0)?.map_or(DEFAULT_MULTIPART_THRESHOLD, |t| t as u64);
+    if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
+        return Err(error::aborted(s.reason()));
+    }
+    let size = blob.size() as u64;
+    let plan = plan(size, threshold);
+    let parts = match &plan {
+        Plan::Simple => 1,
+        Plan::Multipart(p) => p.len(),
+    };
+    let progress = Rc::new(RefCell::new(Progress::new(size, parts)));
+    let report: Report = {
+        let progress = progress.clone();
+        Rc::new(move |part: usize, loaded: u64| {
+            if let (Some(f), Some(sent)) = (&on_progress, progress.borrow_mut().update(part, loaded)) {
+                emit_progress(f, sent, size);
+            }
+        })
+    };
+    let url = match plan {
+        Plan::Simple => {
+            let (upload_url, file_url) = initiate(&shared, "initiate", &content_type, &name, signal.as_ref()).await?;
+            put_with_retry(&shared, &upload_url, &blob, &content_type, 0, &report, signal.as_ref()).await?;
+            file_url
+        }
+        Plan::Multipart(parts) => multipart(&shared, &blob, &content_type, &name, parts, &report, signal.as_ref()).await?,
+    };
+    if let (Some(f), Some(sent)) = (super::js::opt_fn(&opts, "onProgress")?, progress.borrow_mut().finish()) {
+        emit_progress(&f, sent, size);
+    }
+    Ok(JsValue::from_str(&url))
+}
+
+fn emit_progress(f: &Function, loaded: u64, total: u64) {
+    let o = Object::new();
+    set(&o, "loaded", &JsValue::from_f64(loaded as f64));
+    set(&o, "total", &JsValue::from_f64(total as f64));
+    set(&o, "fraction", &JsValue::from_f64(if total == 0 { 1.0 } else { loaded as f64 / total as f64 }));
+    let _ = f.call1(&JsValue::NULL, &o);
+}
+
+async fn initiate(shared: &Shared, route: &str, content_type: &str, name: &str, signal: Option<&AbortSignal>) -> Result<(String, String), JsValue> {
+    let url = format!("{STORAGE}/{route}?storage_type=fal-cdn-v3");
+    let body = Object::new();
+    set(&body, "content_type", &JsValue::from_str(content_type));
+    set(&body, "file_name", &JsValue::from_str(name));
+    let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    let req = Req { call: Call::Run, endpoint: "storage", method: Method::POST, url: &url, body: Some(&body), headers: &[] };
+    let (answer, _) = call(shared, &req, signal).await?;
+    match (get(&answer, "upload_url").as_string(), get(&answer, "file_url").as_string()) {
+        (Some(u), Some(f)) => Ok((u, f)),
+        _ => Err(error::protocol("The storage answer has no upload_url or file_url.", &answer)),
+    }
+}
+
+async fn multipart(
+    shared: &Shared,
+    blob: &Blob,
+    content_type: &str,
+    name: &str,
+    parts: Vec<(u32, u64, u64)>,
+    report: &Report,
+    signal: Option<&AbortSignal>,
+) -> Result<String, JsValue> {
+    let (upload_url, file_url) = initiate(shared, "initiate-multipart", content_type, name, signal).await?;
+    // Every part's requests stop when one part fails for good, or the caller aborts.
+    let stop = web_sys::AbortController::new()?;
+    let _relay = signal.map(|s| {
+        let stop = stop.clone();
+        OnAbort::new(s, move || stop.abort())
+    });
+    let queue = RefCell::new(parts.into_iter().enumerate().collect::<Vec<_>>());
+    let done: RefCell<Vec<(u32, String)>> = RefCell::new(Vec::new());
+    let worker = || async {
+        loop {
+            let next = queue.borrow_mut().pop();
+            let Some((i, (n, start, end))) = next else { return Ok(()) };
+            let chunk = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
+            let part_url = format!("{upload_url}/{n}");
+            let body = put_with_retry(shared, &part_url, &chunk, content_type, i, report, Some(&stop.signal())).await.inspect_err(|_| stop.abort())?;
+            let etag = get(&js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL), "etag").as_string().unwrap_or_default();
+            done.borrow_mut().push((n, etag));
+        }
+    };
+    // A few parts at once: enough to fill the pipe, not enough to starve the page.
+    let results = join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect()).await;
+    if let Some(s) = signal.filter(|s| s.aborted()) {
+        return Err(error::aborted(s.reason()));
+    }
+    results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
+    let mut parts = done.into_inner();
+    parts.sort_by_key(|p| p.0);
+    let list: Array = parts
+        .iter()
+        .map(|(n, etag)| {
+            let o = Object::new();
+            set(&o, "partNumber", &JsValue::from(*n));
+            set(&o, "etag", &JsValue::from_str(etag));
+            JsValue::from(o)
+        })
+        .collect();
+    let body = Object::new();
+    set(&body, "parts", &list);
+    let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    let resp = gloo_net::http::Request::post(&format!("{upload_url}/complete"))
+        .header("content-type", "application/json")
+        .abort_signal(signal)
+        .body(body)
+        .map_err(super::http::gloo_err)?
+        .send()
+        .await
+        .map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
+    if !resp.ok() {
+        let text = resp.text().await.unwrap_or_default();
+        let (b, js) = parse_body(&text);
+        let h = resp.headers();
+        return Err(error::to_js(&decode_http(resp.status(), &|n: &str| h.get(n), &b, false, Some(Call::Run), now()), Some(&js), None));
+    }
+    Ok(file_url)
+}
+
+/// Polls futures until all are done (the few upload workers).
+async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn core::future::Future<Output = T> + 'a>>>) -> Vec<T> {
+    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
+    core::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    core::task::Poll::Ready(v) => out[i] = Some(v),
+                    core::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            core::task::Poll::Pending
+        } else {
+            core::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// PUTs with the client's retry policy. Returns the answer's body.
+async fn put_with_retry(
+    shared: &Shared,
+    url: &str,
+    blob: &Blob,
+    content_type: &str,
+    part: usize,
+    report: &Report,
+    signal: Option<&AbortSignal>,
+) -> Result<String, JsValue> {
+    let mut retries = 0;
+    loop {
+        let r = report.clone();
+        match put(url, blob, content_type, move |loaded| r(part, loaded), signal).await {
+            Ok(body) => return Ok(body),
+            Err((info, js)) => {
+                if info.kind == Kind::Aborted {
+                    return Err(js);
+                }
+                match decide(&shared.retry, Call::Status, retries, &info, &mut shared.budget.borrow_mut(), js_sys::Math::random()) {
+                    Decision::Retry { delay_ms, .. } => {
+                        shared.emit("retry", &[("call", JsValue::from_str("upload")), ("attempt", JsValue::from(retries + 1)), ("delayMs", JsValue::from_f64(delay_ms)), ("error", js)]);
+                        sleep(delay_ms, signal).await;
+                        retries += 1;
+                    }
+                    Decision::GiveUp(_) => return Err(js),
+                }
+            }
+        }
+    }
+}
+
+/// One PUT through XMLHttpRequest: fetch can't report upload progress.
+async fn put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u64) + 'static, signal: Option<&AbortSignal>) -> Result<String, (ErrorInfo, JsValue)> {
+    let local = |kind, cat, msg: &str| {
+        let info = ErrorInfo::local(kind, cat, msg);
+        let js = error::to_js(&info, None, None);
+        (info, js)
+    };
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(local(Kind::Aborted, Category::Aborted, "The upload was cancelled."));
+    }
+    let xhr = XmlHttpRequest::new().map_err(|_| local(Kind::Config, Category::Config, "XMLHttpRequest is not available here."))?;
+    xhr.open_with_async("PUT", url, true).map_err(|_| local(Kind::Config, Category::Config, "The upload URL is not valid."))?;
+    let _ = xhr.set_request_header("content-type", content_type);
+    let progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_progress(get(&e, "loaded").as_f64().unwrap_or(0.0) as u64));
+    if let Ok(up) = xhr.upload() {
+        up.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+    }
+    let done = js_sys::Promise::new(&mut |resolve, _| {
+        xhr.set_onloadend(Some(&resolve));
+    });
+    let _abort = signal.map(|s| {
+        let x = xhr.clone();
+        OnAbort::new(s, move || drop(x.abort()))
+    });
+    xhr.send_with_opt_blob(Some(blob)).map_err(|_| local(Kind::Network, Category::Network, "The upload could not start."))?;
+    let _ = JsFuture::from(done).await;
+    if let Ok(up) = xhr.upload() {
+        up.set_onprogress(None);
+    }
+    drop(progress);
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(local(Kind::Aborted, Category::Aborted, "The upload was cancelled."));
+    }
+    let status = xhr.status().unwrap_or(0);
+    let body = xhr.response_text().ok().flatten().unwrap_or_default();
+    if status == 0 {
+        let mut e = local(Kind::Network, Category::Network, "The upload did not reach the storage (network error).");
+        e.0.retryable = true;
+        set(e.1.unchecked_ref(), "retryable", &JsValue::TRUE);
+        return Err(e);
+    }
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    let (b, js) = parse_body(&body);
+    let header = |n: &str| xhr.get_response_header(n).ok().flatten();
+    let info = decode_http(status, &header, &b, false, Some(Call::Run), now());
+    let e = error::to_js(&info, Some(&js), None);
+    Err((info, e))
+}
+
+/// Every File, Blob, typed array and ArrayBuffer in `input` (at any depth) uploaded, a few at once,
+/// and replaced by its URL, in a copy; the caller's object is left as it was. Strings (data: and
+/// http(s) URLs included) are left alone.
+pub async fn upload_files(shared: &Rc<Shared>, input: &JsValue, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
+    upload_some(shared, input, signal, is_file).await
+}
+
+/// Like [`upload_files`] for Files and Blobs only: realtime sends byte arrays as binary frames.
+pub async fn upload_blobs(shared: &Rc<Shared>, input: &JsValue) -> Result<JsValue, JsValue> {
+    upload_some(shared, input, None, |v| v.is_instance_of::<Blob>()).await
+}
+
+pub fn has_blob(v: &JsValue, depth: usize) -> bool {
+    if v.is_instance_of::<Blob>() {
+        return true;
+    }
+    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || is_file(v) {
+        return false;
+    }
+    if Array::is_array(v) {
+        return Array::from(v).iter().any(|x| has_blob(&x, depth + 1));
+    }
+    Object::values(v.unchecked_ref()).iter().any(|x| has_blob(&x, depth + 1))
+}
+
+async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&AbortSignal>, pick: fn(&JsValue) -> bool) -> Result<JsValue, JsValue> {
+    let mut found = Vec::new();
+    let copy = copy_marking(input, &mut found, 0, pick);
+    if found.is_empty() {
+        return Ok(input.clone());
+    }
+    let queue = RefCell::new(found);
+    let worker = || async {
+        loop {
+            let next = queue.borrow_mut().pop();
+            let Some((holder, key, data)) = next else { return Ok::<(), JsValue>(()) };
+            let opts = Object::new();
+            if let Some(s) = signal {
+                set(&opts, "signal", s);
+            }
+            let url = upload(shared.clone(), data, opts.into()).await?;
+            let _ = js_sys::Reflect::set(&holder, &key, &url);
+        }
+    };
+    let results = join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect()).await;
+    results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
+    Ok(copy)
+}
+
+pub fn is_file(v: &JsValue) -> bool {
+    v.is_instance_of::<Blob>() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
+}
+
+/// A copy of plain objects and arrays; each file is recorded with where its URL goes.
+fn copy_marking(v: &JsValue, found: &mut Vec<(JsValue, JsValue, JsValue)>, depth: usize, pick: fn(&JsValue) -> bool) -> JsValue {
+    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || is_file(v) {
+        return v.clone();
+    }
+    if Array::is_array(v) {
+        let out = Array::new();
+        for (i, x) in Array::from(v).iter().enumerate() {
+            if pick(&x) {
+                found.push((out.clone().into(), JsValue::from(i as u32), x.clone()));
+            }
+            out.push(&copy_marking(&x, found, depth + 1, pick));
+        }
+        return out.into();
+    }
+    let proto = Object::get_prototype_of(v);
+    if !(proto.is_null() || Object::get_prototype_of(&proto).is_null()) {
+        return v.clone(); // a Date, a Map, a class instance: sent as JSON would send it
+    }
+    let out = Object::new();
+    for entry in Object::entries(v.unchecked_ref()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let (k, x) = (pair.get(0), pair.get(1));
+        if pick(&x) {
+            found.push((out.clone().into(), k.clone(), x.clone()));
+        }
+        let _ = js_sys::Reflect::set(&out, &k, &copy_marking(&x, found, depth + 1, pick));
+    }
+    out.into()
+}
+
