@@ -94,6 +94,26 @@ test("the realtime section streams results and reconnects after a dropped socket
   assert.deepEqual(errors, []);
 });
 
+test("upload an image with progress, then transform it; a too-small image is refused at once", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+  const png = async (w, h) => Buffer.from(await (await fetch(`${server.url}/sim/files/${w}x${h}-5-abcdef.png`)).arrayBuffer());
+  await page.setInputFiles("#file", { name: "tiny.png", mimeType: "image/png", buffer: await png(100, 100) });
+  await page.waitForFunction(() => document.getElementById("up-status").textContent.startsWith("Image too small"));
+  assert.equal(await page.isDisabled("#i2i-run"), true);
+  await page.setInputFiles("#file", { name: "photo.png", mimeType: "image/png", buffer: await png(320, 240) });
+  await page.waitForFunction(() => document.getElementById("up-status").textContent.endsWith("ready"));
+  await page.click("#i2i-run");
+  await page.waitForFunction(() => document.getElementById("up-status").textContent.startsWith("done"), null, { timeout: 15000 });
+  assert.equal(await page.textContent("#up-status"), "done: 320×240");
+  assert.equal(await page.evaluate(() => document.getElementById("up-progress").value), 1);
+  await page.waitForFunction(() => document.getElementById("i2i-image").naturalWidth === 320);
+  await page.screenshot({ path: `${shots}demo-upload.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
 test("cancel in the demo stops the job", async () => {
   const page = await browser.newPage();
   await page.goto(server.url);

@@ -113,7 +113,9 @@ async fn schema_zoo_echoes_valid_input() {
 async fn image_to_image_behaves_like_flux_dev() {
     let s = common::start().await;
     let prompt = unique_prompt("i2i");
-    let input = json!({ "image_url": "https://example.com/cat.png", "prompt": prompt, "seed": 7, "num_images": 2 });
+    // The input must be fetchable: a generated 1024x768 picture on this server (flux/dev's default size).
+    let image_url = s.url("/sim/files/1024x768-1-0000000000000abc.png");
+    let input = json!({ "image_url": image_url, "prompt": prompt, "seed": 7, "num_images": 2 });
     let sub = s.submit("fal-ai/flux/dev/image-to-image", input.clone()).await;
     let id = sub["request_id"].as_str().expect("id");
     assert_eq!(sub["response_url"], format!("{QUEUE}/fal-ai/flux/requests/{id}"));
@@ -121,7 +123,7 @@ async fn image_to_image_behaves_like_flux_dev() {
     let (code, _, out) = s.result(&sub).await;
     assert_eq!(code, 200);
     assert_eq!((out["seed"].as_u64(), out["prompt"].as_str(), out["images"].as_array().map(Vec::len)), (Some(7), Some(prompt.as_str()), Some(2)));
-    // Same prompt and seed as flux/dev: the same picture.
+    // Same prompt, seed and size as flux/dev: the same picture.
     let dev = s.submit("fal-ai/flux/dev", json!({ "prompt": prompt, "seed": 7 })).await;
     s.wait_completed(&dev).await;
     let (_, _, dev_out) = s.result(&dev).await;
@@ -176,8 +178,13 @@ async fn corpus_matches_the_simulator() {
         if !is_valid {
             targets.push(format!("{RUN}/{endpoint}"));
         }
+        // A valid image-to-image input is also fetched at submit: give it a picture that loads.
+        let mut sent = input.clone();
+        if is_valid && endpoint == "fal-ai/flux/dev/image-to-image" {
+            sent["image_url"] = json!(s.url("/sim/files/512x512-3-0000000000000abc.png"));
+        }
         for target in targets {
-            let resp = s.proxy(Method::POST, &target).json(input).send().await.expect("send");
+            let resp = s.proxy(Method::POST, &target).json(&sent).send().await.expect("send");
             let code = resp.status().as_u16();
             let body: Value = resp.json().await.expect("json");
             let ok = if is_valid { code == 200 && body["status"] == "IN_QUEUE" } else { code == 422 && same(&body["detail"], expected) };

@@ -6,10 +6,12 @@
 pub mod catalog;
 pub mod faults;
 pub mod images;
+pub mod input_image;
 pub mod openapi;
 pub mod queue;
 pub mod realtime;
 mod sse;
+pub mod storage;
 pub mod validate;
 
 use std::collections::{HashMap, VecDeque};
@@ -69,6 +71,8 @@ struct Inner {
     state: Mutex<SimState>,
     /// Tokens, sockets and their faults; its own lock, so sockets never wait on the job table.
     realtime: Mutex<realtime::RtState>,
+    /// Uploads and stored files; its own lock, so big copies never hold up the job table.
+    storage: Mutex<storage::StorageState>,
 }
 
 pub(crate) struct SimState {
@@ -86,6 +90,7 @@ impl Sim {
             started: Instant::now(),
             state: Mutex::new(SimState { config, jobs: HashMap::new(), faults: FaultRegistry::default(), log: VecDeque::new(), next_seq: 0 }),
             realtime: Mutex::new(realtime::RtState::default()),
+            storage: Mutex::new(storage::StorageState::default()),
         }))
     }
 
@@ -96,6 +101,10 @@ impl Sim {
 
     pub(crate) fn rt(&self) -> MutexGuard<'_, realtime::RtState> {
         self.0.realtime.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn storage(&self) -> MutexGuard<'_, storage::StorageState> {
+        self.0.storage.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn config(&self) -> SimConfig {
@@ -200,6 +209,7 @@ async fn route(sim: &Sim, req: Request) -> Response {
         "fal.run" => queue::route_sync(sim, req).await,
         "fal.ai" => openapi::route(req),
         "rest.fal.ai" if req.method() == Method::POST && req.uri().path() == "/tokens/" => realtime::issue_token(sim, req).await,
+        "rest.fal.ai" if req.uri().path().starts_with("/storage/upload/") => storage::route_rest(sim, req).await,
         _ => not_found(),
     }
 }
@@ -218,6 +228,7 @@ pub fn local_router(sim: Sim) -> Router {
         .route("/__sim/jobs", get(list_jobs))
         .route("/__sim/jobs/{id}", get(get_job))
         .merge(realtime::local_routes())
+        .merge(storage::local_routes())
         .with_state(sim)
         .route("/sim/files/{name}", get(images::serve_file))
 }

@@ -12,13 +12,15 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::faults::{request_error_for_status, Faults, Step};
-use super::{images, iso8601, not_found, openapi, sse, validate, PublicBase, Sim};
+use super::{images, input_image, iso8601, not_found, openapi, sse, validate, PublicBase, Sim};
 use crate::json::{json as json_resp, request_error};
 
 /// Queue endpoints. The realtime apps take queue jobs too: the client falls back to them when sockets fail.
 pub const KNOWN_ENDPOINTS: [&str; 6] = ["fal-ai/flux/dev", "fal-ai/fast-sdxl", "fal-ai/flux/dev/image-to-image", "genwire/schema-zoo", "fal-ai/lcm-sd15-i2i", "fal-ai/fast-lcm-diffusion"];
 /// A test endpoint whose output echoes its (valid) input instead of making images.
 const SCHEMA_ZOO: &str = "genwire/schema-zoo";
+/// The endpoint whose `image_url` is fetched and read at submit.
+const IMAGE_TO_IMAGE: &str = "fal-ai/flux/dev/image-to-image";
 /// Logs per job: one every latency/LOG_STEPS while IN_PROGRESS.
 const LOG_STEPS: u64 = 4;
 
@@ -46,6 +48,8 @@ pub struct Job {
     pub priority: String,
     pub faults: Faults,
     pub status_polls: u32,
+    /// The size of the fetched input image (image-to-image), already fitted for the output.
+    output_size: Option<(u32, u32)>,
     /// Attempts per step (indexed by `Step::index`), for counted faults.
     attempts: [u32; Step::ALL.len()],
     created: Instant,
@@ -227,7 +231,7 @@ impl Job {
         if self.endpoint == SCHEMA_ZOO {
             return json!({ "ok": true, "echo": self.input });
         }
-        let (width, height) = images::image_size(&self.input, images::default_size(&self.endpoint));
+        let (width, height) = self.output_size.unwrap_or_else(|| images::image_size(&self.input, images::default_size(&self.endpoint)));
         let count = self.input.get("num_images").and_then(Value::as_u64).unwrap_or(1).clamp(1, 8);
         let hash = images::prompt_hash(&self.prompt);
         let seed = self.input.get("seed").and_then(Value::as_u64).unwrap_or_else(|| images::seed_from_hash(hash));
@@ -276,7 +280,7 @@ fn wants_logs(req: &Parts) -> bool {
 }
 
 /// A seed-001 validation error: 422 with `detail` an array of issues, not retryable.
-fn unprocessable(detail: Value) -> Response {
+pub(crate) fn unprocessable(detail: Value) -> Response {
     let mut resp = json_resp(StatusCode::UNPROCESSABLE_ENTITY, json!({ "detail": detail }));
     resp.headers_mut().insert("x-fal-retryable", HeaderValue::from_static("false"));
     insert_request_id(&mut resp, &uuid::Uuid::new_v4().to_string());
@@ -414,6 +418,14 @@ async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, step: 
             return Err(unprocessable(json!(issues)));
         }
     }
+    // The input image is fetched and read now, so its errors answer the submit (no job).
+    let output_size = match input.get("image_url").and_then(Value::as_str).filter(|_| endpoint == IMAGE_TO_IMAGE) {
+        Some(url) => match input_image::load(sim, &public_base(parts), url).await {
+            Ok(size) => Some(input_image::output_size(size)),
+            Err(problem) => return Err(unprocessable(json!([problem.issue(url)]))),
+        },
+        None => None,
+    };
     let prompt = input.get("prompt").and_then(Value::as_str).unwrap_or_default().to_string();
 
     let (plan, faults) = sim.lock().faults.admit(&prompt, step);
@@ -432,6 +444,7 @@ async fn create_job(sim: &Sim, parts: &Parts, body: Body, endpoint: &str, step: 
         webhook: query_param(parts, "fal_webhook"),
         priority,
         status_polls: 0,
+        output_size,
         attempts: [0; Step::ALL.len()],
         created: Instant::now(),
         created_wall: SystemTime::now(),
