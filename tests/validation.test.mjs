@@ -64,7 +64,7 @@ describe("the simulator's 422 decodes to the issues the client finds", () => {
         const mine = await local.validate(c.endpoint, c.input);
         // The simulator's image-to-image really downloads image_url (only its own files): a valid
         // input gets a local image of the right size, so what is compared is the validation.
-        if (mine.length === 0 && c.endpoint.endsWith("image-to-image")) c.input = { ...c.input, image_url: `${location.origin}/sim/files/512x512-1-abcdef.png` };
+        if (mine.length === 0 && c.endpoint.endsWith("image-to-image")) c.input = { ...c.input, image_url: `${location.origin}/sim/files/512x512-1-0000000000abcdef.png` };
         const isObject = c.input !== null && typeof c.input === "object" && !Array.isArray(c.input);
         // genwire refuses a non-object input before sending (config error), so those go
         // through the app's own fetch and decodeError.
