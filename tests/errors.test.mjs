@@ -2,18 +2,11 @@
 // then the retry policy, Retry-After, the circuit breaker, events and stats, and decodeError.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, openPage, startServer, uniquePrompt } from "./support/env.mjs";
+import { setup, teardown, uniquePrompt } from "./support/env.mjs";
 
 let server, browser, page;
-before(async () => {
-  server = await startServer(["--latency-ms", "300", "--queue-depth", "1", "--queue-step-ms", "100"]);
-  browser = await launchBrowser();
-  page = await openPage(browser, server.url);
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+before(async () => ({ server, browser, page } = await setup(["--latency-ms", "300", "--queue-depth", "1", "--queue-step-ms", "100"])));
+after(() => teardown({ server, browser }));
 
 /** Runs subscribe with the given client options; returns the error's fields or the result. */
 function subscribe(prompt, clientOptions = {}, opts = {}) {

@@ -1,18 +1,11 @@
 // Queue jobs end to end: the JS API in Chromium -> our proxy -> the simulated upstream.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, openPage, startServer, uniquePrompt } from "./support/env.mjs";
+import { setup, teardown, uniquePrompt } from "./support/env.mjs";
 
 let server, browser, page;
-before(async () => {
-  server = await startServer(["--latency-ms", "600", "--queue-depth", "2", "--queue-step-ms", "150", "--keepalive-ms", "200"]);
-  browser = await launchBrowser();
-  page = await openPage(browser, server.url);
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+before(async () => ({ server, browser, page } = await setup(["--latency-ms", "600", "--queue-depth", "2", "--queue-step-ms", "150", "--keepalive-ms", "200"])));
+after(() => teardown({ server, browser }));
 
 /** Runs subscribe in the page; returns the outcome and every update the callback saw. */
 function subscribe(prompt, opts = {}) {

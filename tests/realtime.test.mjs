@@ -3,22 +3,13 @@
 // fallback, offline/online, and leaks.
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, openPage, startServer } from "./support/env.mjs";
+import { openPage, setup, teardown } from "./support/env.mjs";
 
 let server, browser, page;
-before(async () => {
-  server = await startServer(["--latency-ms", "100", "--queue-depth", "0"]);
-  browser = await launchBrowser();
-  page = await openPage(browser, server.url);
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+before(async () => ({ server, browser, page } = await setup(["--latency-ms", "100", "--queue-depth", "0"])));
+after(() => teardown({ server, browser }));
 
-const rt = (path, body, method = body === undefined ? "GET" : "POST") =>
-  fetch(`${server.url}/__sim/realtime/${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })
-    .then((r) => r.headers.get("content-type")?.includes("json") ? r.json() : r.text());
+const rt = (path, body, method) => server.sim(`/__sim/realtime/${path}`, body, method);
 beforeEach(async () => {
   await rt("faults", undefined, "DELETE");
   await rt("config", { idle_timeout_ms: 8000, result_delay_ms: 0 });

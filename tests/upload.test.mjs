@@ -2,22 +2,13 @@
 // faults, automatic upload inside inputs, and image-to-image from a File to a result.
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, openPage, startServer, uniquePrompt } from "./support/env.mjs";
+import { setup, teardown, uniquePrompt } from "./support/env.mjs";
 
 let server, browser, page;
-before(async () => {
-  server = await startServer(["--latency-ms", "100", "--queue-depth", "0"]);
-  browser = await launchBrowser();
-  page = await openPage(browser, server.url);
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+before(async () => ({ server, browser, page } = await setup(["--latency-ms", "100", "--queue-depth", "0"])));
+after(() => teardown({ server, browser }));
 
-const storage = (path, body, method = body === undefined ? "GET" : "POST") =>
-  fetch(`${server.url}/__sim/storage/${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })
-    .then((r) => r.headers.get("content-type")?.includes("json") ? r.json() : r.text());
+const storage = (path, body, method) => server.sim(`/__sim/storage/${path}`, body, method);
 beforeEach(() => storage("faults", undefined, "DELETE"));
 
 /** Runs `body(client, helpers)` in the page. */

@@ -3,22 +3,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { launchBrowser, openPage, startServer, uniquePrompt } from "./support/env.mjs";
+import { setup, teardown, uniquePrompt } from "./support/env.mjs";
 
 const corpus = JSON.parse(readFileSync(new URL("./validation/corpus.json", import.meta.url)));
 const docOf = (endpoint) =>
   JSON.parse(readFileSync(new URL(`../server/src/sim/schemas/${endpoint.replaceAll("/", "__")}.json`, import.meta.url)));
 
 let server, browser, page;
-before(async () => {
-  server = await startServer(["--latency-ms", "200", "--queue-depth", "0"]);
-  browser = await launchBrowser();
-  page = await openPage(browser, server.url);
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+before(async () => ({ server, browser, page } = await setup(["--latency-ms", "200", "--queue-depth", "0"])));
+after(() => teardown({ server, browser }));
 
 /** Issues as the corpus writes them: without genwire's derived `field` and `hint`. */
 const bare = (issues) => issues.map(({ field, hint, url, ...rest }) => rest);

@@ -38,6 +38,8 @@ export async function startServer(args = []) {
   };
   return {
     url,
+    /** Calls a control route of the simulator (`/__sim/...`): GET without a body, else POST (or `method`). */
+    sim,
     /** Registers faults for jobs whose prompt is exactly `prompt`. */
     fault: (prompt, faults, times = 1) => sim("/__sim/faults", { prompt, faults, times }),
     /** Upstream requests the simulator handled since `seq`. */
@@ -74,3 +76,16 @@ export async function openPage(browser, url) {
 let counter = 0;
 /** A prompt no other test uses, so faults registered for it hit only this test's job. */
 export const uniquePrompt = (tag) => `${tag} #${process.pid}-${++counter}-${Date.now()}`;
+
+/** The usual fixture of a suite: a server with `args`, Chromium, and a sandbox page. */
+export async function setup(args = []) {
+  const server = await startServer(args);
+  const browser = await launchBrowser();
+  const page = await openPage(browser, server.url);
+  return { server, browser, page };
+}
+
+export async function teardown({ server, browser } = {}) {
+  await browser?.close();
+  server?.close();
+}
