@@ -146,10 +146,10 @@ test("the error gallery shows field issues, a retry countdown and the breaker", 
   await page.waitForSelector("#error-view .countdown");
   assert.match(await page.textContent("#error-view .countdown"), /Retry in \d\.\d s/);
   assert.equal(await page.isDisabled("#error-view button"), true, "retry waits for the server's time");
-  await page.waitForFunction(() => !document.querySelector("#error-view button").disabled, null, { timeout: 4000 });
+  await page.waitForFunction(() => !document.querySelector("#error-view button").disabled, null, { timeout: 10000 });
 
   await page.click("#break-it");
-  await page.waitForFunction(() => document.getElementById("breaker-state").textContent.startsWith("open"), null, { timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById("breaker-state").textContent.startsWith("open"), null, { timeout: 10000 });
   assert.match(await page.textContent("#error-view .title"), /circuit_open/);
   await page.screenshot({ path: `${shots}demo-error-gallery.png`, fullPage: true });
   assert.deepEqual(errors, []);
