@@ -4,12 +4,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::error;
-use super::http::read_bounded;
 use super::js::{get, now};
-use super::request::parse_body;
+use super::request::{error_from, parse_body};
 use crate::proto::error::decode_http;
 
-const MAX_BODY: usize = 64 * 1024;
 
 /// `decodeError(response)` resolves to a GenwireError; `decodeError({status, headers, body})`
 /// and `decodeError(thrownError)` return one at once.
@@ -17,13 +15,7 @@ const MAX_BODY: usize = 64 * 1024;
 pub fn decode_error(value: JsValue) -> JsValue {
     if value.is_instance_of::<web_sys::Response>() {
         let resp = gloo_net::http::Response::from(value.clone().unchecked_into::<web_sys::Response>());
-        return future_to_promise(async move {
-            let (text, truncated) = read_bounded(&resp, MAX_BODY).await.unwrap_or_default();
-            let (body, body_js) = parse_body(&text);
-            let headers = resp.headers();
-            let info = decode_http(resp.status(), &|n: &str| headers.get(n), &body, truncated, None, now());
-            Ok(error::to_js(&info, Some(&body_js), None))
-        })
+        return future_to_promise(async move { Ok(error_from(&resp, None).await.1) })
         .into();
     }
     let status = get(&value, "status").as_f64();

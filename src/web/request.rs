@@ -115,13 +115,17 @@ async fn attempt(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) -
             }
         };
     }
-    let (text, truncated) = read_bounded(&resp, MAX_ERROR_BODY).await.unwrap_or_default();
+    Err(error_from(&resp, Some(req.call)).await)
+}
+
+/// A non-2xx answer as the typed error: its body read up to 64 KiB, then decoded.
+pub async fn error_from(resp: &Response, call: Option<Call>) -> (ErrorInfo, JsValue) {
+    let (text, truncated) = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
     let (body, body_js) = parse_body(&text);
     let headers = resp.headers();
-    let get = |n: &str| headers.get(n);
-    let info = decode_http(resp.status(), &get, &body, truncated, Some(req.call), now());
+    let info = decode_http(resp.status(), &|n: &str| headers.get(n), &body, truncated, call, now());
     let js = error::to_js(&info, Some(&body_js), None);
-    Err((info, js))
+    (info, js)
 }
 
 /// The body as the decoder wants it and as the caller will see it (parsed JSON, else the text).

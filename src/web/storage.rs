@@ -54,6 +54,7 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
     let content_type = given_type.or_else(|| Some(blob.type_()).filter(|t| !t.is_empty())).unwrap_or_else(|| "application/octet-stream".into());
     let name = opt_str(&opts, "fileName")?.unwrap_or_else(|| file_name(&data, &content_type));
     let on_progress = super::js::opt_fn(&opts, "onProgress")?;
+    let on_done = on_progress.clone();
     let signal = super::js::opt_signal(&opts, "signal")?;
     let threshold = super::js::opt_f64(&opts, "multipartThreshold", 0.0)?.map_or(DEFAULT_MULTIPART_THRESHOLD, |t| t as u64);
     if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
@@ -82,7 +83,7 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
         }
         Plan::Multipart(parts) => multipart(&shared, &blob, &content_type, &name, parts, &report, signal.as_ref()).await?,
     };
-    if let (Some(f), Some(sent)) = (super::js::opt_fn(&opts, "onProgress")?, progress.borrow_mut().finish()) {
+    if let (Some(f), Some(sent)) = (on_done, progress.borrow_mut().finish()) {
         emit_progress(&f, sent, size);
     }
     Ok(JsValue::from_str(&url))
@@ -168,10 +169,7 @@ async fn multipart(
         .await
         .map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
     if !resp.ok() {
-        let text = resp.text().await.unwrap_or_default();
-        let (b, js) = parse_body(&text);
-        let h = resp.headers();
-        return Err(error::to_js(&decode_http(resp.status(), &|n: &str| h.get(n), &b, false, Some(Call::Run), now()), Some(&js), None));
+        return Err(super::request::error_from(&resp, Some(Call::Run)).await.1);
     }
     Ok(file_url)
 }

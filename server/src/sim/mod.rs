@@ -237,30 +237,24 @@ async fn get_config(State(sim): State<Sim>) -> Response {
     json_resp(StatusCode::OK, json!(sim.config()))
 }
 
-async fn set_config(State(sim): State<Sim>, body: axum::body::Bytes) -> Response {
-    let patch: ConfigPatch = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => return bad_control_body(&e),
-    };
+async fn set_config(State(sim): State<Sim>, body: axum::body::Bytes) -> Result<Response, Response> {
+    let patch: ConfigPatch = control_body(&body)?;
     let mut st = sim.lock();
     let c = &mut st.config;
     c.latency_ms = patch.latency_ms.unwrap_or(c.latency_ms);
     c.queue_depth = patch.queue_depth.unwrap_or(c.queue_depth);
     c.queue_step_ms = patch.queue_step_ms.unwrap_or(c.queue_step_ms);
     c.keepalive_ms = patch.keepalive_ms.unwrap_or(c.keepalive_ms);
-    json_resp(StatusCode::OK, json!(st.config))
+    Ok(json_resp(StatusCode::OK, json!(st.config)))
 }
 
-async fn add_faults(State(sim): State<Sim>, body: axum::body::Bytes) -> Response {
-    let rule: FaultRule = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_control_body(&e),
-    };
+async fn add_faults(State(sim): State<Sim>, body: axum::body::Bytes) -> Result<Response, Response> {
+    let rule: FaultRule = control_body(&body)?;
     if let Err(e) = rule.faults.validate() {
-        return json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid faults: {e}") }));
+        return Err(json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid faults: {e}") })));
     }
     sim.lock().faults.add(rule);
-    json_resp(StatusCode::OK, json!({ "ok": true }))
+    Ok(json_resp(StatusCode::OK, json!({ "ok": true })))
 }
 
 async fn clear_faults(State(sim): State<Sim>) -> Response {
@@ -308,8 +302,11 @@ async fn get_job(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
     }
 }
 
-fn bad_control_body(e: &serde_json::Error) -> Response {
-    json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid JSON body: {e}") }))
+/// The JSON body of a `/__sim` control call, or the 400 that answers a bad one.
+/// (The handler returns that 400 with `?`; its size is no concern on this cold path.)
+#[allow(clippy::result_large_err)]
+pub(crate) fn control_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid JSON body: {e}") })))
 }
 
 /// Milliseconds since the epoch as an ISO 8601 UTC timestamp (no date crate needed).

@@ -675,11 +675,8 @@ async fn get_config(State(sim): State<Sim>) -> Response {
     json_resp(StatusCode::OK, json!(sim.rt().config))
 }
 
-async fn set_config(State(sim): State<Sim>, body: Bytes) -> Response {
-    let patch: ConfigPatch = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => return super::bad_control_body(&e),
-    };
+async fn set_config(State(sim): State<Sim>, body: Bytes) -> Result<Response, Response> {
+    let patch: ConfigPatch = super::control_body(&body)?;
     let mut rt = sim.rt();
     let c = &mut rt.config;
     c.idle_timeout_ms = patch.idle_timeout_ms.unwrap_or(c.idle_timeout_ms);
@@ -687,18 +684,15 @@ async fn set_config(State(sim): State<Sim>, body: Bytes) -> Response {
     if let Some(ttl) = patch.token_ttl_ms {
         c.token_ttl_ms = ttl;
     }
-    json_resp(StatusCode::OK, json!(rt.config))
+    Ok(json_resp(StatusCode::OK, json!(rt.config)))
 }
 
 async fn get_faults(State(sim): State<Sim>) -> Response {
     json_resp(StatusCode::OK, json!(sim.rt().faults))
 }
 
-async fn set_faults(State(sim): State<Sim>, body: Bytes) -> Response {
-    let patch: FaultsPatch = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => return super::bad_control_body(&e),
-    };
+async fn set_faults(State(sim): State<Sim>, body: Bytes) -> Result<Response, Response> {
+    let patch: FaultsPatch = super::control_body(&body)?;
     let mut rt = sim.rt();
     let mut f = rt.faults.clone();
     f.refuse_next = patch.refuse_next.unwrap_or(f.refuse_next);
@@ -709,10 +703,10 @@ async fn set_faults(State(sim): State<Sim>, body: Bytes) -> Response {
     f.slow_ms = patch.slow_ms.unwrap_or(f.slow_ms);
     f.control_every = patch.control_every.unwrap_or(f.control_every);
     if let Err(e) = f.validate() {
-        return json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid realtime faults: {e}") }));
+        return Err(json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid realtime faults: {e}") })));
     }
     rt.faults = f;
-    json_resp(StatusCode::OK, json!(rt.faults))
+    Ok(json_resp(StatusCode::OK, json!(rt.faults)))
 }
 
 async fn clear_faults(State(sim): State<Sim>) -> Response {

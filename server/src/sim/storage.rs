@@ -534,34 +534,28 @@ async fn get_config(State(sim): State<Sim>) -> Response {
     json_resp(StatusCode::OK, json!(sim.storage().config))
 }
 
-async fn set_config(State(sim): State<Sim>, body: Bytes) -> Response {
-    let patch: ConfigPatch = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => return super::bad_control_body(&e),
-    };
+async fn set_config(State(sim): State<Sim>, body: Bytes) -> Result<Response, Response> {
+    let patch: ConfigPatch = super::control_body(&body)?;
     let mut st = sim.storage();
     let c = &mut st.config;
     c.upload_ttl_ms = patch.upload_ttl_ms.unwrap_or(c.upload_ttl_ms);
     c.max_upload_bytes = patch.max_upload_bytes.unwrap_or(c.max_upload_bytes);
-    json_resp(StatusCode::OK, json!(st.config))
+    Ok(json_resp(StatusCode::OK, json!(st.config)))
 }
 
 async fn get_faults(State(sim): State<Sim>) -> Response {
     json_resp(StatusCode::OK, json!(sim.storage().faults))
 }
 
-async fn set_faults(State(sim): State<Sim>, body: Bytes) -> Response {
-    let patch: FaultsPatch = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => return super::bad_control_body(&e),
-    };
+async fn set_faults(State(sim): State<Sim>, body: Bytes) -> Result<Response, Response> {
+    let patch: FaultsPatch = super::control_body(&body)?;
     let mut st = sim.storage();
     let f = &mut st.faults;
     f.expire_next = patch.expire_next.unwrap_or(f.expire_next);
     f.reject_put_413_next = patch.reject_put_413_next.unwrap_or(f.reject_put_413_next);
     f.slow_put_ms = patch.slow_put_ms.unwrap_or(f.slow_put_ms);
     f.fail_part_next = patch.fail_part_next.unwrap_or(f.fail_part_next);
-    json_resp(StatusCode::OK, json!(st.faults))
+    Ok(json_resp(StatusCode::OK, json!(st.faults)))
 }
 
 async fn clear_faults(State(sim): State<Sim>) -> Response {
