@@ -1,4 +1,6 @@
 // Types of the genwire JS API.
+import type { DiagnoseOptions, DiagnoseReport } from "./diagnose.js";
+export type { DiagnoseOptions, DiagnoseReport, DiagnoseCheck } from "./diagnose.js";
 
 /** Loads the wasm module ahead of the first call, or from a location of your choosing. */
 export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
@@ -287,11 +289,30 @@ export interface QueueClient {
   cancel(endpoint: string, options: { requestId: string }): Promise<unknown>;
 }
 
+/**
+ * The app's endpoints and their types, for inference by endpoint id. Empty here; augment it:
+ * ```ts
+ * declare module "genwire" {
+ *   interface Endpoints { "fal-ai/flux/dev": { input: FluxInput; output: FluxOutput } }
+ * }
+ * ```
+ * Then `client.subscribe("fal-ai/flux/dev", { input })` checks `input` and types `data`, and so do the hooks.
+ */
+export interface Endpoints {}
+/** The input type of an endpoint id: from `Endpoints`, else an open record. */
+export type InputOf<E extends string> = E extends keyof Endpoints ? Endpoints[E] extends { input: infer I } ? I : Record<string, unknown> : Record<string, unknown>;
+/** `E` itself, or `never` for an id listed in `Endpoints` (so the untyped overloads can't take a typed id). */
+export type Unlisted<E extends string> = E extends keyof Endpoints ? never : E;
+/** The output type of an endpoint id: from `Endpoints`, else `any`. */
+export type OutputOf<E extends string> = E extends keyof Endpoints ? Endpoints[E] extends { output: infer O } ? O : any : any;
+
 export interface GenwireClient {
   readonly proxyUrl: string;
   readonly queue: QueueClient;
-  subscribe<Output = any, Input = Record<string, unknown>>(endpoint: string, options: SubscribeOptions<Input>): Promise<Result<Output>>;
-  run<Output = any, Input = Record<string, unknown>>(endpoint: string, options: { input?: Input; signal?: AbortSignal; validate?: boolean }): Promise<Result<Output>>;
+  subscribe<E extends keyof Endpoints & string>(endpoint: E, options: SubscribeOptions<InputOf<E>>): Promise<Result<OutputOf<E>>>;
+  subscribe<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: SubscribeOptions<Input>): Promise<Result<Output>>;
+  run<E extends keyof Endpoints & string>(endpoint: E, options: { input?: InputOf<E>; signal?: AbortSignal; validate?: boolean }): Promise<Result<OutputOf<E>>>;
+  run<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: { input?: Input; signal?: AbortSignal; validate?: boolean }): Promise<Result<Output>>;
   /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had. */
   validate(endpoint: string, input: unknown): Promise<FieldIssue[]>;
   readonly storage: {
@@ -306,6 +327,11 @@ export interface GenwireClient {
   on(listener: (event: GenwireEvent) => void): () => void;
   /** Rolling summary of the last five minutes. */
   stats(): ClientStats;
+  /**
+   * Runs the integration checklist (proxy reachable, key added, allowlist, unbuffered streaming,
+   * realtime with a token, clock skew, wasm CSP); never rejects for a failing check.
+   */
+  diagnose(options?: DiagnoseOptions): Promise<DiagnoseReport>;
 }
 
 export function createClient(options?: ClientOptions): GenwireClient;

@@ -84,7 +84,7 @@ export function createClient(options = {}) {
         let closed = false;
         let early = undefined;
         const conn = {
-          get status() { return handle ? handle.status : { status: closed ? "closed" : "connecting" }; },
+          get status() { return handle ? handle.status : { status: closed ? "closed" : "idle" }; },
           send(input) {
             if (closed) throw new Error("genwire: this realtime connection is closed");
             if (handle) handle.send(input); else early = input;
@@ -114,6 +114,11 @@ export function createClient(options = {}) {
       early.push(l);
       return () => (l.off ? l.off() : early.splice(early.indexOf(l) >>> 0, 1));
     },
+    /**
+     * The integration checklist (proxy, key, allowlist, streaming, realtime, clock, CSP) as a report.
+     * Loaded on first use: it costs nothing in the main download.
+     */
+    diagnose: (opts = {}) => import("./diagnose.js").then((m) => m.diagnose(options, opts)),
     /** Rolling summary of the last five minutes of calls. */
     stats() {
       return inner ? inner.stats() : { windowMs: 300000, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };

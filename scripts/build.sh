@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # --weak-refs: JS objects wrapping Rust ones (clients, connections) are freed by the GC, no .free() needed.
 wasm-pack build --target web --release --weak-refs --out-dir pkg --out-name genwire --no-pack --quiet
+# The React pages (demo, hooks test fixture) bundled with esbuild into www/dist.
+node scripts/bundle.mjs
 cargo build --quiet -p genwire-server

@@ -1,0 +1,203 @@
+// The React hooks in Chromium against the real server: generation (statuses, superseded calls,
+// cancel, typed errors, unmount), realtime under StrictMode (one socket, none after unmount),
+// uploads, validation as you type and stats. The page is www/dist/hooks-fixture.js (tests/react).
+import { after, before, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { setup, teardown, uniquePrompt } from "./support/env.mjs";
+
+let server, browser, page;
+before(async () => {
+  ({ server, browser, page } = await setup(["--latency-ms", "300", "--queue-depth", "1", "--queue-step-ms", "200"]));
+  await page.addScriptTag({ url: "/dist/hooks-fixture.js", type: "module" });
+  await page.waitForSelector("body[data-hooks=ready]");
+});
+after(() => teardown({ server, browser }));
+beforeEach(() => page.evaluate(() => { window.hooks.unmount(); window.hooks.log.length = 0; }));
+
+const rt = (path, body, method) => server.sim(`/__sim/realtime/${path}`, body, method);
+const mount = (scenario, props, opts) => page.evaluate(([s, p, o]) => window.hooks.mount(s, p, o), [scenario, props, opts]);
+const entries = (hook) => page.evaluate((h) => window.hooks.log.filter((e) => e.hook === h), hook);
+/** Waits until the hook's last logged state satisfies `pred` (a function of that state, run in the page). */
+async function until(hook, pred, timeout = 15000) {
+  await page.waitForFunction(([h, src]) => {
+    const last = window.hooks.log.filter((e) => e.hook === h).at(-1);
+    return last && new Function("s", `return (${src})(s)`)(last);
+  }, [hook, pred.toString()], { timeout });
+  return (await entries(hook)).at(-1);
+}
+const distinct = (xs) => xs.filter((x, i) => i === 0 || x !== xs[i - 1]);
+
+describe("useGeneration", () => {
+  test("idle → submitting → queued → running → success, with data, requestId, queue position and logs", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev" }, { strict: true });
+    const prompt = uniquePrompt("hook generation");
+    await page.evaluate((p) => window.hooks.current.gen.submit({ prompt: p }), prompt);
+    const last = await until("gen", (s) => s.status === "success" || s.status === "error");
+    assert.equal(last.status, "success", JSON.stringify(last.error));
+    const seen = distinct((await entries("gen")).map((e) => e.status));
+    assert.deepEqual(seen, ["idle", "submitting", "queued", "running", "success"]);
+    assert.ok(last.data.images[0].url.startsWith("http"), "an image URL");
+    assert.match(last.requestId, /\S/);
+    assert.ok((await entries("gen")).some((e) => e.status === "queued" && Number.isInteger(e.queuePosition)), "queue position while queued");
+    const job = await server.job(last.requestId);
+    assert.equal(job.input.prompt, prompt, "the job the hook submitted");
+  });
+
+  test("a new submit supersedes the running one: its result is never shown, its job is cancelled", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev" });
+    const [a, b] = [uniquePrompt("first"), uniquePrompt("second")];
+    await page.evaluate((p) => { window.firstCall = window.hooks.current.gen.submitAsync({ prompt: p }).then(() => "resolved", (e) => e.kind); }, a);
+    await until("gen", (s) => s.status === "queued" || s.status === "running");
+    const firstId = (await entries("gen")).findLast((e) => e.requestId).requestId;
+    await page.evaluate((p) => window.hooks.current.gen.submit({ prompt: p }), b);
+    const last = await until("gen", (s) => s.status === "success" || s.status === "error");
+    assert.equal(last.status, "success");
+    assert.notEqual(last.requestId, firstId);
+    assert.equal((await server.job(last.requestId)).input.prompt, b);
+    assert.equal(await page.evaluate(() => window.firstCall), "aborted", "the superseded call's promise rejects as aborted");
+    const log = await entries("gen");
+    assert.ok(!log.some((e) => e.status === "canceled" || e.status === "error"), "the superseded call changed nothing");
+    assert.equal((await server.job(firstId)).canceled, true, "the superseded job was cancelled upstream");
+  });
+
+  test("cancel(): status canceled, the job cancelled upstream", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev" });
+    await page.evaluate((p) => window.hooks.current.gen.submit({ prompt: p }), uniquePrompt("cancel me"));
+    const running = await until("gen", (s) => !!s.requestId);
+    await page.evaluate(() => window.hooks.current.gen.cancel());
+    const last = await until("gen", (s) => s.status !== "queued" && s.status !== "running" && s.status !== "submitting");
+    assert.equal(last.status, "canceled");
+    assert.equal(last.error, undefined);
+    await assert.doesNotReject(async () => {
+      for (let i = 0; i < 50 && !(await server.job(running.requestId)).canceled; i++) await new Promise((r) => setTimeout(r, 50));
+    });
+    assert.equal((await server.job(running.requestId)).canceled, true);
+  });
+
+  test("a refused input: status error with the typed validation error, nothing sent", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev" });
+    const before = (await server.log()).length;
+    await page.evaluate(() => window.hooks.current.gen.submit({ prompt: "x", num_images: 99 }));
+    const last = await until("gen", (s) => s.status === "error");
+    assert.equal(last.error.kind, "validation");
+    assert.deepEqual(last.error.issues.map((i) => [i.field, i.type]), [["num_images", "less_than_equal"]]);
+    assert.deepEqual((await server.log()).slice(before).filter((e) => e.step === "submit"), [], "nothing submitted");
+    await page.evaluate(() => window.hooks.current.gen.reset());
+    assert.equal((await until("gen", (s) => s.status === "idle")).error, undefined);
+  });
+
+  test("unmounting mid-job cancels it upstream and updates nothing", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev" }, { strict: true });
+    await page.evaluate((p) => window.hooks.current.gen.submit({ prompt: p }), uniquePrompt("unmount"));
+    const { requestId } = await until("gen", (s) => !!s.requestId);
+    const errors = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await page.evaluate(() => window.hooks.unmount());
+    for (let i = 0; i < 50 && !(await server.job(requestId)).canceled; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await server.job(requestId)).canceled, true);
+    const n = (await entries("gen")).length;
+    await new Promise((r) => setTimeout(r, 800)); // the job's own time has passed: no late update
+    assert.equal((await entries("gen")).length, n);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("useRealtime", () => {
+  beforeEach(async () => {
+    await rt("faults", undefined, "DELETE");
+    await rt("config", { idle_timeout_ms: 8000, result_delay_ms: 0 });
+  });
+
+  test("under StrictMode one socket opens; results arrive; none remains after unmount", async () => {
+    const s0 = await rt("stats");
+    await mount("Realtime", { endpoint: "fal-ai/lcm-sd15-i2i", options: { throttleInterval: 0 } }, { strict: true });
+    // The socket opens on the first send (as fal's client does), so an idle page holds none.
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "strict", seed: 7 }));
+    const last = await until("rt", (s) => s.lastResult !== undefined && s.status === "open");
+    assert.ok(last.lastResult, "a result");
+    const s1 = await rt("stats");
+    assert.equal(s1.opened - s0.opened, 1, "exactly one socket for a double mount");
+    assert.equal(s1.open, 1);
+    await page.evaluate(() => window.hooks.unmount());
+    for (let i = 0; i < 50 && (await rt("stats")).open !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await rt("stats")).open, 0, "the server has no socket left");
+    assert.deepEqual(await page.evaluate(() => window.hooks.current.client.realtime.debug()), { connections: 0, sockets: 0, listeners: 0, timers: 0 });
+  });
+
+  test("two components with one connectionKey share a socket; the last unmount closes it", async () => {
+    const s0 = await rt("stats");
+    await mount("Realtime", { endpoint: "fal-ai/lcm-sd15-i2i", options: { connectionKey: "shared", throttleInterval: 0 } }, { strict: true, twice: true });
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "shared" }));
+    await until("rt", (s) => s.lastResult !== undefined);
+    assert.equal((await rt("stats")).opened - s0.opened, 1, "one socket for two hooks");
+    await page.evaluate(() => window.hooks.unmount());
+    for (let i = 0; i < 50 && (await rt("stats")).open !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await rt("stats")).open, 0);
+  });
+
+  test("the first send opens the socket and is delivered; close() then reconnect() opens a new connection", async () => {
+    const s0 = await rt("stats");
+    await mount("Realtime", { endpoint: "fal-ai/lcm-sd15-i2i", options: { throttleInterval: 0 } });
+    assert.equal((await until("rt", (s) => s.status === "idle")).status, "idle");
+    assert.equal((await rt("stats")).opened - s0.opened, 0, "no socket before the first send");
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "first" }));
+    await until("rt", (s) => s.lastResult !== undefined);
+    await page.evaluate(() => window.hooks.current.rt.close());
+    await until("rt", (s) => s.status === "closed");
+    for (let i = 0; i < 50 && (await rt("stats")).open !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await rt("stats")).open, 0);
+    await page.evaluate(() => window.hooks.current.rt.reconnect());
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "again" }));
+    await until("rt", (s) => s.status === "open");
+    assert.equal((await rt("stats")).opened - s0.opened, 2);
+  });
+
+  test("a fatal close surfaces as the hook's error", async () => {
+    await rt("faults", { close_code_next: { code: 1011, reason: "boom", count: 1 } });
+    await mount("Realtime", { endpoint: "fal-ai/lcm-sd15-i2i", options: { throttleInterval: 0 } });
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "fatal" }));
+    const last = await until("rt", (s) => !!s.error);
+    assert.ok(last.error.kind, "a typed error");
+  });
+});
+
+describe("useUpload, useValidation, useClientStats", () => {
+  test("useUpload: progress rises to 1, then the URL; abort() ends as canceled", async () => {
+    await mount("Upload");
+    const url = await page.evaluate(() => window.hooks.current.up.upload(new Blob([new Uint8Array(3 << 20)], { type: "application/octet-stream" })));
+    const last = await until("up", (s) => s.status === "success");
+    assert.equal(last.url, url);
+    const fracs = (await entries("up")).map((e) => e.progress);
+    assert.ok(fracs.every((f, i) => i === 0 || f >= fracs[i - 1]), "progress never goes back");
+    assert.equal(last.progress, 1);
+    const outcome = await page.evaluate(() => {
+      const p = window.hooks.current.up.upload(new Blob([new Uint8Array(40 << 20)]), { multipartThreshold: 8 << 20 });
+      setTimeout(() => window.hooks.current.up.abort(), 50);
+      return p.then(() => "resolved", (e) => e.kind);
+    });
+    assert.equal(outcome, "aborted");
+    assert.equal((await until("up", (s) => s.status !== "uploading")).status, "canceled");
+  });
+
+  test("useValidation: issues follow the input as it changes, without a request per keystroke", async () => {
+    await mount("Validation", { endpoint: "fal-ai/flux/dev", input: { prompt: "ok" }, debounceMs: 50 });
+    assert.equal((await until("val", (s) => s.valid !== null)).valid, true);
+    await page.evaluate(() => {
+      const set = window.hooks.current.setInput;
+      for (const n of [5, 9, 12, 99]) set({ prompt: "ok", num_images: n });
+    });
+    const bad = await until("val", (s) => s.valid === false && !s.pending);
+    assert.deepEqual(bad.fields, ["num_images:less_than_equal"]);
+    await page.evaluate(() => window.hooks.current.setInput({ prompt: "ok", num_images: 2 }));
+    assert.deepEqual((await until("val", (s) => s.valid === true && !s.pending)).fields, []);
+    // The validator ran once per settled input: the first, the last of 4 quick changes, the fix.
+    assert.equal(await page.evaluate(() => window.hooks.validateCalls), 3);
+  });
+
+  test("useClientStats counts the client's calls", async () => {
+    await mount("Stats");
+    await until("stats", (s) => s.calls === 0);
+    await page.evaluate(() => window.hooks.current.client.queue.status("fal-ai/flux/dev", { requestId: "00000000-0000-0000-0000-000000000000" }).catch(() => {}));
+    assert.ok((await until("stats", (s) => s.calls >= 1)).calls >= 1);
+  });
+});
