@@ -3,7 +3,7 @@
 // repo's js/ as an installed package would; the wasm is copied beside the bundles, where the glue's
 // `new URL("genwire_bg.wasm", import.meta.url)` looks for it.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -13,6 +13,7 @@ const self = {
     b.onResolve({ filter: /^genwire(\/react)?$/ }, (a) => ({ path: `${root}js/${a.path === "genwire" ? "index" : "react"}.js` }));
   },
 };
+rmSync(`${root}www/dist`, { recursive: true, force: true }); // no stale chunks
 mkdirSync(`${root}www/dist`, { recursive: true });
 copyFileSync(`${root}pkg/genwire_bg.wasm`, `${root}www/dist/genwire_bg.wasm`);
 await build({

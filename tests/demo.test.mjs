@@ -23,18 +23,19 @@ test("generate an image in the demo, with live queue status", async () => {
   await page.goto(server.url);
   await page.fill("#prompt", "a red fox in fresh snow, watercolor");
   await page.fill("#image_size", "square_hd");
-  await page.click("#generate");
+  await page.click("#generate-button");
 
   // Live status: the queue phase shows up before the result.
-  await page.waitForSelector("#phase.IN_QUEUE", { timeout: 5000 });
-  await page.waitForSelector("#phase.IN_PROGRESS", { timeout: 5000 });
-  await page.waitForSelector("#result-card:not([hidden])", { timeout: 15000 });
+  await page.waitForSelector("#phase.queued", { timeout: 5000 });
+  await page.waitForSelector("#phase.running", { timeout: 5000 });
+  await page.waitForSelector("#result-card", { timeout: 15000 });
   const img = await page.waitForFunction(() => {
     const i = document.getElementById("image");
     return i.complete && i.naturalWidth > 0 ? { w: i.naturalWidth, h: i.naturalHeight } : null;
   }, null, { timeout: 10000 });
   assert.deepEqual(await img.jsonValue(), { w: 1024, h: 1024 });
-  assert.equal(await page.textContent("#phase"), "completed");
+  assert.equal(await page.textContent("#phase"), "done");
+  assert.notEqual(await page.textContent('[data-stat="calls"]'), "0", "the live stats counted the calls");
   assert.ok((await page.$$("#logs li")).length > 0, "logs were shown");
 
   // The picture has real content, not a blank canvas: sample its pixels.
@@ -56,19 +57,19 @@ test("generate an image in the demo, with live queue status", async () => {
 test("validation as you type shows each issue on its field and blocks Generate", async () => {
   const page = await browser.newPage();
   await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById("validity").textContent === "" && !document.getElementById("generate").disabled);
+  await page.waitForFunction(() => document.getElementById("validity").textContent === "" && !document.getElementById("generate-button").disabled);
   await page.fill("#image_size", "1920x1080");
   await page.fill("#guidance_scale", "25");
   await page.waitForFunction(() => document.getElementById("validity").textContent.startsWith("2 inputs"));
-  assert.match(await page.textContent('[data-issue-for="image_size"]'), /^Input should be 'square_hd'.*\{"width": 1920, "height": 1080\}$/s);
-  assert.equal(await page.textContent('[data-issue-for="guidance_scale"]'), "Input should be less than or equal to 20");
-  assert.equal(await page.isDisabled("#generate"), true);
+  assert.match(await page.textContent("label:has(#image_size) .field-issue"), /^Input should be 'square_hd'.*\{"width": 1920, "height": 1080\}$/s);
+  assert.equal(await page.textContent("label:has(#guidance_scale) .field-issue"), "Input should be less than or equal to 20");
+  assert.equal(await page.isDisabled("#generate-button"), true);
   await page.screenshot({ path: `${shots}demo-validation.png` });
   await page.fill("#image_size", "square");
   await page.fill("#guidance_scale", "7.5");
   await page.waitForFunction(() => document.getElementById("validity").textContent === "");
-  assert.equal(await page.isDisabled("#generate"), false);
-  assert.equal(await page.textContent('[data-issue-for="image_size"]'), "");
+  assert.equal(await page.isDisabled("#generate-button"), false);
+  assert.equal(await page.locator("label:has(#image_size) .field-issue").count(), 0);
 });
 
 test("the realtime section streams results and reconnects after a dropped socket", async () => {
@@ -120,11 +121,11 @@ test("cancel in the demo stops the job", async () => {
   const prompt = `cancel me ${Date.now()}`;
   await server.fault(prompt, { latency_ms: 20000 });
   await page.fill("#prompt", prompt);
-  await page.click("#generate");
-  await page.waitForSelector("#phase.IN_PROGRESS", { timeout: 5000 });
+  await page.click("#generate-button");
+  await page.waitForSelector("#phase.running", { timeout: 5000 });
   await page.click("#cancel");
   await page.waitForFunction(() => document.getElementById("phase").textContent === "canceled");
-  assert.equal(await page.isDisabled("#generate"), false);
+  assert.equal(await page.isDisabled("#generate-button"), false);
 });
 
 test("the error gallery shows field issues, a retry countdown and the breaker", async () => {
@@ -150,7 +151,23 @@ test("the error gallery shows field issues, a retry countdown and the breaker", 
 
   await page.click("#break-it");
   await page.waitForFunction(() => document.getElementById("breaker-state").textContent.startsWith("open"), null, { timeout: 10000 });
-  assert.match(await page.textContent("#error-view .title"), /circuit_open/);
+  // The next job is refused without a request, as circuit_open.
+  await page.waitForFunction(() => /circuit_open/.test(document.querySelector("#error-view .title")?.textContent), null, { timeout: 10000 });
   await page.screenshot({ path: `${shots}demo-error-gallery.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test("the diagnose report: every check of the integration, readable, with the fixes", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.click("#diagnose-run");
+  await page.waitForSelector("#diagnose-checks", { timeout: 20000 });
+  const checks = await page.$$eval("#diagnose-checks li", (lis) => lis.map((li) => [li.dataset.check, li.className]));
+  assert.deepEqual(checks.map(([id]) => id).sort(), ["allowlist", "clock", "csp", "key", "proxy", "realtime", "streaming"]);
+  for (const [id, status] of checks) assert.ok(status === "pass", `${id}: ${status}`);
+  assert.match(await page.textContent("#diagnose-summary"), /in order/);
+  await page.locator("#diagnose").screenshot({ path: `${shots}demo-diagnose.png` });
   assert.deepEqual(errors, []);
 });
