@@ -1,6 +1,6 @@
 // Types of the genwire JS API.
 import type { DiagnoseOptions, DiagnoseReport } from "./diagnose.js";
-export type { DiagnoseOptions, DiagnoseReport, DiagnoseCheck } from "./diagnose.js";
+export type { DiagnoseOptions, DiagnoseReport, DiagnoseCheck, DiagnoseCheckId, DiagnoseStatus, DiagnoseStreamingJob } from "./diagnose.js";
 
 /** Loads the wasm module ahead of the first call, or from a location of your choosing. */
 export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
