@@ -122,6 +122,8 @@ async function freshApp(name) {
     // What running a fixture by hand leaves behind (see tests/packaging/.gitignore) stays behind.
     filter: (src) => !/[\\/](node_modules|dist|\.next|next-env\.d\.ts|package-lock\.json|[^\\/]*\.tsbuildinfo)([\\/]|$)/.test(src.slice(fixtures.length)),
   });
+  // The page both apps share, next to the file that imports it.
+  cpSync(join(fixtures, "shared", "GenwireDemo.tsx"), join(dir, name === "next-app" ? "app" : "src", "GenwireDemo.tsx"));
   const t0 = Date.now();
   await run("npm", [...NPM_INSTALL, tarball], { cwd: dir });
   timings.push(`${name} install ${elapsed(t0)}`);
