@@ -167,7 +167,9 @@ impl<P: Clone, E> Machine<P, E> {
                     self.state = State::Streaming { last_activity: now };
                     self.actions.push_back(Action::OpenStream(request_id));
                 } else {
-                    self.state = State::PollWait { at: now + self.cfg.poll_interval_ms };
+                    // The first poll goes at once: a fast job may be done already, and
+                    // waiting a whole interval would add it to every short job.
+                    self.poll_now();
                 }
             }
             (State::Submitting, Input::SubmitFailed(e)) => self.finish(Err(End::Failed(e))),
