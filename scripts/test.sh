@@ -17,10 +17,14 @@ bash scripts/fuzz.sh
 
 echo "== build: wasm package and server"
 bash scripts/build.sh
+node scripts/size-check.mjs
 
 echo "== browser: wasm-bindgen tests in headless Chromium"
 bash scripts/wasm-browser-tests.sh
 
 echo "== browser: end-to-end tests (Playwright, system Chromium)"
 # The tests never touch the real fal: the key must not leak into them.
-env -u FAL_KEY node --test --test-concurrency=2 tests/*.test.mjs
+env -u FAL_KEY node --test --test-concurrency=2 $(ls tests/*.test.mjs | grep -vx tests/packaging.test.mjs)
+
+echo "== packaging: the npm tarball in fresh Vite and Next.js apps, built and driven in Chromium"
+env -u FAL_KEY node --test tests/packaging.test.mjs

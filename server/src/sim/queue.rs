@@ -3,7 +3,7 @@
 //! A job's phase is a pure function of the time since submit, its settings and whether
 //! it was cancelled, so every request recomputes it and nothing runs in the background.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -196,10 +196,17 @@ impl Job {
             Phase::InProgress => ("IN_PROGRESS", Value::Null),
             Phase::Done(o) => ("COMPLETED", json!(format!("{o:?}").to_ascii_lowercase())),
         };
+        // Wall-clock times (ms since the epoch, sub-ms), comparable with a browser's
+        // `performance.timeOrigin + performance.now()` on the same machine (the bench uses them).
+        let epoch_ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let created_at_ms = epoch_ms(self.created_wall);
+        let completed_at_ms = matches!(self.phase(), Phase::Done(_)).then(|| created_at_ms + self.end().0 as f64);
         json!({
             "id": self.id,
             "endpoint": self.endpoint,
             "phase": phase,
+            "created_at_ms": created_at_ms,
+            "completed_at_ms": completed_at_ms,
             "outcome": outcome,
             "canceled": self.canceled_at_ms.is_some(),
             "input": self.input,

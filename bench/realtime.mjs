@@ -1,0 +1,105 @@
+// Realtime against the simulator's echo app (`genwire/echo`): throughput and main-thread CPU per
+// input with 64 KiB binary inputs at throttle 0, and memory after many connect/close cycles.
+import { benchPage, loadClient, mainThreadMs, memory } from "./harness.mjs";
+
+const APP = "genwire/echo";
+
+/** Opens a connection as `window.rt` and waits for its first result (token, socket, first frame). */
+function open(page) {
+  return page.evaluate(async (app) => {
+    const { client } = window.bench;
+    const rt = { handler: null, errors: 0 };
+    rt.conn = client.realtime.connect(app, {
+      throttleInterval: 0,
+      onResult: (r) => rt.handler?.(r),
+      onError: () => rt.errors++,
+    });
+    window.rt = rt;
+    await new Promise((resolve) => {
+      rt.handler = resolve;
+      rt.conn.send({ seq: -1, image: new Uint8Array(65536).fill(1) });
+    });
+  }, APP);
+}
+
+/** Sends `n` 64 KiB inputs keeping `window_` in flight; resolves when every result is back. */
+function pump(page, n, window_) {
+  return page.evaluate(async ({ n, window_ }) => {
+    const { rt } = window;
+    const image = new Uint8Array(65536).fill(7);
+    let sent = 0, got = 0, wrongBytes = 0;
+    const t0 = performance.now();
+    await new Promise((resolve, reject) => {
+      rt.handler = (r) => {
+        got++;
+        if (r.bytes !== 65536) wrongBytes++;
+        if (got === n) resolve();
+        else if (sent < n) rt.conn.send({ seq: sent++, image });
+      };
+      while (sent < Math.min(window_, n)) rt.conn.send({ seq: sent++, image });
+      setTimeout(() => reject(new Error(`realtime pump stuck: ${got}/${n} results, ${rt.errors} errors`)), 180_000);
+    });
+    return { ms: performance.now() - t0, wrongBytes };
+  }, { n, window_ });
+}
+
+export async function throughput(browser, server, assets, { inputs, inFlight }) {
+  const out = {};
+  for (const kind of ["genwire", "theirs"]) {
+    const { page, cdp, close } = await benchPage(browser, server);
+    await loadClient(page, assets, kind);
+    await open(page);
+    await pump(page, Math.min(100, inputs), inFlight); // warm-up
+    const before = await mainThreadMs(cdp);
+    const { ms, wrongBytes } = await pump(page, inputs, inFlight);
+    const after = await mainThreadMs(cdp);
+    if (wrongBytes) throw new Error(`${kind}: ${wrongBytes} results did not echo 64 KiB of binary input`);
+    await page.evaluate(() => window.rt.conn.close());
+    out[kind] = {
+      inputs,
+      inFlight,
+      seconds: ms / 1000,
+      inputsPerSecond: inputs / (ms / 1000),
+      cpuMsPerInput: (after.task - before.task) / inputs,
+      scriptMsPerInput: (after.script - before.script) / inputs,
+    };
+    await close();
+  }
+  return out;
+}
+
+/** Memory (JS heap + wasm) after `cycles` of connect, one input, its result, close. */
+export async function realtimeMemory(browser, server, assets, { cycles }) {
+  const cycle = (page, n) => page.evaluate(async ({ n, app }) => {
+    const { client } = window.bench;
+    let errors = 0;
+    for (let i = 0; i < n; i++) {
+      await new Promise((resolve, reject) => {
+        const stuck = setTimeout(() => reject(new Error(`realtime cycle ${i} got no result in 10 s (${errors} errors)`)), 10_000);
+        const conn = client.realtime.connect(app, {
+          throttleInterval: 0,
+          onResult: () => { clearTimeout(stuck); conn.close(); resolve(); },
+          onError: () => errors++,
+        });
+        conn.send({ seq: i });
+      });
+    }
+    await new Promise((r) => setTimeout(r, 500)); // let the last closes finish
+    return errors;
+  }, { n, app: APP });
+  const out = {};
+  for (const kind of ["genwire", "theirs"]) {
+    const { page, cdp, close } = await benchPage(browser, server);
+    await loadClient(page, assets, kind);
+    await cycle(page, 5);
+    const baseline = await memory(page, cdp);
+    const t0 = Date.now();
+    const errors = await cycle(page, cycles);
+    const seconds = (Date.now() - t0) / 1000;
+    const after = await memory(page, cdp);
+    const { open: openSockets } = await server.sim("/__sim/realtime/stats");
+    out[kind] = { cycles, baseline, after, delta: { jsHeap: after.jsHeap - baseline.jsHeap, wasm: after.wasm - baseline.wasm, total: after.total - baseline.total }, seconds, onErrorCalls: errors, serverSocketsOpenAfter: openSockets };
+    await close();
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+// The size gate itself: scripts/size-check.mjs passes at the committed budget and fails, with a
+// message naming the sizes, when the download is over a budget. Sizes only; nothing here is timed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const check = (...args) => spawnSync(process.execPath, [join(root, "scripts/size-check.mjs"), ...args], { cwd: root, encoding: "utf8" });
+const committed = JSON.parse(readFileSync(join(root, "bench/size-budget.json"), "utf8"));
+
+test("the committed budget is a positive byte count", () => {
+  assert.ok(Number.isInteger(committed.gzipBytes) && committed.gzipBytes > 0, JSON.stringify(committed));
+});
+
+test("the check passes at the committed budget", () => {
+  const r = check();
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /within the budget of \d+ B/);
+});
+
+test("the check fails, saying by how much, when the download is over the budget", () => {
+  const dir = mkdtempSync(join(tmpdir(), "genwire-size-"));
+  try {
+    const current = Number(check().stdout.match(/size check: (\d+) B gzip/)[1]);
+    const file = join(dir, "budget.json");
+    writeFileSync(file, JSON.stringify({ gzipBytes: current - 1 }));
+    const r = check("--budget", file);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`size check FAILED: genwire's browser download is ${current} B gzip, over the budget of ${current - 1} B .* by 1 B`));
+    assert.match(r.stderr, /genwire_bg\.wasm/);
+    // The same through the environment, as a CI job would set it.
+    const viaEnv = spawnSync(process.execPath, [join(root, "scripts/size-check.mjs")], { cwd: root, encoding: "utf8", env: { ...process.env, SIZE_BUDGET: file } });
+    assert.equal(viaEnv.status, 1, viaEnv.stdout + viaEnv.stderr);
+    // Exactly at the size is still within.
+    writeFileSync(file, JSON.stringify({ gzipBytes: current }));
+    assert.equal(check("--budget", file).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a missing or malformed budget is an error of its own, not a pass", () => {
+  const dir = mkdtempSync(join(tmpdir(), "genwire-size-"));
+  try {
+    const file = join(dir, "budget.json");
+    writeFileSync(file, JSON.stringify({ gzip: 1 }));
+    const r = check("--budget", file);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /no positive integer "gzipBytes"/);
+    assert.equal(check("--budget", join(dir, "missing.json")).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
