@@ -127,7 +127,7 @@ function Gallery() {
           {shown?.error && <ErrorView key={shown.n} error={shown.error} onRetry={() => trigger(shown.example)} />}
         </div>
       </div>
-      <div className="breaker-line">Circuit breaker for <code>fal-ai/flux</code>: <span id="breaker-state" className={`pill ${breaker.state}`}>{label}</span>
+      <div className="breaker-line">Circuit breaker for <code>fal-ai/flux</code>: <span id="breaker-state" className={`pill breaker-${breaker.state}`}>{label}</span>
         <button id="break-it" type="button" className="secondary" onClick={breakIt}>Fail it 3 times</button></div>
       <ol id="events" className="events">{events.map((e, i) => <li key={i}>{e}</li>)}</ol>
     </section>
