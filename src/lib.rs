@@ -5,6 +5,11 @@
 
 pub mod proto;
 
+/// Talc instead of std's dlmalloc: a few KB less wasm, and faster (docs/size.md).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 mod web;
 

@@ -92,8 +92,8 @@ describe("validation on every call", () => {
     const seen = [];
     const onRequest = (req) => { if (new URL(req.url()).pathname === "/api/fal/proxy") seen.push(req.headers()["x-fal-target-url"]); };
     const p = await browser.newPage();
-    await p.goto(server.url);
-    await p.evaluate(async () => { window.genwire = await import("/js/index.js"); await window.genwire.init(); });
+    await p.goto(`${server.url}/sandbox.html`); // a page that makes no requests of its own (the demo does)
+    await p.waitForSelector("body[data-ready=true]");
     p.on("request", onRequest);
     const prompts = [uniquePrompt("v1"), uniquePrompt("v2"), uniquePrompt("v3"), uniquePrompt("v4")];
     await p.evaluate(async (prompts) => {

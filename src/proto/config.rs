@@ -3,8 +3,7 @@
 //! A key in a browser bundle is a key published to everyone who opens the page,
 //! so genwire does not accept one in any spelling; the proxy adds it server-side.
 
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use crate::proto::value::Value;
 
 pub const DEFAULT_PROXY_URL: &str = "/api/fal/proxy";
 
@@ -41,25 +40,55 @@ impl core::fmt::Display for ConfigError {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Raw {
-    proxy_url: Option<String>,
-    headers: Option<std::collections::BTreeMap<String, IgnoredAny>>,
-    #[serde(flatten)]
-    rest: std::collections::BTreeMap<String, IgnoredAny>,
-}
-
 impl ClientConfig {
+    /// From anything serde can read (JSON in tests).
     pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, ConfigError> {
-        let raw = Option::<Raw>::deserialize(d).map_err(|e| ConfigError::BadOptions(e.to_string()))?.unwrap_or_default();
-        if let Some(name) = raw.rest.keys().find(|k| is_secret_name(k)) {
-            return Err(ConfigError::SecretRefused(name.clone()));
+        let v = Value::from_deserializer(d).map_err(|e| ConfigError::BadOptions(e.to_string()))?;
+        Self::from_value(&v)
+    }
+
+    /// From the options object (`Null` for none). Only `proxyUrl` and `headers` are read here;
+    /// every option's name is checked for a key.
+    pub fn from_value(v: &Value) -> Result<Self, ConfigError> {
+        let bad = |v: &Value, expected: &str| Err(ConfigError::BadOptions(v.invalid_type(expected)));
+        let entries: &[(String, Value)] = match v {
+            Value::Null => &[],
+            Value::Obj(m) => m,
+            other => return bad(other, "struct Raw"),
+        };
+        let mut proxy_url = None;
+        // Names are reported in sorted order, the first secret one.
+        let mut secret: Option<&str> = None;
+        let mut header_secret: Option<&str> = None;
+        for (k, x) in entries {
+            match k.as_str() {
+                "proxyUrl" => match x {
+                    Value::Null => {}
+                    Value::Str(s) => proxy_url = Some(s.clone()),
+                    other => return bad(other, "a string"),
+                },
+                "headers" => match x {
+                    Value::Null => {}
+                    Value::Obj(h) => {
+                        for (name, _) in h {
+                            if (is_secret_name(name) || name.eq_ignore_ascii_case("cookie")) && header_secret.is_none_or(|s| name.as_str() < s) {
+                                header_secret = Some(name);
+                            }
+                        }
+                    }
+                    other => return bad(other, "a map"),
+                },
+                name if is_secret_name(name) && secret.is_none_or(|s| name < s) => secret = Some(name),
+                _ => {}
+            }
         }
-        if let Some(h) = raw.headers.as_ref().and_then(|h| h.keys().find(|k| is_secret_name(k) || k.eq_ignore_ascii_case("cookie"))) {
+        if let Some(name) = secret {
+            return Err(ConfigError::SecretRefused(name.into()));
+        }
+        if let Some(h) = header_secret {
             return Err(ConfigError::SecretRefused(format!("headers.{h}")));
         }
-        let proxy_url = raw.proxy_url.unwrap_or_else(|| DEFAULT_PROXY_URL.into());
+        let proxy_url = proxy_url.unwrap_or_else(|| DEFAULT_PROXY_URL.into());
         check_proxy_url(&proxy_url)?;
         Ok(Self { proxy_url })
     }
@@ -138,5 +167,13 @@ mod tests {
     fn wrong_types_are_a_clear_error() {
         assert!(matches!(cfg(r#"{"proxyUrl":5}"#), Err(ConfigError::BadOptions(_))));
         assert!(matches!(cfg(r#""/p""#), Err(ConfigError::BadOptions(_))));
+        assert!(matches!(cfg(r#"{"headers":"x"}"#), Err(ConfigError::BadOptions(_))));
+    }
+
+    #[test]
+    fn the_first_secret_name_in_sorted_order_is_named() {
+        assert_eq!(cfg(r#"{"token":1,"apiKey":2}"#), Err(ConfigError::SecretRefused("apiKey".into())));
+        assert_eq!(cfg(r#"{"headers":{"x-key":1,"Cookie":2,"authorization":3}}"#), Err(ConfigError::SecretRefused("headers.Cookie".into())));
+        assert_eq!(cfg(r#"{"proxyUrl":"/p","other":{"nested":[1,2]},"retry":false}"#).unwrap().proxy_url, "/p");
     }
 }

@@ -95,12 +95,10 @@ impl Parser {
             return;
         }
         let text = String::from_utf8_lossy(&line);
-        let (field, value) = match text.find(':') {
-            Some(0) => return, // comment: a keep-alive
-            Some(i) => {
-                let v = &text[i + 1..];
-                (&text[..i], v.strip_prefix(' ').unwrap_or(v))
-            }
+        // (split_once, not slicing: no panic path to carry in the wasm)
+        let (field, value) = match text.split_once(':') {
+            Some(("", _)) => return, // comment: a keep-alive
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
             None => (&text[..], ""),
         };
         match field {

@@ -52,7 +52,7 @@ impl Stats {
         let calls = self.samples.len();
         let successes = self.samples.iter().filter(|s| s.error.is_none()).count();
         let mut lat: Vec<f64> = self.samples.iter().map(|s| s.latency_ms).collect();
-        lat.sort_by(f64::total_cmp);
+        crate::proto::sort::sort_by(&mut lat, |a, b| a.total_cmp(b).is_lt());
         let pct = |p: f64| (!lat.is_empty()).then(|| lat[((p * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1]);
         let mut errors: Vec<(String, usize)> = Vec::new();
         for e in self.samples.iter().filter_map(|s| s.error.as_ref()) {
@@ -61,7 +61,8 @@ impl Stats {
                 None => errors.push((e.clone(), 1)),
             }
         }
-        errors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // Keys are unique: a total order.
+        crate::proto::sort::sort_by(&mut errors, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)).is_lt());
         Summary {
             window_ms: self.window_ms,
             calls,

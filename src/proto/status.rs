@@ -3,8 +3,7 @@
 //! The full object still reaches the caller untouched (unknown fields kept);
 //! this view only decides whether an update is news.
 
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use crate::proto::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -31,75 +30,58 @@ pub struct Status {
     pub request_id: Option<String>,
 }
 
+fn string(v: &Value) -> Result<Option<&str>, BadStatus> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Str(s) => Ok(Some(s)),
+        other => Err(BadStatus(other.invalid_type("a string"))),
+    }
+}
+
 /// Why a status object could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadStatus(pub String);
 
-#[derive(Deserialize)]
-struct Wire {
-    status: Option<String>,
-    #[serde(default)]
-    queue_position: Option<IgnoredAnyNumber>,
-    #[serde(default)]
-    logs: Option<Vec<IgnoredAny>>,
-    #[serde(default)]
-    request_id: Option<String>,
-}
-
-/// Accepts any number for `queue_position`; a wrong type there is not worth failing a job for.
-struct IgnoredAnyNumber(Option<u64>);
-
-impl<'de> Deserialize<'de> for IgnoredAnyNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IgnoredAnyNumber;
-            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-                f.write_str("a queue position")
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber(Some(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber(u64::try_from(v).ok()))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber((v.is_finite() && v >= 0.0).then_some(v as u64)))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber(None))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(IgnoredAnyNumber(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 impl Status {
-    /// Builds the view from anything serde can read (a JS object in the browser, JSON in tests).
+    /// Builds the view from anything serde can read (JSON in tests and the fuzzer).
     pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, BadStatus> {
-        let w = Wire::deserialize(d).map_err(|e| BadStatus(e.to_string()))?;
-        let phase = match w.status.as_deref() {
+        let v = Value::from_deserializer(d).map_err(|e| BadStatus(e.to_string()))?;
+        Self::from_value(&v)
+    }
+
+    /// Builds the view from a decoded status object.
+    pub fn from_value(v: &Value) -> Result<Self, BadStatus> {
+        if !matches!(v, Value::Obj(_) | Value::Arr(_)) {
+            return Err(BadStatus(v.invalid_type("struct Wire")));
+        }
+        let field = |k: &str| v.get(k).unwrap_or(&Value::Null);
+        let logs = match field("logs") {
+            Value::Null => 0,
+            Value::Arr(a) => a.len(),
+            Value::Bytes(b) => b.len(),
+            other => return Err(BadStatus(other.invalid_type("a sequence"))),
+        };
+        Self::from_fields(field("status"), field("queue_position"), logs, field("request_id"))
+    }
+
+    /// Builds the view from the fields that matter (`Null` for a missing one) and the number of logs.
+    pub fn from_fields(status: &Value, queue_position: &Value, logs: usize, request_id: &Value) -> Result<Self, BadStatus> {
+        // Any number is accepted for `queue_position`; a wrong type there is not worth failing a job for.
+        let queue_position = match queue_position {
+            // A safe integer reads as i64, anything else as f64 (as the JS and JSON readers hand them over).
+            Value::Num(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 => u64::try_from(*n as i64).ok(),
+            Value::Num(n) => (n.is_finite() && *n >= 0.0).then_some(*n as u64),
+            Value::Null | Value::Str(_) | Value::Bool(_) => None,
+            other => return Err(BadStatus(other.invalid_type("a queue position"))),
+        };
+        let phase = match string(status)? {
             Some("IN_QUEUE") => Phase::InQueue,
             Some("IN_PROGRESS") => Phase::InProgress,
             Some("COMPLETED") => Phase::Completed,
             Some(other) => return Err(BadStatus(format!("unknown queue status '{other}'"))),
             None => return Err(BadStatus("the status object has no 'status' field".into())),
         };
-        Ok(Status {
-            phase,
-            queue_position: w.queue_position.and_then(|q| q.0),
-            logs: w.logs.map_or(0, |l| l.len()),
-            request_id: w.request_id,
-        })
+        Ok(Status { phase, queue_position, logs, request_id: string(request_id)?.map(String::from) })
     }
 }
 

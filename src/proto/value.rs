@@ -59,6 +59,46 @@ impl Value {
     pub fn from_deserializer<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         Seed { depth: 0 }.deserialize(d)
     }
+
+    /// How serde names a value of the wrong type: `string "x"`, ``floating point `5.0` ``, `map`.
+    pub fn unexpected(&self) -> String {
+        match self {
+            Value::Null => "unit value".into(),
+            Value::Bool(b) => format!("boolean `{}`", if *b { "true" } else { "false" }),
+            Value::Num(n) => {
+                let mut s = crate::proto::num::fmt(*n);
+                if n.is_finite() && !s.contains('.') {
+                    s.push_str(".0");
+                }
+                format!("floating point `{s}`")
+            }
+            Value::Str(s) => {
+                let mut out = String::from("string \"");
+                for c in s.chars() {
+                    match c {
+                        '"' | '\\' => {
+                            out.push('\\');
+                            out.push(c);
+                        }
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+                out
+            }
+            Value::Bytes(_) => "byte array".into(),
+            Value::Arr(_) => "sequence".into(),
+            Value::Obj(_) => "map".into(),
+        }
+    }
+
+    /// serde's message for a value of the wrong type.
+    pub fn invalid_type(&self, expected: &str) -> String {
+        format!("invalid type: {}, expected {expected}", self.unexpected())
+    }
 }
 
 struct Seed {
@@ -181,6 +221,22 @@ mod tests {
         assert_eq!(v.get("a").and_then(Value::as_array).map(<[Value]>::len), Some(2));
         assert_eq!(v.get("o").and_then(|o| o.str_field("k")), Some("v"));
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":true,"n":-1.5,"s":"x","a":[1.0,null],"o":{"k":"v"}}"#);
+    }
+
+    #[test]
+    fn wrong_types_are_named_as_serde_names_them() {
+        use serde::de::{Error, Unexpected};
+        let cases: [(Value, Unexpected); 6] = [
+            (Value::Null, Unexpected::Unit),
+            (Value::Bool(true), Unexpected::Bool(true)),
+            (Value::Num(5.0), Unexpected::Float(5.0)),
+            (Value::Num(-1.25), Unexpected::Float(-1.25)),
+            (Value::Str("a\"b\\c\n".into()), Unexpected::Str("a\"b\\c\n")),
+            (Value::Arr(vec![]), Unexpected::Seq),
+        ];
+        for (v, u) in cases {
+            assert_eq!(v.invalid_type("a string"), serde::de::value::Error::invalid_type(u, &"a string").to_string());
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn number(s: &str) -> Option<f64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    s.parse::<f64>().ok().filter(|n| n.is_finite())
+    crate::proto::num::parse_decimal(s).filter(|n| n.is_finite())
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -57,7 +57,7 @@ fn epoch_ms(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: f64) -> Option<f64> {
 }
 
 fn digits(s: &str) -> Option<i64> {
-    (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    crate::proto::num::parse_digits(s)
 }
 
 /// IMF-fixdate, the one form HTTP senders must use: `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -84,16 +84,15 @@ pub fn iso8601(s: &str) -> Option<f64> {
     let (clock, offset_min) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
         (c, 0)
     } else {
-        let i = time.rfind(['+', '-'])?;
-        let (c, off) = time.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':').unwrap_or((&off[1..], "0"));
+        let (c, off) = time.rsplit_once(['+', '-'])?;
+        let sign = if time.as_bytes().get(c.len()) == Some(&b'-') { -1 } else { 1 };
+        let (oh, om) = off.split_once(':').unwrap_or((off, "0"));
         (c, sign * (digits(oh)? * 60 + digits(om)?))
     };
     let cp: Vec<&str> = clock.split(':').collect();
     let [h, mi, sec] = cp.as_slice() else { return None };
     let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-    let frac = if frac.is_empty() { 0.0 } else { format!("0.{frac}").parse::<f64>().ok()? };
+    let frac = if frac.is_empty() { 0.0 } else { crate::proto::num::parse_float(&format!("0.{frac}"))? };
     let t = epoch_ms(digits(y)?, digits(mo)?, digits(d)?, digits(h)?, digits(mi)?, digits(whole)? as f64 + frac)?;
     Some(t - offset_min as f64 * 60_000.0)
 }

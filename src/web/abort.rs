@@ -1,9 +1,5 @@
 //! Reacting to an `AbortSignal` without leaking listeners, and a sleep it can cut short.
 
-use core::future::{poll_fn, Future};
-use core::pin::Pin;
-use core::task::Poll;
-
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
@@ -35,22 +31,14 @@ pub async fn sleep(ms: f64, signal: Option<&AbortSignal>) {
     if signal.is_some_and(AbortSignal::aborted) {
         return;
     }
-    let mut timer = gloo_timers::future::TimeoutFuture::new(ms.clamp(0.0, 2_147_483_647.0) as u32);
-    let (tx, mut rx) = futures_channel::oneshot::channel::<()>();
-    let mut tx = Some(tx);
-    let _guard = signal.map(|s| {
-        OnAbort::new(s, move || {
-            if let Some(t) = tx.take() {
-                let _ = t.send(());
-            }
-        })
+    // The timer and the abort post to one inbox; the first message ends the wait.
+    let (tx, mut rx) = super::chan::unbounded::<()>();
+    let on_abort = tx.clone();
+    let _timer = gloo_timers::callback::Timeout::new(ms.clamp(0.0, 2_147_483_647.0) as u32, move || {
+        let _ = tx.unbounded_send(());
     });
-    poll_fn(|cx| {
-        if Pin::new(&mut timer).poll(cx).is_ready() || (signal.is_some() && Pin::new(&mut rx).poll(cx).is_ready()) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
+    let _guard = signal.map(|s| OnAbort::new(s, move || {
+        let _ = on_abort.unbounded_send(());
+    }));
+    rx.next().await;
 }

@@ -2,13 +2,13 @@
 //! and its budget, a circuit breaker per endpoint, event listeners and stats.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Object};
 use wasm_bindgen::JsValue;
 
 use super::js::{now, opt_f64, set};
+use crate::proto::map::Map;
 use crate::proto::breaker::{Breaker, BreakerConfig};
 use crate::proto::retry::{Budget, RetryConfig};
 use crate::proto::schema::files::FileLimits;
@@ -21,21 +21,21 @@ pub struct Shared {
     /// None: circuit breaking turned off.
     pub breaker_cfg: Option<BreakerConfig>,
     /// Only endpoints with recent failures; an idle breaker is dropped.
-    pub breakers: RefCell<HashMap<String, Breaker>>,
+    pub breakers: RefCell<Map<Breaker>>,
     pub budget: RefCell<Budget>,
     pub stats: RefCell<Stats>,
     pub listeners: RefCell<Vec<Function>>,
     /// Validate inputs before sending (the `validation` option; per call, `validate`).
     pub validation: bool,
     /// Schemas the app gave (`schemas: {endpoint: object | url}`), by full endpoint id.
-    pub schema_sources: HashMap<String, JsValue>,
-    pub schemas: RefCell<HashMap<String, SchemaSlot>>,
+    pub schema_sources: Map<JsValue>,
+    pub schemas: RefCell<Map<SchemaSlot>>,
     /// Open realtime connections by connection key.
-    pub realtime: RefCell<HashMap<String, Rc<super::realtime::Conn>>>,
+    pub realtime: RefCell<Map<Rc<super::realtime::Conn>>>,
     /// Where realtime sockets go: `wss://fal.run` unless the app says otherwise.
     pub realtime_url: String,
     /// `fileLimits: {endpoint: {field: limits}}`, by full endpoint id then field name.
-    pub file_limits: HashMap<String, Vec<(String, FileLimits)>>,
+    pub file_limits: Map<Vec<(String, FileLimits)>>,
 }
 
 pub enum SchemaSlot {
@@ -53,7 +53,7 @@ impl Shared {
         let breaker_cfg = if breaker_opts == JsValue::FALSE { None } else { Some(breaker_config(&breaker_opts)?) };
         let listeners = super::js::opt_fn(options, "onEvent")?.into_iter().collect();
         let validation = super::js::opt_bool(options, "validation")?.unwrap_or(true);
-        let mut schema_sources = HashMap::new();
+        let mut schema_sources = Map::new();
         let given = super::js::get(options, "schemas");
         if given.is_object() {
             for entry in Object::entries(wasm_bindgen::JsCast::unchecked_ref(&given)).iter() {
@@ -66,19 +66,19 @@ impl Shared {
         let file_limits = file_limits(&super::js::get(options, "fileLimits"))?;
         let realtime_url = super::js::opt_str(options, "realtimeUrl")?.unwrap_or_else(|| "wss://fal.run".into());
         Ok(Self {
-            realtime: RefCell::new(HashMap::new()),
+            realtime: RefCell::new(Map::new()),
             realtime_url,
             file_limits,
             proxy,
             budget: RefCell::new(Budget::new(&retry)),
             retry,
             breaker_cfg,
-            breakers: RefCell::new(HashMap::new()),
+            breakers: RefCell::new(Map::new()),
             stats: RefCell::new(Stats::new(300_000.0, 1_000)),
             listeners: RefCell::new(listeners),
             validation,
             schema_sources,
-            schemas: RefCell::new(HashMap::new()),
+            schemas: RefCell::new(Map::new()),
         })
     }
 
@@ -156,8 +156,8 @@ fn entries(o: &JsValue) -> Vec<(String, JsValue)> {
         .collect()
 }
 
-fn file_limits(o: &JsValue) -> Result<HashMap<String, Vec<(String, FileLimits)>>, JsValue> {
-    let mut out = HashMap::new();
+fn file_limits(o: &JsValue) -> Result<Map<Vec<(String, FileLimits)>>, JsValue> {
+    let mut out = Map::new();
     for (endpoint, fields) in entries(o) {
         let ep = crate::proto::endpoint::EndpointId::parse(&endpoint).map_err(|e| super::error::config(&format!("fileLimits: {e}")))?;
         let mut list = Vec::new();

@@ -1,7 +1,7 @@
 //! `decodeError`: the decoder on its own, for the app's own fetches.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use super::promise;
 
 use super::error;
 use super::js::{get, now};
@@ -14,8 +14,8 @@ use crate::proto::error::decode_http;
 #[wasm_bindgen(js_name = decodeError)]
 pub fn decode_error(value: JsValue) -> JsValue {
     if value.is_instance_of::<web_sys::Response>() {
-        let resp = gloo_net::http::Response::from(value.clone().unchecked_into::<web_sys::Response>());
-        return future_to_promise(async move { Ok(error_from(&resp, None).await.1) })
+        let resp: web_sys::Response = value.clone().unchecked_into();
+        return promise(async move { Ok(error_from(&resp, None).await.1) })
         .into();
     }
     let status = get(&value, "status").as_f64();
@@ -46,6 +46,6 @@ fn header_of(headers: &JsValue, name: &str) -> Option<String> {
     let keys = js_sys::Object::keys(headers.unchecked_ref::<js_sys::Object>());
     keys.iter().find(|k| k.as_string().is_some_and(|k| k.eq_ignore_ascii_case(name))).and_then(|k| {
         let v = js_sys::Reflect::get(headers, &k).ok()?;
-        v.as_string().or_else(|| v.as_f64().map(|n| n.to_string()))
+        v.as_string().or_else(|| v.as_f64().map(crate::proto::num::fmt))
     })
 }

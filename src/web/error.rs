@@ -10,10 +10,7 @@ use crate::proto::error::{decode_thrown, Category, ErrorInfo, Kind};
 pub fn to_js(info: &ErrorInfo, body: Option<&JsValue>, cause: Option<&JsValue>) -> JsValue {
     let e = js_sys::Error::new(&info.message);
     e.set_name("GenwireError");
-    let ser = super::js::serializer();
-    if let Ok(fields) = serde::Serialize::serialize(info, &ser) {
-        let _ = js_sys::Object::assign(&e, fields.unchecked_ref());
-    }
+    super::conv::set_error_fields(&e, info);
     if let Some(b) = body {
         set(&e, "body", b);
     }
@@ -32,7 +29,7 @@ pub fn aborted(reason: JsValue) -> JsValue {
 }
 
 pub fn timed_out(ms: f64) -> JsValue {
-    let e = to_js(&ErrorInfo::local(Kind::Timeout, Category::Timeout, format!("No result within {ms} ms; the job was cancelled.")), None, None);
+    let e = to_js(&ErrorInfo::local(Kind::Timeout, Category::Timeout, format!("No result within {} ms; the job was cancelled.", crate::proto::num::fmt(ms))), None, None);
     set(e.unchecked_ref(), "timeoutMs", &JsValue::from_f64(ms));
     e
 }
@@ -46,7 +43,7 @@ pub fn circuit_open(endpoint: &str, reopens_at: f64, now: f64) -> JsValue {
     let mut info = ErrorInfo::local(
         Kind::CircuitOpen,
         Category::CircuitOpen,
-        format!("Requests to {endpoint} are paused after repeated failures; retrying in {} s.", ((reopens_at - now) / 1000.0).ceil().max(1.0)),
+        format!("Requests to {endpoint} are paused after repeated failures; retrying in {} s.", crate::proto::num::fmt(((reopens_at - now) / 1000.0).ceil().max(1.0))),
     );
     info.retryable = true;
     info.retry_after_ms = Some((reopens_at - now).max(0.0));

@@ -1,36 +1,71 @@
 //! The one way out: every request goes to the app's proxy, with the real target
 //! in `x-fal-target-url`. Never an `authorization` header: the proxy adds the key.
 
-use gloo_net::http::{Method, RequestBuilder, Response};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Object;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use super::error;
-use super::js::get;
+use super::js::{get, set};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` (window or worker).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &Object) -> js_sys::Promise;
+}
+
+/// `fetch(url, {method, headers, body, signal})`. `Err` is the rejection as an `Error`
+/// (name and message kept).
+pub async fn fetch(url: &str, method: &str, headers: &[(&str, &str)], body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, JsValue> {
+    let init = Object::new();
+    set(&init, "method", &JsValue::from_str(method));
+    let h = Object::new();
+    for (k, v) in headers {
+        set(&h, k, &JsValue::from_str(v));
+    }
+    set(&init, "headers", &h);
+    if let Some(b) = body {
+        set(&init, "body", &JsValue::from_str(b));
+    }
+    if let Some(s) = signal {
+        set(&init, "signal", s);
+    }
+    let resp = JsFuture::from(global_fetch(url, &init)).await.map_err(as_error)?;
+    resp.dyn_into::<Response>().map_err(as_error)
+}
 
 /// Sends one request through the proxy. `Err` is the rejected fetch as JS threw it.
 pub async fn send(
     proxy: &str,
-    method: Method,
+    method: &str,
     target: &str,
     body: Option<&str>,
     headers: &[(&str, &str)],
     accept: &str,
     signal: Option<&AbortSignal>,
 ) -> Result<Response, JsValue> {
-    let mut rb = RequestBuilder::new(proxy).method(method).header("x-fal-target-url", target).header("accept", accept).abort_signal(signal);
-    for (k, v) in headers {
-        rb = rb.header(k, v);
+    let mut all = vec![("x-fal-target-url", target), ("accept", accept)];
+    all.extend_from_slice(headers);
+    if body.is_some() {
+        all.push(("content-type", "application/json"));
     }
-    let sent = match body {
-        Some(b) => rb.header("content-type", "application/json").body(b).map_err(gloo_err)?.send().await,
-        None => rb.send().await,
-    };
-    sent.map_err(|e| match signal {
+    fetch(proxy, method, &all, body, signal).await.map_err(|e| match signal {
         Some(s) if s.aborted() => error::aborted(s.reason()),
-        _ => gloo_err(e),
+        _ => e,
     })
+}
+
+/// The body as text.
+pub async fn text(resp: &Response) -> Result<String, JsValue> {
+    let p = resp.text().map_err(as_error)?;
+    Ok(JsFuture::from(p).await.map_err(as_error)?.as_string().unwrap_or_default())
+}
+
+/// A response header, if present.
+pub fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.headers().get(name).ok().flatten()
 }
 
 /// Reads at most `limit` bytes of the body (error bodies can be huge HTML pages).
@@ -55,13 +90,12 @@ pub async fn read_bounded(resp: &Response, limit: usize) -> Result<(String, bool
     }
 }
 
-pub fn gloo_err(e: gloo_net::Error) -> JsValue {
-    match e {
-        gloo_net::Error::JsError(j) => {
-            let err = js_sys::Error::new(&j.message);
-            err.set_name(&j.name);
-            err.into()
-        }
-        other => js_sys::Error::new(&other.to_string()).into(),
+/// A thrown value as a fresh `Error` of the same name and message.
+pub fn as_error(e: JsValue) -> JsValue {
+    let message = get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_default();
+    let err = js_sys::Error::new(&message);
+    if let Some(name) = get(&e, "name").as_string() {
+        err.set_name(&name);
     }
+    err.into()
 }

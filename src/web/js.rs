@@ -37,7 +37,7 @@ pub fn opt_f64(obj: &JsValue, key: &str, min: f64) -> Result<Option<f64>, JsValu
     }
     match v.as_f64() {
         Some(n) if n.is_finite() && n >= min => Ok(Some(n)),
-        _ => Err(wrong(key, &format!("a number of at least {min}"))),
+        _ => Err(wrong(key, &format!("a number of at least {}", crate::proto::num::fmt(min)))),
     }
 }
 
@@ -72,9 +72,4 @@ pub fn now() -> f64 {
 /// An object, not null, not an array.
 pub fn is_plain_object(v: &JsValue) -> bool {
     v.is_object() && !js_sys::Array::is_array(v)
-}
-
-/// Plain objects for maps, and `null` (not `undefined`) for JSON nulls.
-pub fn serializer() -> serde_wasm_bindgen::Serializer {
-    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true)
 }

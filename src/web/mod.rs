@@ -1,7 +1,9 @@
 //! The thin web edge: the JS API over fetch, streams and timers.
 
 mod abort;
+mod chan;
 mod client;
+mod conv;
 mod decode;
 mod error;
 mod http;
@@ -19,7 +21,6 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::proto::config::ClientConfig;
 use client::Shared;
@@ -39,7 +40,10 @@ impl GenwireClient {
     pub fn new(options: JsValue) -> Result<GenwireClient, JsValue> {
         // Functions can't go through serde; read the plain-data options only.
         let plain = plain_options(&options);
-        let cfg = ClientConfig::from_deserializer(serde_wasm_bindgen::Deserializer::from(plain)).map_err(|e| error::config(&e.to_string()))?;
+        let cfg = conv::to_value(&plain)
+            .map_err(crate::proto::config::ConfigError::BadOptions)
+            .and_then(|v| ClientConfig::from_value(&v))
+            .map_err(|e| error::config(&e.to_string()))?;
         Ok(Self { shared: Rc::new(Shared::new(cfg.proxy_url, &options)?) })
     }
 
@@ -50,7 +54,7 @@ impl GenwireClient {
 
     pub fn submit(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
         let s = self.shared.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             queue::input_json(&options)?;
             let extras = queue::SubmitExtras::from_options(&options)?;
@@ -64,7 +68,7 @@ impl GenwireClient {
 
     pub fn status(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
         let s = self.shared.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let id = queue::request_id(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
@@ -74,7 +78,7 @@ impl GenwireClient {
 
     pub fn result(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
         let s = self.shared.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let id = queue::request_id(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
@@ -84,7 +88,7 @@ impl GenwireClient {
 
     pub fn cancel(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
         let s = self.shared.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let id = queue::request_id(&options)?;
             queue::cancel(&s, &ep, &id).await
@@ -92,12 +96,12 @@ impl GenwireClient {
     }
 
     pub fn subscribe(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        future_to_promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
+        promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
     pub fn run(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
         let s = self.shared.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             queue::input_json(&options)?;
             let signal = js::opt_signal(&options, "signal")?;
@@ -111,7 +115,7 @@ impl GenwireClient {
     /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
     pub fn validate(&self, endpoint: String, input: JsValue) -> js_sys::Promise {
         let s = self.shared.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ep = queue::endpoint(&endpoint)?;
             let schema = validate::schema_for(&s, &ep).await?;
             Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
@@ -120,7 +124,7 @@ impl GenwireClient {
 
     /// Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL.
     pub fn upload(&self, data: JsValue, options: JsValue) -> js_sys::Promise {
-        future_to_promise(storage::upload(self.shared.clone(), data, options))
+        promise(storage::upload(self.shared.clone(), data, options))
     }
 
     /// Opens (or joins, by `connectionKey`) a realtime connection.
@@ -156,8 +160,7 @@ impl GenwireClient {
     pub fn stats(&self) -> JsValue {
         let now = js::now();
         let summary = self.shared.stats.borrow_mut().summary(now);
-        let ser = js::serializer();
-        let out: JsValue = serde::Serialize::serialize(&summary, &ser).unwrap_or_else(|_| Object::new().into());
+        let out = conv::summary(&summary);
         let breakers = Object::new();
         for (endpoint, b) in self.shared.breakers.borrow().iter() {
             let o = Object::new();
@@ -167,10 +170,23 @@ impl GenwireClient {
             }
             js::set(&breakers, endpoint, &o);
         }
-        js::set(out.unchecked_ref(), "breakers", &breakers);
-        js::set(out.unchecked_ref(), "retryBudget", &JsValue::from_f64(self.shared.budget.borrow().tokens()));
-        out
+        js::set(&out, "breakers", &breakers);
+        js::set(&out, "retryBudget", &JsValue::from_f64(self.shared.budget.borrow().tokens()));
+        out.into()
     }
+}
+
+type JsResult = Result<JsValue, JsValue>;
+
+/// A promise of `f`. Every async export goes through the one boxed instantiation of
+/// `future_to_promise` below instead of one copy of its machinery per future type.
+fn promise(f: impl core::future::Future<Output = JsResult> + 'static) -> js_sys::Promise {
+    boxed_promise(Box::pin(f))
+}
+
+#[inline(never)]
+fn boxed_promise(f: core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(f)
 }
 
 /// The options without function values, for the serde-based config check.

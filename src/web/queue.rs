@@ -1,6 +1,5 @@
 //! The queue calls one by one: submit, status, result, cancel, and the synchronous run.
 
-use gloo_net::http::Method;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
@@ -38,7 +37,7 @@ impl SubmitExtras {
             headers.push(("x-fal-queue-priority", p));
         }
         if let Some(t) = opt_f64(opts, "startTimeout", 1.0)? {
-            headers.push(("x-fal-request-timeout", format!("{}", t.floor())));
+            headers.push(("x-fal-request-timeout", crate::proto::num::fmt(t.floor())));
         }
         if let Some(h) = opt_str(opts, "hint")? {
             headers.push(("x-fal-runner-hint", h));
@@ -75,10 +74,10 @@ pub async fn submit(
     let url = ep.submit_url(extras.webhook.as_deref());
     let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = ep.app();
-    let req = Req { call: Call::Submit, endpoint: &app, method: Method::POST, url: &url, body: Some(body), headers: &headers };
+    let req = Req { call: Call::Submit, endpoint: &app, method: "POST", url: &url, body: Some(body), headers: &headers };
     let (raw, _) = call(shared, &req, signal).await?;
     let bad = |why: &str| error::protocol(&format!("The submit answer {why}."), &raw);
-    let status = Status::from_deserializer(serde_wasm_bindgen::Deserializer::from(raw.clone())).map_err(|e| bad(&e.0))?;
+    let status = super::conv::status(&raw).map_err(|e| bad(&e.0))?;
     let id = status.request_id.as_deref().and_then(RequestId::parse).ok_or_else(|| bad("has no valid request_id"))?;
     Ok((id, status, raw))
 }
@@ -91,34 +90,34 @@ pub async fn status(
     signal: Option<&AbortSignal>,
 ) -> Result<(Status, JsValue), JsValue> {
     let url = ep.status_url(id, logs);
-    let (raw, _) = call(shared, &read(Call::Status, &ep.app(), Method::GET, &url), signal).await?;
-    let status = Status::from_deserializer(serde_wasm_bindgen::Deserializer::from(raw.clone()))
+    let (raw, _) = call(shared, &read(Call::Status, &ep.app(), "GET", &url), signal).await?;
+    let status = super::conv::status(&raw)
         .map_err(|e| error::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
     Ok((status, raw))
 }
 
-fn read<'a>(call: Call, app: &'a str, method: Method, url: &'a str) -> Req<'a> {
+fn read<'a>(call: Call, app: &'a str, method: &'static str, url: &'a str) -> Req<'a> {
     Req { call, endpoint: app, method, url, body: None, headers: &[] }
 }
 
 /// `{ data, requestId }`, the shape @fal-ai/client resolves with.
 pub async fn result(shared: &Shared, ep: &EndpointId, id: &RequestId, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.result_url(id);
-    let (data, _) = call(shared, &read(Call::Result, &ep.app(), Method::GET, &url), signal).await?;
+    let (data, _) = call(shared, &read(Call::Result, &ep.app(), "GET", &url), signal).await?;
     Ok(wrap(data, id.as_str()))
 }
 
 pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<JsValue, JsValue> {
     let url = ep.cancel_url(id);
-    call(shared, &read(Call::Cancel, &ep.app(), Method::PUT, &url), None).await.map(|(v, _)| v)
+    call(shared, &read(Call::Cancel, &ep.app(), "PUT", &url), None).await.map(|(v, _)| v)
 }
 
 pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.run_url();
     let app = ep.app();
-    let req = Req { call: Call::Run, endpoint: &app, method: Method::POST, url: &url, body: Some(body), headers: &[] };
+    let req = Req { call: Call::Run, endpoint: &app, method: "POST", url: &url, body: Some(body), headers: &[] };
     let (data, resp) = call(shared, &req, signal).await?;
-    let id = resp.headers().get("x-fal-request-id").unwrap_or_default();
+    let id = super::http::header(&resp, "x-fal-request-id").unwrap_or_default();
     Ok(wrap(data, &id))
 }
 

@@ -4,8 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures_channel::mpsc::{unbounded, UnboundedSender};
-use gloo_net::http::Method;
+use super::chan::{unbounded, Sender as UnboundedSender};
 use js_sys::{Function, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -21,7 +20,6 @@ use crate::proto::error::{Category, ErrorInfo, Kind};
 use crate::proto::realtime::connection::{Action, Config, Connection, Fatal, Input, Status};
 use crate::proto::realtime::msgpack;
 use crate::proto::retry::Call;
-use crate::proto::value::Value;
 
 /// A frame ready for the socket, with the input it came from (the polling fallback sends that).
 #[derive(Clone)]
@@ -105,7 +103,7 @@ impl Conn {
     fn encode(&self, input: &JsValue) -> Result<FrameData, JsValue> {
         match &self.codec {
             Codec::MsgPack => {
-                let v = Value::from_deserializer(serde_wasm_bindgen::Deserializer::from(input.clone()))
+                let v = super::conv::to_value(input)
                     .map_err(|e| error::config(&format!("this input can't be sent: {e}")))?;
                 Ok(FrameData::Binary(msgpack::encode(&v)))
             }
@@ -132,7 +130,7 @@ impl Conn {
             Some(text) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".to_string()),
             None => {
                 let v = msgpack::decode(&Uint8Array::new(data).to_vec()).map_err(|e| e.to_string())?;
-                serde::Serialize::serialize(&v, &super::js::serializer()).map_err(|e| e.to_string())
+                Ok(super::conv::from_value(&v))
             }
         }
     }
@@ -252,7 +250,7 @@ impl Drop for Socket {
 }
 
 impl Driver {
-    async fn run(mut self, cfg: Config, mut rx: futures_channel::mpsc::UnboundedReceiver<Msg>) {
+    async fn run(mut self, cfg: Config, mut rx: super::chan::Receiver<Msg>) {
         let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
         let mut machine: Connection<Frame> = Connection::new(cfg, seed);
         let tx = match self.conn.upgrade() {
@@ -286,7 +284,7 @@ impl Driver {
                 }
                 Some(_) => {}
             }
-            let Some(msg) = core::future::poll_fn(|cx| futures_core::Stream::poll_next(core::pin::Pin::new(&mut rx), cx)).await else { break };
+            let Some(msg) = rx.next().await else { break };
             match msg {
                 Msg::Input(i) => machine.handle(now(), i),
                 Msg::Tick => {
@@ -374,7 +372,8 @@ impl Driver {
         let g = self.gen;
         let mut url = format!("{}?fal_jwt_token={}", self.base, js_sys::encode_uri_component(token));
         if let Some(m) = self.max_buffering {
-            url.push_str(&format!("&max_buffering={m}"));
+            url.push_str("&max_buffering=");
+            crate::proto::num::write(&mut url, m);
         }
         let ws = match WebSocket::new(&url) {
             Ok(ws) => ws,
@@ -462,7 +461,7 @@ async fn token(shared: &Shared, alias: &str, provider: Option<&Function>) -> Res
         }
         None => {
             let body = format!(r#"{{"allowed_apps":[{}],"token_expiration":120}}"#, js_sys::JSON::stringify(&JsValue::from_str(alias)).ok().and_then(|s| s.as_string()).unwrap_or_default());
-            let req = Req { call: Call::Run, endpoint: "tokens", method: Method::POST, url: "https://rest.fal.ai/tokens/", body: Some(&body), headers: &[] };
+            let req = Req { call: Call::Run, endpoint: "tokens", method: "POST", url: "https://rest.fal.ai/tokens/", body: Some(&body), headers: &[] };
             call(shared, &req, None).await.map(|(v, _)| v).map_err(|e| get(&e, "retryable").as_bool().unwrap_or(false))?
         }
     };

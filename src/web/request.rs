@@ -1,7 +1,7 @@
 //! One call with the client's policy: breaker check, attempt, decode the failure,
 //! retry per the policy (honouring server-named waits), events and stats.
 
-use gloo_net::http::{Method, Response};
+use web_sys::Response;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
@@ -13,7 +13,6 @@ use super::js::{now, set};
 use crate::proto::breaker::counts_against;
 use crate::proto::error::{decode_http, Body, ErrorInfo, Kind};
 use crate::proto::retry::{decide, Call, Decision, GiveUp};
-use crate::proto::value::Value;
 
 /// Error bodies are read up to this size; past it they are cut (`truncated: true`).
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -22,7 +21,7 @@ pub struct Req<'a> {
     pub call: Call,
     /// The breaker's key: the endpoint's `owner/alias`.
     pub endpoint: &'a str,
-    pub method: Method,
+    pub method: &'static str,
     pub url: &'a str,
     pub body: Option<&'a str>,
     pub headers: &'a [(&'a str, &'a str)],
@@ -84,7 +83,7 @@ pub async fn call(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) 
 }
 
 fn category_name(info: &ErrorInfo) -> String {
-    serde_wasm_bindgen::to_value(&info.category).ok().and_then(|v| v.as_string()).unwrap_or_else(|| "unknown".into())
+    info.category.as_str().into()
 }
 
 fn give_up_name(g: GiveUp) -> &'static str {
@@ -99,14 +98,14 @@ fn give_up_name(g: GiveUp) -> &'static str {
 
 /// One request: the 2xx JSON, or the decoded error with its JS form.
 async fn attempt(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) -> Result<(JsValue, Response), (ErrorInfo, JsValue)> {
-    let resp = send(&shared.proxy, req.method.clone(), req.url, req.body, req.headers, "application/json", signal).await.map_err(|thrown| {
+    let resp = send(&shared.proxy, req.method, req.url, req.body, req.headers, "application/json", signal).await.map_err(|thrown| {
         match error::kind_of(&thrown).as_deref() {
             Some("aborted") => (ErrorInfo::local(Kind::Aborted, crate::proto::error::Category::Aborted, "The request was cancelled."), thrown),
             _ => error::thrown(&thrown),
         }
     })?;
     if resp.ok() {
-        let text = resp.text().await.map_err(|e| error::thrown(&super::http::gloo_err(e)))?;
+        let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e))?;
         return match js_sys::JSON::parse(&text) {
             Ok(v) => Ok((v, resp)),
             Err(_) => {
@@ -122,8 +121,7 @@ async fn attempt(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) -
 pub async fn error_from(resp: &Response, call: Option<Call>) -> (ErrorInfo, JsValue) {
     let (text, truncated) = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
     let (body, body_js) = parse_body(&text);
-    let headers = resp.headers();
-    let info = decode_http(resp.status(), &|n: &str| headers.get(n), &body, truncated, call, now());
+    let info = decode_http(resp.status(), &|n: &str| super::http::header(resp, n), &body, truncated, call, now());
     let js = error::to_js(&info, Some(&body_js), None);
     (info, js)
 }
@@ -134,7 +132,7 @@ pub fn parse_body(text: &str) -> (Body, JsValue) {
         return (Body::Empty, JsValue::from_str(text));
     }
     match js_sys::JSON::parse(text) {
-        Ok(js) => match Value::from_deserializer(serde_wasm_bindgen::Deserializer::from(js.clone())) {
+        Ok(js) => match super::conv::to_value(&js) {
             Ok(v) => (Body::Json(v), js),
             Err(_) => (Body::Text(text.into()), js),
         },
@@ -164,7 +162,7 @@ fn settle(shared: &Shared, endpoint: &str, failure: Option<bool>) {
     if failure.is_none() && !map.contains_key(endpoint) {
         return;
     }
-    let b = map.entry(endpoint.to_string()).or_default();
+    let b = map.get_or_insert_with(endpoint, Default::default);
     let before = b.state().name();
     match failure {
         None => b.on_success(),

@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::Method;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -103,7 +102,7 @@ async fn initiate(shared: &Shared, route: &str, content_type: &str, name: &str, 
     set(&body, "content_type", &JsValue::from_str(content_type));
     set(&body, "file_name", &JsValue::from_str(name));
     let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let req = Req { call: Call::Run, endpoint: "storage", method: Method::POST, url: &url, body: Some(&body), headers: &[] };
+    let req = Req { call: Call::Run, endpoint: "storage", method: "POST", url: &url, body: Some(&body), headers: &[] };
     let (answer, _) = call(shared, &req, signal).await?;
     match (get(&answer, "upload_url").as_string(), get(&answer, "file_url").as_string()) {
         (Some(u), Some(f)) => Ok((u, f)),
@@ -147,7 +146,7 @@ async fn multipart(
     }
     results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
     let mut parts = done.into_inner();
-    parts.sort_by_key(|p| p.0);
+    crate::proto::sort::sort_by(&mut parts, |a, b| a.0 < b.0);
     let list: Array = parts
         .iter()
         .map(|(n, etag)| {
@@ -160,14 +159,9 @@ async fn multipart(
     let body = Object::new();
     set(&body, "parts", &list);
     let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let resp = gloo_net::http::Request::post(&format!("{upload_url}/complete"))
-        .header("content-type", "application/json")
-        .abort_signal(signal)
-        .body(body)
-        .map_err(super::http::gloo_err)?
-        .send()
+    let resp = super::http::fetch(&format!("{upload_url}/complete"), "POST", &[("content-type", "application/json")], Some(&body), signal)
         .await
-        .map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
+        .map_err(|e| error::thrown(&e).1)?;
     if !resp.ok() {
         return Err(super::request::error_from(&resp, Some(Call::Run)).await.1);
     }
@@ -216,7 +210,9 @@ async fn put_with_retry(
                 if info.kind == Kind::Aborted {
                     return Err(js);
                 }
-                match decide(&shared.retry, Call::Status, retries, &info, &mut shared.budget.borrow_mut(), js_sys::Math::random()) {
+                // Decided first: the budget's borrow must end before the sleep below, where another part may fail and decide too.
+                let decision = decide(&shared.retry, Call::Status, retries, &info, &mut shared.budget.borrow_mut(), js_sys::Math::random());
+                match decision {
                     Decision::Retry { delay_ms, .. } => {
                         shared.emit("retry", &[("call", JsValue::from_str("upload")), ("attempt", JsValue::from(retries + 1)), ("delayMs", JsValue::from_f64(delay_ms)), ("error", js)]);
                         sleep(delay_ms, signal).await;

@@ -1,8 +1,7 @@
 //! Reads the queue's status stream (SSE over fetch: EventSource can't send the
 //! `x-fal-target-url` header) and turns it into machine inputs.
 
-use futures_channel::mpsc::UnboundedSender;
-use gloo_net::http::Method;
+use super::chan::Sender as UnboundedSender;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader};
@@ -11,7 +10,6 @@ use super::http;
 use super::js::get;
 use super::subscribe::Msg;
 use crate::proto::sse::Parser;
-use crate::proto::status::Status;
 use crate::proto::subscribe::Input;
 
 /// Runs until the stream ends, breaks, or `signal` aborts it. Every way out
@@ -24,7 +22,7 @@ pub async fn follow(proxy: String, url: String, signal: AbortSignal, tx: Unbound
 }
 
 async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender<Msg>) -> Result<(), JsValue> {
-    let resp = http::send(proxy, Method::GET, url, None, &[], "text/event-stream", Some(signal)).await?;
+    let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
     if !resp.ok() {
         return Err(JsValue::from(resp.status()));
     }
@@ -44,7 +42,7 @@ async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender
         parser.feed(&bytes, &mut events).map_err(|e| JsValue::from_str(&e.to_string()))?;
         for ev in events.drain(..) {
             let raw = js_sys::JSON::parse(&ev.data)?;
-            let status = Status::from_deserializer(serde_wasm_bindgen::Deserializer::from(raw.clone()))
+            let status = super::conv::status(&raw)
                 .map_err(|e| JsValue::from_str(&e.0))?;
             send(tx, Input::StreamStatus(status, raw))?;
         }

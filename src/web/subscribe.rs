@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use futures_channel::mpsc::{unbounded, UnboundedSender};
+use super::chan::{unbounded, Sender as UnboundedSender};
 use gloo_timers::callback::Timeout;
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
@@ -132,7 +132,7 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
             }
             Some(_) => {}
         }
-        match core::future::poll_fn(|cx| futures_core::Stream::poll_next(core::pin::Pin::new(&mut rx), cx)).await {
+        match rx.next().await {
             Some(Msg::Input(input)) => machine.handle(now(), input),
             Some(Msg::Tick) => {
                 timer = None;

@@ -4,10 +4,10 @@
 
 use std::rc::Rc;
 
-use gloo_net::http::Method;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
+use super::promise;
 
 use super::client::{SchemaSlot, Shared};
 use super::error;
@@ -28,7 +28,7 @@ pub fn openapi_url(ep: &EndpointId) -> String {
 }
 
 pub fn to_value(js: &JsValue) -> Value {
-    Value::from_deserializer(serde_wasm_bindgen::Deserializer::from(js.clone())).unwrap_or(Value::Null)
+    super::conv::to_value(js).unwrap_or(Value::Null)
 }
 
 /// The endpoint's compiled schema, or why there is none.
@@ -73,7 +73,7 @@ pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schem
 
 /// The document: from the app's option (an object, or a URL), else fal's public OpenAPI URL through the proxy.
 fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
-    future_to_promise(async move {
+    promise(async move {
         let given = shared.schema_sources.get(&ep.full()).cloned();
         match given {
             Some(doc) if !doc.is_string() => Ok(doc),
@@ -81,8 +81,8 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
                 let url = url.as_string().unwrap_or_default();
                 // The app's own files load directly; anything else goes through the proxy's allowlist.
                 if url.starts_with('/') && !url.starts_with("//") {
-                    let resp = gloo_net::http::Request::get(&url).send().await.map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
-                    let text = resp.text().await.map_err(|e| error::thrown(&super::http::gloo_err(e)).1)?;
+                    let resp = super::http::fetch(&url, "GET", &[], None, None).await.map_err(|e| error::thrown(&e).1)?;
+                    let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e).1)?;
                     js_sys::JSON::parse(&text).map_err(|_| error::config(&format!("The schema at {url} is not JSON.")))
                 } else {
                     fetch_via_proxy(&shared, &url).await
@@ -95,7 +95,7 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
 
 async fn fetch_via_proxy(shared: &Shared, url: &str) -> Result<JsValue, JsValue> {
     // Its own breaker key: a failing docs host must not open the endpoint's circuit.
-    let req = Req { call: Call::Status, endpoint: "openapi", method: Method::GET, url, body: None, headers: &[] };
+    let req = Req { call: Call::Status, endpoint: "openapi", method: "GET", url, body: None, headers: &[] };
     call(shared, &req, None).await.map(|(doc, _)| doc)
 }
 
@@ -196,8 +196,7 @@ pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue, 
 }
 
 pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
-    let ser = super::js::serializer();
-    serde::Serialize::serialize(issues, &ser).unwrap_or(JsValue::NULL)
+    super::conv::issues(issues)
 }
 
 /// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.

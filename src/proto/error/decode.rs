@@ -128,7 +128,8 @@ pub fn decode_thrown(name: &str, message: &str) -> ErrorInfo {
     let mut e = match name {
         "AbortError" => ErrorInfo::local(Kind::Aborted, Category::Aborted, "The request was cancelled."),
         "TimeoutError" => ErrorInfo::local(Kind::Timeout, Category::Timeout, "The request took too long."),
-        _ if NETWORK.iter().any(|n| lower.contains(n)) => {
+        // Bytewise: `str::contains` would bring its searcher and a panic path into the wasm.
+        _ if NETWORK.iter().any(|n| lower.as_bytes().windows(n.len()).any(|w| w == n.as_bytes())) => {
             ErrorInfo::local(Kind::Network, Category::Network, classify::default_message(Category::Network, None))
         }
         _ => ErrorInfo::local(Kind::Network, Category::Unknown, classify::default_message(Category::Unknown, None)),

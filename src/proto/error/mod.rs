@@ -54,6 +54,46 @@ pub enum Category {
     Unknown,
 }
 
+impl Kind {
+    /// The name the JS side sees (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Validation => "validation",
+            Kind::Api => "api",
+            Kind::Network => "network",
+            Kind::Timeout => "timeout",
+            Kind::Aborted => "aborted",
+            Kind::CircuitOpen => "circuit_open",
+            Kind::Config => "config",
+            Kind::Protocol => "protocol",
+        }
+    }
+}
+
+impl Category {
+    /// The name the JS side sees (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Validation => "validation",
+            Category::ContentPolicy => "content_policy",
+            Category::Auth => "auth",
+            Category::Forbidden => "forbidden",
+            Category::NotFound => "not_found",
+            Category::RateLimited => "rate_limited",
+            Category::Timeout => "timeout",
+            Category::Unavailable => "unavailable",
+            Category::Server => "server",
+            Category::Network => "network",
+            Category::Aborted => "aborted",
+            Category::Cancelled => "cancelled",
+            Category::CircuitOpen => "circuit_open",
+            Category::BadRequest => "bad_request",
+            Category::Config => "config",
+            Category::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorInfo {
@@ -90,6 +130,16 @@ pub struct ErrorInfo {
 pub enum Source {
     Server,
     Client,
+}
+
+impl Source {
+    /// The name the JS side sees (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Server => "server",
+            Source::Client => "client",
+        }
+    }
 }
 
 impl ErrorInfo {

@@ -240,3 +240,17 @@ fn serializes_to_the_js_shape() {
     assert_eq!(js["docsUrl"], "https://docs.fal.ai/errors/#less_than_equal");
     assert!(js.get("retryAfterMs").is_none());
 }
+
+#[test]
+fn names_are_the_serialized_ones() {
+    use Category::*;
+    for k in [Kind::Validation, Kind::Api, Kind::Network, Kind::Timeout, Kind::Aborted, Kind::CircuitOpen, Kind::Config, Kind::Protocol] {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+    }
+    for c in [Validation, ContentPolicy, Auth, Forbidden, NotFound, RateLimited, Timeout, Unavailable, Server, Network, Aborted, Cancelled, CircuitOpen, BadRequest, Config, Unknown] {
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+    }
+    for s in [Source::Server, Source::Client] {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+}

@@ -43,9 +43,14 @@ fn accepts(t: Ty, v: &Value) -> bool {
 /// JSON numbers as JSON writes them: `20`, `0.5`, `14142`.
 pub fn fmt_num(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
+        let mut s = String::new();
+        if n < 0.0 {
+            s.push('-');
+        }
+        crate::proto::num::write_u64(&mut s, n.abs() as u64);
+        s
     } else {
-        format!("{n}")
+        crate::proto::num::fmt(n)
     }
 }
 
@@ -255,7 +260,8 @@ impl Walk<'_> {
             }
         }
         let (len, min, max, unit) = match v {
-            Value::Str(s) => (s.chars().count() as f64, n.min_length, n.max_length, ("String", "characters")),
+            // Characters counted as the bytes that start one (what `chars().count()` gives, without its SIMD-ish counter).
+            Value::Str(s) => (s.bytes().filter(|b| b & 0xC0 != 0x80).count() as f64, n.min_length, n.max_length, ("String", "characters")),
             Value::Arr(a) => (a.len() as f64, n.min_items, n.max_items, ("Sequence", "items")),
             _ => return None,
         };

@@ -1,6 +1,6 @@
 //! OpenAPI / JSON Schema (the keywords fal uses) to a node graph.
 
-use std::collections::HashMap;
+use crate::proto::map::Map;
 
 use super::{Additional, Node, NodeId, Schema, Ty};
 use crate::proto::value::Value;
@@ -34,14 +34,14 @@ const MAX_NODES: usize = 10_000;
 struct Compiler<'a> {
     components: Option<&'a Value>,
     nodes: Vec<Node>,
-    by_ref: HashMap<String, NodeId>,
+    by_ref: Map<NodeId>,
     /// Refs being resolved right now, to tell a ref-only loop from a recursive schema.
     resolving: Vec<String>,
 }
 
 pub fn compile(doc: &Value, endpoint: Option<&str>) -> Result<Schema, SchemaError> {
     let input = input_schema(doc, endpoint).ok_or(SchemaError::NoInput)?;
-    let mut c = Compiler { components: doc.get("components").and_then(|c| c.get("schemas")), nodes: Vec::new(), by_ref: HashMap::new(), resolving: Vec::new() };
+    let mut c = Compiler { components: doc.get("components").and_then(|c| c.get("schemas")), nodes: Vec::new(), by_ref: Map::new(), resolving: Vec::new() };
     let root = c.node(input)?;
     // `A: {$ref: B}`, `B: {$ref: A}` would leave nothing to check against.
     for start in 0..c.nodes.len() {

@@ -1,0 +1,355 @@
+//! JS values to and from the core's types, by hand: what serde-wasm-bindgen did
+//! for us, with the same rules, without its generic code in the download.
+//!
+//! Reading follows serde-wasm-bindgen's `deserialize_any` into [`Value`]: null and
+//! undefined are `Null`; numbers, strings, booleans and BigInts (in i64/u64) as
+//! such; arrays item by item; `Uint8Array`/`ArrayBuffer` as bytes; plain objects
+//! by `Object.entries`, `Map`s by their entries (string keys only); anything else
+//! (functions, symbols, other iterables) is an error. Bounded like `Value`.
+//! Writing gives `null` for nulls, plain objects for maps, `Uint8Array` for bytes.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::js::set;
+use crate::proto::error::{Ctx, ErrorInfo, FieldIssue, LocPart};
+use crate::proto::stats::Summary;
+use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
+
+/// `js` as a [`Value`]; `Err` says why it can't be one.
+pub fn to_value(js: &JsValue) -> Result<Value, String> {
+    read(js, 0)
+}
+
+fn read(v: &JsValue, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Ok(Value::Null);
+    }
+    if v.is_undefined() || v.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if v.is_bigint() {
+        return match i64::try_from(v.clone()) {
+            Ok(n) => Ok(Value::Num(n as f64)),
+            Err(v) => u64::try_from(v)
+                .map(|n| Value::Num(n as f64))
+                .map_err(|_| "Couldn't deserialize i64 or u64 from a BigInt outside i64::MIN..u64::MAX bounds".into()),
+        };
+    }
+    if let Some(n) = v.as_f64() {
+        return Ok(Value::Num(n));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Str(s));
+    }
+    if Array::is_array(v) {
+        let a: &Array = v.unchecked_ref();
+        let n = a.length().min(MAX_ITEMS as u32);
+        let mut out = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            out.push(read(&a.get(i), depth + 1)?);
+        }
+        return Ok(Value::Arr(out));
+    }
+    if let Some(b) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Value::Bytes(b.to_vec()));
+    }
+    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Value::Bytes(Uint8Array::new(b).to_vec()));
+    }
+    if v.is_object() {
+        let iterable = js_sys::Symbol::iterator().js_in(v);
+        if iterable && v.is_instance_of::<js_sys::Map>() {
+            return map_entries(v, depth);
+        }
+        if !iterable {
+            return object(v, depth);
+        }
+    }
+    Err(format!("invalid type: {}, expected any JSON value", describe(v)))
+}
+
+fn object(v: &JsValue, depth: usize) -> Result<Value, String> {
+    let entries = Object::entries(v.unchecked_ref());
+    let n = entries.length().min(MAX_ITEMS as u32);
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let pair: Array = entries.get(i).unchecked_into();
+        // Object.entries gives unique string keys.
+        out.push((pair.get(0).as_string().unwrap_or_default(), read(&pair.get(1), depth + 1)?));
+    }
+    Ok(Value::Obj(out))
+}
+
+fn map_entries(v: &JsValue, depth: usize) -> Result<Value, String> {
+    let iter = js_sys::try_iter(v).map_err(|e| error_text(&e))?.ok_or_else(|| "a Map that can't be iterated".to_string())?;
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for pair in iter {
+        let pair: Array = pair.map_err(|e| error_text(&e))?.unchecked_into();
+        let key = pair.get(0);
+        let Some(k) = key.as_string() else {
+            return Err(format!("invalid type: {}, expected a string", describe(&key)));
+        };
+        // Map keys are unique; past the bound the rest are skipped (keys still checked).
+        if out.len() < MAX_ITEMS {
+            out.push((k, read(&pair.get(1), depth + 1)?));
+        }
+    }
+    Ok(Value::Obj(out))
+}
+
+/// A JS value named as serde names an unexpected one.
+fn describe(v: &JsValue) -> String {
+    if v.is_undefined() || v.is_null() {
+        return "unit value".into();
+    }
+    if let Some(n) = v.as_f64() {
+        return Value::Num(n).unexpected();
+    }
+    if let Some(s) = v.as_string() {
+        return Value::Str(s).unexpected();
+    }
+    if let Some(b) = v.as_bool() {
+        return Value::Bool(b).unexpected();
+    }
+    let name = if v.is_function() {
+        "Function".into()
+    } else {
+        Reflect::get(v, &JsValue::from_str("constructor")).ok().map(|c| super::js::get(&c, "name")).and_then(|n| n.as_string()).unwrap_or_else(|| "Object".into())
+    };
+    let mut s = String::from("JsValue(");
+    s.push_str(&name);
+    s.push(')');
+    s
+}
+
+fn error_text(e: &JsValue) -> String {
+    super::js::get(e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "JS error".into())
+}
+
+/// A [`Value`] as JS: plain objects, arrays, `Uint8Array` for bytes, `null` for nulls.
+pub fn from_value(v: &Value) -> JsValue {
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Num(n) => JsValue::from_f64(*n),
+        Value::Str(s) => JsValue::from_str(s),
+        Value::Bytes(b) => Uint8Array::from(&b[..]).into(),
+        Value::Arr(a) => {
+            let out = Array::new();
+            for x in a {
+                out.push(&from_value(x));
+            }
+            out.into()
+        }
+        Value::Obj(m) => {
+            let out = Object::new();
+            for (k, x) in m {
+                set(&out, k, &from_value(x));
+            }
+            out.into()
+        }
+    }
+}
+
+/// Sets the fields of an [`ErrorInfo`] on `target`, in the order and shape of its JSON form.
+pub fn set_error_fields(target: &Object, info: &ErrorInfo) {
+    set(target, "kind", &JsValue::from_str(info.kind.as_str()));
+    set(target, "category", &JsValue::from_str(info.category.as_str()));
+    if let Some(s) = info.status {
+        set(target, "status", &JsValue::from(s));
+    }
+    set(target, "retryable", &JsValue::from_bool(info.retryable));
+    opt_num(target, "retryAfterMs", info.retry_after_ms);
+    opt_str(target, "requestId", info.request_id.as_deref());
+    opt_str(target, "errorType", info.error_type.as_deref());
+    set(target, "message", &JsValue::from_str(&info.message));
+    opt_str(target, "docsUrl", info.docs_url.as_deref());
+    set(target, "issues", &issues(&info.issues));
+    opt_str(target, "timeoutType", info.timeout_type.as_deref());
+    if info.truncated {
+        set(target, "truncated", &JsValue::TRUE);
+    }
+    opt_str(target, "source", info.source.map(|s| s.as_str()));
+}
+
+fn opt_num(target: &Object, key: &str, v: Option<f64>) {
+    if let Some(n) = v {
+        set(target, key, &JsValue::from_f64(n));
+    }
+}
+
+fn opt_str(target: &Object, key: &str, v: Option<&str>) {
+    if let Some(s) = v {
+        set(target, key, &JsValue::from_str(s));
+    }
+}
+
+/// Field issues as JS: `{loc, field, type, msg, ctx?, input?, url?, hint?}`.
+pub fn issues(list: &[FieldIssue]) -> JsValue {
+    let out = Array::new();
+    for i in list {
+        let o = Object::new();
+        let loc = Array::new();
+        for p in &i.loc {
+            loc.push(&match p {
+                LocPart::Key(k) => JsValue::from_str(k),
+                LocPart::Index(n) => JsValue::from_f64(*n as f64),
+            });
+        }
+        set(&o, "loc", &loc);
+        set(&o, "field", &JsValue::from_str(&i.field));
+        set(&o, "type", &JsValue::from_str(&i.kind));
+        set(&o, "msg", &JsValue::from_str(&i.msg));
+        if let Some(c) = &i.ctx {
+            set(&o, "ctx", &ctx(c));
+        }
+        if let Some(v) = &i.input {
+            set(&o, "input", &from_value(v));
+        }
+        opt_str(&o, "url", i.url.as_deref());
+        opt_str(&o, "hint", i.hint.as_deref());
+        out.push(&o);
+    }
+    out.into()
+}
+
+fn ctx(c: &Ctx) -> JsValue {
+    let o = Object::new();
+    let num = |k: &str, n: f64| set(&o, k, &JsValue::from_f64(n));
+    let strings = |k: &str, list: &[String]| set(&o, k, &list.iter().map(|s| JsValue::from_str(s)).collect::<Array>());
+    match c {
+        Ctx::GreaterThan { gt } => num("gt", *gt),
+        Ctx::GreaterThanEqual { ge } => num("ge", *ge),
+        Ctx::LessThan { lt } => num("lt", *lt),
+        Ctx::LessThanEqual { le } => num("le", *le),
+        Ctx::MultipleOf { multiple_of } => num("multiple_of", *multiple_of),
+        Ctx::MinLength { min_length } => num("min_length", *min_length),
+        Ctx::MaxLength { max_length } => num("max_length", *max_length),
+        Ctx::OneOf { expected } => set(&o, "expected", &from_value(&Value::Arr(expected.clone()))),
+        Ctx::ImageTooSmall { min_height, min_width } => {
+            num("min_height", *min_height);
+            num("min_width", *min_width);
+        }
+        Ctx::ImageTooLarge { max_height, max_width } => {
+            num("max_height", *max_height);
+            num("max_width", *max_width);
+        }
+        Ctx::FileTooLarge { max_size } => num("max_size", *max_size),
+        Ctx::InvalidArchive { supported_extensions } => strings("supported_extensions", supported_extensions),
+        Ctx::ArchiveBelowMinimum { min_count, provided_count, supported_extensions } => {
+            num("min_count", *min_count);
+            num("provided_count", *provided_count);
+            strings("supported_extensions", supported_extensions);
+        }
+        Ctx::ArchiveAboveMaximum { max_count, provided_count, supported_extensions } => {
+            num("max_count", *max_count);
+            num("provided_count", *provided_count);
+            strings("supported_extensions", supported_extensions);
+        }
+        Ctx::Other(v) => return from_value(v),
+    }
+    o.into()
+}
+
+/// `client.stats()` without the breakers: nulls where there is nothing to say yet.
+pub fn summary(s: &Summary) -> Object {
+    let o = Object::new();
+    let opt = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from_f64);
+    set(&o, "windowMs", &JsValue::from_f64(s.window_ms));
+    set(&o, "calls", &JsValue::from_f64(s.calls as f64));
+    set(&o, "successes", &JsValue::from_f64(s.successes as f64));
+    set(&o, "successRate", &opt(s.success_rate));
+    set(&o, "latencyP50Ms", &opt(s.latency_p50_ms));
+    set(&o, "latencyP95Ms", &opt(s.latency_p95_ms));
+    set(&o, "retries", &JsValue::from(s.retries));
+    let by_type = Array::new();
+    for (t, n) in &s.errors_by_type {
+        by_type.push(&Array::of2(&JsValue::from_str(t), &JsValue::from_f64(*n as f64)));
+    }
+    set(&o, "errorsByType", &by_type);
+    o
+}
+
+/// The queue status view of an upstream status object (left untouched for the caller).
+pub fn status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
+    use crate::proto::status::{BadStatus, Status};
+    if !raw.is_object() {
+        return Err(BadStatus(format!("invalid type: {}, expected struct Wire", describe(raw))));
+    }
+    let field = |k: &str| to_value(&super::js::get(raw, k)).map_err(BadStatus);
+    let logs = super::js::get(raw, "logs");
+    // Counted, not copied: a long log stays cheap.
+    let logs = if Array::is_array(&logs) {
+        logs.unchecked_ref::<Array>().length() as usize
+    } else {
+        match to_value(&logs).map_err(BadStatus)? {
+            Value::Null => 0,
+            Value::Bytes(b) => b.len(),
+            other => return Err(BadStatus(other.invalid_type("a sequence"))),
+        }
+    };
+    Status::from_fields(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn js(src: &str) -> JsValue {
+        js_sys::Function::new_no_args(&format!("return {src}")).call0(&JsValue::NULL).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn reads_as_serde_wasm_bindgen_did() {
+        let v = to_value(&js(r#"({a: 1, b: [true, null, undefined, "x"], c: new Uint8Array([1, 2]), d: new Map([["k", 2.5]]), e: 5n, f: new Date(0)})"#)).unwrap();
+        let want = Value::Obj(vec![
+            ("a".into(), Value::Num(1.0)),
+            ("b".into(), Value::Arr(vec![Value::Bool(true), Value::Null, Value::Null, Value::Str("x".into())])),
+            ("c".into(), Value::Bytes(vec![1, 2])),
+            ("d".into(), Value::Obj(vec![("k".into(), Value::Num(2.5))])),
+            ("e".into(), Value::Num(5.0)),
+            ("f".into(), Value::Obj(vec![])),
+        ]);
+        assert_eq!(v, want);
+        for bad in ["(() => 1)", "new Set([1])", "new Map([[1, 2]])", "Symbol('s')", "new Int16Array(2)", "(2n ** 70n)"] {
+            assert!(to_value(&js(bad)).is_err(), "{bad}");
+        }
+        // Bounded: past the depth, null; past the width, cut.
+        let deep = to_value(&js("(() => { let v = 1; for (let i = 0; i < 100; i++) v = [v]; return v })()")).unwrap();
+        let mut d = 0;
+        let mut at = &deep;
+        while let Value::Arr(a) = at {
+            d += 1;
+            at = &a[0];
+        }
+        assert_eq!((d, at), (crate::proto::value::MAX_DEPTH + 1, &Value::Null));
+        assert_eq!(to_value(&js("new Array(20000).fill(0)")).unwrap().as_array().map(<[Value]>::len), Some(MAX_ITEMS));
+    }
+
+    #[wasm_bindgen_test]
+    fn writes_plain_json_shapes() {
+        let v = Value::Obj(vec![("n".into(), Value::Null), ("b".into(), Value::Bytes(vec![7])), ("a".into(), Value::Arr(vec![Value::Num(1.5)]))]);
+        let out = from_value(&v);
+        assert_eq!(js_sys::JSON::stringify(&out).unwrap().as_string().unwrap(), r#"{"n":null,"b":{"0":7},"a":[1.5]}"#);
+        assert!(super::super::js::get(&out, "b").is_instance_of::<Uint8Array>());
+        assert_eq!(to_value(&out).unwrap(), v);
+    }
+
+    #[wasm_bindgen_test]
+    fn statuses_read_as_before() {
+        let s = status(&js(r#"({status: "IN_QUEUE", queue_position: 3, logs: [1, 2], request_id: "r"})"#)).unwrap();
+        assert_eq!((s.queue_position, s.logs, s.request_id.as_deref()), (Some(3), 2, Some("r")));
+        assert_eq!(status(&js(r#"({status: "IN_PROGRESS", queue_position: -1})"#)).unwrap().queue_position, None);
+        assert_eq!(status(&js(r#""x""#)).unwrap_err().0, r#"invalid type: string "x", expected struct Wire"#);
+        assert!(status(&js(r#"({status: 5})"#)).is_err());
+        assert!(status(&js(r#"({status: "IN_QUEUE", queue_position: {}})"#)).is_err());
+        assert!(status(&js(r#"[1]"#)).is_err());
+    }
+}
