@@ -27,7 +27,7 @@ export function figures(r) {
   add("download", "bytes downloaded, brotli 11", size.genwire.total.brotli, size.theirs.total.brotli, "lower", kib, whySize);
 
   const o = r.subscribeOverheadMs;
-  const whyPoll = "after the submit, genwire's polling waits one `pollInterval` (500 ms) before its first status request, while @fal-ai/client asks at once; on a zero-latency model that first wait is all of the difference. Streaming, genwire's default, has no such wait.";
+  const whyPoll = "both poll at once after the submit, then every 500 ms; on a zero-latency model what is left is each client's own work per answer, and genwire passes every answer through its wasm decoder, retry policy, stats and events: about half a millisecond per job here, within the machine's noise at p95.";
   const whyStream = "both make the same three requests (submit, status stream, result) through the same proxy; genwire also passes every answer through its wasm decoder, retry policy, stats and events (not profiled separately here). Tails also carry the machine's load (see the load average above): compare the p50 rows, and a run on a quiet machine.";
   add("subscribe", "overhead p50, streaming", o.genwireStreaming.p50, o.theirsStreaming.p50, "lower", ms, whyStream);
   add("subscribe", "overhead p95, streaming", o.genwireStreaming.p95, o.theirsStreaming.p95, "lower", ms, whyStream);
@@ -41,7 +41,7 @@ export function figures(r) {
   add("realtime", "main-thread CPU per input", rt.genwire.cpuMsPerInput, rt.theirs.cpuMsPerInput, "lower", ms, whyRt);
 
   const sm = r.subscribeMemory, rm = r.realtimeMemory;
-  const whyMem = "genwire's baseline includes its wasm linear memory (allocated in 64 KiB pages, never returned to the browser), which @fal-ai/client does not have.";
+  const whyMem = "genwire's figure includes its wasm linear memory, which @fal-ai/client has none of: 5 pages at start (a 256 KiB stack and static data) plus the heap's high-water mark, in 64 KiB pages the browser never takes back. Its JS heap alone is below theirs (see the memory table).";
   add("memory", `JS heap + wasm after ${sm.genwire.cycles.toLocaleString("en")} subscribes`, sm.genwire.after.total, sm.theirs.after.total, "lower", mib, whyMem);
   addGrowth(f, `growth over ${sm.genwire.cycles.toLocaleString("en")} subscribes`, sm.genwire.delta.total, sm.theirs.delta.total);
   add("memory", `JS heap + wasm after ${rm.genwire.cycles.toLocaleString("en")} realtime connect/close`, rm.genwire.after.total, rm.theirs.after.total, "lower", mib, whyMem);
