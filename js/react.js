@@ -25,6 +25,18 @@ function useLatest(value) {
   return ref;
 }
 
+/** The caller's signal and the hook's own, as one (AbortSignal.any where the browser has it). */
+function either(theirs, ours) {
+  if (!theirs) return ours;
+  if (AbortSignal.any) return AbortSignal.any([theirs, ours]);
+  const both = new AbortController();
+  for (const s of [theirs, ours]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener("abort", () => both.abort(s.reason), { once: true });
+  }
+  return both.signal;
+}
+
 /** Unmounted components get no more state updates, and their calls are aborted. */
 function useMounted(onUnmount) {
   const mounted = useRef(false);
@@ -66,7 +78,7 @@ export function useGeneration(endpoint, options = {}) {
     const live = () => mounted.current && current.current === call;
     const update = (patch) => { if (live()) setState((s) => ({ ...s, ...patch })); };
     setState({ ...IDLE_GENERATION, status: "submitting" });
-    const signal = o.signal ? AbortSignal.any([o.signal, controller.signal]) : controller.signal;
+    const signal = either(o.signal, controller.signal);
     const { onQueueUpdate, onSuccess, onError, cancelSuperseded, ...rest } = o;
     return client.subscribe(endpoint, {
       ...rest,
@@ -214,7 +226,7 @@ export function useUpload(options = {}) {
     setState({ ...IDLE_UPLOAD, status: "uploading", total });
     return client.storage.upload(data, {
       ...o,
-      signal: o.signal ? AbortSignal.any([o.signal, controller.signal]) : controller.signal,
+      signal: either(o.signal, controller.signal),
       onProgress(p) {
         if (live()) setState((s) => ({ ...s, progress: p.fraction, loaded: p.loaded, total: p.total }));
         o.onProgress?.(p);

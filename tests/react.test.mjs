@@ -74,6 +74,26 @@ describe("useGeneration", () => {
     assert.equal((await server.job(running.requestId)).canceled, true);
   });
 
+  test("the caller's own signal cancels too, also where AbortSignal.any is missing", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev" });
+    const ids = [];
+    for (const withoutAny of [false, true]) {
+      await page.evaluate(([p, withoutAny]) => {
+        window.savedAny = AbortSignal.any;
+        if (withoutAny) delete AbortSignal.any;
+        window.callerAbort = new AbortController();
+        window.hooks.current.gen.submit({ prompt: p }, { signal: window.callerAbort.signal });
+      }, [uniquePrompt("caller signal"), withoutAny]);
+      const { requestId } = await until("gen", (s) => !!s.requestId && s.status !== "submitting");
+      ids.push(requestId);
+      await page.evaluate(() => { window.callerAbort.abort(); AbortSignal.any = window.savedAny; });
+      assert.equal((await until("gen", (s) => s.status === "canceled" || s.status === "error" || s.status === "success")).status, "canceled");
+      for (let i = 0; i < 50 && !(await server.job(requestId)).canceled; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await server.job(requestId)).canceled, true);
+    }
+    assert.notEqual(ids[0], ids[1]);
+  });
+
   test("a refused input: status error with the typed validation error, nothing sent", async () => {
     await mount("Generation", { endpoint: "fal-ai/flux/dev" });
     const before = (await server.log()).length;
