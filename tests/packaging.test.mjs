@@ -37,46 +37,48 @@ function killTree(child, signal = "SIGTERM") {
   try { process.kill(-child.pid, signal); } catch { /* already gone */ }
 }
 
-/** Runs a command to completion; rejects with the tail of its output when it fails or times out. */
-function run(cmd, args, { cwd, env = toolEnv(), timeout = APP_TIMEOUT } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let out = "";
-    const keep = (d) => { out = (out + d).slice(-20_000); };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    const timer = setTimeout(() => { out += `\n[timed out after ${timeout} ms]`; killTree(child, "SIGKILL"); }, timeout);
-    child.on("error", (e) => { clearTimeout(timer); children.delete(child); reject(e); });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited with ${code ?? signal}:\n${out}`));
-    });
-  });
-}
-
-/** Starts a long-running server command; resolves once `url` answers 200. */
-async function serve(cmd, args, { cwd, env, url }) {
+/** Spawns a command in its own process group, tracked for cleanup; `output()` is the tail of what it printed. */
+function start(cmd, args, { cwd, env }) {
   const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   let out = "";
   const keep = (d) => { out = (out + d).slice(-20_000); };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
+  return { child, output: () => out };
+}
+
+/** Runs a command to completion; rejects with the tail of its output when it fails or times out. */
+function run(cmd, args, { cwd, env = toolEnv(), timeout = APP_TIMEOUT } = {}) {
+  return new Promise((resolve, reject) => {
+    const { child, output } = start(cmd, args, { cwd, env });
+    let note = "";
+    const timer = setTimeout(() => { note = `\n[timed out after ${timeout} ms]`; killTree(child, "SIGKILL"); }, timeout);
+    child.on("error", (e) => { clearTimeout(timer); children.delete(child); reject(e); });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      if (code === 0) resolve(output());
+      else reject(new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited with ${code ?? signal}:\n${output()}${note}`));
+    });
+  });
+}
+
+/** Starts a long-running server command; resolves once `url` answers 200. */
+async function serve(cmd, args, { cwd, env, url }) {
+  const { child, output } = start(cmd, args, { cwd, env });
   child.on("close", () => children.delete(child));
   const end = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${output()}`);
     try {
       const r = await fetch(url);
       if (r.ok) break;
     } catch { /* not listening yet */ }
-    if (Date.now() > end) throw new Error(`${cmd} ${args.join(" ")} did not answer on ${url}:\n${out}`);
+    if (Date.now() > end) throw new Error(`${cmd} ${args.join(" ")} did not answer on ${url}:\n${output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, output: () => out, stop: () => killTree(child) };
+  return { child, output, stop: () => killTree(child) };
 }
 
 function freePort() {
