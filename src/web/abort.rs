@@ -1,5 +1,9 @@
 //! Reacting to an `AbortSignal` without leaking listeners, and a sleep it can cut short.
 
+use std::cell::Cell;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
@@ -28,17 +32,39 @@ impl Drop for OnAbort {
 
 /// Waits `ms`, or less if `signal` aborts first. The timer is cleared either way.
 pub async fn sleep(ms: f64, signal: Option<&AbortSignal>) {
-    if signal.is_some_and(AbortSignal::aborted) {
+    if signal.is_some_and(super::js::aborted) {
         return;
     }
-    // The timer and the abort post to one inbox; the first message ends the wait.
-    let (tx, mut rx) = super::chan::unbounded::<()>();
-    let on_abort = tx.clone();
-    let _timer = gloo_timers::callback::Timeout::new(ms.clamp(0.0, 2_147_483_647.0) as u32, move || {
-        let _ = tx.unbounded_send(());
+    // The timer and the abort both set one flag; the first to do so ends the wait.
+    let done = Rc::new(Done::default());
+    let d = done.clone();
+    let _timer = gloo_timers::callback::Timeout::new(ms.clamp(0.0, 2_147_483_647.0) as u32, move || d.set());
+    let _guard = signal.map(|s| {
+        let d = done.clone();
+        OnAbort::new(s, move || d.set())
     });
-    let _guard = signal.map(|s| OnAbort::new(s, move || {
-        let _ = on_abort.unbounded_send(());
-    }));
-    rx.next().await;
+    core::future::poll_fn(|cx| {
+        if done.fired.get() {
+            Poll::Ready(())
+        } else {
+            done.waker.set(Some(cx.waker().clone()));
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+#[derive(Default)]
+struct Done {
+    fired: Cell<bool>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl Done {
+    fn set(&self) {
+        self.fired.set(true);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
 }

@@ -268,7 +268,10 @@ pub fn summary(s: &Summary) -> Object {
     set(&o, "retries", &JsValue::from(s.retries));
     let by_type = Array::new();
     for (t, n) in &s.errors_by_type {
-        by_type.push(&Array::of2(&JsValue::from_str(t), &JsValue::from_f64(*n as f64)));
+        let pair = Array::new();
+        pair.push(&JsValue::from_str(t));
+        pair.push(&JsValue::from_f64(*n as f64));
+        by_type.push(&pair);
     }
     set(&o, "errorsByType", &by_type);
     o

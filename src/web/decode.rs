@@ -38,14 +38,14 @@ pub fn decode_error(value: JsValue) -> JsValue {
 /// A header from a `Headers` object or a plain `{name: value}` object, case-insensitively.
 fn header_of(headers: &JsValue, name: &str) -> Option<String> {
     if let Some(h) = headers.dyn_ref::<web_sys::Headers>() {
-        return h.get(name).ok().flatten();
+        return super::js::call(h, "get", Some(&JsValue::from_str(name))).ok().and_then(|v| v.as_string());
     }
     if !headers.is_object() {
         return None;
     }
-    let keys = js_sys::Object::keys(headers.unchecked_ref::<js_sys::Object>());
-    keys.iter().find(|k| k.as_string().is_some_and(|k| k.eq_ignore_ascii_case(name))).and_then(|k| {
-        let v = js_sys::Reflect::get(headers, &k).ok()?;
+    let entries = js_sys::Object::entries(headers.unchecked_ref::<js_sys::Object>());
+    entries.iter().map(JsCast::unchecked_into::<js_sys::Array>).find(|e| e.get(0).as_string().is_some_and(|k| k.eq_ignore_ascii_case(name))).and_then(|e| {
+        let v = e.get(1);
         v.as_string().or_else(|| v.as_f64().map(crate::proto::num::fmt))
     })
 }

@@ -9,7 +9,7 @@ use crate::proto::error::{decode_thrown, Category, ErrorInfo, Kind};
 /// Builds the JS error. `body` is the raw answer (parsed JSON or text), kept for callers that need more.
 pub fn to_js(info: &ErrorInfo, body: Option<&JsValue>, cause: Option<&JsValue>) -> JsValue {
     let e = js_sys::Error::new(&info.message);
-    e.set_name("GenwireError");
+    set(&e, "name", &JsValue::from_str("GenwireError"));
     super::conv::set_error_fields(&e, info);
     if let Some(b) = body {
         set(&e, "body", b);

@@ -52,30 +52,45 @@ pub async fn send(
         all.push(("content-type", "application/json"));
     }
     fetch(proxy, method, &all, body, signal).await.map_err(|e| match signal {
-        Some(s) if s.aborted() => error::aborted(s.reason()),
+        Some(s) if super::js::aborted(s) => error::aborted(super::js::reason(s)),
         _ => e,
     })
 }
 
 /// The body as text.
 pub async fn text(resp: &Response) -> Result<String, JsValue> {
-    let p = resp.text().map_err(as_error)?;
+    let p: js_sys::Promise = super::js::call(resp, "text", None).map_err(as_error)?.unchecked_into();
     Ok(JsFuture::from(p).await.map_err(as_error)?.as_string().unwrap_or_default())
+}
+
+/// `resp.ok`. Response's fields are read as properties: one import for all of them.
+pub fn ok(resp: &Response) -> bool {
+    get(resp, "ok").as_bool() == Some(true)
+}
+
+/// `resp.status`.
+pub fn status(resp: &Response) -> u16 {
+    get(resp, "status").as_f64().unwrap_or(0.0) as u16
+}
+
+/// A reader of the body; None when it has none.
+pub fn reader(resp: &Response) -> Option<ReadableStreamDefaultReader> {
+    let body = get(resp, "body");
+    super::js::call(&body, "getReader", None).ok().map(JsCast::unchecked_into)
 }
 
 /// A response header, if present.
 pub fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers().get(name).ok().flatten()
+    super::js::call(&get(resp, "headers"), "get", Some(&JsValue::from_str(name))).ok().and_then(|v| v.as_string())
 }
 
 /// Reads at most `limit` bytes of the body (error bodies can be huge HTML pages).
 /// Returns the text and whether it was cut.
 pub async fn read_bounded(resp: &Response, limit: usize) -> Result<(String, bool), JsValue> {
-    let Some(stream) = resp.body() else { return Ok((String::new(), false)) };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let Some(reader) = reader(resp) else { return Ok((String::new(), false)) };
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await?;
+        let chunk = JsFuture::from(read(&reader)?).await?;
         if get(&chunk, "done").as_bool().unwrap_or(true) {
             return Ok((String::from_utf8_lossy(&buf).into_owned(), false));
         }
@@ -83,19 +98,25 @@ pub async fn read_bounded(resp: &Response, limit: usize) -> Result<(String, bool
         let room = limit.saturating_sub(buf.len());
         if (bytes.length() as usize) > room {
             buf.extend_from_slice(&bytes.subarray(0, room as u32).to_vec());
-            let _ = reader.cancel();
+            let _ = super::js::call(&reader, "cancel", None);
             return Ok((String::from_utf8_lossy(&buf).into_owned(), true));
         }
         buf.extend_from_slice(&bytes.to_vec());
     }
 }
 
+/// `reader.read()`: a promise of the next chunk.
+pub fn read(reader: &ReadableStreamDefaultReader) -> Result<js_sys::Promise, JsValue> {
+    super::js::call(reader, "read", None).map(JsCast::unchecked_into)
+}
+
 /// A thrown value as a fresh `Error` of the same name and message.
 pub fn as_error(e: JsValue) -> JsValue {
     let message = get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_default();
     let err = js_sys::Error::new(&message);
-    if let Some(name) = get(&e, "name").as_string() {
-        err.set_name(&name);
+    let name = get(&e, "name");
+    if name.is_string() {
+        set(&err, "name", &name);
     }
     err.into()
 }

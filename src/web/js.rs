@@ -1,6 +1,6 @@
 //! Reading caller-supplied JS objects without trusting their shape.
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
@@ -14,7 +14,8 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     }
 }
 
-pub fn set(obj: &Object, key: &str, value: &JsValue) {
+/// `obj[key] = value`; web APIs' setters (`onopen`, `binaryType`, …) too: one import for all of them.
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
@@ -63,6 +64,40 @@ pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsVal
         return Ok(None);
     }
     v.dyn_into::<AbortSignal>().map(Some).map_err(|_| wrong(key, "an AbortSignal"))
+}
+
+/// `signal.aborted`, read like any property (no import of its own).
+pub fn aborted(signal: &AbortSignal) -> bool {
+    get(signal, "aborted").as_bool() == Some(true)
+}
+
+/// `signal.reason`.
+pub fn reason(signal: &AbortSignal) -> JsValue {
+    get(signal, "reason")
+}
+
+/// `obj[name](arg?)`: a web API's method called by name, so that it needs no import (and JS
+/// glue) of its own. `Err` is what it threw, or undefined when there is no such method.
+pub fn call(obj: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<JsValue, JsValue> {
+    let f = get(obj, name);
+    if !f.is_function() {
+        return Err(JsValue::UNDEFINED);
+    }
+    let f: &Function = f.unchecked_ref();
+    match arg {
+        Some(a) => f.call1(obj, a),
+        None => f.call0(obj),
+    }
+}
+
+/// `controller.abort()`.
+pub fn abort(controller: &web_sys::AbortController) {
+    let _ = call(controller, "abort", None);
+}
+
+/// `controller.signal`.
+pub fn signal_of(controller: &web_sys::AbortController) -> AbortSignal {
+    get(controller, "signal").unchecked_into()
 }
 
 pub fn now() -> f64 {

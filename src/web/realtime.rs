@@ -8,7 +8,7 @@ use super::chan::{unbounded, Sender as UnboundedSender};
 use js_sys::{Function, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{BinaryType, MessageEvent, WebSocket};
+use web_sys::WebSocket;
 
 use super::client::Shared;
 use super::error;
@@ -241,10 +241,10 @@ struct Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        let _ = self.ws.close_with_code(1000);
+        for h in ["onopen", "onmessage", "onclose"] {
+            set(&self.ws, h, &JsValue::NULL);
+        }
+        let _ = super::js::call(&self.ws, "close", Some(&JsValue::from(1000)));
         bump(&SOCKETS, -1);
     }
 }
@@ -326,8 +326,8 @@ impl Driver {
             Action::Send(f) => {
                 if let Some(s) = &self.ws {
                     let _ = match &f.data {
-                        FrameData::Text(t) => s.ws.send_with_str(t),
-                        FrameData::Binary(b) => s.ws.send_with_u8_array(b),
+                        FrameData::Text(t) => super::js::call(&s.ws, "send", Some(&JsValue::from_str(t))),
+                        FrameData::Binary(b) => super::js::call(&s.ws, "send", Some(&Uint8Array::from(&b[..]))),
                     };
                 }
             }
@@ -382,20 +382,20 @@ impl Driver {
                 return;
             }
         };
-        ws.set_binary_type(BinaryType::Arraybuffer);
+        set(&ws, "binaryType", &JsValue::from_str("arraybuffer"));
         let (a, b, c) = (tx.clone(), tx.clone(), tx.clone());
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| drop(a.unbounded_send(Msg::Open(g))));
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let data = e.unchecked_into::<MessageEvent>().data();
+            let data = get(&e, "data");
             let _ = b.unbounded_send(Msg::Message(g, data));
         });
         let on_close = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let code = get(&e, "code").as_f64().unwrap_or(1006.0) as u16;
             let _ = c.unbounded_send(Msg::Closed(g, code));
         });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        set(&ws, "onopen", on_open.as_ref());
+        set(&ws, "onmessage", on_message.as_ref());
+        set(&ws, "onclose", on_close.as_ref());
         bump(&SOCKETS, 1);
         self.ws = Some(Socket { ws, _handlers: [on_open, on_message, on_close] });
     }

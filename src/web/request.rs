@@ -36,8 +36,8 @@ pub async fn call(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) 
     let started = now();
     let mut retries = 0u32;
     loop {
-        if let Some(s) = signal.filter(|s| s.aborted()) {
-            return Err(error::aborted(s.reason()));
+        if let Some(s) = signal.filter(|s| super::js::aborted(s)) {
+            return Err(error::aborted(super::js::reason(s)));
         }
         if let Err(reopens_at) = admit(shared, req.endpoint) {
             let e = error::circuit_open(req.endpoint, reopens_at, now());
@@ -104,7 +104,7 @@ async fn attempt(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) -
             _ => error::thrown(&thrown),
         }
     })?;
-    if resp.ok() {
+    if super::http::ok(&resp) {
         let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e))?;
         return match js_sys::JSON::parse(&text) {
             Ok(v) => Ok((v, resp)),
@@ -121,7 +121,7 @@ async fn attempt(shared: &Shared, req: &Req<'_>, signal: Option<&AbortSignal>) -
 pub async fn error_from(resp: &Response, call: Option<Call>) -> (ErrorInfo, JsValue) {
     let (text, truncated) = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
     let (body, body_js) = parse_body(&text);
-    let info = decode_http(resp.status(), &|n: &str| super::http::header(resp, n), &body, truncated, call, now());
+    let info = decode_http(super::http::status(resp), &|n: &str| super::http::header(resp, n), &body, truncated, call, now());
     let js = error::to_js(&info, Some(&body_js), None);
     (info, js)
 }

@@ -2,9 +2,9 @@
 //! `x-fal-target-url` header) and turns it into machine inputs.
 
 use super::chan::Sender as UnboundedSender;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+use web_sys::AbortSignal;
 
 use super::http;
 use super::js::get;
@@ -16,21 +16,21 @@ use crate::proto::subscribe::Input;
 /// other than an abort reports `StreamBroken`; the machine ignores it once done.
 pub async fn follow(proxy: String, url: String, signal: AbortSignal, tx: UnboundedSender<Msg>) {
     let _ = read(&proxy, &url, &signal, &tx).await;
-    if !signal.aborted() {
+    if !super::js::aborted(&signal) {
         let _ = tx.unbounded_send(Msg::Input(Input::StreamBroken));
     }
 }
 
 async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender<Msg>) -> Result<(), JsValue> {
     let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
-    if !resp.ok() {
-        return Err(JsValue::from(resp.status()));
+    if !http::ok(&resp) {
+        return Err(JsValue::from(http::status(&resp)));
     }
-    let reader: ReadableStreamDefaultReader = resp.body().ok_or(JsValue::NULL)?.get_reader().unchecked_into();
+    let reader = http::reader(&resp).ok_or(JsValue::NULL)?;
     let mut parser = Parser::default();
     let mut events = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await?;
+        let chunk = JsFuture::from(http::read(&reader)?).await?;
         if get(&chunk, "done").as_bool().unwrap_or(true) {
             return Ok(());
         }

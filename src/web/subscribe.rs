@@ -61,14 +61,14 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
     let extras = Rc::new(SubmitExtras::from_options(&opts)?);
     let on_update = opt_fn(&opts, "onQueueUpdate")?;
     let signal = opt_signal(&opts, "signal")?;
-    if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
-        return Err(error::aborted(s.reason()));
+    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
+        return Err(error::aborted(super::js::reason(s)));
     }
     super::validate::check_input(&shared, &endpoint, &get(&opts, "input"), &opts).await?;
     let input = super::storage::upload_files(&shared, &get(&opts, "input"), signal.as_ref()).await?;
     let body = Rc::<str>::from(queue::stringify(&input)?);
-    if let Some(s) = signal.as_ref().filter(|s| s.aborted()) {
-        return Err(error::aborted(s.reason()));
+    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
+        return Err(error::aborted(super::js::reason(s)));
     }
 
     let (tx, mut rx) = unbounded::<Msg>();
@@ -89,10 +89,10 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
                 Action::OpenStream(id) => {
                     let ctl = AbortController::new()?;
                     let url = call.endpoint.status_stream_url(&id, call.logs);
-                    spawn_local(stream::follow(call.shared.proxy.clone(), url, ctl.signal(), call.tx.clone()));
+                    spawn_local(stream::follow(call.shared.proxy.clone(), url, super::js::signal_of(&ctl), call.tx.clone()));
                     stream = Some(ctl);
                 }
-                Action::CloseStream => stream.take().iter().for_each(AbortController::abort),
+                Action::CloseStream => stream.take().iter().for_each(super::js::abort),
                 Action::Poll(id) => call.spawn_poll(id),
                 Action::FetchResult(id) => call.spawn_result(id),
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
@@ -114,7 +114,7 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
                     finished.get_or_insert(r.map_err(|end| match end {
                         End::Failed(e) => e,
                         End::TimedOut => error::timed_out(timeout_ms),
-                        End::Aborted => error::aborted(signal.as_ref().map_or(JsValue::UNDEFINED, |s| s.reason())),
+                        End::Aborted => error::aborted(signal.as_ref().map_or(JsValue::UNDEFINED, super::js::reason)),
                     }));
                 }
             }
@@ -141,9 +141,9 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
             None => break Err(error::protocol("internal channel closed", &JsValue::UNDEFINED)),
         }
     };
-    call.jobs.abort();
+    super::js::abort(&call.jobs);
     if let Some(s) = stream {
-        s.abort();
+        super::js::abort(&s);
     }
     outcome
 }
@@ -166,7 +166,7 @@ impl Call {
     }
 
     fn spawn_submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
-        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
+        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs));
         spawn_local(async move {
             let input = match queue::submit(&p, &e, &body, &extras, Some(&sig)).await {
                 Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
@@ -177,7 +177,7 @@ impl Call {
     }
 
     fn spawn_poll(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig, logs) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal(), self.logs);
+        let (p, e, tx, sig, logs) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs), self.logs);
         spawn_local(async move {
             let input = match queue::status(&p, &e, &id, logs, Some(&sig)).await {
                 Ok((status, raw)) => Input::PollStatus(status, raw),
@@ -188,7 +188,7 @@ impl Call {
     }
 
     fn spawn_result(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), self.jobs.signal());
+        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs));
         spawn_local(async move {
             let input = match queue::result(&p, &e, &id, Some(&sig)).await {
                 Ok(out) => Input::ResultFetched(out),

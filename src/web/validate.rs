@@ -11,7 +11,7 @@ use super::promise;
 
 use super::client::{SchemaSlot, Shared};
 use super::error;
-use super::js::now;
+use super::js::{get, now};
 use super::request::{call, Req};
 use crate::proto::endpoint::EndpointId;
 use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
@@ -142,7 +142,7 @@ fn is_plain(v: &JsValue) -> bool {
 
 /// What the browser can tell about a file without sending it; image dimensions only when needed.
 async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
-    let content_type = blob.type_();
+    let content_type = get(blob, "type").as_string().unwrap_or_default();
     let mut dimensions = None;
     if need_dims && content_type.starts_with("image/") {
         let create = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("createImageBitmap")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
@@ -156,7 +156,7 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
             }
         }
     }
-    FileMeta { size: blob.size(), content_type, dimensions }
+    FileMeta { size: get(blob, "size").as_f64().unwrap_or(0.0), content_type, dimensions }
 }
 
 /// Every issue of the input: file checks (when the app gave limits), then the schema's.
