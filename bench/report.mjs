@@ -21,7 +21,7 @@ export function figures(r) {
     f.push({ group, label, genwire: fmt(g), theirs: fmt(t), g, t, factor, why });
   };
   const size = r.size;
-  const whySize = "genwire ships its engine as wasm: the retry policy and error decoding, the subscribe and realtime state machines, msgpack, uploads and, the largest part, the schema validator, which @fal-ai/client does not have. That code runs once per page; the other rows are what it buys.";
+  const whySize = "genwire ships its engine as wasm, which @fal-ai/client has no counterpart for: by area (each gzipped alone, docs/size.md) the queue, subscribe, requests and SSE ~16 KB, the schema validator ~13 KB, realtime (connection machine, reconnection, tokens, msgpack) ~14 KB, uploads (multipart, progress) ~9 KB, errors, retry policy and breaker ~8 KB, and the bindings glue ~7 KB. Two size passes took it from 174 to 104 KiB; the rest is features, each tested. It is fetched once per page and compiled while the page loads; the other rows are what it buys.";
   add("download", "bytes downloaded, raw", size.genwire.total.raw, size.theirs.total.raw, "lower", kib, whySize);
   add("download", "bytes downloaded, gzip -9", size.genwire.total.gzip, size.theirs.total.gzip, "lower", kib, whySize);
   add("download", "bytes downloaded, brotli 11", size.genwire.total.brotli, size.theirs.total.brotli, "lower", kib, whySize);
@@ -36,7 +36,7 @@ export function figures(r) {
   add("subscribe", "overhead p50, each client's default mode", o.genwireStreaming.p50, o.theirsPolling.p50, "lower", ms, whyStream);
 
   const rt = r.realtime;
-  const whyRt = "genwire encodes msgpack in wasm, which means copying each input's bytes into wasm memory and the frame back out; @fal-ai/client encodes in JS straight from the caller's array.";
+  const whyRt = "genwire reads each input into wasm memory (a copy of the 64 KiB), encodes the msgpack frame there and hands it to the socket as a new JS array (two more copies); @fal-ai/client encodes in JS straight from the caller's array. The rounds of the two clients overlap (see the Realtime section), so this gap is near the machine's noise.";
   add("realtime", "inputs per second (64 KiB, throttle 0)", rt.genwire.inputsPerSecond, rt.theirs.inputsPerSecond, "higher", (n) => `${n.toFixed(0)}/s`, whyRt);
   add("realtime", "main-thread CPU per input", rt.genwire.cpuMsPerInput, rt.theirs.cpuMsPerInput, "lower", ms, whyRt);
 
@@ -140,7 +140,8 @@ ${overheadRows}
 
 \`genwire/echo\` (the simulator's echo app), \`throttleInterval: 0\`, inputs \`{ seq, image: Uint8Array(65536) }\`
 (msgpack binary frames in both clients), ${r.realtime.genwire.inputs} inputs with ${r.realtime.genwire.inFlight} in flight after
-a warm-up; every result checked to echo 64 KiB. CPU: main-thread task time (CDP
+a warm-up; every result checked to echo 64 KiB. ${r.realtime.genwire.rounds ?? 1} rounds per client, interleaved, each figure the
+median round (all rounds: ${["genwire", "theirs"].map((k) => `${k === "genwire" ? "genwire" : "theirs"} ${(r.realtime[k].runs ?? []).map((x) => x.inputsPerSecond.toFixed(0)).join(", ")}/s`).join("; ")}). CPU: main-thread task time (CDP
 \`Performance.getMetrics\` TaskDuration) over the run, divided by the inputs; it includes the bench's
 own few lines per input, alike for both.
 
