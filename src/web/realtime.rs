@@ -327,7 +327,7 @@ impl Driver {
                 if let Some(s) = &self.ws {
                     let _ = match &f.data {
                         FrameData::Text(t) => super::js::call(&s.ws, "send", Some(&JsValue::from_str(t))),
-                        FrameData::Binary(b) => super::js::call(&s.ws, "send", Some(&Uint8Array::from(&b[..]))),
+                        FrameData::Binary(b) => send_bytes(&s.ws, b),
                     };
                 }
             }
@@ -537,4 +537,18 @@ impl RealtimeConnection {
     pub fn status(&self) -> JsValue {
         self.conn.as_ref().map_or_else(|| status_object(&Status::Closed), |c| c.status.borrow().clone())
     }
+}
+
+/// `ws.send(bytes)` without copying the frame out of wasm memory first: `send` copies the bytes
+/// itself before it returns. The view is made after the method is looked up, and nothing between
+/// it and the call allocates, so the memory can't grow under it.
+fn send_bytes(ws: &JsValue, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let send = get(ws, "send");
+    if !send.is_function() {
+        return Err(JsValue::UNDEFINED);
+    }
+    let send: &Function = send.unchecked_ref();
+    // SAFETY: the view lives only for this call, during which no wasm allocation happens.
+    let view = unsafe { Uint8Array::view(bytes) };
+    send.call1(ws, &view)
 }
