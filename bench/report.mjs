@@ -100,8 +100,9 @@ Measured by \`npm run bench\` on ${r.date.slice(0, 10)}${r.quick ? " (**BENCH_QU
 - Figures are reported, never asserted; they move with the machine and its load. "Ahead" and
   "behind" are genwire's position; the ratio is how many times better or worse than theirs.
 - Run to run on this 2-core machine, the subscribe-overhead, realtime and start-up rows move by up
-  to ~25%, and over four runs on 2026-11-22 each of them came out ahead in one run and behind in
-  another: read a gap below that as even. Size and memory repeat to within a few percent.
+  to ~25%: over the five runs of 2026-11-22 (the code changed a little between some of them), each
+  of those rows came out ahead in one run and behind in another. Read a gap below that as even.
+  Size and memory repeat to within a few percent.
 
 ![genwire vs @fal-ai/client, figure by figure](chart.svg)
 
