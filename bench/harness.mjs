@@ -36,12 +36,9 @@ export async function benchPage(browser, server) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("pageerror:", e.message));
-  let ok = false;
-  for (const path of ["/style.css", "/sandbox.html"]) {
-    const resp = await page.goto(`${server.url}${path}`).catch(() => null);
-    if (resp?.ok()) { ok = true; break; }
-  }
-  if (!ok) throw new Error("no static page to host the bench on the dev server");
+  // The demo's stylesheet: a real static file that loads nothing (the sandbox page loads genwire).
+  const resp = await page.goto(`${server.url}/style.css`);
+  if (!resp?.ok()) throw new Error("no static page to host the bench on the dev server");
   const cdp = await context.newCDPSession(page);
   await cdp.send("Performance.enable");
   return { page, cdp, close: () => context.close() };

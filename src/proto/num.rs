@@ -170,6 +170,18 @@ pub fn parse_digits(s: &str) -> Option<i64> {
     (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.bytes().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0')))
 }
 
+/// A deterministic spread of `n` 64-bit patterns (xorshift), for the formatting tests.
+#[cfg(test)]
+fn spread(n: usize) -> impl Iterator<Item = u64> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n).map(move |_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,12 +193,7 @@ mod tests {
             1.7976931348623157e308, 5e-324, 2.2250738585072014e-308, 9007199254740993.0, 123456789012345680.0, 0.000001,
             1e-6, 1e100, 4.35, 14142.0, 2.5e-5, 999999999999999.9, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e14 + 0.5,
         ];
-        // A deterministic spread over the whole range.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for x in spread(20_000) {
             samples.push(f64::from_bits(x));
             samples.push((x % 100_000) as f64 / 100.0);
             samples.push((x % 1_000_000) as f64 / 1e9);
@@ -255,12 +262,8 @@ mod wasm_tests {
 
     #[wasm_bindgen_test]
     fn javascript_digits_lay_out_like_display() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut samples = vec![0.1, 1.5, 1e21, 1.5e-7, 5e-324, 1.7976931348623157e308, 0.30000000000000004, 123.456, -0.0, -2.5];
-        for _ in 0..5_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for x in spread(5_000) {
             samples.push(f64::from_bits(x));
             samples.push((x % 100_000) as f64 / 100.0);
         }

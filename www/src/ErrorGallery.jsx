@@ -2,7 +2,7 @@
 // gateway's), and the typed GenwireError drives the UI: fields, message, retry and when.
 import { useEffect, useState } from "react";
 import { createClient } from "genwire";
-import { GenwireProvider, useGeneration, useGenwire } from "genwire/react";
+import { GenwireProvider, useGenwire } from "genwire/react";
 
 const EXAMPLES = [
   ["Field out of range", "seed001/less_than_equal"],
@@ -67,7 +67,6 @@ function ErrorView({ error, onRetry }) {
 
 function Gallery() {
   const client = useGenwire();
-  const gen = useGeneration("fal-ai/flux/dev", { cancelSuperseded: false });
   const [breaker, setBreaker] = useState({ state: "closed" });
   const [events, setEvents] = useState([]);
   const [shown, setShown] = useState(null); // { example, error, n }
@@ -84,7 +83,7 @@ function Gallery() {
     await fetch("/__sim/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, faults: { submit_error: { example } } }) });
     let error = null;
     try {
-      await gen.submitAsync({ prompt });
+      await client.subscribe("fal-ai/flux/dev", { input: { prompt } });
     } catch (e) {
       error = e;
     }

@@ -298,6 +298,6 @@ mod tests {
         assert_eq!(decode(&[0x81, 0x01, 0x02]), Err(DecodeError::Unsupported("a map key that is not a string")));
         assert_eq!(decode(&[0xd4, 0x01, 0x00]), Err(DecodeError::Unsupported("an extension type")));
         assert_eq!(decode(&[0x01, 0x02]), Err(DecodeError::Unsupported("trailing bytes")));
-        assert_eq!(decode(&vec![0x91; 200]), Err(DecodeError::TooDeep));
+        assert_eq!(decode(&[0x91; 200]), Err(DecodeError::TooDeep));
     }
 }
