@@ -14,6 +14,7 @@ pub mod status;
 pub mod subscribe;
 pub mod upload;
 pub mod value;
+pub mod logs;
 pub mod map;
 pub mod num;
 pub mod when;

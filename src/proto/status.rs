@@ -3,6 +3,7 @@
 //! The full object still reaches the caller untouched (unknown fields kept);
 //! this view only decides whether an update is news.
 
+use crate::proto::logs::LogKey;
 use crate::proto::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,8 +27,19 @@ impl Phase {
 pub struct Status {
     pub phase: Phase,
     pub queue_position: Option<u64>,
-    pub logs: usize,
+    /// The keys of the log lines this answer carries, in its order (see `proto::logs`).
+    pub logs: Vec<LogKey>,
     pub request_id: Option<String>,
+}
+
+/// A log line's key from its two fields: strings as they are, anything else as nothing
+/// (a line without a usable timestamp is then known by its message alone).
+pub fn log_key(timestamp: &Value, message: &Value) -> LogKey {
+    let text = |v: &Value| match v {
+        Value::Str(s) => s.clone(),
+        _ => String::new(),
+    };
+    LogKey { timestamp: text(timestamp), message: text(message) }
 }
 
 fn string(v: &Value) -> Result<Option<&str>, BadStatus> {
@@ -56,16 +68,24 @@ impl Status {
         }
         let field = |k: &str| v.get(k).unwrap_or(&Value::Null);
         let logs = match field("logs") {
-            Value::Null => 0,
-            Value::Arr(a) => a.len(),
-            Value::Bytes(b) => b.len(),
+            Value::Null => Vec::new(),
+            Value::Arr(a) => a.iter().map(|l| log_key(l.get("timestamp").unwrap_or(&Value::Null), l.get("message").unwrap_or(&Value::Null))).collect(),
             other => return Err(BadStatus(other.invalid_type("a sequence"))),
         };
         Self::from_fields(field("status"), field("queue_position"), logs, field("request_id"))
     }
 
-    /// Builds the view from the fields that matter (`Null` for a missing one) and the number of logs.
-    pub fn from_fields(status: &Value, queue_position: &Value, logs: usize, request_id: &Value) -> Result<Self, BadStatus> {
+    /// A submit answer: like a status, but one without `status` (an older docs example has
+    /// none; fal's Python client needs only the id and the URLs) is taken as just queued.
+    pub fn from_submit_fields(status: &Value, queue_position: &Value, logs: Vec<LogKey>, request_id: &Value) -> Result<Self, BadStatus> {
+        match status {
+            Value::Null => Self::from_fields(&Value::Str("IN_QUEUE".into()), queue_position, logs, request_id),
+            _ => Self::from_fields(status, queue_position, logs, request_id),
+        }
+    }
+
+    /// Builds the view from the fields that matter (`Null` for a missing one) and the log keys.
+    pub fn from_fields(status: &Value, queue_position: &Value, logs: Vec<LogKey>, request_id: &Value) -> Result<Self, BadStatus> {
         // Any number is accepted for `queue_position`; a wrong type there is not worth failing a job for.
         let queue_position = match queue_position {
             // A safe integer reads as i64, anything else as f64 (as the JS and JSON readers hand them over).
@@ -98,10 +118,20 @@ mod tests {
     fn reads_the_three_phases() {
         let s = parse(r#"{"status":"IN_QUEUE","request_id":"r1","queue_position":3,"extra":{}}"#).unwrap();
         assert_eq!((s.phase, s.queue_position, s.request_id.as_deref()), (Phase::InQueue, Some(3), Some("r1")));
-        let s = parse(r#"{"status":"IN_PROGRESS","logs":[{"message":"a"},{"message":"b"}]}"#).unwrap();
-        assert_eq!((s.phase, s.logs), (Phase::InProgress, 2));
+        let s = parse(r#"{"status":"IN_PROGRESS","logs":[{"message":"a","timestamp":"t1"},{"message":"b"},7]}"#).unwrap();
+        assert_eq!(s.phase, Phase::InProgress);
+        assert_eq!(s.logs, [LogKey::new("t1", "a"), LogKey::new("", "b"), LogKey::default()]);
         let s = parse(r#"{"status":"COMPLETED","logs":null,"metrics":{"inference_time":1.2}}"#).unwrap();
-        assert_eq!((s.phase, s.logs), (Phase::Completed, 0));
+        assert_eq!((s.phase, s.logs.len()), (Phase::Completed, 0));
+    }
+
+    #[test]
+    fn a_submit_answer_without_status_is_queued() {
+        let id = Value::Str("r1".into());
+        let s = Status::from_submit_fields(&Value::Null, &Value::Null, Vec::new(), &id).unwrap();
+        assert_eq!((s.phase, s.request_id.as_deref()), (Phase::InQueue, Some("r1")));
+        assert!(Status::from_submit_fields(&Value::Str("WEIRD".into()), &Value::Null, Vec::new(), &id).is_err());
+        assert!(Status::from_fields(&Value::Null, &Value::Null, Vec::new(), &id).is_err(), "a status answer still needs its status");
     }
 
     #[test]

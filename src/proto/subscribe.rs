@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use super::logs::LogBook;
 use super::status::{Phase, Status};
 use crate::proto::endpoint::RequestId;
 
@@ -17,12 +18,19 @@ pub enum Mode {
     Polling,
 }
 
+/// fal's keep-alive interval on the status stream (the docs' status-stream page).
+pub const UPSTREAM_KEEPALIVE_MS: f64 = 15_000.0;
+/// Two keep-alive intervals and a margin.
+pub const DEFAULT_STALL_MS: f64 = 2.0 * UPSTREAM_KEEPALIVE_MS + 5_000.0;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub mode: Mode,
     /// Between two status polls.
     pub poll_interval_ms: f64,
     /// A stream that shows no byte (event or keep-alive) for this long is given up for polling.
+    /// fal sends a keep-alive every 15 s, so the default (35 s) survives one lost keep-alive
+    /// and a slow network without ever racing the next one.
     pub stall_ms: f64,
     /// Whole-call deadline; on expiry the job is cancelled upstream and the call fails.
     pub timeout_ms: Option<f64>,
@@ -33,7 +41,7 @@ impl Default for Config {
         Self {
             mode: Mode::Streaming,
             poll_interval_ms: 500.0,
-            stall_ms: 15_000.0,
+            stall_ms: DEFAULT_STALL_MS,
             timeout_ms: None,
         }
     }
@@ -72,8 +80,10 @@ pub enum Action<P, E> {
     FetchResult(RequestId),
     Cancel(RequestId),
     /// Tell the caller. `phase` differs from the payload's own status only when
-    /// the machine fills in a transition polling skipped over.
-    Emit { phase: Phase, raw: P },
+    /// the machine fills in a transition polling skipped over. `new_logs` are the
+    /// indices, into the payload's `logs`, of the lines not seen before (in order):
+    /// the caller's update carries every line so far, these appended.
+    Emit { phase: Phase, raw: P, new_logs: Vec<usize> },
     Done(Result<P, End<E>>),
 }
 
@@ -92,7 +102,10 @@ pub struct Machine<P, E> {
     cfg: Config,
     state: State,
     request_id: Option<RequestId>,
-    seen: Option<(Phase, Option<u64>, usize)>,
+    /// The phase and queue position last told.
+    seen: Option<(Phase, Option<u64>)>,
+    /// Every log line told so far, merged across deltas, snapshots and windows.
+    logs: LogBook,
     deadline: Option<f64>,
     fell_back: bool,
     actions: VecDeque<Action<P, E>>,
@@ -103,7 +116,7 @@ impl<P: Clone, E> Machine<P, E> {
         let deadline = cfg.timeout_ms.map(|t| now + t.max(0.0));
         let mut actions = VecDeque::new();
         actions.push_back(Action::Submit);
-        Self { cfg, state: State::Submitting, request_id: None, seen: None, deadline, fell_back: false, actions }
+        Self { cfg, state: State::Submitting, request_id: None, seen: None, logs: LogBook::default(), deadline, fell_back: false, actions }
     }
 
     pub fn poll_action(&mut self) -> Option<Action<P, E>> {
@@ -201,17 +214,21 @@ impl<P: Clone, E> Machine<P, E> {
 
     /// Emits the status if it is news, and returns the phase the job is now known to be in.
     fn observe(&mut self, status: Status, raw: P) -> Phase {
-        let now = (status.phase, status.queue_position, status.logs);
+        if let Some((phase, _)) = self.seen {
+            // An answer from before what was already told (a late poll): not news, and its
+            // logs are not merged either, so no line is marked seen without being told.
+            if status.phase < phase {
+                return phase;
+            }
+        }
+        let new_logs = self.logs.merge(&status.logs);
         let news = match self.seen {
             None => true,
-            Some((phase, pos, logs)) => match status.phase.cmp(&phase) {
-                core::cmp::Ordering::Less => false,
-                core::cmp::Ordering::Greater => true,
-                core::cmp::Ordering::Equal => match phase {
-                    Phase::InQueue => status.queue_position != pos,
-                    Phase::InProgress => status.logs > logs,
-                    Phase::Completed => false,
-                },
+            Some((phase, pos)) => match (status.phase > phase, phase) {
+                (true, _) => true,
+                (false, Phase::InQueue) => status.queue_position != pos || !new_logs.is_empty(),
+                (false, Phase::InProgress) => !new_logs.is_empty(),
+                (false, Phase::Completed) => false,
             },
         };
         if !news {
@@ -219,12 +236,11 @@ impl<P: Clone, E> Machine<P, E> {
         }
         // A job that went from the queue to done between two polls still ran:
         // say so, so a UI's state machine sees every transition.
-        if status.phase == Phase::Completed && matches!(self.seen, Some((Phase::InQueue, ..))) {
-            self.actions.push_back(Action::Emit { phase: Phase::InProgress, raw: raw.clone() });
+        if status.phase == Phase::Completed && matches!(self.seen, Some((Phase::InQueue, _))) {
+            self.actions.push_back(Action::Emit { phase: Phase::InProgress, raw: raw.clone(), new_logs: Vec::new() });
         }
-        let logs = self.seen.map_or(0, |s| s.2).max(status.logs);
-        self.seen = Some((now.0, now.1, logs));
-        self.actions.push_back(Action::Emit { phase: status.phase, raw });
+        self.seen = Some((status.phase, status.queue_position));
+        self.actions.push_back(Action::Emit { phase: status.phase, raw, new_logs });
         status.phase
     }
 
@@ -250,7 +266,7 @@ impl<P: Clone, E> Machine<P, E> {
 
     /// Ends before the job finished: the stream is closed and the job cancelled upstream.
     fn finish_early(&mut self, why: End<E>) {
-        let running = !matches!(self.seen, Some((Phase::Completed, ..)));
+        let running = !matches!(self.seen, Some((Phase::Completed, _)));
         if matches!(self.state, State::Streaming { .. }) {
             self.actions.push_back(Action::CloseStream);
         }

@@ -279,23 +279,34 @@ pub fn summary(s: &Summary) -> Object {
 
 /// The queue status view of an upstream status object (left untouched for the caller).
 pub fn status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    use crate::proto::status::{BadStatus, Status};
+    status_with(raw, crate::proto::status::Status::from_fields)
+}
+
+/// A submit answer's status (one without `status` is queued).
+pub fn submit_status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
+    status_with(raw, crate::proto::status::Status::from_submit_fields)
+}
+
+type FromFields = fn(&Value, &Value, Vec<crate::proto::logs::LogKey>, &Value) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus>;
+
+fn status_with(raw: &JsValue, from_fields: FromFields) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
+    use crate::proto::status::BadStatus;
     if !raw.is_object() {
         return Err(BadStatus(format!("invalid type: {}, expected struct Wire", describe(raw))));
     }
     let field = |k: &str| to_value(&super::js::get(raw, k)).map_err(BadStatus);
     let logs = super::js::get(raw, "logs");
-    // Counted, not copied: a long log stays cheap.
+    // Only the two fields that identify a line are read (the merge needs no more).
     let logs = if Array::is_array(&logs) {
-        logs.unchecked_ref::<Array>().length() as usize
+        let text = |l: &JsValue, k: &str| super::js::get(l, k).as_string().unwrap_or_default();
+        logs.unchecked_ref::<Array>().iter().map(|l| crate::proto::logs::LogKey { timestamp: text(&l, "timestamp"), message: text(&l, "message") }).collect()
     } else {
         match to_value(&logs).map_err(BadStatus)? {
-            Value::Null => 0,
-            Value::Bytes(b) => b.len(),
+            Value::Null => Vec::new(),
             other => return Err(BadStatus(other.invalid_type("a sequence"))),
         }
     };
-    Status::from_fields(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)
+    from_fields(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)
 }
 
 #[cfg(test)]
@@ -348,7 +359,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn statuses_read_as_before() {
         let s = status(&js(r#"({status: "IN_QUEUE", queue_position: 3, logs: [1, 2], request_id: "r"})"#)).unwrap();
-        assert_eq!((s.queue_position, s.logs, s.request_id.as_deref()), (Some(3), 2, Some("r")));
+        assert_eq!((s.queue_position, s.logs.len(), s.request_id.as_deref()), (Some(3), 2, Some("r")));
         assert_eq!(status(&js(r#"({status: "IN_PROGRESS", queue_position: -1})"#)).unwrap().queue_position, None);
         assert_eq!(status(&js(r#""x""#)).unwrap_err().0, r#"invalid type: string "x", expected struct Wire"#);
         assert!(status(&js(r#"({status: 5})"#)).is_err());

@@ -36,8 +36,12 @@ impl SubmitExtras {
             }
             headers.push(("x-fal-queue-priority", p));
         }
-        if let Some(t) = opt_f64(opts, "startTimeout", 1.0)? {
-            headers.push(("x-fal-request-timeout", crate::proto::num::fmt(t.floor())));
+        // Seconds the job may wait before it starts; fal wants more than 1 and takes the value as given.
+        if let Some(t) = opt_f64(opts, "startTimeout", 0.0)? {
+            if t <= 1.0 {
+                return Err(error::config("option 'startTimeout' must be a number of seconds greater than 1"));
+            }
+            headers.push(("x-fal-request-timeout", crate::proto::num::fmt(t)));
         }
         if let Some(h) = opt_str(opts, "hint")? {
             headers.push(("x-fal-runner-hint", h));
@@ -77,7 +81,7 @@ pub async fn submit(
     let req = Req { call: Call::Submit, endpoint: &app, method: "POST", url: &url, body: Some(body), headers: &headers };
     let (raw, _) = call(shared, &req, signal).await?;
     let bad = |why: &str| error::protocol(&format!("The submit answer {why}."), &raw);
-    let status = super::conv::status(&raw).map_err(|e| bad(&e.0))?;
+    let status = super::conv::submit_status(&raw).map_err(|e| bad(&e.0))?;
     let id = status.request_id.as_deref().and_then(RequestId::parse).ok_or_else(|| bad("has no valid request_id"))?;
     Ok((id, status, raw))
 }

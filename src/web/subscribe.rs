@@ -80,6 +80,8 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
     let mut stream: Option<AbortController> = None;
     let mut timer: Option<(f64, Timeout)> = None;
     let mut machine: Machine<JsValue, JsValue> = Machine::new(cfg, now());
+    // Every log line told so far, in order: each update carries them all (a copy).
+    let told_logs = js_sys::Array::new();
 
     let outcome = loop {
         let mut finished = None;
@@ -102,9 +104,16 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
                         let _ = queue::cancel(&p, &e, &id).await;
                     });
                 }
-                Action::Emit { phase, raw } => {
+                Action::Emit { phase, raw, new_logs } => {
+                    let lines = get(&raw, "logs");
+                    if js_sys::Array::is_array(&lines) {
+                        let lines: &js_sys::Array = lines.unchecked_ref();
+                        for i in new_logs {
+                            told_logs.push(&lines.get(i as u32));
+                        }
+                    }
                     if let Some(f) = &on_update {
-                        if let Err(thrown) = f.call1(&JsValue::NULL, &update_object(phase, raw)) {
+                        if let Err(thrown) = f.call1(&JsValue::NULL, &update_object(phase, raw, &told_logs)) {
                             machine.handle(now(), Input::Abort);
                             finished = Some(Err(thrown));
                         }
@@ -149,14 +158,18 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
 }
 
 /// The update the caller sees: the upstream object, with its status set to the
-/// phase the machine reports (they differ only for a filled-in IN_PROGRESS).
-fn update_object(phase: Phase, raw: JsValue) -> JsValue {
-    if get(&raw, "status").as_string().as_deref() == Some(phase.as_str()) {
-        return raw;
-    }
+/// phase the machine reports (they differ only for a filled-in IN_PROGRESS) and, when
+/// it has a `logs` field, every line told so far in place of the ones it carried
+/// (fal's stream sends only new lines, a poll a window: the caller always gets all).
+fn update_object(phase: Phase, raw: JsValue, told_logs: &js_sys::Array) -> JsValue {
     let copy = Object::assign(&Object::new(), &raw.unchecked_into());
-    set(&copy, "status", &JsValue::from_str(phase.as_str()));
-    let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("metrics"));
+    if get(&copy, "status").as_string().as_deref() != Some(phase.as_str()) {
+        set(&copy, "status", &JsValue::from_str(phase.as_str()));
+        let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("metrics"));
+    }
+    if js_sys::Reflect::has(&copy, &JsValue::from_str("logs")).unwrap_or(false) || told_logs.length() > 0 {
+        set(&copy, "logs", &told_logs.slice(0, told_logs.length()));
+    }
     copy.into()
 }
 

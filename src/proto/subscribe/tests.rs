@@ -1,9 +1,11 @@
 use super::*;
+use crate::proto::logs::LogKey;
 
 type M = Machine<&'static str, &'static str>;
 
+/// A status whose logs are the first `logs` lines of the job (a snapshot).
 fn st(phase: Phase, pos: Option<u64>, logs: usize) -> Status {
-    Status { phase, queue_position: pos, logs, request_id: None }
+    Status { phase, queue_position: pos, logs: (0..logs).map(|i| LogKey::new(format!("t{i}"), "line")).collect(), request_id: None }
 }
 fn rid() -> RequestId {
     RequestId::parse("req-1").unwrap()
@@ -15,7 +17,7 @@ fn drain(m: &mut M) -> Vec<Action<&'static str, &'static str>> {
     std::iter::from_fn(|| m.poll_action()).collect()
 }
 fn emits(actions: &[Action<&'static str, &'static str>]) -> Vec<(Phase, &'static str)> {
-    actions.iter().filter_map(|a| if let Action::Emit { phase, raw } = a { Some((*phase, *raw)) } else { None }).collect()
+    actions.iter().filter_map(|a| if let Action::Emit { phase, raw, .. } = a { Some((*phase, *raw)) } else { None }).collect()
 }
 fn submitted(m: &mut M, now: f64) -> Vec<Action<&'static str, &'static str>> {
     assert_eq!(drain(m), vec![Action::Submit]);
@@ -26,7 +28,7 @@ fn submitted(m: &mut M, now: f64) -> Vec<Action<&'static str, &'static str>> {
 #[test]
 fn streaming_happy_path_emits_each_change_once_then_fetches_result() {
     let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    assert_eq!(submitted(&mut m, 10.0), vec![Action::Emit { phase: Phase::InQueue, raw: "q2" }, Action::OpenStream(rid())]);
+    assert_eq!(submitted(&mut m, 10.0), vec![Action::Emit { phase: Phase::InQueue, raw: "q2", new_logs: vec![] }, Action::OpenStream(rid())]);
     m.handle(20.0, Input::StreamStatus(st(Phase::InQueue, Some(2), 0), "q2-again"));
     m.handle(30.0, Input::StreamStatus(st(Phase::InQueue, Some(1), 0), "q1"));
     m.handle(40.0, Input::StreamStatus(st(Phase::InProgress, None, 0), "p0"));
@@ -188,5 +190,62 @@ fn an_already_completed_submit_goes_straight_to_the_result() {
     let mut m = M::new(cfg(Mode::Streaming), 0.0);
     drain(&mut m);
     m.handle(1.0, Input::Submitted { request_id: rid(), status: st(Phase::Completed, None, 0), raw: "cached" });
-    assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "cached" }, Action::FetchResult(rid())]);
+    assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "cached", new_logs: vec![] }, Action::FetchResult(rid())]);
+}
+
+fn lines(range: std::ops::Range<usize>) -> Status {
+    Status { phase: Phase::InProgress, queue_position: None, logs: range.map(|i| LogKey::new(format!("t{i:02}"), format!("line {i}"))).collect(), request_id: None }
+}
+
+/// The log lines the caller has been told so far, rebuilt from the emits as the driver does.
+fn told(actions: &[Action<&'static str, &'static str>], statuses: &[(&'static str, Status)], into: &mut Vec<String>) {
+    for a in actions {
+        if let Action::Emit { raw, new_logs, .. } = a {
+            let status = &statuses.iter().find(|(r, _)| r == raw).unwrap().1;
+            into.extend(new_logs.iter().map(|&i| status.logs[i].message.clone()));
+        }
+    }
+}
+
+#[test]
+fn delta_logs_on_the_stream_then_a_polling_window_lose_and_repeat_nothing() {
+    let mut m = M::new(cfg(Mode::Streaming), 0.0);
+    submitted(&mut m, 0.0);
+    // The stream sends only each event's new lines (fal); a poll after the fallback answers a window.
+    let statuses = [("d1", lines(0..3)), ("d2", lines(3..4)), ("d3", lines(4..4)), ("d4", lines(4..9)), ("w1", lines(2..12)), ("w2", lines(6..12)), ("w3", lines(9..15))];
+    let mut seen = Vec::new();
+    let mut emitted = 0;
+    for (i, (raw, status)) in statuses.iter().enumerate() {
+        let t = 100.0 * (i + 1) as f64;
+        if i == 4 {
+            m.handle(t, Input::StreamBroken);
+            drain(&mut m);
+        }
+        let input = if i < 4 { Input::StreamStatus(status.clone(), *raw) } else { Input::PollStatus(status.clone(), *raw) };
+        m.handle(t, input);
+        let a = drain(&mut m);
+        emitted += emits(&a).len();
+        told(&a, &statuses, &mut seen);
+        if i >= 4 {
+            m.handle_timeout(t + 500.0);
+            drain(&mut m);
+        }
+    }
+    let expected: Vec<String> = (0..15).map(|i| format!("line {i}")).collect();
+    assert_eq!(seen, expected);
+    // d3 carried no new line and w2 only lines already told: neither is news.
+    assert_eq!(emitted, 5);
+}
+
+#[test]
+fn a_late_answer_from_an_earlier_phase_neither_emits_nor_swallows_lines() {
+    let mut m = M::new(cfg(Mode::Polling), 0.0);
+    submitted(&mut m, 0.0);
+    let done = Status { phase: Phase::Completed, ..lines(0..2) };
+    m.handle(10.0, Input::PollStatus(done, "done"));
+    let a = drain(&mut m);
+    assert_eq!(emits(&a).last(), Some(&(Phase::Completed, "done")));
+    // The filled-in IN_PROGRESS carries no lines of its own; COMPLETED carries both.
+    let news: Vec<&Vec<usize>> = a.iter().filter_map(|x| if let Action::Emit { new_logs, .. } = x { Some(new_logs) } else { None }).collect();
+    assert_eq!(news, [&vec![], &vec![0, 1]]);
 }
