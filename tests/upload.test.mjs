@@ -50,7 +50,7 @@ describe("storage.upload", () => {
     const out = await inPage(async (client, bytes) => {
       const fracs = [];
       const data = bytes(25 * 1024 * 1024, 7);
-      const url = await client.storage.upload(new Blob([data]), { onProgress: (p) => fracs.push(p.fraction) });
+      const url = await client.storage.upload(new Blob([data]), { multipartThreshold: 16 << 20, onProgress: (p) => fracs.push(p.fraction) });
       const back = new Uint8Array(await (await fetch(url)).arrayBuffer());
       let same = back.length === data.length;
       for (let i = 0; same && i < data.length; i += 4093) same = back[i] === data[i];
@@ -70,7 +70,7 @@ describe("storage.upload", () => {
     const out = await inPage(async (client, bytes) => {
       const events = [];
       const c = genwire.createClient({ retry: { baseDelayMs: 20 }, onEvent: (e) => e.type === "retry" && events.push(e.call) });
-      const url = await c.storage.upload(new Blob([bytes(21 * 1024 * 1024)]));
+      const url = await c.storage.upload(new Blob([bytes(21 * 1024 * 1024)]), { multipartThreshold: 16 << 20 });
       return { url, events };
     });
     assert.match(out.url, /\/sim\/files\/up\//);
@@ -84,7 +84,7 @@ describe("storage.upload", () => {
       const ctl = new AbortController();
       setTimeout(() => ctl.abort(), 300);
       const t0 = Date.now();
-      const kind = await client.storage.upload(new Blob([bytes(20 * 1024 * 1024)]), { signal: ctl.signal }).then(() => "resolved", (e) => e.kind);
+      const kind = await client.storage.upload(new Blob([bytes(20 * 1024 * 1024)]), { multipartThreshold: 16 << 20, signal: ctl.signal }).then(() => "resolved", (e) => e.kind);
       return { kind, ms: Date.now() - t0 };
     });
     assert.equal(out.kind, "aborted");

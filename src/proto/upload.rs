@@ -2,8 +2,43 @@
 //! only ever rises (parts report independently, and a retried part restarts).
 
 pub const PART_SIZE: u64 = 10 * 1024 * 1024;
-/// Above this a file goes in parts: each part can be retried alone, and several go at once.
-pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
+/// Above this a file goes in parts (each retried alone, several at once). 90 MiB as in fal's own
+/// client: the default `@fal-ai/server-proxy` allowlist refuses `initiate-multipart`.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 90 * 1024 * 1024;
+
+/// Splits an upload URL into `origin + pathname` and `search` (with its `?`); a fragment goes.
+/// fal's multipart `upload_url` is signed (a query string), and the query must stay at the end.
+/// (`split_once`, not slicing by index: slicing brings a panic path into the wasm, docs/size.md.)
+fn split_query(upload_url: &str) -> (&str, Option<&str>) {
+    let no_fragment = upload_url.split_once('#').map_or(upload_url, |(u, _)| u);
+    match no_fragment.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (no_fragment, None),
+    }
+}
+
+fn with_segment(upload_url: &str, segment: &str) -> String {
+    let (base, query) = split_query(upload_url);
+    let mut s = String::with_capacity(upload_url.len() + segment.len() + 1);
+    s.push_str(base);
+    s.push('/');
+    s.push_str(segment);
+    if let Some(q) = query {
+        s.push('?');
+        s.push_str(q);
+    }
+    s
+}
+
+/// Where part `n` goes: `{origin}{pathname}/{n}{search}`, as fal's own client builds it.
+pub fn part_url(upload_url: &str, n: u32) -> String {
+    with_segment(upload_url, &crate::proto::num::fmt_u64(u64::from(n)))
+}
+
+/// Where the parts are completed: `{origin}{pathname}/complete{search}`.
+pub fn complete_url(upload_url: &str) -> String {
+    with_segment(upload_url, "complete")
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -63,8 +98,20 @@ mod tests {
         assert_eq!(plan(1_000, DEFAULT_MULTIPART_THRESHOLD), Plan::Simple);
         assert_eq!(plan(DEFAULT_MULTIPART_THRESHOLD, DEFAULT_MULTIPART_THRESHOLD), Plan::Simple);
         let mib = 1024 * 1024;
-        assert_eq!(plan(25 * mib, DEFAULT_MULTIPART_THRESHOLD), Plan::Multipart(vec![(1, 0, 10 * mib), (2, 10 * mib, 20 * mib), (3, 20 * mib, 25 * mib)]));
+        assert_eq!(plan(25 * mib, DEFAULT_MULTIPART_THRESHOLD), Plan::Simple, "up to 90 MiB in one PUT, as fal's own client");
+        assert_eq!(plan(25 * mib, 16 * mib), Plan::Multipart(vec![(1, 0, 10 * mib), (2, 10 * mib, 20 * mib), (3, 20 * mib, 25 * mib)]));
+        assert!(matches!(plan(91 * mib, DEFAULT_MULTIPART_THRESHOLD), Plan::Multipart(p) if p.len() == 10));
         assert_eq!(plan(20 * mib, 0), Plan::Multipart(vec![(1, 0, 10 * mib), (2, 10 * mib, 20 * mib)]));
+    }
+
+    #[test]
+    fn part_and_complete_urls_keep_a_signed_query_at_the_end() {
+        let signed = "https://storage.example/v3/upload/abc?X-Goog-Signature=s%2F1&expires=99";
+        assert_eq!(part_url(signed, 3), "https://storage.example/v3/upload/abc/3?X-Goog-Signature=s%2F1&expires=99");
+        assert_eq!(complete_url(signed), "https://storage.example/v3/upload/abc/complete?X-Goog-Signature=s%2F1&expires=99");
+        assert_eq!(part_url("http://127.0.0.1:8/sim/upload/id", 1), "http://127.0.0.1:8/sim/upload/id/1");
+        assert_eq!(complete_url("http://h/u/id#frag"), "http://h/u/id/complete");
+        assert_eq!(part_url("http://h/u/id?a=1#frag", 2), "http://h/u/id/2?a=1");
     }
 
     #[test]

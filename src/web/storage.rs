@@ -135,9 +135,10 @@ async fn multipart(
             let next = queue.borrow_mut().pop();
             let Some((i, (n, start, end))) = next else { return Ok(()) };
             let chunk = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
-            let part_url = format!("{upload_url}/{n}");
-            let body = put_with_retry(shared, &part_url, &chunk, content_type, i, report, Some(&super::js::signal_of(&stop))).await.inspect_err(|_| super::js::abort(&stop))?;
-            let etag = get(&js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL), "etag").as_string().unwrap_or_default();
+            let part_url = crate::proto::upload::part_url(&upload_url, n);
+            let (body, etag_header) = put_with_retry(shared, &part_url, &chunk, content_type, i, report, Some(&super::js::signal_of(&stop))).await.inspect_err(|_| super::js::abort(&stop))?;
+            // fal answers the etag in the JSON body; its CDN path (the Python client's) in the `ETag` header.
+            let etag = get(&js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL), "etag").as_string().or(etag_header).unwrap_or_default();
             done.borrow_mut().push((n, etag));
         }
     };
@@ -161,7 +162,7 @@ async fn multipart(
     let body = Object::new();
     set(&body, "parts", &list);
     let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let resp = super::http::fetch(&format!("{upload_url}/complete"), "POST", &[("content-type", "application/json")], Some(&body), signal)
+    let resp = super::http::fetch(&crate::proto::upload::complete_url(&upload_url), "POST", &[("content-type", "application/json")], Some(&body), signal)
         .await
         .map_err(|e| error::thrown(&e).1)?;
     if !super::http::ok(&resp) {
@@ -193,7 +194,7 @@ async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn core::future::Futur
     out.into_iter().flatten().collect()
 }
 
-/// PUTs with the client's retry policy. Returns the answer's body.
+/// PUTs with the client's retry policy. Returns the answer's body and its `ETag` header.
 async fn put_with_retry(
     shared: &Shared,
     url: &str,
@@ -202,12 +203,12 @@ async fn put_with_retry(
     part: usize,
     report: &Report,
     signal: Option<&AbortSignal>,
-) -> Result<String, JsValue> {
+) -> Result<(String, Option<String>), JsValue> {
     let mut retries = 0;
     loop {
         let r = report.clone();
         match put(url, blob, content_type, move |loaded| r(part, loaded), signal).await {
-            Ok(body) => return Ok(body),
+            Ok(answer) => return Ok(answer),
             Err((info, js)) => {
                 if info.kind == Kind::Aborted {
                     return Err(js);
@@ -228,7 +229,7 @@ async fn put_with_retry(
 }
 
 /// One PUT through XMLHttpRequest: fetch can't report upload progress.
-async fn put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u64) + 'static, signal: Option<&AbortSignal>) -> Result<String, (ErrorInfo, JsValue)> {
+async fn put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u64) + 'static, signal: Option<&AbortSignal>) -> Result<(String, Option<String>), (ErrorInfo, JsValue)> {
     let local = |kind, cat, msg: &str| {
         let info = ErrorInfo::local(kind, cat, msg);
         let js = error::to_js(&info, None, None);
@@ -265,11 +266,11 @@ async fn put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u6
         set(e.1.unchecked_ref(), "retryable", &JsValue::TRUE);
         return Err(e);
     }
+    let header = |n: &str| super::js::call(&xhr, "getResponseHeader", Some(&JsValue::from_str(n))).ok().and_then(|v| v.as_string());
     if (200..300).contains(&status) {
-        return Ok(body);
+        return Ok((body, header("etag")));
     }
     let (b, js) = parse_body(&body);
-    let header = |n: &str| super::js::call(&xhr, "getResponseHeader", Some(&JsValue::from_str(n))).ok().and_then(|v| v.as_string());
     let info = decode_http(status, &header, &b, false, Some(Call::Run), now());
     let e = error::to_js(&info, Some(&js), None);
     Err((info, e))
