@@ -52,6 +52,32 @@ describe("realtime", () => {
     assert.equal(tokens.length, 1);
   });
 
+  test("the socket path is normalised as fal's client does it; maxBuffering outside 1..60 is refused", async () => {
+    const s0 = await rt("stats");
+    const out = await inPage(async (client, wait, until) => {
+      const got = [], errors = [];
+      // An id already ending in /realtime does not get it twice; an explicit path gets one leading slash.
+      const a = client.realtime.connect("genwire/echo/realtime", { onResult: (r) => got.push(["a", r.seq]) });
+      const b = client.realtime.connect("genwire/echo", { path: "realtime", maxBuffering: 60, onResult: (r) => got.push(["b", r.seq]) });
+      a.send({ seq: 1 });
+      b.send({ seq: 2 });
+      await until(() => got.length === 2);
+      for (const m of [0, 61, 2.5]) {
+        const c = client.realtime.connect("genwire/echo", { maxBuffering: m, onError: (e) => errors.push([m, e.kind, /maxBuffering/.test(e.message)]) });
+        c.send({ seq: 3 });
+      }
+      await until(() => errors.length === 3);
+      a.close();
+      b.close();
+      return { got: got.sort(), errors };
+    });
+    assert.deepEqual(out.got, [["a", 1], ["b", 2]]);
+    assert.deepEqual(out.errors, [[0, "config", true], [61, "config", true], [2.5, "config", true]]);
+    const conns = (await rt("stats")).connections.filter((c) => c.opened_at_ms > 0).slice(-2);
+    assert.equal((await rt("stats")).opened - s0.opened, 2, "one socket each, none for the refused options");
+    for (const c of conns) assert.equal(c.endpoint, "genwire/echo");
+  });
+
   test("binary inputs travel as msgpack bin (64 KiB), never base64", async () => {
     const out = await inPage(async (client, wait, until) => {
       let r;
@@ -274,8 +300,10 @@ describe("realtime", () => {
     const s0 = await rt("stats");
     const out = await inPage(async (client, wait, until) => {
       // A token the app got its own way (here: from the same endpoint, to have a valid one).
+      // It is given the app's full realtime path, as fal's own client passes it; the token is for the alias.
       const provider = async (app) => {
-        const r = await fetch("/api/fal/proxy", { method: "POST", headers: { "x-fal-target-url": "https://rest.fal.ai/tokens/", "content-type": "application/json" }, body: JSON.stringify({ allowed_apps: [app], token_expiration: 60 }) });
+        (window.__apps ??= []).push(app);
+        const r = await fetch("/api/fal/proxy", { method: "POST", headers: { "x-fal-target-url": "https://rest.fal.ai/tokens/", "content-type": "application/json" }, body: JSON.stringify({ allowed_apps: [app.split("/")[1]], token_expiration: 60 }) });
         window.__provided = (window.__provided ?? 0) + 1;
         return r.json();
       };
@@ -290,11 +318,11 @@ describe("realtime", () => {
       await until(() => got.json && got.custom);
       a.close();
       b.close();
-      return { got, provided: window.__provided };
+      return { got, provided: window.__provided, apps: window.__apps };
     });
+    assert.deepEqual(out.apps, ["genwire/echo/realtime"], "the provider gets the full path, once");
     assert.deepEqual([out.got.json.seq, out.got.json.echo.text, out.got.json.bytes], [1, "é", 0]);
     assert.deepEqual([out.got.custom.custom.seq, out.got.custom.custom.echo.wrapped], [2, true]);
-    assert.equal(out.provided, 1, "the provider was asked once, for the first connection");
     assert.equal((await rt("stats")).tokens_issued - s0.tokens_issued, 2, "one token per connection: the provider's, and the proxy's for the other");
   });
 

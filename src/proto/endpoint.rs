@@ -135,6 +135,25 @@ impl EndpointId {
     pub fn cancel_url(&self, id: &RequestId) -> String {
         format!("{}/cancel", self.request_base(id))
     }
+
+    /// The app's realtime path as fal and its official client name it: the full id, then
+    /// `/realtime` unless the id already ends in it; an explicit `path` gets exactly one
+    /// leading `/` instead. What a `tokenProvider` is given, and the socket's path.
+    pub fn realtime_path(&self, path: Option<&str>) -> Result<String, EndpointError> {
+        let mut s = self.full();
+        match path.map(|p| p.trim_start_matches('/')).filter(|p| !p.is_empty()) {
+            Some(p) => {
+                if let Some(bad) = p.split('/').find(|seg| !valid_segment(seg)) {
+                    return Err(EndpointError::BadSegment(bad.into()));
+                }
+                s.push('/');
+                s.push_str(p);
+            }
+            None if self.path.as_deref().is_some_and(|p| p == "realtime" || p.ends_with("/realtime")) => {}
+            None => s.push_str("/realtime"),
+        }
+        Ok(s)
+    }
 }
 
 /// A request id as the queue returned it. Checked so it can't smuggle path
@@ -235,6 +254,23 @@ mod tests {
         assert!(RequestId::parse("a?b").is_none());
         assert!(RequestId::parse("").is_none());
         assert!(RequestId::parse("764cabcf-b745-4b3e-ae38-1200304cf45b").is_some());
+    }
+
+    #[test]
+    fn realtime_paths_as_the_official_client_builds_them() {
+        assert_eq!(id("fal-ai/fast-lcm-diffusion").realtime_path(None).unwrap(), "fal-ai/fast-lcm-diffusion/realtime");
+        assert_eq!(id("fal-ai/fast-lcm-diffusion/realtime").realtime_path(None).unwrap(), "fal-ai/fast-lcm-diffusion/realtime");
+        assert_eq!(id("fal-ai/x/v2/realtime").realtime_path(None).unwrap(), "fal-ai/x/v2/realtime");
+        assert_eq!(id("fal-ai/x").realtime_path(Some("/ws")).unwrap(), "fal-ai/x/ws");
+        assert_eq!(id("fal-ai/x").realtime_path(Some("///ws/v2")).unwrap(), "fal-ai/x/ws/v2");
+        assert_eq!(id("fal-ai/x/realtime").realtime_path(Some("stream")).unwrap(), "fal-ai/x/realtime/stream");
+        assert_eq!(id("12345-sdxl").realtime_path(None).unwrap(), "12345/sdxl/realtime");
+        // An alias that merely ends in the word is not the realtime path.
+        assert_eq!(id("fal-ai/myrealtime").realtime_path(None).unwrap(), "fal-ai/myrealtime/realtime");
+        assert_eq!(id("fal-ai/x").realtime_path(Some("")).unwrap(), "fal-ai/x/realtime", "empty means the default, as in the official client");
+        for bad in ["a?b", "a/../b", "a//b", "x y"] {
+            assert!(id("fal-ai/x").realtime_path(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -205,18 +205,22 @@ fn config(opts: &JsValue) -> Result<(Config, Codec, Option<f64>), JsValue> {
         Some("json") => Codec::Json,
         Some(other) => return Err(error::config(&format!("option 'codec' must be 'msgpack', 'json' or {{encode, decode}}, not '{other}'"))),
     };
-    let max_buffering = opt_f64(opts, "maxBuffering", 1.0)?.map(|m| m.min(60.0).floor());
+    // fal takes 1..=60 pending inputs; outside that is the caller's mistake, as in the official client.
+    let max_buffering = match opt_f64(opts, "maxBuffering", 1.0)? {
+        Some(m) if m > 60.0 || m.fract() != 0.0 => return Err(error::config("option 'maxBuffering' must be a whole number from 1 to 60")),
+        m => m,
+    };
     Ok((cfg, codec, max_buffering))
 }
 
 fn start(shared: Rc<Shared>, ep: EndpointId, key: String, opts: &JsValue) -> Result<Rc<Conn>, JsValue> {
     let (cfg, codec, max_buffering) = config(opts)?;
     let token_provider = opt_fn(opts, "tokenProvider")?;
-    let path = opt_str(opts, "path")?.unwrap_or_else(|| "/realtime".into());
+    let app_path = ep.realtime_path(opt_str(opts, "path")?.as_deref()).map_err(|e| error::config(&format!("option 'path': {e}")))?;
     let (tx, rx) = unbounded::<Msg>();
     let conn = Rc::new(Conn { key, sends: Default::default(), last_sent: Default::default(), tx, subs: RefCell::new(Vec::new()), status: RefCell::new(status_object(&Status::Idle)), codec });
-    let base = format!("{}/{}{}", shared.realtime_url.trim_end_matches('/'), ep.full(), path);
-    let driver = Driver { shared, ep, conn: Rc::downgrade(&conn), base, max_buffering, token_provider, ws: None, gen: 0, timer: None };
+    let base = format!("{}/{}", shared.realtime_url.trim_end_matches('/'), app_path);
+    let driver = Driver { shared, ep, app_path, conn: Rc::downgrade(&conn), base, max_buffering, token_provider, ws: None, gen: 0, timer: None };
     spawn_local(driver.run(cfg, rx));
     Ok(conn)
 }
@@ -224,6 +228,8 @@ fn start(shared: Rc<Shared>, ep: EndpointId, key: String, opts: &JsValue) -> Res
 struct Driver {
     shared: Rc<Shared>,
     ep: EndpointId,
+    /// `owner/alias[/path]/realtime`: what a `tokenProvider` is given, as fal's own client does.
+    app_path: String,
     conn: std::rc::Weak<Conn>,
     base: String,
     max_buffering: Option<f64>,
@@ -313,9 +319,9 @@ impl Driver {
         let Some(conn) = self.conn.upgrade() else { return true };
         match action {
             Action::FetchToken => {
-                let (shared, alias, provider, tx) = (self.shared.clone(), self.ep.alias().to_string(), self.token_provider.clone(), tx.clone());
+                let (shared, alias, app_path, provider, tx) = (self.shared.clone(), self.ep.alias().to_string(), self.app_path.clone(), self.token_provider.clone(), tx.clone());
                 spawn_local(async move {
-                    let input = match token(&shared, &alias, provider.as_ref()).await {
+                    let input = match token(&shared, &alias, &app_path, provider.as_ref()).await {
                         Ok(token) => Input::TokenReady { token },
                         Err(retryable) => Input::TokenFailed { retryable },
                     };
@@ -451,12 +457,13 @@ fn fatal_error(f: &Fatal) -> JsValue {
     error::to_js(&info, None, None)
 }
 
-/// A short-lived token: the app's `tokenProvider(alias)`, or fal's token endpoint through the proxy.
-/// `Err(retryable)`.
-async fn token(shared: &Shared, alias: &str, provider: Option<&Function>) -> Result<String, bool> {
+/// A short-lived token: the app's `tokenProvider(app_path)` (the full path, e.g.
+/// `fal-ai/fast-lcm-diffusion/realtime`, as fal's own client passes it), or fal's token
+/// endpoint through the proxy for the app's alias. `Err(retryable)`.
+async fn token(shared: &Shared, alias: &str, app_path: &str, provider: Option<&Function>) -> Result<String, bool> {
     let value = match provider {
         Some(f) => {
-            let p = f.call1(&JsValue::NULL, &JsValue::from_str(alias)).map_err(|_| false)?;
+            let p = f.call1(&JsValue::NULL, &JsValue::from_str(app_path)).map_err(|_| false)?;
             wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)?
         }
         None => {
