@@ -317,3 +317,37 @@ async function waitFor(check, what, ms = 5000) {
   }
   assert.fail(`timed out waiting: ${what}`);
 }
+
+describe("submit options reach the upstream as fal expects", () => {
+  test("webhookUrl, priority, startTimeout (as given) and hint; startTimeout of 1 or less is refused", async () => {
+    const since = (await server.log()).length;
+    const prompt = uniquePrompt("extras");
+    const out = await page.evaluate(async (prompt) => {
+      const client = genwire.createClient();
+      const sub = await client.queue.submit("fal-ai/flux/dev", {
+        input: { prompt, image_size: "square" },
+        webhookUrl: "https://app.example/hooks/fal?job=1&x=a b",
+        priority: "low",
+        startTimeout: 2.5,
+        hint: "runner-7",
+      });
+      const refused = [];
+      for (const startTimeout of [1, 0.5, -3, "10"]) {
+        refused.push(await client.queue.submit("fal-ai/flux/dev", { input: { prompt }, startTimeout }).then(() => "sent", (e) => [e.kind, /startTimeout/.test(e.message)]));
+      }
+      const badPriority = await client.queue.submit("fal-ai/flux/dev", { input: { prompt }, priority: "high" }).then(() => "sent", (e) => e.kind);
+      return { id: sub.request_id, refused, badPriority };
+    }, prompt);
+    assert.deepEqual(out.refused, [["config", true], ["config", true], ["config", true], ["config", true]]);
+    assert.equal(out.badPriority, "config");
+    const submits = (await server.log(since)).filter((e) => e.step === "submit");
+    assert.equal(submits.length, 1, "nothing refused reached the upstream");
+    const [s] = submits;
+    assert.equal(s.url, "https://queue.fal.run/fal-ai/flux/dev?fal_webhook=https%3A%2F%2Fapp.example%2Fhooks%2Ffal%3Fjob%3D1%26x%3Da%20b");
+    assert.equal(s.headers["x-fal-queue-priority"], "low");
+    assert.equal(s.headers["x-fal-request-timeout"], "2.5");
+    assert.equal(s.headers["x-fal-runner-hint"], "runner-7");
+    const job = await server.job(out.id);
+    assert.deepEqual([job.webhook, job.priority], ["https://app.example/hooks/fal?job=1&x=a b", "low"]);
+  });
+});
