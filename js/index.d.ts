@@ -102,14 +102,14 @@ export interface SubmitOptions<Input = Record<string, unknown>> {
   /** Called back by the queue when the job ends (fal's `fal_webhook`). */
   webhookUrl?: string;
   priority?: "normal" | "low";
-  /** Seconds the job may wait to start before the queue gives up (`x-fal-request-timeout`). */
+  /** Seconds (more than 1) the job may wait in the queue before it starts; then it ends with a 504 that is not retried (`x-fal-request-timeout`). */
   startTimeout?: number;
   hint?: string;
   signal?: AbortSignal;
 }
 
 export interface SubscribeOptions<Input = Record<string, unknown>> extends SubmitOptions<Input> {
-  /** Include logs in status updates. Default false. */
+  /** Include logs in status updates: each update carries every line so far, in order, once each. Default false. */
   logs?: boolean;
   /** Every change of the job's status, in order, once each. */
   onQueueUpdate?: (status: QueueStatus) => void;
@@ -117,7 +117,7 @@ export interface SubscribeOptions<Input = Record<string, unknown>> extends Submi
   mode?: "streaming" | "polling";
   /** Milliseconds between status polls. Default 500. */
   pollInterval?: number;
-  /** Milliseconds without a byte on the stream (keep-alives count) before polling takes over. Default 15000. */
+  /** Milliseconds without a byte on the stream (keep-alives count) before polling takes over. Default 35000 (fal sends a keep-alive every 15 s). */
   streamStallTimeout?: number;
   /** Milliseconds for the whole call; on expiry the job is cancelled upstream and the call rejects. */
   timeout?: number;
@@ -348,7 +348,7 @@ export interface UploadOptions {
   fileName?: string;
   onProgress?: (p: UploadProgress) => void;
   signal?: AbortSignal;
-  /** Bytes above which the file goes in 10 MiB parts. Default 16 MiB. */
+  /** Bytes above which the file goes in 10 MiB parts. Default 90 MiB, as in fal's own client (the default `@fal-ai/server-proxy` allowlist refuses multipart). */
   multipartThreshold?: number;
 }
 
@@ -368,7 +368,7 @@ export interface RealtimeOptions<Output = any> {
   onResult?: (result: Output) => void;
   onError?: (error: GenwireError) => void;
   onStatus?: (status: RealtimeStatus) => void;
-  /** fal's server-side buffering (1..60). */
+  /** Pending inputs fal keeps for this socket: a whole number from 1 to 60 (else a config error). */
   maxBuffering?: number;
   /** Inputs kept while not connected, newest first. Default 1. */
   bufferSize?: number;
@@ -381,9 +381,9 @@ export interface RealtimeOptions<Output = any> {
     /** In fallback, how long before the socket is tried again. Default 30000. */
     fallbackRetryMs?: number;
   };
-  /** Your own token source; default: fal's token endpoint through the proxy. */
+  /** Your own token source, given the app's full realtime path (`"fal-ai/fast-lcm-diffusion/realtime"`, as fal's own client passes it); default: fal's token endpoint through the proxy. */
   tokenProvider?: (app: string) => string | Promise<string>;
-  /** Socket path after the endpoint id. Default `/realtime`. */
+  /** Socket path after the endpoint id. Default `/realtime`, unless the id already ends in `/realtime`. */
   path?: string;
 }
 

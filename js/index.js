@@ -69,7 +69,7 @@ export function createClient(options = {}) {
       /**
        * Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL. Initiated through the
        * proxy, then sent straight to the presigned upload URL (no key goes with it); above
-       * `multipartThreshold` (16 MiB) in 10 MiB parts, three at a time, each retried.
+       * `multipartThreshold` (90 MiB, as in fal's own client) in 10 MiB parts, three at a time, each retried.
        */
       upload: (data, opts = {}) => init().then(() => make().upload(data, opts)),
     }),
