@@ -62,18 +62,15 @@ pub fn build_app(config: Config) -> Router {
     };
     let proxy_state = Arc::new(proxy::ProxyState { upstream, body_limit: config.body_limit_bytes });
 
-    // The simulator as a direct upstream, for other proxies under test (see direct.rs).
+    // The simulator as a direct upstream, for other proxies under test (see direct.rs); merged
+    // after the CORS layer, which is for pages, not for servers calling fal.
     let direct = config.fal_key.is_none().then(|| direct::router(sim::upstream_router(simulator.clone())));
     let app = Router::new()
         .merge(proxy::router(proxy_state))
-        .merge(direct.unwrap_or_default())
         .merge(sim::local_router(simulator))
         .merge(static_files::router(&config.root));
-    if config.cors_any {
-        app.layer(cors_layer())
-    } else {
-        app
-    }
+    let app = if config.cors_any { app.layer(cors_layer()) } else { app };
+    app.merge(direct.unwrap_or_default())
 }
 
 /// Binds `addr` (port 0 picks a free one) and serves the app in a background task.
