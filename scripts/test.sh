@@ -24,7 +24,10 @@ bash scripts/wasm-browser-tests.sh
 
 echo "== browser: end-to-end tests (Playwright, system Chromium)"
 # The tests never touch the real fal: the key must not leak into them.
-env -u FAL_KEY node --test --test-concurrency=2 $(ls tests/*.test.mjs | grep -vx tests/packaging.test.mjs)
+env -u FAL_KEY node --test --test-concurrency=2 $(ls tests/*.test.mjs | grep -vxE 'tests/(packaging|proxies)\.test\.mjs')
 
 echo "== packaging: the npm tarball in fresh Vite and Next.js apps, built and driven in Chromium"
 env -u FAL_KEY node --test tests/packaging.test.mjs
+
+echo "== proxies: every feature behind @fal-ai/server-proxy and genwire/proxy in Next.js, Express, Hono"
+env -u FAL_KEY node --test tests/proxies.test.mjs

@@ -3,6 +3,7 @@
 //! `build_app` returns the whole app as a Router so tests run it in-process.
 
 pub mod allowlist;
+pub mod direct;
 mod json;
 pub mod proxy;
 pub mod sim;
@@ -39,11 +40,18 @@ impl Default for Config {
     }
 }
 
+static SIM_KEY: OnceLock<String> = OnceLock::new();
+
 /// The key the proxy sends to the simulator: random per process, so tests can prove
 /// it was added (the simulator answers 401 otherwise) and search responses for it.
 pub fn sim_key() -> &'static str {
-    static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| format!("sim-{}:{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+    SIM_KEY.get_or_init(|| format!("sim-{}:{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+}
+
+/// Fixes the simulator's key (`--sim-key`), for tests whose own proxies call it through
+/// `/__sim/upstream` with that key. Only before the first `sim_key()`; false after.
+pub fn set_sim_key(key: String) -> bool {
+    SIM_KEY.set(key).is_ok()
 }
 
 pub fn build_app(config: Config) -> Router {
@@ -54,15 +62,15 @@ pub fn build_app(config: Config) -> Router {
     };
     let proxy_state = Arc::new(proxy::ProxyState { upstream, body_limit: config.body_limit_bytes });
 
+    // The simulator as a direct upstream, for other proxies under test (see direct.rs); merged
+    // after the CORS layer, which is for pages, not for servers calling fal.
+    let direct = config.fal_key.is_none().then(|| direct::router(sim::upstream_router(simulator.clone())));
     let app = Router::new()
         .merge(proxy::router(proxy_state))
         .merge(sim::local_router(simulator))
         .merge(static_files::router(&config.root));
-    if config.cors_any {
-        app.layer(cors_layer())
-    } else {
-        app
-    }
+    let app = if config.cors_any { app.layer(cors_layer()) } else { app };
+    app.merge(direct.unwrap_or_default())
 }
 
 /// Binds `addr` (port 0 picks a free one) and serves the app in a background task.

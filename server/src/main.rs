@@ -36,6 +36,10 @@ struct Args {
     /// Answer CORS for any origin (only for browser tests served from another port).
     #[arg(long)]
     cors_any: bool,
+    /// The key the simulator accepts (default: random per process), for proxies under test that
+    /// call it themselves through /__sim/upstream with that key as their FAL_KEY.
+    #[arg(long)]
+    sim_key: Option<String>,
 }
 
 #[tokio::main]
@@ -46,6 +50,13 @@ async fn main() {
     if fal_key.as_ref().is_some_and(|k| axum::http::HeaderValue::from_str(&format!("Key {k}")).is_err()) {
         eprintln!("genwire-server: FAL_KEY contains characters that cannot be sent in a header");
         std::process::exit(2);
+    }
+    if let Some(key) = args.sim_key {
+        let usable = key.len() >= 8 && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'));
+        if !usable || !genwire_server::set_sim_key(key) {
+            eprintln!("genwire-server: --sim-key takes at least 8 characters of [A-Za-z0-9:_.-]");
+            std::process::exit(2);
+        }
     }
     let upstream = if fal_key.is_some() { "fal.ai, key from FAL_KEY" } else { "simulated" };
     let config = Config {

@@ -1,0 +1,3 @@
+import { nextRoute } from "genwire/proxy";
+
+export const { GET, POST, PUT } = nextRoute();
