@@ -23,6 +23,12 @@ pub fn error_type(t: &str) -> Option<(Category, bool)> {
         "generation_timeout" => (Timeout, false),
         "downstream_service_error" => (Unavailable, false),
         "content_policy_violation" => (ContentPolicy, false),
+        // fal's error page, later additions: a partner being down is like a downstream error;
+        // a run that produced no media would produce none again.
+        "downstream_service_unavailable" => (Unavailable, false),
+        "no_media_generated" => (Server, false),
+        "audio_duration_too_long" | "audio_duration_too_short" | "video_duration_too_long" | "video_duration_too_short"
+        | "unsupported_audio_format" | "unsupported_image_format" | "unsupported_video_format" => (Validation, false),
         "image_too_small" | "image_too_large" | "image_load_error" | "file_download_error" | "face_detection_error"
         | "file_too_large" | "greater_than" | "greater_than_equal" | "less_than" | "less_than_equal" | "multiple_of"
         | "sequence_too_short" | "sequence_too_long" | "one_of" | "feature_not_supported" | "invalid_archive"
@@ -30,19 +36,72 @@ pub fn error_type(t: &str) -> Option<(Category, bool)> {
         // Our proxy refusing a target is a setup mistake of the app.
         "proxy_target_rejected" => (Config, false),
         "proxy_upstream_error" => (Unavailable, true),
+        // Refused by the proxy's caller check: this page's origin is not one it serves.
+        "proxy_caller_rejected" => (Config, false),
+        // The upstream answered with a redirect, which the proxy does not follow: it will again.
+        "proxy_upstream_redirect" => (Server, false),
+        // The request body did not reach the proxy in time.
+        "proxy_request_timeout" => (Timeout, true),
         _ => return None,
     })
 }
 
 /// Model errors whose `loc` is just `["body"]`: about the whole job, not a field.
 pub fn is_job_level(t: &str) -> bool {
-    matches!(t, "internal_server_error" | "generation_timeout" | "downstream_service_error")
+    matches!(t, "internal_server_error" | "generation_timeout" | "downstream_service_error" | "downstream_service_unavailable" | "no_media_generated")
+}
+
+/// Codes other generative APIs put in their envelopes (compared case-insensitively), where
+/// they say more than the status: each is named in a body of tests/errors/corpus.json.
+/// Generic ones (`invalid_request_error`, `INVALID_ARGUMENT`, `api_error`) are left to the status.
+pub fn foreign(code: &str) -> Option<(Category, bool)> {
+    use Category::*;
+    Some(match code.to_ascii_lowercase().as_str() {
+        // OpenAI images (`content_policy_violation`, gpt-image `moderation_blocked`), Azure OpenAI
+        // (`content_filter`, inner `ResponsibleAIPolicyViolation`; DALL-E 3 `contentFilter`),
+        // Stability (`name: content_moderation`).
+        "content_policy_violation" | "moderation_blocked" | "content_filter" | "contentfilter" | "responsibleaipolicyviolation"
+        | "content_moderation" => (ContentPolicy, false),
+        // OpenAI `invalid_api_key`, Anthropic `authentication_error`, Google `UNAUTHENTICATED` and
+        // reason `API_KEY_INVALID` (sent with a 400).
+        "invalid_api_key" | "authentication_error" | "unauthenticated" | "api_key_invalid" => (Auth, false),
+        // The account may not, or has nothing left to pay with: waiting does not help.
+        // Anthropic `permission_error`/`billing_error`, Google `PERMISSION_DENIED`, OpenAI
+        // `insufficient_quota` (sent with a 429), ElevenLabs `quota_exceeded` (sent with a 401).
+        "permission_error" | "permission_denied" | "billing_error" | "insufficient_quota" | "quota_exceeded" => (Forbidden, false),
+        // Anthropic `rate_limit_error`, OpenAI `rate_limit_exceeded`, Google `RESOURCE_EXHAUSTED`
+        // and reason `rateLimitExceeded`.
+        "rate_limit_error" | "rate_limit_exceeded" | "resource_exhausted" | "ratelimitexceeded" => (RateLimited, true),
+        // Anthropic `overloaded_error` (529), Google `UNAVAILABLE`, OpenAI behind Cloudflare `cf_bad_gateway`.
+        "overloaded_error" | "unavailable" | "cf_bad_gateway" => (Unavailable, true),
+        "deadline_exceeded" => (Timeout, true),
+        _ => return None,
+    })
+}
+
+/// Safety-filter wording, for 4xx answers whose codes say nothing more specific (OpenAI's
+/// image safety system sends `code: null`). Phrases as the APIs word them, lower case.
+pub fn policy_wording(message: &str) -> bool {
+    const PHRASES: [&str; 8] = [
+        "safety system",             // OpenAI: "rejected as a result of our safety system"
+        "content management policy", // Azure OpenAI
+        "content moderation",        // Stability, gateways
+        "content checker",           // fal
+        "safety filter",             // "activated the API's safety filters"
+        "content policy",            // Azure: "may violate our content policy"
+        "nsfw content",              // diffusers' safety checker: "NSFW content detected"
+        "responsible ai practices",  // Vertex Imagen
+    ];
+    let lower = message.to_ascii_lowercase();
+    PHRASES.iter().any(|p| super::envelope::has(&lower, p))
 }
 
 pub fn status(status: u16, call: Option<Call>) -> (Category, bool) {
     use Category::*;
     match status {
         400 | 405 | 409 | 411 | 413 | 414 | 415 => (BadRequest, false),
+        // Payment required (Replicate, BFL): the account has no credit.
+        402 => (Forbidden, false),
         401 => (Auth, false),
         403 => (Forbidden, false),
         404 | 410 => (NotFound, false),
@@ -52,7 +111,8 @@ pub fn status(status: u16, call: Option<Call>) -> (Category, bool) {
         499 => (Cancelled, false),
         // From the result endpoint a 500 is the job's own failure: it will not change.
         500 => (Server, call != Some(Call::Result)),
-        502 | 503 => (Unavailable, true),
+        // 520, 521, 523: Cloudflare could not get an answer from the origin; 529: Anthropic overloaded.
+        502 | 503 | 520 | 521 | 523 | 529 => (Unavailable, true),
         504 | 522 | 524 => (Timeout, true),
         501 | 505..=599 => (Server, false),
         400..=499 => (BadRequest, false),
