@@ -39,16 +39,20 @@ fn message_at(v: &Value, depth: usize) -> Option<String> {
         Value::Str(s) => text(s),
         Value::Arr(items) if depth < MAX_DEPTH => items.first().and_then(|i| message_at(i, depth + 1)),
         Value::Obj(_) if depth < MAX_DEPTH => {
-            // `detail` first (fal, Replicate); a `detail` array is a list of field issues, read elsewhere.
-            let detail = v.get("detail").filter(|d| !matches!(d, Value::Arr(_)));
-            // `message` before `error`: seed 004 puts a title in `error` and the sentence in `message`.
-            [detail, v.get("message"), v.get("msg"), v.get("error"), v.get("errors"), v.get("title")]
-                .into_iter()
-                .flatten()
-                .find_map(|c| match c {
-                    Value::Str(s) => text(s),
-                    nested => message_at(nested, depth + 1),
-                })
+            // `detail` first (fal, Replicate); `message` before `error`: seed 004 puts a title in
+            // `error` and the sentence in `message`.
+            for key in ["detail", "message", "msg", "error", "errors", "title"] {
+                let found = match v.get(key) {
+                    // A `detail` array is a list of field issues, read elsewhere.
+                    Some(Value::Arr(_)) if key == "detail" => None,
+                    Some(c) => message_at(c, depth + 1),
+                    None => None,
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
         }
         _ => None,
     }
@@ -56,9 +60,9 @@ fn message_at(v: &Value, depth: usize) -> Option<String> {
 
 /// A plain-text body as a message: short text only, never markup or broken JSON.
 pub fn text_body(t: &str, content_type: Option<&str>, truncated: bool) -> Option<String> {
-    let ct = content_type.map(str::to_ascii_lowercase).unwrap_or_default();
+    let ct = content_type.unwrap_or("");
     // A body the server declared as JSON that did not parse is broken, whatever it looks like.
-    if truncated || t.len() > MAX_TEXT_BODY || has(&ct, "html") || has(&ct, "json") {
+    if truncated || t.len() > MAX_TEXT_BODY || has(ct, "html") || has(ct, "json") {
         return None;
     }
     text(t)
@@ -74,22 +78,21 @@ pub fn text(s: &str) -> Option<String> {
     Some(cut(t))
 }
 
+/// By chars, not by slicing: a `str` slice at a computed index brings its panic path (and the
+/// Unicode tables it prints with) into the wasm.
 fn cut(t: &str) -> String {
-    match t.char_indices().nth(MAX_MESSAGE_CHARS) {
-        Some((at, _)) => {
-            let mut s = t[..at].trim_end().to_string();
-            s.push('…');
-            s
-        }
-        None => t.to_string(),
+    let mut out: String = t.chars().take(MAX_MESSAGE_CHARS).collect();
+    if out.len() < t.len() {
+        out.push('…');
     }
+    out
 }
 
 /// `<!DOCTYPE html>`, `<html>`, or a page with a head or body: what gateways and CDNs send.
 /// A sentence that merely contains `<` (fal's "Expected '<key_id>:<key_secret>'") is not one.
 pub fn is_html_document(t: &str) -> bool {
-    let lower = t.to_ascii_lowercase();
-    lower.starts_with("<!doctype") || lower.starts_with("<?xml") || ["<html", "<head", "<body", "</html>"].iter().any(|tag| has(&lower, tag))
+    ["<!doctype", "<?xml"].iter().any(|p| t.as_bytes().get(..p.len()).is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes())))
+        || ["<html", "<head", "<body", "</html>"].iter().any(|tag| has(t, tag))
 }
 
 /// An object or array opener followed by what JSON would put there: a body or field that is
@@ -103,10 +106,11 @@ fn looks_like_json(t: &str) -> bool {
     }
 }
 
-/// Bytewise: `str::contains` would bring its searcher and a panic path into the wasm.
+/// Whether `hay` contains `needle` (lower case), ignoring ASCII case. Bytewise: `str::contains`
+/// would bring its searcher and a panic path into the wasm.
 pub fn has(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+    let n = needle.as_bytes();
+    n.is_empty() || hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// The machine-readable codes an envelope names, most specific first (see the module doc).
