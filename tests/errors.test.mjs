@@ -2,7 +2,11 @@
 // then the retry policy, Retry-After, the circuit breaker, events and stats, and decodeError.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { setup, teardown, uniquePrompt } from "./support/env.mjs";
+
+// Real error answers of fal and other generative APIs, each with its source (see tests/errors/).
+const CORPUS = JSON.parse(readFileSync(new URL("./errors/corpus.json", import.meta.url), "utf8"));
 
 let server, browser, page;
 before(async () => ({ server, browser, page } = await setup(["--latency-ms", "300", "--queue-depth", "1", "--queue-step-ms", "100"])));
@@ -324,5 +328,51 @@ describe("decodeError on the app's own fetches", () => {
     );
     assert.deepEqual(out.fromObject, { kind: "api", category: "rate_limited", errorType: undefined, retryable: true, retryAfterMs: 3000, message: "slow down" });
     assert.deepEqual([out.fromThrown.kind, out.fromThrown.category, out.fromThrown.retryable], ["network", "network", true]);
+  });
+});
+
+describe("the corpus of real error answers", () => {
+  /** What a caller sees of an error, for comparing with the corpus' expectations. */
+  const seen = (e) => ({
+    kind: e.kind, category: e.category, retryable: e.retryable, message: e.message, errorType: e.errorType,
+    retryAfterMs: e.retryAfterMs, fields: (e.issues ?? []).filter((i) => i.field).map((i) => i.field), isGenwireError: e.name === "GenwireError",
+  });
+  const check = (c, e, how) => {
+    const x = c.expect;
+    assert.ok(e.isGenwireError, `${c.name} (${how}): a GenwireError`);
+    assert.deepEqual([e.kind, e.category, e.retryable], [x.kind, x.category, x.retryable], `${c.name} (${how}): ${e.message}`);
+    if (x.message !== undefined) assert.equal(e.message, x.message, `${c.name} (${how})`);
+    if (x.message_contains !== undefined) assert.ok(e.message.includes(x.message_contains), `${c.name} (${how}): ${e.message}`);
+    if (x.error_type !== undefined) assert.equal(e.errorType, x.error_type ?? undefined, `${c.name} (${how})`);
+    if (x.retry_after_ms !== undefined) assert.equal(e.retryAfterMs, x.retry_after_ms, `${c.name} (${how})`);
+    if (x.fields !== undefined) assert.deepEqual(e.fields, x.fields, `${c.name} (${how})`);
+    assert.ok(e.message.length > 0 && e.message.trim() === e.message, `${c.name} (${how}): ${JSON.stringify(e.message)}`);
+    assert.ok(!/^[[{]/.test(e.message) && !/<html/i.test(e.message), `${c.name} (${how}): no markup or JSON: ${e.message}`);
+  };
+
+  test("at least 30 answers, each with its source", () => {
+    assert.ok(CORPUS.length >= 30, `${CORPUS.length} answers`);
+    for (const c of CORPUS) assert.match(c.source, /^https:\/\//, c.name);
+  });
+
+  test("decodeError({status, headers, body}) reads each as the corpus says", async () => {
+    const out = await page.evaluate((cases) => cases.map((c) => {
+      const e = genwire.decodeError({ status: c.status, headers: c.headers, body: c.body });
+      return { kind: e.kind, category: e.category, retryable: e.retryable, message: e.message, errorType: e.errorType, retryAfterMs: e.retryAfterMs,
+        fields: (e.issues ?? []).filter((i) => i.field).map((i) => i.field), isGenwireError: e.name === "GenwireError" };
+    }), CORPUS);
+    CORPUS.forEach((c, i) => check(c, out[i], "decodeError"));
+  });
+
+  test("the same answers from the upstream, through the proxy, reach subscribe typed", async () => {
+    for (const c of CORPUS) {
+      const prompt = uniquePrompt(c.name);
+      // The exact text, with its headers: the simulator sends a string body verbatim.
+      await server.fault(prompt, { submit_error: { status: c.status, headers: c.headers, body: c.body } });
+      const r = await subscribe(prompt, { retry: false, circuitBreaker: false });
+      assert.equal(r.ok, false, c.name);
+      check(c, { ...seen(r.error), isGenwireError: r.error.name === "GenwireError", fields: (r.error.issues ?? []).filter((i) => i.field).map((i) => i.field) }, "subscribe");
+      assert.equal(r.error.status, c.status, c.name);
+    }
   });
 });

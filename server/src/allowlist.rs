@@ -32,6 +32,8 @@ pub enum Reason {
     PathNotAllowed,
     Traversal,
     Fragment,
+    /// The target is a fal endpoint the proxy's `--endpoints` list does not name.
+    EndpointNotAllowed,
 }
 
 impl Reason {
@@ -48,13 +50,14 @@ impl Reason {
             Reason::PathNotAllowed => "path_not_allowed",
             Reason::Traversal => "traversal",
             Reason::Fragment => "fragment",
+            Reason::EndpointNotAllowed => "endpoint_not_allowed",
         }
     }
 
     /// 403 when the URL is well formed but points somewhere we refuse; 400 when it is malformed.
     pub fn status(self) -> StatusCode {
         match self {
-            Reason::HostNotAllowed | Reason::PathNotAllowed => StatusCode::FORBIDDEN,
+            Reason::HostNotAllowed | Reason::PathNotAllowed | Reason::EndpointNotAllowed => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -233,6 +236,135 @@ pub fn is_endpoint_id(id: &str) -> bool {
         })
 }
 
+/// The optional `--endpoints` list: the fal endpoints the key may be spent on. A pattern is an
+/// endpoint id (`fal-ai/flux/dev`) where `*` stands for any run of characters (`fal-ai/fast-*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    patterns: Vec<String>,
+}
+
+impl Endpoints {
+    /// A comma-separated list; blanks around items are ignored.
+    pub fn parse(list: &str) -> Result<Endpoints, String> {
+        let patterns: Vec<String> = list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect();
+        if patterns.is_empty() {
+            return Err("the endpoint list is empty; name at least one endpoint, e.g. fal-ai/flux/dev".into());
+        }
+        for p in &patterns {
+            let segments: Vec<&str> = p.split('/').collect();
+            let plain = segments.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*')));
+            if !plain || (segments.len() < 2 && *p != "*") {
+                return Err(format!("'{p}' is not an endpoint id like owner/alias[/path] (letters, digits, '-', '_', '.', and '*' as a wildcard)"));
+            }
+        }
+        Ok(Endpoints { patterns })
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// A full endpoint id (`owner/alias[/path]`).
+    pub fn allows_endpoint(&self, id: &str) -> bool {
+        self.patterns.iter().any(|p| glob(p, id))
+    }
+
+    /// An app (`owner/alias`), as queue status, result and cancel URLs name it: allowed when some
+    /// pattern's first two segments match it.
+    pub fn allows_app(&self, owner_alias: &str) -> bool {
+        self.patterns.iter().any(|p| glob(&first_segments(p, 2), owner_alias))
+    }
+
+    /// An app alias alone, as realtime token requests name it in `allowed_apps`.
+    pub fn allows_alias(&self, alias: &str) -> bool {
+        self.patterns.iter().any(|p| {
+            let alias_pattern = if p == "*" { "*" } else { p.split('/').nth(1).unwrap_or("") };
+            glob(alias_pattern, alias)
+        })
+    }
+
+    /// Checks a target the host/path rules already accepted; `body` is the request body
+    /// (token requests name their apps in it).
+    pub fn check(&self, url: &Url, body: &[u8]) -> Result<(), Rejection> {
+        let host = url.host_str().unwrap_or("");
+        let path = url.path().trim_matches('/');
+        let refuse = |what: &str| {
+            reject(
+                Reason::EndpointNotAllowed,
+                format!("{what} is not in this proxy's endpoint list ({}); ask whoever runs the proxy to add it.", self.patterns.join(", ")),
+            )
+        };
+        match host {
+            "queue.fal.run" | "fal.run" => {
+                let segments: Vec<&str> = path.split('/').collect();
+                if segments.len() >= 4 && segments[2] == "requests" {
+                    let app = segments[..2].join("/");
+                    return if self.allows_app(&app) { Ok(()) } else { refuse(&format!("The app '{app}'")) };
+                }
+                let streamed = path.strip_suffix("/stream").is_some_and(|id| self.allows_endpoint(id));
+                if self.allows_endpoint(path) || streamed {
+                    Ok(())
+                } else {
+                    refuse(&format!("The endpoint '{path}'"))
+                }
+            }
+            "fal.ai" => {
+                let id = url.query_pairs().find(|(k, _)| k == "endpoint_id").map(|(_, v)| v.into_owned()).unwrap_or_default();
+                if self.allows_endpoint(&id) {
+                    Ok(())
+                } else {
+                    refuse(&format!("The endpoint '{id}'"))
+                }
+            }
+            "rest.fal.ai" if url.path() == TOKENS_PATH => {
+                let apps: Option<Vec<String>> = serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("allowed_apps").and_then(|a| a.as_array().cloned()))
+                    .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect());
+                match apps {
+                    Some(apps) if !apps.is_empty() => match apps.iter().find(|a| !(self.allows_alias(a) || self.allows_app(a) || self.allows_endpoint(a))) {
+                        None => Ok(()),
+                        Some(app) => refuse(&format!("The realtime app '{app}'")),
+                    },
+                    _ => reject(Reason::EndpointNotAllowed, "A token request must name its apps in allowed_apps (a non-empty list of strings) when the proxy has an endpoint list."),
+                }
+            }
+            // Storage is not spent on an endpoint: uploads stay open.
+            _ => Ok(()),
+        }
+    }
+}
+
+fn first_segments(pattern: &str, n: usize) -> String {
+    if pattern == "*" {
+        return "*".into();
+    }
+    pattern.split('/').take(n).collect::<Vec<_>>().join("/")
+}
+
+/// `*` matches any run of bytes (also `/`); everything else matches itself.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|b| *b == b'*')
+}
+
 /// Decodes `%XX` escapes; malformed escapes stay as they are (and keep their `%`).
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -343,5 +475,47 @@ mod tests {
         let url = check_target("https://rest.fal.ai/tokens/").expect("allowed");
         assert!(check_method(&Method::POST, &url).is_ok());
         assert_eq!(check_method(&Method::GET, &url).map_err(|r| r.reason), Err(Reason::PathNotAllowed));
+    }
+
+    #[test]
+    fn glob_matches_like_a_shell_star() {
+        for (p, t, m) in [
+            ("fal-ai/fast-*", "fal-ai/fast-sdxl", true),
+            ("fal-ai/fast-*", "fal-ai/fast-", true),
+            ("fal-ai/fast-*", "fal-ai/flux/dev", false),
+            ("fal-ai/*", "fal-ai/flux/dev", true),
+            ("*/dev", "fal-ai/flux/dev", true),
+            ("fal-ai/flux/dev", "fal-ai/flux/dev/image-to-image", false),
+            ("fal-ai/flux/dev", "fal-ai/flux/de", false),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("*", "", true),
+        ] {
+            assert_eq!(glob(p, t), m, "{p} ~ {t}");
+        }
+    }
+
+    #[test]
+    fn endpoint_checks_by_kind_of_target() {
+        let e = Endpoints::parse("fal-ai/flux/dev,fal-ai/fast-*").expect("list");
+        let ok = |raw: &str, body: &str| e.check(&check_target(raw).expect(raw), body.as_bytes()).is_ok();
+        assert!(ok("https://queue.fal.run/fal-ai/flux/dev", ""));
+        assert!(ok("https://fal.run/fal-ai/flux/dev/stream", ""));
+        assert!(ok("https://queue.fal.run/fal-ai/fast-sdxl?fal_webhook=https%3A%2F%2Fx", ""));
+        assert!(!ok("https://queue.fal.run/fal-ai/flux/schnell", ""));
+        assert!(!ok("https://queue.fal.run/fal-ai/flux/dev/image-to-image", ""));
+        assert!(ok("https://queue.fal.run/fal-ai/flux/requests/abc/status", ""));
+        assert!(ok("https://queue.fal.run/fal-ai/fast-sdxl/requests/abc/cancel", ""));
+        assert!(!ok("https://queue.fal.run/fal-ai/other/requests/abc", ""));
+        assert!(ok("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai%2Fflux%2Fdev", ""));
+        assert!(!ok("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai/flux/schnell", ""));
+        assert!(ok("https://rest.fal.ai/tokens/", r#"{"allowed_apps":["fast-lcm-diffusion"]}"#));
+        assert!(ok("https://rest.fal.ai/tokens/", r#"{"allowed_apps":["fal-ai/fast-lcm-diffusion"]}"#));
+        assert!(!ok("https://rest.fal.ai/tokens/", r#"{"allowed_apps":["flux","other"]}"#));
+        assert!(!ok("https://rest.fal.ai/tokens/", r#"{"allowed_apps":"flux"}"#));
+        assert!(!ok("https://rest.fal.ai/tokens/", "not json"));
+        assert!(ok("https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3", ""));
+        let refused = e.check(&check_target("https://queue.fal.run/x/y").expect("url"), b"").expect_err("refused");
+        assert_eq!((refused.reason.code(), refused.reason.status()), ("endpoint_not_allowed", StatusCode::FORBIDDEN));
     }
 }

@@ -12,6 +12,7 @@ mod static_files;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::http::{HeaderName, Method};
 use axum::Router;
@@ -24,8 +25,18 @@ pub struct Config {
     pub sim: sim::SimConfig,
     pub body_limit_bytes: usize,
     pub cors_any: bool,
-    /// The real fal key; `None` means every proxied call goes to the in-process simulator.
+    /// The real fal key; `None` means every proxied call goes to the in-process simulator
+    /// (and the `/__sim` control API and `/sim/*` routes exist only then).
     pub fal_key: Option<String>,
+    /// A proxied request body must arrive whole within this time (408 otherwise).
+    pub body_timeout_ms: u64,
+    /// Only these fal endpoints may be called (`--endpoints`); `None`: any.
+    pub endpoints: Option<allowlist::Endpoints>,
+    /// Only these callers may use the proxy (`--same-origin`, `--allowed-origins`); `None`: anyone.
+    pub callers: Option<proxy::Callers>,
+    /// Tests only: with `fal_key`, send upstream calls to this base (e.g. `http://127.0.0.1:PORT`)
+    /// instead of `https://<fal host>`, path and query kept. Not a command-line flag.
+    pub upstream_base: Option<String>,
 }
 
 impl Default for Config {
@@ -36,6 +47,10 @@ impl Default for Config {
             body_limit_bytes: 10 * 1024 * 1024,
             cors_any: false,
             fal_key: None,
+            body_timeout_ms: 30_000,
+            endpoints: None,
+            callers: None,
+            upstream_base: None,
         }
     }
 }
@@ -55,20 +70,31 @@ pub fn set_sim_key(key: String) -> bool {
 }
 
 pub fn build_app(config: Config) -> Router {
-    let simulator = sim::Sim::new(config.sim, sim_key().to_string());
-    let upstream = match &config.fal_key {
-        Some(key) => proxy::Upstream::real(key.clone()),
-        None => proxy::Upstream::Simulated { router: sim::upstream_router(simulator.clone()), key: sim_key().to_string() },
+    let (upstream, simulator) = match &config.fal_key {
+        Some(key) => (proxy::Upstream::real_at(key.clone(), config.upstream_base.clone()), None),
+        None => {
+            let sim = sim::Sim::new(config.sim, sim_key().to_string());
+            (proxy::Upstream::Simulated { router: sim::upstream_router(sim.clone()), key: sim_key().to_string() }, Some(sim))
+        }
     };
-    let proxy_state = Arc::new(proxy::ProxyState { upstream, body_limit: config.body_limit_bytes });
+    let proxy_state = Arc::new(proxy::ProxyState {
+        upstream,
+        body_limit: config.body_limit_bytes,
+        body_timeout: Duration::from_millis(config.body_timeout_ms),
+        endpoints: config.endpoints.clone(),
+        callers: config.callers.clone(),
+    });
 
     // The simulator as a direct upstream, for other proxies under test (see direct.rs); merged
     // after the CORS layer, which is for pages, not for servers calling fal.
-    let direct = config.fal_key.is_none().then(|| direct::router(sim::upstream_router(simulator.clone())));
-    let app = Router::new()
-        .merge(proxy::router(proxy_state))
-        .merge(sim::local_router(simulator))
-        .merge(static_files::router(&config.root));
+    let direct = simulator.as_ref().map(|sim| direct::router(sim::upstream_router(sim.clone())));
+    let mut app = Router::new().merge(proxy::router(proxy_state));
+    // The control API and the simulated hosts exist only with the simulator: with a real key
+    // nobody may reconfigure anything, and there is nothing to simulate.
+    if let Some(sim) = simulator {
+        app = app.merge(sim::local_router(sim));
+    }
+    let app = app.merge(static_files::router(&config.root));
     let app = if config.cors_any { app.layer(cors_layer()) } else { app };
     app.merge(direct.unwrap_or_default())
 }
@@ -103,6 +129,7 @@ fn cors_layer() -> CorsLayer {
         .allow_origin(AllowOrigin::any())
         // Mirroring covers x-fal-target-url and every x-fal-* header a client may add.
         .allow_headers(AllowHeaders::mirror_request())
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS, Method::HEAD])
+        // The methods the proxy forwards (GET, POST, PUT); preflights are answered by the layer.
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
         .expose_headers(expose)
 }

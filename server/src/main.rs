@@ -40,6 +40,19 @@ struct Args {
     /// call it themselves through /__sim/upstream with that key as their FAL_KEY.
     #[arg(long)]
     sim_key: Option<String>,
+    /// A proxied request body must arrive whole within this time (408 otherwise).
+    #[arg(long, default_value_t = 30_000)]
+    body_timeout_ms: u64,
+    /// Only these fal endpoints may be called, comma-separated; `*` is a wildcard
+    /// (e.g. fal-ai/flux/dev,fal-ai/fast-*).
+    #[arg(long)]
+    endpoints: Option<String>,
+    /// Serve only pages of this server's own origin (Sec-Fetch-Site / Origin).
+    #[arg(long)]
+    same_origin: bool,
+    /// Serve only pages of these origins, comma-separated (`self` = this server's own).
+    #[arg(long)]
+    allowed_origins: Option<String>,
 }
 
 #[tokio::main]
@@ -59,6 +72,31 @@ async fn main() {
         }
     }
     let upstream = if fal_key.is_some() { "fal.ai, key from FAL_KEY" } else { "simulated" };
+    let endpoints = match args.endpoints.as_deref().map(genwire_server::allowlist::Endpoints::parse).transpose() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("genwire-server: --endpoints: {e}");
+            std::process::exit(2);
+        }
+    };
+    let callers = if args.same_origin || args.allowed_origins.is_some() {
+        match genwire_server::proxy::Callers::parse(args.allowed_origins.as_deref().unwrap_or(""), args.same_origin) {
+            Ok(c) if c.same_origin || !c.origins.is_empty() => Some(c),
+            Ok(_) => {
+                eprintln!("genwire-server: --allowed-origins: name at least one origin (or 'self')");
+                std::process::exit(2);
+            }
+            Err(e) => {
+                eprintln!("genwire-server: --allowed-origins: {e}");
+                std::process::exit(2);
+            }
+        }
+    } else {
+        None
+    };
+    if fal_key.is_some() && callers.is_none() {
+        eprintln!("genwire-server: note: any page or program that can reach this server can spend FAL_KEY; limit it with --same-origin / --allowed-origins and --endpoints");
+    }
     let config = Config {
         root: args.root,
         sim: SimConfig {
@@ -70,6 +108,10 @@ async fn main() {
         body_limit_bytes: args.body_limit_bytes,
         cors_any: args.cors_any,
         fal_key,
+        body_timeout_ms: args.body_timeout_ms,
+        endpoints,
+        callers,
+        upstream_base: None,
     };
     let listener = match tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port)).await {
         Ok(l) => l,

@@ -3,6 +3,7 @@
 
 mod classify;
 mod decode;
+mod envelope;
 pub(crate) mod issues;
 #[cfg(test)]
 mod tests;
@@ -106,7 +107,8 @@ pub struct ErrorInfo {
     pub retry_after_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// fal's machine-readable type: `X-Fal-Error-Type`, the body's `error_type`, or the first issue's `type`.
+    /// fal's machine-readable type (`X-Fal-Error-Type`, the body's `error_type`, or the first issue's `type`),
+    /// else the most specific code another API's envelope names (`moderation_blocked`, `RESOURCE_EXHAUSTED`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
     /// A sentence fit to show a person.

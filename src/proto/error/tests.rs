@@ -254,3 +254,208 @@ fn names_are_the_serialized_ones() {
         assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
     }
 }
+
+/// The body as the web edge hands it over: JSON if it parses, else text, empty as Empty.
+fn body_of(text: &str) -> Body {
+    if text.trim().is_empty() {
+        return Body::Empty;
+    }
+    match Value::from_deserializer(&mut serde_json::Deserializer::from_str(text)) {
+        Ok(v) => Body::Json(v),
+        Err(_) => Body::Text(text.into()),
+    }
+}
+
+fn corpus() -> Vec<serde_json::Value> {
+    let corpus: serde_json::Value = serde_json::from_str(include_str!("../../../tests/errors/corpus.json")).expect("corpus.json");
+    corpus.as_array().expect("an array").clone()
+}
+
+#[test]
+fn every_corpus_answer_decodes_to_its_expected_meaning() {
+    let cases = corpus();
+    assert!(cases.len() >= 30, "at least 30 real answers, got {}", cases.len());
+    let mut names = std::collections::HashSet::new();
+    for case in &cases {
+        let name = case["name"].as_str().expect("name");
+        assert!(names.insert(name), "{name}: duplicate name");
+        assert!(case["source"].as_str().is_some_and(|s| s.starts_with("https://")), "{name}: a source URL");
+        let status = case["status"].as_u64().expect("status") as u16;
+        let headers: Vec<(String, String)> = case["headers"].as_object().expect("headers").iter().map(|(k, v)| (k.clone(), v.as_str().expect("header value").to_string())).collect();
+        let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+        let e = decode_http(status, &get, &body_of(case["body"].as_str().expect("body text")), false, None, NOW);
+        let x = &case["expect"];
+        assert_eq!(e.kind.as_str(), x["kind"], "{name}: kind");
+        assert_eq!(e.category.as_str(), x["category"], "{name}: category ({})", e.message);
+        assert_eq!(e.retryable, x["retryable"], "{name}: retryable");
+        assert_eq!(e.status, Some(status));
+        if let Some(m) = x["message"].as_str() {
+            assert_eq!(e.message, m, "{name}: message");
+        }
+        if let Some(m) = x["message_contains"].as_str() {
+            assert!(e.message.contains(m), "{name}: message {:?} should contain {m:?}", e.message);
+        }
+        if let Some(t) = x.get("error_type") {
+            assert_eq!(e.error_type.as_deref(), t.as_str(), "{name}: error_type");
+        }
+        match x.get("retry_after_ms").and_then(serde_json::Value::as_f64) {
+            Some(ms) => assert_eq!(e.retry_after_ms, Some(ms), "{name}: retryAfterMs"),
+            None => assert_eq!(e.retry_after_ms, None, "{name}: no server-named wait"),
+        }
+        if let Some(fields) = x["fields"].as_array() {
+            let got: Vec<&str> = e.issues.iter().filter(|i| !i.field.is_empty()).map(|i| i.field.as_str()).collect();
+            assert_eq!(got, fields.iter().map(|f| f.as_str().expect("field")).collect::<Vec<_>>(), "{name}: fields");
+        }
+        // Readable: a sentence, never markup or a JSON fragment.
+        let m = &e.message;
+        assert!(!m.is_empty() && m.trim() == m, "{name}: {m:?}");
+        assert!(!m.starts_with('{') && !m.starts_with('[') && !m.to_ascii_lowercase().contains("<html"), "{name}: {m:?}");
+    }
+}
+
+#[test]
+fn every_corpus_answer_is_a_fuzz_seed() {
+    // The decode_error target's input: status, call byte, 9 header values each ended by 0xFF, body.
+    const HEADERS: [&str; 9] = [
+        "x-fal-retryable", "x-fal-error-type", "x-fal-request-id", "retry-after", "retry-after-ms",
+        "x-ratelimit-reset", "ratelimit-reset", "x-fal-request-timeout-type", "content-type",
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/decode_error");
+    for case in corpus() {
+        let name = case["name"].as_str().expect("name");
+        let status = case["status"].as_u64().expect("status") as u16;
+        let mut bytes = vec![(status >> 8) as u8, status as u8, 0];
+        for h in HEADERS {
+            let v = case["headers"].as_object().expect("headers").iter().find(|(k, _)| k.eq_ignore_ascii_case(h)).and_then(|(_, v)| v.as_str()).unwrap_or("");
+            bytes.extend_from_slice(v.as_bytes());
+            bytes.push(0xFF);
+        }
+        bytes.extend_from_slice(case["body"].as_str().expect("body").as_bytes());
+        let file: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+        let seed = std::fs::read(dir.join(format!("corpus_{file}"))).unwrap_or_else(|_| panic!("{name}: no seed; run node tests/errors/write-fuzz-seeds.mjs"));
+        assert_eq!(seed, bytes, "{name}: the seed differs from the corpus; run node tests/errors/write-fuzz-seeds.mjs");
+    }
+}
+
+#[test]
+fn a_body_that_cannot_be_parsed_is_never_the_message() {
+    for text in [r#"{"detail":[{"loc":["bo"#, r#"{"detail":"The runner sent an incomplete response p"#, "[{\"error\": {\"code\": 4", "{}", "[]", "[1, 2"] {
+        let e = decode(500, &[], Body::Text(text.into()));
+        assert_eq!(e.message, "The server failed to process the request. (HTTP 500)", "{text}");
+        assert_eq!((e.category, e.retryable), (Category::Server, true));
+    }
+    // Declared JSON that failed to parse is broken, whatever it looks like.
+    let e = decode(502, &[("content-type", "application/json")], Body::Text("upstream connect error".into()));
+    assert_eq!(e.message, "The service is temporarily unavailable. Please try again shortly. (HTTP 502)");
+    // Text that merely starts with a bracket is still text.
+    let e = decode(500, &[], Body::Text("[Errno 111] Connection refused".into()));
+    assert_eq!(e.message, "[Errno 111] Connection refused");
+    // A dump is not a sentence: too long, or cut by the reader.
+    let e = decode(500, &[], Body::Text("x".repeat(3000)));
+    assert_eq!(e.message, "The server failed to process the request. (HTTP 500)");
+    let get = |_: &str| None;
+    let e = decode_http(500, &get, &Body::Text("partial text".into()), true, None, NOW);
+    assert_eq!(e.message, "The server failed to process the request. (HTTP 500)");
+    // A JSON document inside a message field is not shown either; the next candidate is.
+    let e = decode(400, &[], json(r#"{"error":{"message":"{\"error\":\"x\"}"},"errors":["The prompt is empty."]}"#));
+    assert_eq!(e.message, "The prompt is empty.");
+}
+
+#[test]
+fn text_is_text() {
+    let key = "Invalid Key Authorization header format. Expected '<key_id>:<key_secret>'.";
+    let e = decode(401, &[], json(&format!(r#"{{"detail": "{key}"}}"#)));
+    assert_eq!(e.message, key);
+    let e = decode(401, &[("content-type", "text/plain")], Body::Text(format!("  {key}\n")));
+    assert_eq!(e.message, key, "a text body, trimmed, otherwise verbatim");
+    let lines = "Line one <b>not markup</b> & \"quotes\"\nline two";
+    let e = decode(400, &[], json(&serde_json::json!({ "detail": lines }).to_string()));
+    assert_eq!(e.message, lines, "escape nothing, drop nothing");
+    let e = decode(422, &[], json(r#"{"detail":[{"loc":["body","prompt"],"msg":"Use <tags> only","type":"value_error"}]}"#));
+    assert_eq!(e.message, "Use <tags> only");
+    // Only an HTML document is replaced, also when a JSON field carries one.
+    let e = decode(502, &[], json(r#"{"detail":"<!DOCTYPE html><html><body>Bad gateway</body></html>"}"#));
+    assert_eq!(e.message, "The service is temporarily unavailable. Please try again shortly. (HTTP 502)");
+    let e = decode(502, &[("content-type", "text/html")], Body::Text("Bad gateway".into()));
+    assert!(e.message.ends_with("(HTTP 502)"), "a body declared as HTML is a page");
+    // A very long sentence is cut at a character boundary, with an ellipsis.
+    let long = "é".repeat(2500);
+    let e = decode(400, &[], json(&serde_json::json!({ "detail": long }).to_string()));
+    assert_eq!(e.message.chars().count(), 2001);
+    assert!(e.message.ends_with('…'));
+}
+
+#[test]
+fn nested_envelopes_are_read() {
+    let rows: [(u16, &str, &str, Category); 8] = [
+        (400, r#"{"error":{"message":"Bad size","code":"invalid_size","status":"INVALID_ARGUMENT"}}"#, "Bad size", Category::BadRequest),
+        (400, r#"{"errors":[{"message":"Width must be even","code":"bad_width"}]}"#, "Width must be even", Category::BadRequest),
+        (400, r#"{"errors":["Prompt is required."]}"#, "Prompt is required.", Category::BadRequest),
+        (500, r#"{"success":false,"error":{"message":"Upstream failed","code":"UPSTREAM"}}"#, "Upstream failed", Category::Server),
+        (404, r#"{"detail":{"message":"No such voice"}}"#, "No such voice", Category::NotFound),
+        (401, r#"{"detail":{"error":"Token expired"}}"#, "Token expired", Category::Auth),
+        (422, r#"{"detail":"Invalid version","title":"Unprocessable","status":422}"#, "Invalid version", Category::Validation),
+        (418, r#"{"title":"I'm a teapot","status":418}"#, "I'm a teapot", Category::BadRequest),
+    ];
+    for (status, body, message, category) in rows {
+        let e = decode(status, &[], json(body));
+        assert_eq!((e.message.as_str(), e.category), (message, category), "{body}");
+    }
+    let e = decode(500, &[], json(r#"{"error":{"message":"Upstream failed","code":"UPSTREAM"}}"#));
+    assert_eq!(e.error_type.as_deref(), Some("UPSTREAM"), "an envelope's code is the error type");
+    // A sentence in `error` is a title, not a code.
+    let e = decode(401, &[], json(r#"{"error":"Invalid API key","message":"Please provide a valid key"}"#));
+    assert_eq!((e.error_type, e.message.as_str()), (None, "Please provide a valid key"));
+}
+
+#[test]
+fn moderation_signals_map_to_content_policy() {
+    // Explicit codes in every position an API puts them.
+    for body in [
+        r#"{"error":{"code":"content_policy_violation","message":"m"}}"#,
+        r#"{"error":{"code":"moderation_blocked","message":"m"}}"#,
+        r#"{"error":{"code":"content_filter","message":"m"}}"#,
+        r#"{"error":{"code":"invalid_request_error","message":"m","innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#,
+        r#"{"created":1703177289,"error":{"code":"contentFilter","message":"m"}}"#,
+        r#"{"name":"content_moderation","errors":["m"]}"#,
+        r#"{"success":false,"error":{"message":"m","code":"content_policy_violation"}}"#,
+    ] {
+        let e = decode(400, &[], json(body));
+        assert_eq!((e.category, e.retryable, e.message.as_str()), (Category::ContentPolicy, false, "m"), "{body}");
+    }
+    // Wording, only on a 4xx no code explained.
+    let e = decode(400, &[], json(r#"{"error":{"message":"NSFW content detected. Try again with a different prompt."}}"#));
+    assert_eq!(e.category, Category::ContentPolicy);
+    let e = decode(500, &[], json(r#"{"error":{"message":"The safety system crashed"}}"#));
+    assert_eq!(e.category, Category::Server, "a 5xx is the server's failure, whatever it says");
+    let e = decode(429, &[], json(r#"{"error":{"message":"Too many content policy checks","code":"rate_limit_exceeded"}}"#));
+    assert_eq!(e.category, Category::RateLimited, "a specific code wins over wording");
+    // An explicit X-Fal-Retryable still has the last word.
+    let e = decode(400, &[("x-fal-retryable", "true")], json(r#"{"error":{"code":"moderation_blocked","message":"m"}}"#));
+    assert!(e.retryable);
+}
+
+#[test]
+fn a_user_timeout_is_never_retried_and_the_header_comes_first() {
+    // fal's start timeout: 504 + `x-fal-request-timeout-type: user`, whatever the type says.
+    for body in [Body::Empty, json(r#"{"detail":"Request timed out","error_type":"request_timeout"}"#), json(r#"{"detail":"x","error_type":"startup_timeout"}"#)] {
+        let e = decode(504, &[("x-fal-request-timeout-type", "user")], body.clone());
+        assert_eq!((e.category, e.retryable, e.timeout_type.as_deref()), (Category::Timeout, false, Some("user")));
+        let e = decode(504, &[("x-fal-request-timeout-type", " User ")], body.clone());
+        assert!(!e.retryable, "read leniently");
+        let e = decode(504, &[("x-fal-request-timeout-type", "user"), ("x-fal-retryable", "true")], body.clone());
+        assert!(e.retryable, "X-Fal-Retryable first in authority");
+        let e = decode(504, &[], body);
+        assert!(e.retryable, "a server-side timeout is worth another try");
+    }
+}
+
+#[test]
+fn statuses_other_apis_use() {
+    assert_eq!(decode(402, &[], Body::Empty).category, Category::Forbidden);
+    assert!(!decode(402, &[], Body::Empty).retryable);
+    for s in [520, 521, 523, 529] {
+        let e = decode(s, &[], Body::Empty);
+        assert_eq!((e.category, e.retryable), (Category::Unavailable, true), "{s}");
+    }
+}
