@@ -22,6 +22,12 @@ pub type Headers<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// `call` is the request that failed, when known: it matters for what a 500 means.
 pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, call: Option<Call>, now_ms: f64) -> ErrorInfo {
+    decode(Some(status), header, body, truncated, call, now_ms)
+}
+
+/// [`decode_http`] for an error whose status is not known (see `flattened`): the body and
+/// headers decide alone, and the message names no status.
+pub(super) fn decode(status: Option<u16>, header: Headers, body: &Body, truncated: bool, call: Option<Call>, now_ms: f64) -> ErrorInfo {
     let json = match body {
         Body::Json(v) => Some(envelope::unwrap_list(v)),
         _ => None,
@@ -35,7 +41,7 @@ pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, c
     // (`dict_type` at ["body"]); not a model's job-level error, which also points at ["body"].
     let is_validation = issues.iter().any(|i| !classify::is_job_level(&i.kind) && i.kind != "unknown" && !i.loc.is_empty());
     let kind = if is_validation { Kind::Validation } else { Kind::Api };
-    let by_status = classify::status(status, call);
+    let by_status = classify::status(status.unwrap_or(0), call);
     let by_fal = fal_type.as_deref().and_then(classify::error_type);
     // Other APIs' codes count only where fal named no type of its own.
     let codes = json.map(envelope::codes).unwrap_or_default();
@@ -48,7 +54,7 @@ pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, c
         (None, false) => by_status.0,
     };
     // A safety filter's sentence on a 4xx that no code explained more precisely.
-    let worded_policy = (400..500).contains(&status)
+    let worded_policy = status.is_none_or(|s| (400..500).contains(&s))
         && matches!(category, Category::BadRequest | Category::Forbidden | Category::Unknown)
         && found.as_deref().is_some_and(classify::policy_wording);
     if worded_policy {
@@ -64,7 +70,7 @@ pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, c
         _ if worded_policy => false,
         _ => by_type.map_or(by_status.1, |t| t.1),
     };
-    let message = found.unwrap_or_else(|| classify::default_message(category, Some(status)));
+    let message = found.unwrap_or_else(|| classify::default_message(category, status));
     let docs_url = issues.iter().find_map(|i| i.url.clone()).or_else(|| {
         let t = fal_type.as_deref()?;
         matches!(classify::error_type(t), Some((Category::Validation | Category::ContentPolicy, _)))
@@ -75,7 +81,7 @@ pub fn decode_http(status: u16, header: Headers, body: &Body, truncated: bool, c
     ErrorInfo {
         kind,
         category,
-        status: Some(status),
+        status,
         retryable,
         retry_after_ms: retry_after_ms(header, json, now_ms).or_else(|| json.and_then(envelope::estimated_wait_ms)),
         request_id: header("x-fal-request-id").or_else(|| json.and_then(|j| j.str_field("request_id")).map(String::from)),

@@ -4,6 +4,7 @@
 mod classify;
 mod decode;
 mod envelope;
+pub mod flattened;
 pub(crate) mod issues;
 #[cfg(test)]
 mod tests;
