@@ -730,6 +730,11 @@ async fn config_and_log_endpoints() {
     ] {
         assert_eq!(s.sim_post("/__sim/config", bad.clone()).await, 400, "{bad}");
     }
+    // DELETE restores the start: the timeline of the flags and fal's protocol.
+    assert_eq!(s.sim_post("/__sim/config", json!({ "stream_logs": "snapshot", "keepalive_ms": 5 })).await, 200);
+    let reset = s.client.delete(s.url("/__sim/config")).send().await.expect("send");
+    assert_eq!(reset.status(), 200);
+    assert_eq!(s.sim_get("/__sim/config").await, config);
     assert_eq!(s.sim_post("/__sim/config", json!({ "queue_depth": 5 })).await, 200);
     assert_eq!(s.sim_get("/__sim/config").await["queue_depth"], 5);
     assert_eq!(s.sim_post("/__sim/config", json!({ "queue_dept": 5 })).await, 400);

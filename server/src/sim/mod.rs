@@ -166,6 +166,8 @@ struct Inner {
 }
 
 pub(crate) struct SimState {
+    /// The timeline the server started with (`DELETE /__sim/config` restores it).
+    initial: SimConfig,
     pub config: SimConfig,
     pub protocol: Protocol,
     pub jobs: HashMap<String, Job>,
@@ -180,6 +182,7 @@ impl Sim {
             key,
             started: Instant::now(),
             state: Mutex::new(SimState {
+                initial: config,
                 config,
                 protocol: Protocol::default(),
                 jobs: HashMap::new(),
@@ -328,7 +331,7 @@ pub(crate) fn not_found() -> Response {
 /// Test-only controls and generated files, served directly (never through the proxy).
 pub fn local_router(sim: Sim) -> Router {
     Router::new()
-        .route("/__sim/config", get(get_config).post(set_config))
+        .route("/__sim/config", get(get_config).post(set_config).delete(reset_config))
         .route("/__sim/faults", axum::routing::post(add_faults).delete(clear_faults))
         .route("/__sim/log", get(get_log))
         .route("/__sim/examples", get(get_examples))
@@ -373,6 +376,14 @@ async fn set_config(State(sim): State<Sim>, body: axum::body::Bytes) -> Result<R
     p.submit_status = patch.submit_status.unwrap_or(p.submit_status);
     p.cancel_codes = patch.cancel_codes.unwrap_or(p.cancel_codes);
     Ok(json_resp(StatusCode::OK, config_json(&st)))
+}
+
+/// Back to the timeline the server started with and fal's protocol (the defaults).
+async fn reset_config(State(sim): State<Sim>) -> Response {
+    let mut st = sim.lock();
+    st.config = st.initial;
+    st.protocol = Protocol::default();
+    json_resp(StatusCode::OK, config_json(&st))
 }
 
 async fn add_faults(State(sim): State<Sim>, body: axum::body::Bytes) -> Result<Response, Response> {
