@@ -227,10 +227,9 @@ describe("conformance: @fal-ai/client and genwire agree against the simulator", 
       const hooks = await openPage(browser, server.url);
       await hooks.addScriptTag({ url: "/dist/hooks-fixture.js", type: "module" });
       await hooks.waitForSelector("body[data-hooks=ready]");
-      await hooks.evaluate((p) => {
-        window.hooks.mount("Generation", { endpoint: "fal-ai/flux/dev", options: { logs: true } });
-        window.hooks.current.gen.submit({ prompt: p });
-      }, prompt);
+      await hooks.evaluate(() => window.hooks.mount("Generation", { endpoint: "fal-ai/flux/dev", options: { logs: true } }));
+      await hooks.waitForFunction(() => window.hooks.current.gen?.status === "idle");
+      await hooks.evaluate((p) => window.hooks.current.gen.submit({ prompt: p }), prompt);
       await hooks.waitForFunction(() => ["success", "error"].includes(window.hooks.current.gen?.status), null, { timeout: 15000 });
       const gen = await hooks.evaluate(() => ({ status: window.hooks.current.gen.status, logs: window.hooks.current.gen.logs.map((l) => l.message), counts: window.hooks.log.filter((e) => e.hook === "gen").map((e) => e.logs) }));
       await hooks.close();
