@@ -12,7 +12,8 @@ after(() => teardown({ server, browser }));
 const rt = (path, body, method) => server.sim(`/__sim/realtime/${path}`, body, method);
 beforeEach(async () => {
   await rt("faults", undefined, "DELETE");
-  await rt("config", { idle_timeout_ms: 8000, result_delay_ms: 0 });
+  // fal's framing (msgpack both ways, a timings message after each result) unless a test says otherwise.
+  await rt("config", { idle_timeout_ms: 8000, result_delay_ms: 0, encoding: "msgpack", timings: true });
 });
 
 /** Runs `body(client, helpers)` in the page with a client pointed at the simulator's sockets. */
@@ -297,6 +298,7 @@ describe("realtime", () => {
   });
 
   test("the app's tokenProvider replaces the proxy's token endpoint; json and custom codecs", async () => {
+    await rt("config", { encoding: "json" }); // the json and custom codecs are for apps that speak JSON text
     const s0 = await rt("stats");
     const out = await inPage(async (client, wait, until) => {
       // A token the app got its own way (here: from the same endpoint, to have a valid one).

@@ -27,8 +27,8 @@ struct Args {
     /// Simulated time per queue position.
     #[arg(long, default_value_t = 400)]
     queue_step_ms: u64,
-    /// Interval of keep-alive comments on simulated status streams.
-    #[arg(long, default_value_t = 3000)]
+    /// Interval of keep-alive comments on simulated status streams (fal: 15 s).
+    #[arg(long, default_value_t = 15000)]
     keepalive_ms: u64,
     /// Largest request body the proxy accepts (413 above).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]

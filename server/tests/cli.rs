@@ -35,11 +35,25 @@ fn parse_port(line: &str, upstream: &str) -> u16 {
 
 #[tokio::test]
 async fn prints_the_start_line_and_applies_flags() {
-    let (_server, line) = launch(&["--port", "8", "--latency-ms", "9", "--port", "0", "--latency-ms", "123", "--queue-depth", "3", "--queue-step-ms", "45", "--keepalive-ms", "678"], None);
+    let (_server, line) = launch(
+        &["--port", "8", "--latency-ms", "9", "--port", "0", "--latency-ms", "123", "--queue-depth", "3", "--queue-step-ms", "45", "--keepalive-ms", "678"],
+        None,
+    );
     let port = parse_port(&line, "simulated");
     assert_ne!(port, 0);
     let config: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/__sim/config")).await.expect("get").json().await.expect("json");
-    assert_eq!(config, serde_json::json!({ "latency_ms": 123, "queue_depth": 3, "queue_step_ms": 45, "keepalive_ms": 678 }));
+    let timeline: Vec<_> = ["latency_ms", "queue_depth", "queue_step_ms", "keepalive_ms"].iter().map(|k| config[*k].clone()).collect();
+    assert_eq!(timeline, [123, 3, 45, 678]);
+}
+
+#[tokio::test]
+async fn defaults_are_fal_like() {
+    let (_server, line) = launch(&["--port", "0"], None);
+    let port = parse_port(&line, "simulated");
+    let config: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/__sim/config")).await.expect("get").json().await.expect("json");
+    // fal's status stream sends a keep-alive every 15 s.
+    assert_eq!(config["keepalive_ms"], 15_000);
+    assert_eq!((config["stream_logs"].as_str(), config["validation"].as_str(), config["status_202"].as_bool()), (Some("delta"), Some("result"), Some(true)));
 }
 
 #[test]

@@ -60,16 +60,27 @@ fn png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn id_of(upload_url: &str) -> &str {
-    upload_url.rsplit('/').next().expect("id")
+fn id_of(upload_url: &str) -> String {
+    url::Url::parse(upload_url).expect("url").path().rsplit('/').next().expect("id").to_string()
+}
+
+/// `{origin}{pathname}/{suffix}{search}` of a signed upload URL: where fal's clients send part
+/// `n` and the complete (the query is kept, after the suffix).
+fn signed(upload_url: &str, suffix: &str) -> String {
+    let u = url::Url::parse(upload_url).expect("url");
+    let query = u.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}{}/{suffix}{query}", u.origin().ascii_serialization(), u.path())
 }
 
 #[tokio::test]
 async fn simple_upload_round_trip() {
     let s = common::start().await;
     let (upload_url, file_url) = initiate(&s, INITIATE, "image/png", "my cat/../photo.png").await;
-    let id = id_of(&upload_url).to_string();
-    assert_eq!(upload_url, s.url(&format!("/sim/upload/{id}")));
+    let id = id_of(&upload_url);
+    // A signed URL, like fal's: the path, then a query every PUT must carry.
+    let (path, query) = upload_url.split_once('?').expect("a signed URL has a query");
+    assert_eq!(path, s.url(&format!("/sim/upload/{id}")));
+    assert!(query.starts_with("X-Goog-Algorithm=GOOG4-RSA-SHA256&") && query.contains("&X-Goog-Signature="), "{query}");
     assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
     assert_eq!(file_url, s.url(&format!("/sim/files/up/{id}/my_cat_.._photo.png")));
     assert_eq!(get_bytes(&s, &file_url).await.0, 404, "nothing served before the PUT");
@@ -123,8 +134,9 @@ async fn initiate_validates_its_body_and_ids() {
 }
 
 async fn put_part(s: &Server, upload_url: &str, n: u32, bytes: Vec<u8>) -> Value {
-    let (code, _, body) = put(s, &format!("{upload_url}/{n}"), "application/octet-stream", bytes).await;
+    let (code, headers, body) = put(s, &signed(upload_url, &n.to_string()), "application/octet-stream", bytes).await;
     assert_eq!(code, 200, "{body}");
+    assert_eq!(headers.get("etag").and_then(|v| v.to_str().ok()), body["etag"].as_str(), "the etag in the body and the ETag header");
     body
 }
 
@@ -150,7 +162,7 @@ async fn multipart_round_trip() {
     // A simple PUT to a multipart upload is refused.
     assert_eq!(put(&s, &upload_url, "video/mp4", b"x".to_vec()).await.0, 400);
 
-    let resp = s.client.post(format!("{upload_url}/complete")).json(&json!({ "parts": parts })).send().await.expect("send");
+    let resp = s.client.post(signed(&upload_url, "complete")).json(&json!({ "parts": parts })).send().await.expect("send");
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.expect("json"), json!({ "file_url": file_url }));
     let (code, ct, got) = get_bytes(&s, &file_url).await;
@@ -159,8 +171,8 @@ async fn multipart_round_trip() {
     let st = stats(&s).await;
     assert_eq!(st, json!({ "initiated": 1, "puts": 0, "parts": 3, "completed": 1, "bytes_stored": 15 * MIB, "incomplete": 0, "files": 1 }));
     // Parts after completion are refused; a repeated complete answers the same.
-    assert_eq!(put(&s, &format!("{upload_url}/4"), "video/mp4", b"x".to_vec()).await.0, 400);
-    let again = s.client.post(format!("{upload_url}/complete")).json(&json!({ "parts": parts })).send().await.expect("send");
+    assert_eq!(put(&s, &signed(&upload_url, "4"), "video/mp4", b"x".to_vec()).await.0, 400);
+    let again = s.client.post(signed(&upload_url, "complete")).json(&json!({ "parts": parts })).send().await.expect("send");
     assert_eq!(again.status(), 200);
 }
 
@@ -178,13 +190,14 @@ async fn complete_through_the_proxy_and_bad_part_lists() {
     let (code, _, body) = complete(json!([p1, { "partNumber": 2, "etag": p1["etag"] }])).await;
     assert_eq!((code, body["error_type"].as_str()), (400, Some("bad_request")), "{body}");
     // The same through the direct route, with a missing part.
-    let resp = s.client.post(format!("{upload_url}/complete")).json(&json!({ "parts": [p2] })).send().await.expect("send");
+    let resp = s.client.post(signed(&upload_url, "complete")).json(&json!({ "parts": [p2] })).send().await.expect("send");
     assert_eq!(resp.status(), 200, "listing a subset is allowed (only listed parts are kept)");
     assert_eq!(get_bytes(&s, &file_url).await.2, b"world");
 
     let (upload_url, file_url) = initiate(&s, INITIATE_MULTIPART, "text/plain", "n.txt").await;
     let p1 = put_part(&s, &upload_url, 1, b"a".to_vec()).await;
-    let resp = s.client.post(format!("{upload_url}/complete")).json(&json!({ "parts": [p1, { "partNumber": 2, "etag": "\"00\"" }] })).send().await.expect("send");
+    let resp =
+        s.client.post(signed(&upload_url, "complete")).json(&json!({ "parts": [p1, { "partNumber": 2, "etag": "\"00\"" }] })).send().await.expect("send");
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.json::<Value>().await.expect("json")["error_type"], "bad_request");
     assert_eq!(get_bytes(&s, &file_url).await.0, 404, "a failed complete serves nothing");
@@ -193,10 +206,62 @@ async fn complete_through_the_proxy_and_bad_part_lists() {
     assert_eq!(stats(&s).await["incomplete"], 0);
 }
 
+/// Every PUT and complete must carry the upload URL's query exactly: 403 otherwise, like a
+/// signed URL. A part number after the query (`{upload_url}/1`) misses it too.
+#[tokio::test]
+async fn signed_urls_refuse_calls_without_their_query() {
+    let s = common::start().await;
+    let forbidden =
+        json!({ "detail": "The request signature does not match: send the upload URL's query string unchanged", "error_type": "upload_signature_invalid" });
+    let (upload_url, file_url) = initiate(&s, INITIATE, "text/plain", "s.txt").await;
+    let (bare, query) = upload_url.split_once('?').expect("query");
+    let tampered = format!("{bare}?{}", query.replace("X-Goog-Signature=", "X-Goog-Signature=0"));
+    for url in [bare.to_string(), tampered, format!("{upload_url}&extra=1")] {
+        let (code, _, body) = put(&s, &url, "text/plain", b"x".to_vec()).await;
+        assert_eq!((code, body), (403, forbidden.clone()), "{url}");
+    }
+    assert_eq!(get_bytes(&s, &file_url).await.0, 404);
+    assert_eq!(put(&s, &upload_url, "text/plain", b"x".to_vec()).await.0, 200);
+
+    let (mp_url, mp_file) = initiate(&s, INITIATE_MULTIPART, "text/plain", "m.txt").await;
+    let (mp_bare, _) = mp_url.split_once('?').expect("query");
+    for url in [format!("{mp_url}/1"), format!("{mp_bare}/1")] {
+        assert_eq!(put(&s, &url, "text/plain", b"part".to_vec()).await.0, 403, "{url}");
+    }
+    let p1 = put_part(&s, &mp_url, 1, b"part".to_vec()).await;
+    let resp = s.client.post(format!("{mp_bare}/complete")).json(&json!({ "parts": [p1] })).send().await.expect("send");
+    assert_eq!(resp.status(), 403);
+    let (code, _, _) = s.proxy_json(Method::POST, COMPLETE_MULTIPART, Some(json!({ "upload_url": mp_bare, "parts": [p1] }))).await;
+    assert_eq!(code, 403, "the proxy's complete-multipart needs the signed URL too");
+    let (code, _, body) = s.proxy_json(Method::POST, COMPLETE_MULTIPART, Some(json!({ "upload_url": mp_url, "parts": [p1] }))).await;
+    assert_eq!((code, body), (200, json!({ "file_url": mp_file })));
+    let log = s.sim_log(0).await;
+    let answered: Vec<u64> = log.iter().filter(|e| e["step"] == "upload").filter_map(|e| e["status"].as_u64()).collect();
+    assert_eq!(answered, [403, 403, 403, 200, 403, 403, 200, 403]);
+}
+
+/// Variants: unsigned upload URLs, and part answers with the etag only in the `ETag` header.
+#[tokio::test]
+async fn unsigned_urls_and_etags_only_in_the_header() {
+    let s = common::start().await;
+    assert_eq!(s.sim_post("/__sim/storage/config", json!({ "signed_urls": false, "etag_in_body": false })).await, 200);
+    let (upload_url, file_url) = initiate(&s, INITIATE_MULTIPART, "text/plain", "u.txt").await;
+    assert!(!upload_url.contains('?'), "{upload_url}");
+    let (code, headers, body) = put(&s, &format!("{upload_url}/1"), "text/plain", b"abc".to_vec()).await;
+    assert_eq!((code, body), (200, json!({ "partNumber": 1 })));
+    let etag = headers["etag"].to_str().expect("etag").to_string();
+    let resp = s.client.post(format!("{upload_url}/complete")).json(&json!({ "parts": [{ "partNumber": 1, "etag": etag }] })).send().await.expect("send");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(get_bytes(&s, &file_url).await.2, b"abc");
+}
+
 #[tokio::test]
 async fn expiry_and_size_limit() {
     let s = common::start().await;
-    assert_eq!(s.sim_get("/__sim/storage/config").await, json!({ "upload_ttl_ms": 300000, "max_upload_bytes": 67108864 }));
+    assert_eq!(
+        s.sim_get("/__sim/storage/config").await,
+        json!({ "upload_ttl_ms": 300000, "max_upload_bytes": 67108864, "signed_urls": true, "etag_in_body": true })
+    );
     assert_eq!(s.sim_post("/__sim/storage/config", json!({ "upload_ttl_ms": 150, "max_upload_bytes": 1000 })).await, 200);
     assert_eq!(s.sim_post("/__sim/storage/config", json!({ "ttl": 1 })).await, 400);
     let (upload_url, file_url) = initiate(&s, INITIATE, "text/plain", "a.txt").await;
@@ -231,7 +296,7 @@ async fn storage_faults() {
 
     // fail_part_next: the next part answers 503, retryable; the retry works.
     let (mp_url, _) = initiate(&s, INITIATE_MULTIPART, "text/plain", "c.txt").await;
-    let (code, headers, body) = put(&s, &format!("{mp_url}/1"), "text/plain", b"part".to_vec()).await;
+    let (code, headers, body) = put(&s, &signed(&mp_url, "1"), "text/plain", b"part".to_vec()).await;
     assert_eq!((code, headers["x-fal-retryable"].to_str().ok()), (503, Some("true")));
     assert_eq!(body, json!({ "detail": "Upload temporarily unavailable", "error_type": "runner_connection_error" }));
     put_part(&s, &mp_url, 1, b"part".to_vec()).await;
@@ -239,7 +304,7 @@ async fn storage_faults() {
 
     // reject_put_413_next also hits parts; DELETE clears whatever is left.
     faults(&s, json!({ "reject_put_413_next": 1 })).await;
-    assert_eq!(put(&s, &format!("{mp_url}/2"), "text/plain", b"x".to_vec()).await.0, 413);
+    assert_eq!(put(&s, &signed(&mp_url, "2"), "text/plain", b"x".to_vec()).await.0, 413);
     faults(&s, json!({ "reject_put_413_next": 5, "fail_part_next": 5, "expire_next": 5 })).await;
     let resp = s.client.delete(s.url("/__sim/storage/faults")).send().await.expect("send");
     assert_eq!(resp.status(), 200);
@@ -307,6 +372,8 @@ async fn refused(s: &Server, image_url: &str) -> Value {
 #[tokio::test]
 async fn image_to_image_rejects_bad_inputs_at_submit() {
     let s = common::start().await;
+    // The variant that refuses invalid input at submit (fal's own way is below).
+    assert_eq!(s.sim_post("/__sim/config", json!({ "validation": "submit" })).await, 200);
     let tiny = data_url(&png(64, 64));
     assert_eq!(
         refused(&s, &tiny).await,
@@ -334,13 +401,32 @@ async fn image_to_image_rejects_bad_inputs_at_submit() {
     let (upload_url, text_url) = initiate(&s, INITIATE, "text/plain", "notes.txt").await;
     assert_eq!(put(&s, &upload_url, "text/plain", b"not an image".to_vec()).await.0, 200);
     let issue = refused(&s, &text_url).await;
-    assert_eq!(issue, json!({ "loc": ["body", "image_url"], "msg": "Image load error", "type": "image_load_error", "url": "https://docs.fal.ai/errors/#image_load_error", "input": text_url }));
+    assert_eq!(
+        issue,
+        json!({ "loc": ["body", "image_url"], "msg": "Image load error", "type": "image_load_error", "url": "https://docs.fal.ai/errors/#image_load_error", "input": text_url })
+    );
     let mut broken = png(300, 300);
     broken.truncate(broken.len() / 2);
     assert_eq!(refused(&s, &data_url(&broken)).await["type"], "image_load_error");
     // A sync run refuses the same way.
     let (code, _, body) = s.proxy_json(Method::POST, &format!("https://fal.run/{I2I}"), Some(json!({ "image_url": tiny, "prompt": "p" }))).await;
     assert_eq!((code, body["detail"][0]["type"].as_str()), (422, Some("image_too_small")));
+}
+
+/// By default (fal's way) a bad input image is found by the job: it runs, and `result`
+/// answers the 422.
+#[tokio::test]
+async fn image_to_image_with_a_bad_image_fails_at_result() {
+    let s = common::start().await;
+    let tiny = data_url(&png(64, 64));
+    let sub = s.submit(I2I, json!({ "image_url": tiny, "prompt": unique_prompt("i2i late") })).await;
+    let done = s.wait_completed(&sub).await;
+    assert_eq!((done["error"].as_str(), done["error_type"].as_str()), (Some("Image too small"), Some("image_too_small")));
+    let (code, _, body) = s.result(&sub).await;
+    assert_eq!(
+        (code, body["detail"][0]["type"].as_str(), body["detail"][0]["ctx"].clone()),
+        (422, Some("image_too_small"), json!({ "min_height": 256, "min_width": 256 }))
+    );
 }
 
 #[tokio::test]
@@ -366,7 +452,8 @@ async fn image_to_image_output_follows_the_uploaded_input() {
     assert_eq!(code, 200, "{out}");
     assert_eq!((out["images"][0]["width"].as_u64(), out["images"][0]["height"].as_u64()), (Some(1024), Some(768)));
     // And a data URL.
-    let (code, _, out) = s.proxy_json(Method::POST, &format!("https://fal.run/{I2I}"), Some(json!({ "image_url": data_url(&png(256, 512)), "prompt": prompt }))).await;
+    let (code, _, out) =
+        s.proxy_json(Method::POST, &format!("https://fal.run/{I2I}"), Some(json!({ "image_url": data_url(&png(256, 512)), "prompt": prompt }))).await;
     assert_eq!(code, 200, "{out}");
     assert_eq!((out["images"][0]["width"].as_u64(), out["images"][0]["height"].as_u64()), (Some(256), Some(512)));
 }

@@ -50,6 +50,8 @@ async fn jobs_with_prompt(s: &Server, prompt: &str) -> usize {
 #[tokio::test]
 async fn invalid_submit_and_run_answer_422_and_make_no_job() {
     let s = common::start().await;
+    // Refused at submit: the variant (fal accepts and answers the 422 from `result`, tests/simulator.rs).
+    assert_eq!(s.sim_post("/__sim/config", json!({ "validation": "submit" })).await, 200);
     let prompt = unique_prompt("invalid");
     let input = json!({ "num_images": 9, "prompt": prompt, "image_size": "1920x1080", "seed": 1.5 });
     let expected = json!([
@@ -76,9 +78,14 @@ async fn invalid_submit_and_run_answer_422_and_make_no_job() {
 #[tokio::test]
 async fn missing_prompt_and_non_object_bodies() {
     let s = common::start().await;
+    // Refused at submit: the variant (fal accepts and answers the 422 from `result`, tests/simulator.rs).
+    assert_eq!(s.sim_post("/__sim/config", json!({ "validation": "submit" })).await, 200);
     for endpoint in ["fal-ai/flux/dev", "fal-ai/fast-sdxl", "fal-ai/flux/dev/image-to-image", "genwire/schema-zoo"] {
         let detail = rejected(&s, &format!("{QUEUE}/{endpoint}"), &json!({})).await;
-        assert!(detail.as_array().is_some_and(|d| d.contains(&json!({ "loc": ["body", "prompt"], "msg": "Field required", "type": "missing", "input": {} }))), "{endpoint}: {detail}");
+        assert!(
+            detail.as_array().is_some_and(|d| d.contains(&json!({ "loc": ["body", "prompt"], "msg": "Field required", "type": "missing", "input": {} }))),
+            "{endpoint}: {detail}"
+        );
         for body in [json!([1]), json!("text"), json!(null), json!(7)] {
             let detail = rejected(&s, &format!("{RUN}/{endpoint}"), &body).await;
             assert_eq!(detail, json!([{ "loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type", "input": body }]), "{endpoint}");
@@ -94,6 +101,8 @@ async fn missing_prompt_and_non_object_bodies() {
 #[tokio::test]
 async fn schema_zoo_echoes_valid_input() {
     let s = common::start().await;
+    // Refused at submit: the variant (fal accepts and answers the 422 from `result`, tests/simulator.rs).
+    assert_eq!(s.sim_post("/__sim/config", json!({ "validation": "submit" })).await, 200);
     let prompt = unique_prompt("zoo");
     let input = json!({ "prompt": prompt, "steps": 5, "tags": ["x"], "size": { "width": 8 }, "note": null, "seed": null });
     let sub = s.submit("genwire/schema-zoo", input.clone()).await;
@@ -147,7 +156,10 @@ async fn new_openapi_documents_are_served() {
         let (code, _, doc) = s.proxy_json(Method::GET, &format!("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id={id}"), None).await;
         assert_eq!(code, 200, "{id}");
         let path = format!("/{id}");
-        assert_eq!(doc["paths"][path.as_str()]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"], format!("#/components/schemas/{input}"));
+        assert_eq!(
+            doc["paths"][path.as_str()]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{input}")
+        );
         assert_eq!(&doc, openapi::parsed(id).expect("known"));
     }
 }
@@ -160,6 +172,8 @@ async fn corpus_matches_the_simulator() {
     let text = std::fs::read_to_string(&path).expect("corpus.json");
     let corpus: Vec<Value> = serde_json::from_str(&text).expect("corpus is JSON");
     let s = common::start().await;
+    // Refused at submit: the variant (fal accepts and answers the 422 from `result`, tests/simulator.rs).
+    assert_eq!(s.sim_post("/__sim/config", json!({ "validation": "submit" })).await, 200);
     let mut checked = 0;
     let mut wrong = Vec::new();
     for case in &corpus {

@@ -25,10 +25,12 @@ pub enum Step {
     Result,
     Cancel,
     Run,
+    /// `POST fal.run/{endpoint}/stream`: output streaming.
+    Output,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [Step::Submit, Step::Status, Step::Stream, Step::Result, Step::Cancel, Step::Run];
+    pub const ALL: [Step; 7] = [Step::Submit, Step::Status, Step::Stream, Step::Result, Step::Cancel, Step::Run, Step::Output];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +40,7 @@ impl Step {
             Step::Result => "result",
             Step::Cancel => "cancel",
             Step::Run => "run",
+            Step::Output => "output",
         }
     }
 
@@ -69,6 +72,17 @@ pub struct Faults {
     pub cancel_error: Option<StepError>,
     /// A sync run (`fal.run`) answers this at once; no job is created.
     pub run_error: Option<StepError>,
+    /// Output streaming (`fal.run/{endpoint}/stream`) answers this instead of a stream.
+    pub output_error: Option<StepError>,
+    /// The output stream sends this many events (or binary chunks), then the connection is aborted.
+    pub output_cut_after: Option<u32>,
+    /// The output stream sends this many events (or chunks), then nothing until the client leaves.
+    pub output_stall_after: Option<u32>,
+    /// The job logs this many lines, spread evenly over its run (default: the config's `log_lines`).
+    pub log_lines: Option<u32>,
+    /// The job logs one line at each of these times (ms after processing starts; at or past
+    /// the end of processing: not logged). Overrides `log_lines`.
+    pub log_at_ms: Option<Vec<u64>>,
     /// This step's connection is dropped without any HTTP answer.
     pub cut: Option<Step>,
     /// This step's answer comes `slow_ms` late.
@@ -154,17 +168,19 @@ impl Answer {
 }
 
 /// A message and error type from any of the error shapes: `detail` string or array, `message`.
-fn summarize<'a>(status: u16, mut headers: impl Iterator<Item = (&'a str, &'a str)>, body: &Value) -> (String, Option<String>) {
+pub(crate) fn summarize<'a>(status: u16, mut headers: impl Iterator<Item = (&'a str, &'a str)>, body: &Value) -> (String, Option<String>) {
     let detail = match body.get("detail") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(items)) => items.first().and_then(|i| i.get("msg")).and_then(Value::as_str).map(str::to_owned),
         _ => body.get("message").and_then(Value::as_str).map(str::to_owned),
     };
+    // A request error names its type; a model error's issues each carry one (seed 001).
     let error_type = body
         .get("error_type")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .or_else(|| headers.find(|(k, _)| k.eq_ignore_ascii_case("x-fal-error-type")).map(|(_, v)| v.to_string()));
+        .or_else(|| headers.find(|(k, _)| k.eq_ignore_ascii_case("x-fal-error-type")).map(|(_, v)| v.to_string()))
+        .or_else(|| body.get("detail").and_then(|d| d.get(0)).and_then(|i| i.get("type")).and_then(Value::as_str).map(str::to_owned));
     (detail.unwrap_or_else(|| format!("Request failed with status {status}")), error_type)
 }
 
@@ -235,10 +251,14 @@ impl Faults {
     /// Checks what serde cannot: fields that only make sense together.
     pub fn validate(&self) -> Result<(), String> {
         match (self.slow_ms, self.slow_step) {
-            (Some(_), None) => Err("slow_ms needs slow_step (submit, status, stream, result, cancel or run)".into()),
-            (None, Some(_)) => Err("slow_step needs slow_ms".into()),
-            _ => Ok(()),
+            (Some(_), None) => return Err("slow_ms needs slow_step (submit, status, stream, result, cancel, run or output)".into()),
+            (None, Some(_)) => return Err("slow_step needs slow_ms".into()),
+            _ => {}
         }
+        if self.log_lines.is_some_and(|n| n > super::MAX_LOG_LINES) || self.log_at_ms.as_ref().is_some_and(|v| v.len() > super::MAX_LOG_LINES as usize) {
+            return Err(format!("a job logs at most {} lines", super::MAX_LOG_LINES));
+        }
+        Ok(())
     }
 
     fn error_for(&self, step: Step) -> Option<&StepError> {
@@ -250,6 +270,7 @@ impl Faults {
             Step::Result => self.result_error.as_ref().filter(|e| e.count.or(self.count).is_some()),
             Step::Cancel => self.cancel_error.as_ref(),
             Step::Run => self.run_error.as_ref(),
+            Step::Output => self.output_error.as_ref(),
         }
     }
 
@@ -358,4 +379,3 @@ pub fn request_error_for_status(status: u16) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     crate::json::request_error(code, detail, error_type)
 }
-

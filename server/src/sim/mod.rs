@@ -12,6 +12,7 @@ pub mod queue;
 pub mod realtime;
 mod sse;
 pub mod storage;
+mod stream_output;
 pub mod validate;
 
 use std::collections::{HashMap, VecDeque};
@@ -40,8 +41,71 @@ pub struct SimConfig {
 }
 
 impl Default for SimConfig {
+    /// fal sends a keep-alive comment on status streams every 15 s (docs, status-stream page).
     fn default() -> Self {
-        SimConfig { latency_ms: 1500, queue_depth: 2, queue_step_ms: 400, keepalive_ms: 3000 }
+        SimConfig { latency_ms: 1500, queue_depth: 2, queue_step_ms: 400, keepalive_ms: 15_000 }
+    }
+}
+
+/// Where the wire protocol leaves room, which variant the simulator speaks. The defaults are
+/// fal's documented behaviour (../shared/reference/fal-protocol.md); every other value is a
+/// variant some source shows or leaves possible, so clients can be tested against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protocol {
+    /// Logs in status-stream events: only the new lines of each event (`delta`, fal's) or
+    /// every line so far (`snapshot`).
+    pub stream_logs: StreamLogs,
+    /// Polled statuses with `logs=1` hold the lines of this last stretch of the job (fal: 5 min).
+    pub log_window_ms: u64,
+    /// Log lines of a job, spread over its run, unless its faults say otherwise.
+    pub log_lines: u32,
+    /// Status polls answer 202 while queued or running and 200 once completed (fal), or
+    /// always 200.
+    pub status_202: bool,
+    /// Invalid input is refused by `result` after the job ran (`result`, fal's), or at `submit`.
+    pub validation: Validation,
+    /// The submit answer has `status: "IN_QUEUE"`; `false` leaves it out (an older docs example).
+    pub submit_status: bool,
+    /// HTTP codes of the cancel answers (unconfirmed by the sources).
+    pub cancel_codes: CancelCodes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamLogs {
+    Delta,
+    Snapshot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    Result,
+    Submit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelCodes {
+    /// `CANCELLATION_REQUESTED`.
+    pub requested: u16,
+    /// `ALREADY_COMPLETED`.
+    pub already_completed: u16,
+    /// `NOT_FOUND`.
+    pub not_found: u16,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol {
+            stream_logs: StreamLogs::Delta,
+            log_window_ms: 300_000,
+            log_lines: 4,
+            status_202: true,
+            validation: Validation::Result,
+            submit_status: true,
+            cancel_codes: CancelCodes { requested: 202, already_completed: 400, not_found: 404 },
+        }
     }
 }
 
@@ -53,7 +117,33 @@ struct ConfigPatch {
     queue_depth: Option<u32>,
     queue_step_ms: Option<u64>,
     keepalive_ms: Option<u64>,
+    stream_logs: Option<StreamLogs>,
+    log_window_ms: Option<u64>,
+    log_lines: Option<u32>,
+    status_202: Option<bool>,
+    validation: Option<Validation>,
+    submit_status: Option<bool>,
+    cancel_codes: Option<CancelCodes>,
 }
+
+impl ConfigPatch {
+    fn check(&self) -> Result<(), String> {
+        if let Some(c) = &self.cancel_codes {
+            for code in [c.requested, c.already_completed, c.not_found] {
+                if !(200..=599).contains(&code) {
+                    return Err(format!("cancel_codes: {code} is not an HTTP status from 200 to 599"));
+                }
+            }
+        }
+        if self.log_lines.is_some_and(|n| n > MAX_LOG_LINES) {
+            return Err(format!("log_lines: at most {MAX_LOG_LINES}"));
+        }
+        Ok(())
+    }
+}
+
+/// The most log lines a job may have.
+pub const MAX_LOG_LINES: u32 = 10_000;
 
 /// `http://host:port` of the proxy request, so image URLs load in the page that asked.
 #[derive(Debug, Clone)]
@@ -76,7 +166,10 @@ struct Inner {
 }
 
 pub(crate) struct SimState {
+    /// The timeline the server started with (`DELETE /__sim/config` restores it).
+    initial: SimConfig,
     pub config: SimConfig,
+    pub protocol: Protocol,
     pub jobs: HashMap<String, Job>,
     pub faults: FaultRegistry,
     log: VecDeque<Value>,
@@ -88,7 +181,15 @@ impl Sim {
         Sim(Arc::new(Inner {
             key,
             started: Instant::now(),
-            state: Mutex::new(SimState { config, jobs: HashMap::new(), faults: FaultRegistry::default(), log: VecDeque::new(), next_seq: 0 }),
+            state: Mutex::new(SimState {
+                initial: config,
+                config,
+                protocol: Protocol::default(),
+                jobs: HashMap::new(),
+                faults: FaultRegistry::default(),
+                log: VecDeque::new(),
+                next_seq: 0,
+            }),
             realtime: Mutex::new(realtime::RtState::default()),
             storage: Mutex::new(storage::StorageState::default()),
         }))
@@ -109,6 +210,10 @@ impl Sim {
 
     pub fn config(&self) -> SimConfig {
         self.lock().config
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.lock().protocol.clone()
     }
 
     fn now_ms(&self) -> f64 {
@@ -153,7 +258,11 @@ impl Sim {
         for name in headers.keys() {
             let values: Vec<String> = headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
             let shown = if name == header::AUTHORIZATION {
-                if self.authorized(headers) { "<redacted:present>".to_string() } else { "<redacted:wrong>".to_string() }
+                if self.authorized(headers) {
+                    "<redacted:present>".to_string()
+                } else {
+                    "<redacted:wrong>".to_string()
+                }
             } else {
                 values.join(", ")
             };
@@ -197,6 +306,7 @@ fn step_of(method: &Method, uri: &Uri) -> Option<Step> {
     match host.as_str() {
         "queue.fal.run" if segments.len() >= 4 && segments[2] == "requests" => queue::job_step(method, &segments[4..]),
         "queue.fal.run" if method == Method::POST => Some(Step::Submit),
+        "fal.run" if method == Method::POST && path.ends_with("/stream") => Some(Step::Output),
         "fal.run" if method == Method::POST => Some(Step::Run),
         _ => None,
     }
@@ -221,7 +331,7 @@ pub(crate) fn not_found() -> Response {
 /// Test-only controls and generated files, served directly (never through the proxy).
 pub fn local_router(sim: Sim) -> Router {
     Router::new()
-        .route("/__sim/config", get(get_config).post(set_config))
+        .route("/__sim/config", get(get_config).post(set_config).delete(reset_config))
         .route("/__sim/faults", axum::routing::post(add_faults).delete(clear_faults))
         .route("/__sim/log", get(get_log))
         .route("/__sim/examples", get(get_examples))
@@ -233,19 +343,47 @@ pub fn local_router(sim: Sim) -> Router {
         .route("/sim/files/{name}", get(images::serve_file))
 }
 
+/// The timeline settings and the protocol variants, as one object.
+fn config_json(st: &SimState) -> Value {
+    let mut v = json!(st.config);
+    if let (Some(out), Value::Object(p)) = (v.as_object_mut(), json!(st.protocol)) {
+        out.extend(p);
+    }
+    v
+}
+
 async fn get_config(State(sim): State<Sim>) -> Response {
-    json_resp(StatusCode::OK, json!(sim.config()))
+    json_resp(StatusCode::OK, config_json(&sim.lock()))
 }
 
 async fn set_config(State(sim): State<Sim>, body: axum::body::Bytes) -> Result<Response, Response> {
     let patch: ConfigPatch = control_body(&body)?;
+    if let Err(e) = patch.check() {
+        return Err(json_resp(StatusCode::BAD_REQUEST, json!({ "detail": format!("Invalid config: {e}") })));
+    }
     let mut st = sim.lock();
     let c = &mut st.config;
     c.latency_ms = patch.latency_ms.unwrap_or(c.latency_ms);
     c.queue_depth = patch.queue_depth.unwrap_or(c.queue_depth);
     c.queue_step_ms = patch.queue_step_ms.unwrap_or(c.queue_step_ms);
     c.keepalive_ms = patch.keepalive_ms.unwrap_or(c.keepalive_ms);
-    Ok(json_resp(StatusCode::OK, json!(st.config)))
+    let p = &mut st.protocol;
+    p.stream_logs = patch.stream_logs.unwrap_or(p.stream_logs);
+    p.log_window_ms = patch.log_window_ms.unwrap_or(p.log_window_ms);
+    p.log_lines = patch.log_lines.unwrap_or(p.log_lines);
+    p.status_202 = patch.status_202.unwrap_or(p.status_202);
+    p.validation = patch.validation.unwrap_or(p.validation);
+    p.submit_status = patch.submit_status.unwrap_or(p.submit_status);
+    p.cancel_codes = patch.cancel_codes.unwrap_or(p.cancel_codes);
+    Ok(json_resp(StatusCode::OK, config_json(&st)))
+}
+
+/// Back to the timeline the server started with and fal's protocol (the defaults).
+async fn reset_config(State(sim): State<Sim>) -> Response {
+    let mut st = sim.lock();
+    st.config = st.initial;
+    st.protocol = Protocol::default();
+    json_resp(StatusCode::OK, config_json(&st))
 }
 
 async fn add_faults(State(sim): State<Sim>, body: axum::body::Bytes) -> Result<Response, Response> {

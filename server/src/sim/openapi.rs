@@ -10,11 +10,13 @@ use serde_json::{json, Value};
 use crate::json::json as json_resp;
 
 /// Endpoint id and its OpenAPI document, as fal serves it.
-const DOCUMENTS: [(&str, &str); 4] = [
+const DOCUMENTS: [(&str, &str); 6] = [
     ("fal-ai/flux/dev", include_str!("schemas/fal-ai__flux__dev.json")),
     ("fal-ai/fast-sdxl", include_str!("schemas/fal-ai__fast-sdxl.json")),
     ("fal-ai/flux/dev/image-to-image", include_str!("schemas/fal-ai__flux__dev__image-to-image.json")),
     ("genwire/schema-zoo", include_str!("schemas/genwire__schema-zoo.json")),
+    ("fal-ai/any-llm", include_str!("schemas/fal-ai__any-llm.json")),
+    ("genwire/audio-stream", include_str!("schemas/genwire__audio-stream.json")),
 ];
 
 pub fn document(endpoint_id: &str) -> Option<&'static str> {
@@ -36,10 +38,7 @@ pub fn route(req: Request) -> Response {
     if req.method() != Method::GET {
         return json_resp(StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": "Method Not Allowed" }));
     }
-    let id = req
-        .uri()
-        .query()
-        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "endpoint_id").map(|(_, v)| v.into_owned()));
+    let id = req.uri().query().and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "endpoint_id").map(|(_, v)| v.into_owned()));
     let Some(id) = id else {
         return json_resp(StatusCode::BAD_REQUEST, json!({ "detail": "Missing endpoint_id" }));
     };
@@ -58,6 +57,8 @@ mod tests {
             ("fal-ai/fast-sdxl", "FastSdxlInput"),
             ("fal-ai/flux/dev/image-to-image", "ImageToImageInput"),
             ("genwire/schema-zoo", "SchemaZooInput"),
+            ("fal-ai/any-llm", "AnyLlmInput"),
+            ("genwire/audio-stream", "AudioStreamInput"),
         ];
         for (id, input) in inputs {
             let doc: serde_json::Value = serde_json::from_str(super::document(id).expect("known")).expect("valid JSON");

@@ -2,10 +2,20 @@
 //!
 //! The browser mints a short-lived token through the proxy (`POST rest.fal.ai/tokens/`), then
 //! opens `ws://<host>/sim/realtime/{endpoint}/realtime?fal_jwt_token=..` on this server itself.
-//! Each input object (a JSON text frame or a msgpack binary frame) gets exactly one result, in
-//! order. Faults, settings and statistics live under `/__sim/realtime/*`.
+//!
+//! By default it speaks as fal's realtime apps do (fal-ai/fal, `projects/fal/src/fal/realtime.py`):
+//! inputs are msgpack binary frames, each result a msgpack binary frame followed by a JSON text
+//! `{"type":"x-fal-message","action":"timings","timing":<seconds>}`; pending inputs beyond
+//! `max_buffering` drop the oldest; an idle socket gets `TIMEOUT` then a normal close; anything
+//! that is not a msgpack map is an `INTERNAL_ERROR` and a close. The `json` encoding (config, or
+//! `/sim/realtime/~json/...` for one connection) is the older, laxer variant: JSON text or
+//! msgpack in, JSON text out (msgpack if the input has `"_binary_reply": true`), bad frames
+//! answered `BAD_INPUT` on a socket that stays open. Faults, settings and statistics live under
+//! `/__sim/realtime/*`.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,10 +49,24 @@ const IMAGE_CACHE: usize = 128;
 /// How long a closing socket waits for the client's half of the close handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
+/// How frames are encoded on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// fal's: msgpack binary in and out, JSON text only for control messages.
+    Msgpack,
+    /// JSON text (or msgpack) in, JSON text out unless the input asks `_binary_reply`.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RealtimeConfig {
     /// A socket with no input for this long gets `TIMEOUT` and a normal close (1000).
     pub idle_timeout_ms: u64,
+    /// The frames of connections that don't choose (`/sim/realtime/~json/...`, `~msgpack`).
+    pub encoding: Encoding,
+    /// A `timings` control message follows each result.
+    pub timings: bool,
     /// Every result waits this long first.
     pub result_delay_ms: u64,
     /// When set, tokens minted from now on live this long whatever `token_expiration` said
@@ -52,7 +76,7 @@ pub struct RealtimeConfig {
 
 impl Default for RealtimeConfig {
     fn default() -> Self {
-        RealtimeConfig { idle_timeout_ms: 8000, result_delay_ms: 0, token_ttl_ms: None }
+        RealtimeConfig { idle_timeout_ms: 8000, encoding: Encoding::Msgpack, timings: true, result_delay_ms: 0, token_ttl_ms: None }
     }
 }
 
@@ -60,6 +84,8 @@ impl Default for RealtimeConfig {
 #[serde(deny_unknown_fields)]
 struct ConfigPatch {
     idle_timeout_ms: Option<u64>,
+    encoding: Option<Encoding>,
+    timings: Option<bool>,
     result_delay_ms: Option<u64>,
     /// Absent: unchanged; `null`: back to the requested expiry.
     #[serde(default, deserialize_with = "present")]
@@ -149,6 +175,8 @@ struct Counters {
     unauthorized: u64,
     dropped: u64,
     inputs: u64,
+    /// Pending inputs dropped (the oldest first) beyond a connection's `max_buffering`.
+    dropped_inputs: u64,
     results: u64,
     tokens_issued: u64,
 }
@@ -203,7 +231,8 @@ pub(crate) async fn issue_token(sim: &Sim, req: Request) -> Response {
     let Some(obj) = value.as_object() else {
         return invalid("The body must be a JSON object {\"allowed_apps\": [\"<alias>\"], \"token_expiration\": <seconds>}");
     };
-    let apps: Option<Vec<String>> = obj.get("allowed_apps").and_then(Value::as_array).and_then(|a| a.iter().map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string)).collect());
+    let apps: Option<Vec<String>> =
+        obj.get("allowed_apps").and_then(Value::as_array).and_then(|a| a.iter().map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string)).collect());
     let Some(apps) = apps.filter(|a| !a.is_empty()) else {
         return invalid("allowed_apps must be a non-empty array of app aliases");
     };
@@ -230,7 +259,7 @@ pub(crate) async fn issue_token(sim: &Sim, req: Request) -> Response {
 /// What an accepted upgrade does: refuse with a frame and a close, or serve an endpoint.
 enum Plan {
     Reject { frame: Value, code: u16, reason: &'static str },
-    Serve { app: App },
+    Serve { app: App, max_buffering: Option<usize> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,15 +298,19 @@ fn plan(rt: &mut RtState, endpoint: Option<&str>, query: &[(String, String)]) ->
     if let Some(why) = refusal {
         return unauthorized(why);
     }
+    let mut max_buffering = None;
     if let Some(v) = param("max_buffering") {
-        if !v.parse::<u32>().is_ok_and(|n| (1..=60).contains(&n)) {
-            let frame = x_fal_error("BAD_REQUEST", "max_buffering must be a whole number from 1 to 60");
-            return (Plan::Reject { frame, code: 1008, reason: "bad request" }, "bad_request");
+        match v.parse::<usize>() {
+            Ok(n) if (1..=60).contains(&n) => max_buffering = Some(n),
+            _ => {
+                let frame = x_fal_error("BAD_REQUEST", "max_buffering must be a whole number from 1 to 60");
+                return (Plan::Reject { frame, code: 1008, reason: "bad request" }, "bad_request");
+            }
         }
     }
     match endpoint {
-        "genwire/echo" => (Plan::Serve { app: App::Echo }, ""),
-        e if ENDPOINTS.contains(&e) => (Plan::Serve { app: App::Image }, ""),
+        "genwire/echo" => (Plan::Serve { app: App::Echo, max_buffering }, ""),
+        e if ENDPOINTS.contains(&e) => (Plan::Serve { app: App::Image, max_buffering }, ""),
         e => not_found(&format!("No realtime app at {e}")),
     }
 }
@@ -299,9 +332,15 @@ async fn upgrade(
             return resp;
         }
     };
-    let endpoint = path.strip_suffix("/realtime").filter(|e| is_endpoint_id(e)).map(str::to_string);
+    // `~json/` or `~msgpack/` before the endpoint picks the encoding of this connection.
+    let (chosen, rest) = match path.split_once('/') {
+        Some(("~json", rest)) => (Some(Encoding::Json), rest),
+        Some(("~msgpack", rest)) => (Some(Encoding::Msgpack), rest),
+        _ => (None, path.as_str()),
+    };
+    let endpoint = rest.strip_suffix("/realtime").filter(|e| is_endpoint_id(e)).map(str::to_string);
     let query: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes()).into_owned().collect();
-    let (plan, note) = {
+    let (plan, note, encoding) = {
         let mut rt = sim.rt();
         if rt.faults.refuse_next > 0 {
             rt.faults.refuse_next -= 1;
@@ -314,15 +353,15 @@ async fn upgrade(
         if note == "unauthorized" {
             rt.counters.unauthorized += 1;
         }
-        (plan, note)
+        (plan, note, chosen.unwrap_or(rt.config.encoding))
     };
     sim.log_answer(seq, Some(101), (!note.is_empty()).then(|| note.to_string()));
-    let shown = endpoint.unwrap_or(path);
+    let shown = endpoint.unwrap_or_else(|| path.clone());
     ws.on_upgrade(move |socket| async move {
         let conn = Conn::open(sim, shown);
         match plan {
             Plan::Reject { frame, code, reason } => reject(socket, conn, &frame, code, reason).await,
-            Plan::Serve { app } => serve(socket, conn, app).await,
+            Plan::Serve { app, max_buffering } => serve(socket, conn, app, encoding, max_buffering).await,
         }
     })
 }
@@ -410,7 +449,31 @@ async fn reject(mut socket: WebSocket, mut conn: Conn, frame: &Value, code: u16,
     }
 }
 
-async fn serve(mut socket: WebSocket, mut conn: Conn, app: App) {
+/// A result being worked out: the result, whether it goes as msgpack, and the seconds it took.
+type Work = Pin<Box<dyn Future<Output = (Value, bool, f64)> + Send>>;
+
+/// Works out one input's result after the configured delays.
+fn work(sim: Sim, app: App, input: Value, bin_bytes: u64, binary: bool) -> Work {
+    Box::pin(async move {
+        let started = Instant::now();
+        let delay = {
+            let rt = sim.rt();
+            rt.config.result_delay_ms + rt.faults.slow_ms
+        };
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        let result = match app {
+            App::Echo => echo_result(&input, bin_bytes),
+            App::Image => image_result(&sim, &input).await,
+        };
+        (result, binary, started.elapsed().as_secs_f64())
+    })
+}
+
+/// Serves one connection: inputs are read while a result is worked out; at most
+/// `max_buffering` wait (the oldest is dropped), as fal's unary realtime apps do.
+async fn serve(mut socket: WebSocket, mut conn: Conn, app: App, encoding: Encoding, max_buffering: Option<usize>) {
     let (drop_after, close_next) = {
         let mut rt = conn.sim.rt();
         let once = rt.faults.drop_once_after.take();
@@ -436,67 +499,92 @@ async fn serve(mut socket: WebSocket, mut conn: Conn, app: App) {
     }
     let mut last = tokio::time::Instant::now();
     let mut results: u32 = 0;
+    let mut pending: VecDeque<(Value, u64, bool)> = VecDeque::new();
+    let mut working: Option<Work> = None;
     loop {
+        if working.is_none() {
+            if let Some((input, bin_bytes, binary)) = pending.pop_front() {
+                working = Some(work(conn.sim.clone(), app, input, bin_bytes, binary));
+            }
+        }
         let idle = Duration::from_millis(conn.sim.rt().config.idle_timeout_ms);
-        let msg = match tokio::time::timeout_at(last + idle, socket.recv()).await {
-            Err(_) => {
-                if socket.send(text(&x_fal_error("TIMEOUT", "idle"))).await.is_ok() {
-                    close(&mut socket, &mut conn, 1000, "idle timeout").await;
+        let quiet = working.is_none() && pending.is_empty();
+        tokio::select! {
+            msg = socket.recv() => {
+                let msg = match msg {
+                    None | Some(Err(_)) => return,
+                    Some(Ok(msg)) => msg,
+                };
+                let decoded = match (msg, encoding) {
+                    (Message::Binary(b), _) => decode_msgpack(&b),
+                    (Message::Text(t), Encoding::Json) => decode_json(t.as_str()),
+                    (Message::Text(_), Encoding::Msgpack) => Err("text frames are not read: send each input as a msgpack binary frame".to_string()),
+                    (Message::Close(f), _) => {
+                        conn.code = Some(f.map_or(1005, |f| f.code));
+                        let _ = tokio::time::timeout(CLOSE_WAIT, async { while let Some(Ok(_)) = socket.recv().await {} }).await;
+                        return;
+                    }
+                    (Message::Ping(_) | Message::Pong(_), _) => continue,
+                };
+                last = tokio::time::Instant::now();
+                conn.count(true);
+                match decoded {
+                    Ok((input, bin_bytes)) => {
+                        let binary = match encoding {
+                            Encoding::Msgpack => true,
+                            Encoding::Json => input.get("_binary_reply") == Some(&Value::Bool(true)),
+                        };
+                        pending.push_back((input, bin_bytes, binary));
+                        while max_buffering.is_some_and(|n| pending.len() > n) {
+                            pending.pop_front();
+                            conn.sim.rt().counters.dropped_inputs += 1;
+                        }
+                    }
+                    Err(reason) if encoding == Encoding::Json => {
+                        if socket.send(text(&x_fal_error("BAD_INPUT", &reason))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(reason) => {
+                        // fal's app server fails on an input it can't decode: INTERNAL_ERROR, then a close.
+                        if socket.send(text(&x_fal_error("INTERNAL_ERROR", &reason))).await.is_ok() {
+                            close(&mut socket, &mut conn, 1000, "").await;
+                        }
+                        return;
+                    }
                 }
-                return;
             }
-            Ok(None | Some(Err(_))) => return,
-            Ok(Some(Ok(msg))) => msg,
-        };
-        let decoded = match msg {
-            Message::Text(t) => decode_json(t.as_str()),
-            Message::Binary(b) => decode_msgpack(&b),
-            Message::Close(f) => {
-                conn.code = Some(f.map_or(1005, |f| f.code));
-                let _ = tokio::time::timeout(CLOSE_WAIT, async { while let Some(Ok(_)) = socket.recv().await {} }).await;
-                return;
-            }
-            Message::Ping(_) | Message::Pong(_) => continue,
-        };
-        last = tokio::time::Instant::now();
-        conn.count(true);
-        let (input, bin_bytes) = match decoded {
-            Ok(d) => d,
-            Err(reason) => {
-                if socket.send(text(&x_fal_error("BAD_INPUT", &reason))).await.is_err() {
+            (result, binary, secs) = async { working.as_mut().expect("checked by the guard").await }, if working.is_some() => {
+                working = None;
+                results += 1;
+                let control_every = conn.sim.rt().faults.control_every;
+                if control_every > 0 && results.is_multiple_of(control_every) && socket.send(frame(&json!({ "type": "x-fal-message", "message": "heartbeat" }), binary)).await.is_err() {
                     return;
                 }
-                continue;
+                if socket.send(frame(&result, binary)).await.is_err() {
+                    return;
+                }
+                conn.count(false);
+                // Control messages are JSON text whatever the results are (realtime.py).
+                if conn.sim.rt().config.timings && socket.send(text(&json!({ "type": "x-fal-message", "action": "timings", "timing": secs }))).await.is_err() {
+                    return;
+                }
+                last = tokio::time::Instant::now();
+                if drop_limit(&conn.sim).is_some_and(|n| results >= n) {
+                    conn.dropped = true;
+                    return;
+                }
+                if let Some((code, reason)) = close_next.as_ref().filter(|_| results == 1) {
+                    close(&mut socket, &mut conn, *code, reason).await;
+                    return;
+                }
             }
-        };
-        let (delay, control_every) = {
-            let rt = conn.sim.rt();
-            (rt.config.result_delay_ms + rt.faults.slow_ms, rt.faults.control_every)
-        };
-        if delay > 0 {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-        }
-        let result = match app {
-            App::Echo => echo_result(&input, bin_bytes),
-            App::Image => image_result(&conn.sim, &input).await,
-        };
-        let binary = input.get("_binary_reply") == Some(&Value::Bool(true));
-        results += 1;
-        if control_every > 0 && results.is_multiple_of(control_every) && socket.send(frame(&json!({ "type": "x-fal-message", "message": "heartbeat" }), binary)).await.is_err() {
-            return;
-        }
-        if socket.send(frame(&result, binary)).await.is_err() {
-            return;
-        }
-        conn.count(false);
-        last = tokio::time::Instant::now();
-        if drop_limit(&conn.sim).is_some_and(|n| results >= n) {
-            conn.dropped = true;
-            return;
-        }
-        if let Some((code, reason)) = close_next.as_ref().filter(|_| results == 1) {
-            close(&mut socket, &mut conn, *code, reason).await;
-            return;
+            () = tokio::time::sleep_until(last + idle), if quiet => {
+                if socket.send(text(&x_fal_error("TIMEOUT", "no inputs, reconnect when needed!"))).await.is_ok() {
+                    close(&mut socket, &mut conn, 1000, "").await;
+                }
+                return;
+            }
         }
     }
 }
@@ -659,7 +747,9 @@ async fn image_result(sim: &Sim, input: &Value) -> Value {
         }
     };
     let images = match url {
-        Some(url) => json!([{ "url": &*url, "width": IMAGE_SIDE, "height": IMAGE_SIDE, "content_type": "image/png" }]),
+        Some(url) => {
+            json!([{ "url": &*url, "width": IMAGE_SIDE, "height": IMAGE_SIDE, "content_type": "image/png" }])
+        }
         None => json!([]),
     };
     let mut out = Map::new();
@@ -680,6 +770,8 @@ async fn set_config(State(sim): State<Sim>, body: Bytes) -> Result<Response, Res
     let mut rt = sim.rt();
     let c = &mut rt.config;
     c.idle_timeout_ms = patch.idle_timeout_ms.unwrap_or(c.idle_timeout_ms);
+    c.encoding = patch.encoding.unwrap_or(c.encoding);
+    c.timings = patch.timings.unwrap_or(c.timings);
     c.result_delay_ms = patch.result_delay_ms.unwrap_or(c.result_delay_ms);
     if let Some(ttl) = patch.token_ttl_ms {
         c.token_ttl_ms = ttl;

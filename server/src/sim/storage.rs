@@ -1,8 +1,10 @@
 //! Simulated fal storage: `rest.fal.ai/storage/upload/*` (through the proxy) hands out
 //! presigned upload URLs on this server's own origin, which the page PUTs bytes to directly.
+//! Like fal's, an upload URL is signed: it carries a query string (`?X-Goog-...&X-Goog-Signature=..`)
+//! that every PUT and the complete must carry exactly (403 otherwise).
 //!
-//! - simple: `PUT /sim/upload/<id>` with the bytes and a Content-Type;
-//! - multipart: `PUT /sim/upload/<id>/<n>` per part, then `POST /sim/upload/<id>/complete`
+//! - simple: `PUT /sim/upload/<id>?<sig>` with the bytes and a Content-Type;
+//! - multipart: `PUT /sim/upload/<id>/<n>?<sig>` per part, then `POST /sim/upload/<id>/complete?<sig>`
 //!   (or `complete-multipart` through the proxy).
 //!
 //! Files live in memory and are served at `/sim/files/up/<id>/<name>`.
@@ -36,11 +38,17 @@ pub struct StorageConfig {
     pub upload_ttl_ms: u64,
     /// The largest body one PUT (simple or part) may carry.
     pub max_upload_bytes: u64,
+    /// Upload URLs carry a signature query that every PUT and complete must repeat (fal's);
+    /// `false` hands out bare URLs (and checks nothing).
+    pub signed_urls: bool,
+    /// Part answers carry the etag in the JSON body and the `ETag` header (fal's JS client reads
+    /// the body); `false`: only the header (fal's Python CDN path reads that).
+    pub etag_in_body: bool,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { upload_ttl_ms: 300_000, max_upload_bytes: 64 * 1024 * 1024 }
+        StorageConfig { upload_ttl_ms: 300_000, max_upload_bytes: 64 * 1024 * 1024, signed_urls: true, etag_in_body: true }
     }
 }
 
@@ -49,6 +57,8 @@ impl Default for StorageConfig {
 struct ConfigPatch {
     upload_ttl_ms: Option<u64>,
     max_upload_bytes: Option<u64>,
+    signed_urls: Option<bool>,
+    etag_in_body: Option<bool>,
 }
 
 /// Faults of `POST /__sim/storage/faults`; counters go down as they are used.
@@ -82,6 +92,8 @@ struct Part {
 
 struct Upload {
     kind: Kind,
+    /// The query of the upload URL (without `?`); empty for unsigned URLs.
+    signature: String,
     content_type: String,
     file_name: String,
     /// `http://host` of the initiate, so the file URL stays what the initiate promised.
@@ -192,7 +204,9 @@ pub(crate) async fn route_rest(sim: &Sim, req: Request) -> Response {
 fn initiate(sim: &Sim, base: &str, body: &[u8], kind: Kind) -> Response {
     let input: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return super::queue::unprocessable(json!([{ "loc": ["body"], "msg": format!("JSON decode error: {e}"), "type": "json_invalid", "input": null }])),
+        Err(e) => {
+            return super::queue::unprocessable(json!([{ "loc": ["body"], "msg": format!("JSON decode error: {e}"), "type": "json_invalid", "input": null }]))
+        }
     };
     let Some(obj) = input.as_object() else {
         return super::queue::unprocessable(json!([{ "loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type", "input": input }]));
@@ -222,10 +236,37 @@ fn initiate(sim: &Sim, base: &str, body: &[u8], kind: Kind) -> Response {
     } else {
         now.checked_add(Duration::from_millis(st.config.upload_ttl_ms)).unwrap_or(now + Duration::from_secs(86_400 * 365))
     };
-    let upload = Upload { kind, content_type, file_name, base: base.to_string(), expires_at, parts: BTreeMap::new(), completed: false };
-    let answer = json!({ "upload_url": format!("{base}/sim/upload/{id}"), "file_url": upload.file_url(&id) });
+    let signature = if st.config.signed_urls { sign(&id, st.config.upload_ttl_ms) } else { String::new() };
+    let upload_url = if signature.is_empty() { format!("{base}/sim/upload/{id}") } else { format!("{base}/sim/upload/{id}?{signature}") };
+    let upload = Upload { kind, signature, content_type, file_name, base: base.to_string(), expires_at, parts: BTreeMap::new(), completed: false };
+    let answer = json!({ "upload_url": upload_url, "file_url": upload.file_url(&id) });
     st.uploads.insert(id, upload);
     json_resp(StatusCode::OK, answer)
+}
+
+/// A query in the form of a Google Cloud Storage V4 signed URL (fal's CDN hands those out);
+/// the signature is random, so it can't be guessed from the id.
+fn sign(id: &str, ttl_ms: u64) -> String {
+    let now = std::time::SystemTime::now();
+    let date: String = super::iso8601(now).chars().filter(|c| c.is_ascii_digit() || *c == 'T').take(15).collect();
+    let signature = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    format!(
+        "X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=sim-uploader%2F{}%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date={date}Z&X-Goog-Expires={}&X-Goog-SignedHeaders=host&X-Goog-Signature={signature}&upload_id={id}",
+        &date[..8.min(date.len())],
+        ttl_ms.div_ceil(1000).max(1),
+    )
+}
+
+/// A call whose query is not the upload URL's signature is refused (403), as a signed URL is.
+fn signature_ok(upload: &Upload, query: Option<&str>) -> bool {
+    upload.signature.is_empty() || query == Some(upload.signature.as_str())
+}
+
+fn bad_signature() -> Response {
+    json_resp(
+        StatusCode::FORBIDDEN,
+        json!({ "detail": "The request signature does not match: send the upload URL's query string unchanged", "error_type": "upload_signature_invalid" }),
+    )
 }
 
 /// Letters, digits, `.`, `-` and `_` survive; anything else becomes `_`; no leading dots.
@@ -249,12 +290,12 @@ fn complete_via_rest(sim: &Sim, body: &[u8]) -> Response {
     let Some(url) = v.get("upload_url").and_then(Value::as_str) else {
         return bad_request("upload_url is required");
     };
-    let id = url::Url::parse(url).ok().and_then(|u| {
+    let parsed = url::Url::parse(url).ok().and_then(|u| {
         let rest = u.path().strip_prefix("/sim/upload/")?.to_string();
-        (!rest.is_empty() && !rest.contains('/')).then_some(rest)
+        (!rest.is_empty() && !rest.contains('/')).then(|| (rest, u.query().map(str::to_string)))
     });
-    match id {
-        Some(id) => complete(sim, &id, &v),
+    match parsed {
+        Some((id, query)) => complete(sim, &id, query.as_deref(), &v),
         None => upload_not_found(),
     }
 }
@@ -273,21 +314,29 @@ struct CompleteBody {
     parts: Vec<PartRef>,
 }
 
-async fn complete_direct(State(sim): State<Sim>, Path((id, part)): Path<(String, String)>, body: Bytes) -> Response {
-    if part != "complete" {
-        return json_resp(StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": "Method Not Allowed" }));
-    }
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return bad_request("The body must be JSON: {\"parts\": [{\"partNumber\": n, \"etag\": \"...\"}, ...]}");
-    };
-    complete(&sim, &id, &v)
+async fn complete_direct(State(sim): State<Sim>, Path((id, part)): Path<(String, String)>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let uri = parts.uri.to_string();
+    logged(&sim, &parts.method, &uri, &parts.headers, async {
+        if part != "complete" {
+            return json_resp(StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": "Method Not Allowed" }));
+        }
+        let Ok(body) = axum::body::to_bytes(body, 16 << 20).await else {
+            return bad_request("Could not read the request body");
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+            return bad_request("The body must be JSON: {\"parts\": [{\"partNumber\": n, \"etag\": \"...\"}, ...]}");
+        };
+        complete(&sim, &id, parts.uri.query(), &v)
+    })
+    .await
 }
 
 fn unquote(etag: &str) -> &str {
     etag.trim().trim_matches('"')
 }
 
-fn complete(sim: &Sim, id: &str, body: &Value) -> Response {
+fn complete(sim: &Sim, id: &str, query: Option<&str>, body: &Value) -> Response {
     let parsed: CompleteBody = match serde_json::from_value(body.clone()) {
         Ok(p) => p,
         Err(e) => return bad_request(&format!("Invalid parts list: {e}")),
@@ -296,6 +345,9 @@ fn complete(sim: &Sim, id: &str, body: &Value) -> Response {
     let Some(upload) = st.uploads.get_mut(id) else {
         return upload_not_found();
     };
+    if !signature_ok(upload, query) {
+        return bad_signature();
+    }
     if upload.kind != Kind::Multipart {
         return bad_request("This upload is not multipart; PUT the whole file to its upload_url");
     }
@@ -339,18 +391,23 @@ fn complete(sim: &Sim, id: &str, body: &Value) -> Response {
     json_resp(StatusCode::OK, json!({ "file_url": file_url }))
 }
 
-/// Why a PUT may not go ahead (unknown id, expired, wrong kind); `None` if it may.
-fn refuse_put(sim: &Sim, id: &str, part: Option<u32>) -> Option<Response> {
+/// Why a PUT may not go ahead (unknown id, bad signature, expired, wrong kind); `None` if it may.
+fn refuse_put(sim: &Sim, id: &str, query: Option<&str>, part: Option<u32>) -> Option<Response> {
     let st = sim.storage();
     let Some(upload) = st.uploads.get(id) else {
         return Some(upload_not_found());
     };
+    if !signature_ok(upload, query) {
+        return Some(bad_signature());
+    }
     if Instant::now() >= upload.expires_at {
         return Some(expired());
     }
     match (upload.kind, part) {
         (Kind::Simple, Some(_)) => Some(bad_request("This upload is not multipart; PUT the whole file to its upload_url")),
-        (Kind::Multipart, None) => Some(bad_request("This upload is multipart; PUT its parts to <upload_url>/<partNumber>, then POST <upload_url>/complete")),
+        (Kind::Multipart, None) => Some(bad_request(
+            "This upload is multipart; PUT its parts to <origin><path>/<partNumber><query> of the upload URL, then POST <origin><path>/complete<query>",
+        )),
         (Kind::Multipart, Some(_)) if upload.completed => Some(bad_request("This upload is already completed")),
         _ => None,
     }
@@ -445,7 +502,7 @@ async fn put_simple(State(sim): State<Sim>, Path(id): Path<String>, req: Request
     let (parts, body) = req.into_parts();
     let uri = parts.uri.to_string();
     logged(&sim, &parts.method, &uri, &parts.headers, async {
-        if let Some(resp) = refuse_put(&sim, &id, None) {
+        if let Some(resp) = refuse_put(&sim, &id, parts.uri.query(), None) {
             drain(body).await;
             return resp;
         }
@@ -454,7 +511,9 @@ async fn put_simple(State(sim): State<Sim>, Path(id): Path<String>, req: Request
             Err(resp) => return resp,
         };
         let mut st = sim.storage();
-        let Some(upload) = st.uploads.get(&id) else { return upload_not_found() };
+        let Some(upload) = st.uploads.get(&id) else {
+            return upload_not_found();
+        };
         let content_type = match parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
             Some(ct) if !ct.trim().is_empty() => ct.to_string(),
             _ => upload.content_type.clone(),
@@ -478,7 +537,7 @@ async fn put_part(State(sim): State<Sim>, Path((id, part)): Path<(String, String
                 return bad_request(&format!("The part number must be 1..={MAX_PART}"));
             }
         };
-        if let Some(resp) = refuse_put(&sim, &id, Some(number)) {
+        if let Some(resp) = refuse_put(&sim, &id, parts.uri.query(), Some(number)) {
             drain(body).await;
             return resp;
         }
@@ -495,7 +554,8 @@ async fn put_part(State(sim): State<Sim>, Path((id, part)): Path<(String, String
             _ => return bad_request("This upload is already completed"),
         }
         st.parts += 1;
-        let mut resp = json_resp(StatusCode::OK, json!({ "partNumber": number, "etag": etag }));
+        let body = if st.config.etag_in_body { json!({ "partNumber": number, "etag": etag }) } else { json!({ "partNumber": number }) };
+        let mut resp = json_resp(StatusCode::OK, body);
         if let Ok(v) = HeaderValue::from_str(&etag) {
             resp.headers_mut().insert(header::ETAG, v);
         }
@@ -540,6 +600,8 @@ async fn set_config(State(sim): State<Sim>, body: Bytes) -> Result<Response, Res
     let c = &mut st.config;
     c.upload_ttl_ms = patch.upload_ttl_ms.unwrap_or(c.upload_ttl_ms);
     c.max_upload_bytes = patch.max_upload_bytes.unwrap_or(c.max_upload_bytes);
+    c.signed_urls = patch.signed_urls.unwrap_or(c.signed_urls);
+    c.etag_in_body = patch.etag_in_body.unwrap_or(c.etag_in_body);
     Ok(json_resp(StatusCode::OK, json!(st.config)))
 }
 
