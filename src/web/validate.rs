@@ -120,8 +120,8 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
         return Value::Str("https://upload.pending/file".into());
     }
     if let Some(s) = v.as_string() {
-        // A lone surrogate comes out as U+FFFD: only then is the JS string looked at again.
-        if s.contains('\u{FFFD}') && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+        // A lone surrogate comes out as U+FFFD (EF BF BD): only then is the JS string looked at again.
+        if s.as_bytes().windows(3).any(|w| w == [0xEF, 0xBF, 0xBD]) && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
             found.lone_surrogates.push(loc[1..].to_vec());
         }
         return Value::Str(s);

@@ -25,7 +25,7 @@ pub fn validate(schema: &Schema, input: &Value, options: &Options) -> Vec<FieldI
     let body = Path::Root;
     if matches!(effective(input), Value::Null) {
         // FastAPI: a null (or missing) body for a required body parameter.
-        out.push(walk.issue(&body, "missing", "Field required".into(), None, &NULL));
+        out.push(walk.issue(&body, Why::Missing, &NULL));
         return out;
     }
     walk.check(schema.root, input, &body, Some(&mut out), None, 0);
@@ -67,17 +67,103 @@ struct Walk<'a> {
     flagged: Vec<*const Value>,
 }
 
+/// A bound's error type, the words of its message and its `ctx` key.
+type BoundNames = (&'static str, &'static str, &'static str);
+const MULTIPLE_OF: BoundNames = ("multiple_of", "a multiple of", "multiple_of");
+const LE: BoundNames = ("less_than_equal", "less than or equal to", "le");
+const LT: BoundNames = ("less_than", "less than", "lt");
+const GE: BoundNames = ("greater_than_equal", "greater than or equal to", "ge");
+const GT: BoundNames = ("greater_than", "greater than", "gt");
+
+/// Why a value fails, rendered (type after fal's renaming, pydantic's message, ctx) only for an
+/// issue that is reported.
+enum Why<'a> {
+    Missing,
+    ExtraForbidden,
+    NoneRequired,
+    StringType,
+    StringUnicode,
+    StrShort(usize),
+    StrLong(usize),
+    /// Minimum (or maximum) and the list's length.
+    ListShort(usize, usize),
+    ListLong(usize, usize),
+    ListType,
+    DictType,
+    /// A model given something that is not an object (`model_attributes_type`: FastAPI validates
+    /// with `from_attributes`).
+    ModelType,
+    IntType,
+    IntParsing,
+    IntFromFloat,
+    IntSize,
+    FloatType,
+    FloatParsing,
+    BoolType,
+    BoolParsing,
+    Bound(BoundNames, f64),
+    OneOf(&'a [Value]),
+    UrlType,
+    UrlLong(usize),
+    UrlParsing(&'static str),
+    UrlScheme,
+}
+
+impl Why<'_> {
+    fn render(self) -> (&'static str, String, Option<Value>) {
+        let plain = |kind, msg: &str| (kind, msg.to_string(), None);
+        match self {
+            Why::Missing => plain("missing", "Field required"),
+            Why::ExtraForbidden => plain("extra_forbidden", "Extra inputs are not permitted"),
+            Why::NoneRequired => plain("none_required", "Input should be None"),
+            Why::StringType => plain("string_type", "Input should be a valid string"),
+            Why::StringUnicode => plain("string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string"),
+            Why::ListType => plain("list_type", "Input should be a valid list"),
+            Why::DictType => plain("dict_type", "Input should be a valid dictionary"),
+            Why::ModelType => plain("dict_type", "Input should be a valid dictionary or object to extract fields from"),
+            Why::IntType => plain("int_type", "Input should be a valid integer"),
+            Why::IntParsing => plain("int_type", "Input should be a valid integer, unable to parse string as an integer"),
+            Why::IntFromFloat => plain("int_from_float", "Input should be a valid integer, got a number with a fractional part"),
+            Why::IntSize => plain("int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size"),
+            Why::FloatType => plain("float_type", "Input should be a valid number"),
+            Why::FloatParsing => plain("float_type", "Input should be a valid number, unable to parse string as a number"),
+            Why::BoolType => plain("bool_type", "Input should be a valid boolean"),
+            Why::BoolParsing => plain("bool_type", "Input should be a valid boolean, unable to interpret input"),
+            Why::UrlType => plain("url_type", "URL input should be a string or URL"),
+            Why::StrShort(n) => length("sequence_too_short", "min_length", n, "String should have at least ", " character", ""),
+            Why::StrLong(n) => length("sequence_too_long", "max_length", n, "String should have at most ", " character", ""),
+            Why::UrlLong(n) => length("sequence_too_long", "max_length", n, "URL should have at most ", " character", ""),
+            Why::ListShort(n, len) => length("sequence_too_short", "min_length", n, "List should have at least ", " item", &after(len)),
+            Why::ListLong(n, len) => length("sequence_too_long", "max_length", n, "List should have at most ", " item", &after(len)),
+            Why::Bound((kind, words, key), m) => (kind, format!("Input should be {words} {}", fmt_num(m)), obj(key, Value::Num(m))),
+            Why::OneOf(values) => ("one_of", format!("Input should be {}", expected_text(values)), obj("expected", Value::Arr(values.to_vec()))),
+            Why::UrlParsing(e) => ("url_parsing", format!("Input should be a valid URL, {e}"), obj("error", Value::Str(e.into()))),
+            Why::UrlScheme => ("url_scheme", "URL scheme should be 'http' or 'https'".into(), obj("expected_schemes", Value::Str("'http' or 'https'".into()))),
+        }
+    }
+}
+
+/// `String should have at least 3 characters`, `List should have at most 1 item after validation, not 2`.
+fn length(kind: &'static str, key: &str, n: usize, head: &str, unit: &str, tail: &str) -> (&'static str, String, Option<Value>) {
+    let mut msg = String::from(head);
+    crate::proto::num::write_u64(&mut msg, n as u64);
+    msg.push_str(unit);
+    if n != 1 {
+        msg.push('s');
+    }
+    msg.push_str(tail);
+    (kind, msg, obj(key, Value::Num(n as f64)))
+}
+
+fn after(len: usize) -> String {
+    let mut s = String::from(" after validation, not ");
+    crate::proto::num::write_u64(&mut s, len as u64);
+    s
+}
+
 /// JSON numbers as Rust's `Display` writes them (pydantic-core's messages): `20`, `0.5`.
 pub fn fmt_num(n: f64) -> String {
     crate::proto::num::fmt(n)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn obj(k: &str, v: Value) -> Option<Value> {
@@ -98,12 +184,28 @@ fn py_repr(v: &Value) -> String {
 
 /// pydantic-core's `'a', 'b' or 'c'`.
 fn expected_text(values: &[Value]) -> String {
-    let shown: Vec<String> = values.iter().map(py_repr).collect();
-    match shown.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, init)) => format!("{} or {last}", init.join(", ")),
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == values.len() { " or " } else { ", " });
+        }
+        out.push_str(&py_repr(v));
     }
+    out
+}
+
+/// `head[a,b]`.
+fn listed(head: &str, items: impl Iterator<Item = String>) -> String {
+    let mut out = String::from(head);
+    out.push('[');
+    for (i, x) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&x);
+    }
+    out.push(']');
+    out
 }
 
 /// Python's `==` between JSON values (`True == 1 == 1.0`).
@@ -154,8 +256,9 @@ impl Walk<'_> {
         (parts, crate::proto::error::issues::field_path(&field_parts))
     }
 
-    fn issue(&self, path: &Path, kind: &str, msg: String, ctx: Option<Value>, input: &Value) -> FieldIssue {
+    fn issue(&self, path: &Path, why: Why, input: &Value) -> FieldIssue {
         let (loc, field) = self.loc(path);
+        let (kind, msg, ctx) = why.render();
         let input = match input {
             Value::Bytes(_) => Value::Str(UPLOADED.into()),
             Value::Num(n) if !n.is_finite() => Value::Null,
@@ -164,10 +267,10 @@ impl Walk<'_> {
         FieldIssue { loc, field, ctx: ctx.and_then(|c| Ctx::read(kind, &c)), kind: kind.into(), msg, input: Some(input), url: None, hint: None }
     }
 
-    /// Records a failure when reporting; always returns false (the value fails).
-    fn fail(&self, out: &mut Option<&mut Vec<FieldIssue>>, path: &Path, kind: &str, msg: impl Into<String>, ctx: Option<Value>, input: &Value) -> bool {
+    /// Records why the value fails when reporting; always returns false (the value fails).
+    fn fail(&self, out: &mut Option<&mut Vec<FieldIssue>>, path: &Path, why: Why, input: &Value) -> bool {
         if let Some(out) = out {
-            out.push(self.issue(path, kind, msg.into(), ctx, input));
+            out.push(self.issue(path, why, input));
         }
         false
     }
@@ -198,33 +301,19 @@ impl Walk<'_> {
         match &node.kind {
             Kind::Any => true,
             Kind::Alias(_) => unreachable!("resolved"),
-            Kind::Null => v.is_null() || self.fail(out, path, "none_required", "Input should be None", None, v),
+            Kind::Null => v.is_null() || self.fail(out, path, Why::NoneRequired, v),
             Kind::Str { min, max, constrained, uri } => {
-                let Value::Str(s) = v else { return self.fail(out, path, "string_type", "Input should be a valid string", None, v) };
+                let Value::Str(s) = v else { return self.fail(out, path, Why::StringType, v) };
                 if *constrained {
                     if self.unicode_error(raw) {
-                        return self.fail(out, path, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", None, v);
+                        return self.fail(out, path, Why::StringUnicode, v);
                     }
                     let len = s.chars().count();
                     if let Some(m) = min.filter(|m| len < *m) {
-                        return self.fail(
-                            out,
-                            path,
-                            "sequence_too_short",
-                            format!("String should have at least {m} character{}", plural(m)),
-                            obj("min_length", Value::Num(m as f64)),
-                            v,
-                        );
+                        return self.fail(out, path, Why::StrShort(m), v);
                     }
                     if let Some(m) = max.filter(|m| len > *m) {
-                        return self.fail(
-                            out,
-                            path,
-                            "sequence_too_long",
-                            format!("String should have at most {m} character{}", plural(m)),
-                            obj("max_length", Value::Num(m as f64)),
-                            v,
-                        );
+                        return self.fail(out, path, Why::StrLong(m), v);
                     }
                 }
                 if let Some(out) = out.as_deref_mut().filter(|_| self.options.client && (*uri || field.is_some_and(|f| f.ends_with("_url")))) {
@@ -241,34 +330,16 @@ impl Walk<'_> {
             Kind::Bool => self.boolean(v, path, out),
             Kind::Literal(values) => {
                 if matches!(v, Value::Str(_)) && values.iter().any(|x| matches!(x, Value::Str(_))) && self.unicode_error(raw) {
-                    return self.fail(out, path, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", None, v);
+                    return self.fail(out, path, Why::StringUnicode, v);
                 }
                 values.iter().any(|x| py_eq(x, v)) || self.one_of(values, v, path, out)
             }
             Kind::Enum { values, flavor, .. } => self.enumeration(values, *flavor, raw, v, path, out),
             Kind::List { items, min, max } => {
-                let Value::Arr(list) = v else { return self.fail(out, path, "list_type", "Input should be a valid list", None, v) };
+                let Value::Arr(list) = v else { return self.fail(out, path, Why::ListType, v) };
                 let len = list.len();
-                let too_short = |walk: &Self, out: &mut Option<&mut Vec<FieldIssue>>, m: usize| {
-                    walk.fail(
-                        out,
-                        path,
-                        "sequence_too_short",
-                        format!("List should have at least {m} item{} after validation, not {len}", plural(m)),
-                        obj("min_length", Value::Num(m as f64)),
-                        v,
-                    )
-                };
-                let too_long = |walk: &Self, out: &mut Option<&mut Vec<FieldIssue>>, m: usize| {
-                    walk.fail(
-                        out,
-                        path,
-                        "sequence_too_long",
-                        format!("List should have at most {m} item{} after validation, not {len}", plural(m)),
-                        obj("max_length", Value::Num(m as f64)),
-                        v,
-                    )
-                };
+                let too_short = |walk: &Self, out: &mut Option<&mut Vec<FieldIssue>>, m: usize| walk.fail(out, path, Why::ListShort(m, len), v);
+                let too_long = |walk: &Self, out: &mut Option<&mut Vec<FieldIssue>>, m: usize| walk.fail(out, path, Why::ListLong(m, len), v);
                 match items {
                     None => {
                         if let Some(m) = min.filter(|m| len < *m) {
@@ -305,7 +376,7 @@ impl Walk<'_> {
                 }
             }
             Kind::Dict { values } => {
-                let Value::Obj(map) = v else { return self.fail(out, path, "dict_type", "Input should be a valid dictionary", None, v) };
+                let Value::Obj(map) = v else { return self.fail(out, path, Why::DictType, v) };
                 let mut ok = true;
                 if let Some(node) = values {
                     for (k, x) in map {
@@ -322,7 +393,7 @@ impl Walk<'_> {
             }
             Kind::Model { fields, extra, .. } => {
                 let Value::Obj(map) = v else {
-                    return self.fail(out, path, "dict_type", "Input should be a valid dictionary or object to extract fields from", None, v);
+                    return self.fail(out, path, Why::ModelType, v);
                 };
                 let mut ok = true;
                 for f in fields {
@@ -330,7 +401,7 @@ impl Walk<'_> {
                     let passed = match map.iter().find(|(k, _)| *k == f.name) {
                         Some((_, x)) if f.null_ok && effective(x).is_null() => true,
                         Some((_, x)) => self.check(f.node, x, &at, out.as_deref_mut(), Some(&f.name), depth + 1),
-                        None if f.required => self.fail(out, &at, "missing", "Field required", None, v),
+                        None if f.required => self.fail(out, &at, Why::Missing, v),
                         None => true,
                     };
                     if !passed {
@@ -344,7 +415,7 @@ impl Walk<'_> {
                     for (k, x) in map.iter().filter(|(k, _)| !fields.iter().any(|f| f.name == *k)) {
                         let at = Path::Key(k, path);
                         let passed = match extra {
-                            Extra::Forbid => self.fail(out, &at, "extra_forbidden", "Extra inputs are not permitted", None, x),
+                            Extra::Forbid => self.fail(out, &at, Why::ExtraForbidden, x),
                             Extra::Allow(Some(node)) => self.check(*node, x, &at, out.as_deref_mut(), Some(k), depth + 1),
                             _ => true,
                         };
@@ -381,13 +452,13 @@ impl Walk<'_> {
     }
 
     fn one_of(&self, values: &[Value], v: &Value, path: &Path, out: &mut Option<&mut Vec<FieldIssue>>) -> bool {
-        self.fail(out, path, "one_of", format!("Input should be {}", expected_text(values)), obj("expected", Value::Arr(values.to_vec())), v)
+        self.fail(out, path, Why::OneOf(values), v)
     }
 
     fn enumeration(&self, values: &[Value], flavor: Flavor, raw: &Value, v: &Value, path: &Path, out: &mut Option<&mut Vec<FieldIssue>>) -> bool {
         let has_str = values.iter().any(|x| matches!(x, Value::Str(_)));
         if matches!(v, Value::Str(_)) && has_str && matches!(flavor, Flavor::Str | Flavor::Plain) && self.unicode_error(raw) {
-            return self.fail(out, path, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", None, v);
+            return self.fail(out, path, Why::StringUnicode, v);
         }
         let lax_value = match flavor {
             // `lookup.validate_int` / `validate_float` read the input leniently first.
@@ -400,35 +471,20 @@ impl Walk<'_> {
     }
 
     fn url(&self, max: usize, raw: &Value, v: &Value, path: &Path, out: &mut Option<&mut Vec<FieldIssue>>) -> bool {
-        let Value::Str(s) = v else { return self.fail(out, path, "url_type", "URL input should be a string or URL", None, v) };
+        let Value::Str(s) = v else { return self.fail(out, path, Why::UrlType, v) };
         if self.unicode_error(raw) {
-            return self.fail(out, path, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string", None, v);
+            return self.fail(out, path, Why::StringUnicode, v);
         }
-        let failed = if s.len() > max {
-            self.fail(
-                out,
-                path,
-                "sequence_too_long",
-                format!("URL should have at most {max} character{}", plural(max)),
-                obj("max_length", Value::Num(max as f64)),
-                v,
-            )
+        let why = if s.len() > max {
+            Why::UrlLong(max)
         } else {
             match lax::http_url(s) {
                 UrlVerdict::Fine => return true,
-                UrlVerdict::Parsing(e) => {
-                    self.fail(out, path, "url_parsing", format!("Input should be a valid URL, {e}"), obj("error", Value::Str(e.into())), v)
-                }
-                UrlVerdict::Scheme => self.fail(
-                    out,
-                    path,
-                    "url_scheme",
-                    "URL scheme should be 'http' or 'https'",
-                    obj("expected_schemes", Value::Str("'http' or 'https'".into())),
-                    v,
-                ),
+                UrlVerdict::Parsing(e) => Why::UrlParsing(e),
+                UrlVerdict::Scheme => Why::UrlScheme,
             }
         };
+        let failed = self.fail(out, path, why, v);
         if let Some(out) = out.as_deref_mut() {
             if self.options.client && local_scheme(s).is_some() {
                 if let Some(last) = out.last_mut() {
@@ -442,19 +498,13 @@ impl Walk<'_> {
     fn int(&self, b: &Bounds, v: &Value, path: &Path, out: &mut Option<&mut Vec<FieldIssue>>) -> bool {
         let n = match int_value(v) {
             Ok(n) => n,
-            Err(None) => return self.fail(out, path, "int_type", "Input should be a valid integer", None, v),
-            Err(Some(IntErr::Parsing)) => {
-                return self.fail(out, path, "int_type", "Input should be a valid integer, unable to parse string as an integer", None, v)
-            }
-            Err(Some(IntErr::FromFloat)) => {
-                return self.fail(out, path, "int_from_float", "Input should be a valid integer, got a number with a fractional part", None, v)
-            }
-            Err(Some(IntErr::Size)) => {
-                return self.fail(out, path, "int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size", None, v)
-            }
+            Err(None) => return self.fail(out, path, Why::IntType, v),
+            Err(Some(IntErr::Parsing)) => return self.fail(out, path, Why::IntParsing, v),
+            Err(Some(IntErr::FromFloat)) => return self.fail(out, path, Why::IntFromFloat, v),
+            Err(Some(IntErr::Size)) => return self.fail(out, path, Why::IntSize, v),
         };
-        if let Some(m) = b.multiple_of.filter(|m| n % m != 0.0) {
-            return self.bound(out, path, "multiple_of", "a multiple of", "multiple_of", m, v);
+        if let Some(m) = b.multiple_of.filter(|m| !whole_multiple(n, *m)) {
+            return self.fail(out, path, Why::Bound(MULTIPLE_OF, m), v);
         }
         self.limits(b, n, v, path, out)
     }
@@ -463,16 +513,16 @@ impl Walk<'_> {
         let f = match v {
             Value::Str(s) => match lax::str_as_float(s) {
                 Some(f) => f,
-                None => return self.fail(out, path, "float_type", "Input should be a valid number, unable to parse string as a number", None, v),
+                None => return self.fail(out, path, Why::FloatParsing, v),
             },
             other => match float_value(other) {
                 Some(f) => f,
-                None => return self.fail(out, path, "float_type", "Input should be a valid number", None, v),
+                None => return self.fail(out, path, Why::FloatType, v),
             },
         };
         if let Some(m) = b.multiple_of {
             if (f - (f / m).round() * m).abs() > 1e-9 {
-                return self.bound(out, path, "multiple_of", "a multiple of", "multiple_of", m, v);
+                return self.fail(out, path, Why::Bound(MULTIPLE_OF, m), v);
             }
         }
         self.limits(b, f, v, path, out)
@@ -480,28 +530,21 @@ impl Walk<'_> {
 
     /// le, lt, ge, gt, in pydantic-core's order; a NaN fails the first bound there is.
     fn limits(&self, b: &Bounds, x: f64, v: &Value, path: &Path, out: &mut Option<&mut Vec<FieldIssue>>) -> bool {
-        if let Some(m) = b.le.filter(|m| !(x <= *m)) {
-            return self.bound(out, path, "less_than_equal", "less than or equal to", "le", m, v);
+        use core::cmp::Ordering::{Equal, Greater, Less};
+        // As pydantic-core compares: a NaN is in no order, so it fails.
+        let failed = [
+            (b.le.filter(|m| !matches!(x.partial_cmp(m), Some(Less | Equal))), LE),
+            (b.lt.filter(|m| !matches!(x.partial_cmp(m), Some(Less))), LT),
+            (b.ge.filter(|m| !matches!(x.partial_cmp(m), Some(Greater | Equal))), GE),
+            (b.gt.filter(|m| !matches!(x.partial_cmp(m), Some(Greater))), GT),
+        ];
+        match failed.into_iter().find_map(|(m, names)| Some((m?, names))) {
+            Some((m, names)) => self.fail(out, path, Why::Bound(names, m), v),
+            None => true,
         }
-        if let Some(m) = b.lt.filter(|m| !(x < *m)) {
-            return self.bound(out, path, "less_than", "less than", "lt", m, v);
-        }
-        if let Some(m) = b.ge.filter(|m| !(x >= *m)) {
-            return self.bound(out, path, "greater_than_equal", "greater than or equal to", "ge", m, v);
-        }
-        if let Some(m) = b.gt.filter(|m| !(x > *m)) {
-            return self.bound(out, path, "greater_than", "greater than", "gt", m, v);
-        }
-        true
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn bound(&self, out: &mut Option<&mut Vec<FieldIssue>>, path: &Path, kind: &str, words: &str, key: &str, m: f64, v: &Value) -> bool {
-        self.fail(out, path, kind, format!("Input should be {words} {}", fmt_num(m)), obj(key, Value::Num(m)), v)
     }
 
     fn boolean(&self, v: &Value, path: &Path, out: &mut Option<&mut Vec<FieldIssue>>) -> bool {
-        const PARSING: &str = "Input should be a valid boolean, unable to interpret input";
         let verdict = match v {
             Value::Bool(_) => Some(true),
             Value::Str(s) => Some(lax::str_as_bool(s).is_some()),
@@ -517,8 +560,8 @@ impl Walk<'_> {
         };
         match verdict {
             Some(true) => true,
-            Some(false) => self.fail(out, path, "bool_type", PARSING, None, v),
-            None => self.fail(out, path, "bool_type", "Input should be a valid boolean", None, v),
+            Some(false) => self.fail(out, path, Why::BoolParsing, v),
+            None => self.fail(out, path, Why::BoolType, v),
         }
     }
 
@@ -538,7 +581,7 @@ impl Walk<'_> {
             Kind::Float(b) if b.any() => "constrained-float".into(),
             Kind::Float(_) => "float".into(),
             Kind::Bool => "bool".into(),
-            Kind::Literal(values) => format!("literal[{}]", values.iter().map(py_repr).collect::<Vec<_>>().join(",")),
+            Kind::Literal(values) => listed("literal", values.iter().map(py_repr)),
             Kind::Enum { name, flavor, .. } => {
                 let prefix = match flavor {
                     Flavor::Str => "str-enum",
@@ -551,7 +594,7 @@ impl Walk<'_> {
             Kind::List { items, .. } => format!("list[{}]", items.map_or_else(|| "any".into(), |i| self.name(i, false))),
             Kind::Dict { values } => format!("dict[str,{}]", values.map_or_else(|| "any".into(), |i| self.name(i, false))),
             Kind::Model { name, .. } => name.clone(),
-            Kind::Union(members) => format!("union[{}]", members.iter().map(|m| self.name(*m, true)).collect::<Vec<_>>().join(",")),
+            Kind::Union(members) => listed("union", members.iter().map(|m| self.name(*m, true))),
         };
         if nullable && !top {
             format!("nullable[{inner}]")
@@ -559,6 +602,27 @@ impl Walk<'_> {
             inner
         }
     }
+}
+
+/// Python's `n % m == 0` for whole numbers, exactly (no float remainder in the download): a
+/// number past 2^63 is its 53-bit mantissa doubled `exp` times, each step reduced mod `m`.
+fn whole_multiple(n: f64, m: f64) -> bool {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let n = n.abs();
+    if m >= TWO_63 {
+        return n == 0.0 || n == m;
+    }
+    let m = m as u64;
+    if n < TWO_63 {
+        return (n as u64) % m == 0;
+    }
+    let bits = n.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64 - 1075;
+    let mut r = ((bits & ((1 << 52) - 1)) | (1 << 52)) % m;
+    for _ in 0..exp {
+        r = (r << 1) % m;
+    }
+    r == 0
 }
 
 /// An integer as pydantic's lax mode reads one (`validate_int`); `Err(None)`: not a number at all.

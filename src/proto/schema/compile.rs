@@ -16,7 +16,7 @@ pub enum SchemaError {
     /// or a list of itself): pydantic can't declare it, and there is nothing to check against.
     RefLoop(String),
     /// A keyword has a value of the wrong type, e.g. `"minimum": "3"`.
-    BadKeyword(String),
+    BadKeyword(&'static str),
     TooLarge,
 }
 
@@ -213,15 +213,15 @@ fn finite(v: &Value) -> Option<f64> {
 }
 
 /// A number keyword: absent or null is None; anything but a finite number is a bad keyword.
-fn num(s: &Flat, key: &str) -> Result<Option<f64>, SchemaError> {
+fn num(s: &Flat, key: &'static str) -> Result<Option<f64>, SchemaError> {
     match s.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => finite(v).map(Some).ok_or_else(|| SchemaError::BadKeyword(key.into())),
+        Some(v) => finite(v).map(Some).ok_or(SchemaError::BadKeyword(key)),
     }
 }
 
 /// minLength and the like: a whole number >= 0, or left out.
-fn length(s: &Flat, key: &str) -> Result<Option<usize>, SchemaError> {
+fn length(s: &Flat, key: &'static str) -> Result<Option<usize>, SchemaError> {
     Ok(num(s, key)?.filter(|n| n.fract() == 0.0 && *n >= 0.0).map(|n| n as usize))
 }
 
@@ -233,7 +233,7 @@ fn bounds(s: &Flat, whole: bool) -> Result<Bounds, SchemaError> {
         None | Some(Value::Null) | Some(Value::Bool(false)) => b.ge = lo,
         Some(v) => {
             b.ge = lo;
-            b.gt = Some(finite(v).ok_or_else(|| SchemaError::BadKeyword("exclusiveMinimum".into()))?);
+            b.gt = Some(finite(v).ok_or(SchemaError::BadKeyword("exclusiveMinimum"))?);
         }
     }
     match s.get("exclusiveMaximum") {
@@ -241,7 +241,7 @@ fn bounds(s: &Flat, whole: bool) -> Result<Bounds, SchemaError> {
         None | Some(Value::Null) | Some(Value::Bool(false)) => b.le = hi,
         Some(v) => {
             b.le = hi;
-            b.lt = Some(finite(v).ok_or_else(|| SchemaError::BadKeyword("exclusiveMaximum".into()))?);
+            b.lt = Some(finite(v).ok_or(SchemaError::BadKeyword("exclusiveMaximum"))?);
         }
     }
     b.multiple_of = num(s, "multipleOf")?.filter(|m| *m > 0.0);
@@ -281,7 +281,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn target(&self, r: &Value) -> Result<(&'a Value, &'a str), SchemaError> {
-        let text = r.as_str().ok_or_else(|| SchemaError::BadKeyword("$ref".into()))?;
+        let text = r.as_str().ok_or(SchemaError::BadKeyword("$ref"))?;
         let name = text.strip_prefix(REF_PREFIX).ok_or_else(|| SchemaError::UnresolvedRef(text.into()))?;
         let Some(Value::Obj(all)) = self.components else { return Err(SchemaError::UnresolvedRef(text.into())) };
         all.iter().find(|(k, _)| k == name).map(|(k, v)| (v, k.as_str())).ok_or_else(|| SchemaError::UnresolvedRef(text.into()))
@@ -311,7 +311,7 @@ impl<'a> Compiler<'a> {
                     out.absorb(flat);
                 }
             }
-            Some(_) => return Err(SchemaError::BadKeyword("allOf".into())),
+            Some(_) => return Err(SchemaError::BadKeyword("allOf")),
         }
         for (k, x) in m.iter().filter(|(k, _)| k != "$ref" && k != "allOf") {
             out.set(k, x);
@@ -380,8 +380,8 @@ impl<'a> Compiler<'a> {
         let mut types: Vec<&str> = match s.get("type") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Str(t)) => vec![t.as_str()],
-            Some(Value::Arr(list)) => list.iter().map(|t| t.as_str().ok_or_else(|| SchemaError::BadKeyword("type".into()))).collect::<Result<_, _>>()?,
-            Some(_) => return Err(SchemaError::BadKeyword("type".into())),
+            Some(Value::Arr(list)) => list.iter().map(|t| t.as_str().ok_or(SchemaError::BadKeyword("type"))).collect::<Result<_, _>>()?,
+            Some(_) => return Err(SchemaError::BadKeyword("type")),
         };
         let mut nullable = matches!(s.get("nullable"), Some(Value::Bool(true))) || types.contains(&"null");
         types.retain(|t| *t != "null");
@@ -391,7 +391,7 @@ impl<'a> Compiler<'a> {
             match s.get(key) {
                 None | Some(Value::Null) => {}
                 Some(Value::Arr(list)) => union.extend(list.iter()),
-                Some(_) => return Err(SchemaError::BadKeyword(key.into())),
+                Some(_) => return Err(SchemaError::BadKeyword(key)),
             }
         }
         if !union.is_empty() {
@@ -415,7 +415,7 @@ impl<'a> Compiler<'a> {
 
         let listed = match (s.get("enum"), s.get("const")) {
             (Some(Value::Arr(e)), _) => Some((e.clone(), true)),
-            (Some(_), _) => return Err(SchemaError::BadKeyword("enum".into())),
+            (Some(_), _) => return Err(SchemaError::BadKeyword("enum")),
             (None, Some(c)) => Some((vec![c.clone()], false)),
             (None, None) => None,
         };
@@ -509,7 +509,7 @@ impl<'a> Compiler<'a> {
                     Kind::Dict { values }
                 }
             },
-            other => return Err(SchemaError::BadKeyword(format!("type: {other}"))),
+            _ => return Err(SchemaError::BadKeyword("type")),
         };
         self.push(Node { kind, nullable: false })
     }

@@ -37,7 +37,7 @@ pub fn float_as_int(f: f64) -> Result<f64, IntErr> {
         // `finite_number`: JSON from a browser never carries it.
         return Err(IntErr::Size);
     }
-    if f % 1.0 != 0.0 {
+    if f.fract() != 0.0 {
         return Err(IntErr::FromFloat);
     }
     if (i64::MIN as f64) < f && f < (i64::MAX as f64) {
@@ -74,21 +74,21 @@ fn strip_leading_zeros(s: &str) -> Option<&str> {
     for (i, c) in it {
         match c {
             '0' | '_' => {}
-            '1'..='9' | '-' => return Some(&s[i..]),
+            '1'..='9' | '-' => return s.get(i..),
             // The point keeps its last zero: `00.0` -> `0.0`.
-            '.' => return Some(&s[i - 1..]),
+            '.' => return s.get(i - 1..),
             _ => return None,
         }
     }
-    Some(&s[s.len() - 1..])
+    s.get(s.len() - 1..)
 }
 
 /// `strip_underscores`: `1_000` -> `1000`; leading, trailing or doubled underscores refuse.
 fn strip_underscores(s: &str) -> Option<String> {
-    if s.starts_with('_') || s.ends_with('_') || !s.contains('_') || s.contains("__") {
+    if s.starts_with('_') || s.ends_with('_') || !s.as_bytes().contains(&b'_') || s.as_bytes().windows(2).any(|w| w == b"__") {
         None
     } else {
-        Some(s.replace('_', ""))
+        Some(s.chars().filter(|c| *c != '_').collect())
     }
 }
 
@@ -112,19 +112,18 @@ fn clean_int_str(original: &str) -> Option<String> {
     }
     s = strip_leading_zeros(s)?;
     if let Some(i) = s.find('.') {
-        let decimals = &s[i + 1..];
+        let decimals = s.get(i + 1..).unwrap_or("");
         if !decimals.is_empty() && decimals.bytes().all(|b| b == b'0') {
-            s = &s[..i];
+            s = s.get(..i).unwrap_or(s);
         }
     }
-    let sign = if negative { "-" } else { "" };
-    if let Some(stripped) = strip_underscores(s) {
-        return Some(format!("{sign}{stripped}"));
+    let mut out = String::from(if negative { "-" } else { "" });
+    match strip_underscores(s) {
+        Some(stripped) => out.push_str(&stripped),
+        None if len_before == s.len() => return None,
+        None => out.push_str(s),
     }
-    if len_before == s.len() {
-        return None;
-    }
-    Some(format!("{sign}{s}"))
+    Some(out)
 }
 
 /// A string to an integer, as pydantic's lax mode reads it (`str_as_int`).
@@ -141,9 +140,9 @@ pub fn str_as_int(s: &str) -> Result<f64, IntErr> {
 /// Rust's `f64::from_str` grammar (what pydantic-core calls): a sign, then `inf`, `infinity`,
 /// `nan` (any case) or digits with an optional point and exponent.
 fn rust_float(s: &str) -> Option<f64> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
+    let (neg, body) = match (s.strip_prefix('-'), s.strip_prefix('+')) {
+        (Some(rest), _) => (true, rest),
+        (_, Some(rest)) => (false, rest),
         _ => (false, s),
     };
     let lower = body.to_ascii_lowercase();
@@ -167,13 +166,16 @@ fn rust_float(s: &str) -> Option<f64> {
                 }
             }
             // The grammar is checked; the value (needed only against bounds) may round.
-            let normal = match (int.is_empty(), frac.is_empty()) {
-                (true, _) => format!("0.{frac}"),
-                (false, true) => int.to_string(),
-                (false, false) => format!("{int}.{frac}"),
-            };
-            let exp_text = exp.map(|e| format!("e{e}")).unwrap_or_default();
-            crate::proto::num::parse_float(&format!("{normal}{exp_text}")).unwrap_or(f64::INFINITY)
+            let mut normal = String::from(if int.is_empty() { "0" } else { int });
+            if !frac.is_empty() {
+                normal.push('.');
+                normal.push_str(frac);
+            }
+            if let Some(e) = exp {
+                normal.push('e');
+                normal.push_str(e);
+            }
+            crate::proto::num::parse_float(&normal).unwrap_or(f64::INFINITY)
         }
     };
     Some(if neg { -v } else { v })
@@ -219,7 +221,7 @@ fn scheme_of(t: &str) -> Option<(&str, &str)> {
 fn authority(rest: &str) -> &str {
     let after = rest.trim_start_matches(['/', '\\']);
     let end = after.find(['/', '\\', '?', '#']).unwrap_or(after.len());
-    let auth = &after[..end];
+    let auth = after.get(..end).unwrap_or(after);
     auth.rsplit_once('@').map(|(_, h)| h).unwrap_or(auth)
 }
 
@@ -273,7 +275,7 @@ pub fn http_url(s: &str) -> UrlVerdict {
                 None => UrlVerdict::Scheme,
                 Some(after) => {
                     let host = after.split(['/', '?', '#']).next().unwrap_or("");
-                    if host.is_empty() || (plain_host(host) && !host.contains(':')) {
+                    if host.is_empty() || (plain_host(host) && !host.as_bytes().contains(&b':')) {
                         UrlVerdict::Scheme
                     } else {
                         UrlVerdict::Fine
@@ -289,7 +291,8 @@ pub fn http_url(s: &str) -> UrlVerdict {
 
 /// Python's `repr` of a string, as pydantic-core puts it in `literal[...]` and messages.
 pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let has = |b: u8| s.as_bytes().contains(&b);
+    let quote = if has(b'\'') && !has(b'"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -312,9 +315,9 @@ pub fn py_repr_str(s: &str) -> String {
                     ("\\U", 8)
                 };
                 out.push_str(prefix);
-                let hex = format!("{n:x}");
-                out.extend(core::iter::repeat_n('0', width - hex.len().min(width)));
-                out.push_str(&hex);
+                for shift in (0..width).rev() {
+                    out.push(char::from(b"0123456789abcdef"[(n >> (4 * shift)) as usize & 15]));
+                }
             }
             c => out.push(c),
         }
@@ -350,12 +353,19 @@ pub fn py_repr_fraction(n: f64) -> String {
     }
     let (sign, digits) = plain.strip_prefix('-').map_or(("", plain.as_str()), |d| ("-", d));
     // 0.0000123 -> digits "123", exponent -5.
-    let frac = digits.trim_start_matches("0.");
-    let zeros = frac.len() - frac.trim_start_matches('0').len();
+    let frac = digits.strip_prefix("0.").unwrap_or(digits);
     let sig = frac.trim_start_matches('0');
-    let exp = -(zeros as i32) - 1;
-    let mantissa = if sig.len() > 1 { format!("{}.{}", &sig[..1], &sig[1..]) } else { sig.to_string() };
-    format!("{sign}{mantissa}e-{:02}", -exp)
+    let exp = (frac.len() - sig.len() + 1) as u64;
+    let mut out = String::from(sign);
+    for (i, c) in sig.chars().enumerate() {
+        if i == 1 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out.push_str(if exp < 10 { "e-0" } else { "e-" });
+    crate::proto::num::write_u64(&mut out, exp);
+    out
 }
 
 #[cfg(test)]
