@@ -302,6 +302,14 @@ class Gen:
             cases.append((f"{k}: absent", {x: y for x, y in base.items() if x != k}))
             for lbl, v in singles[k]:
                 cases.append((lbl, {**base, k: v}))
+        # Strings drawn from the characters lax parsing cares about, for every scalar field.
+        alphabet = ["0", "1", "2", "5", "9", "-", "+", ".", "_", "e", "E", " ", "\t", "\u00a0", "x", "inf", "nan", "true", "on", "0x", "\u0661"]
+        for k, sub in props.items():
+            t = self.types(self.flat(sub))
+            if set(t) & {"integer", "number", "boolean"} or "enum" in self.flat(sub):
+                for _ in range(12):
+                    text = "".join(self.rng.choice(alphabet) for _ in range(self.rng.randint(1, 6)))
+                    cases.append((f"{k}: drawn {text!r}", {**base, k: text}))
         cases += [("body null", None), ("body list", []), ("body string", "x"), ("body number", 1), ("body true", True),
                   ("body empty", {}), ("body extra", {**base, "zzz_unknown": {"a": 1}}), ("body list of base", [base])]
         keys = [k for k in props if singles.get(k)]
