@@ -114,6 +114,19 @@ fn http_url_fields_take_http_and_https_only() {
 }
 
 #[test]
+fn a_local_file_in_an_http_url_field_gets_the_servers_issue_and_a_hint() {
+    let kling = fal("KlingVideoV21MasterImageToVideo");
+    let input = v(r#"{"prompt":"a","image_url":"/Users/me/cat.png"}"#);
+    let client = kling.validate_with(&input, &Options { client: true, ..Options::default() });
+    assert_eq!(client.len(), 1, "no invalid_url beside the server's own issue");
+    assert_eq!(client[0].kind, "url_parsing");
+    assert!(client[0].hint.as_deref().is_some_and(|h| h.contains("upload it first")));
+    let blob = kling.validate_with(&v(r#"{"prompt":"a","image_url":"blob:https://app/1"}"#), &Options { client: true, ..Options::default() });
+    assert_eq!((blob[0].kind.as_str(), blob[0].hint.is_some()), ("url_scheme", true));
+    assert_eq!(kling.validate(&input)[0].hint, None, "the server gives no hint");
+}
+
+#[test]
 fn unions_report_every_member_under_its_label() {
     let got = flux().validate_with(&v(r#"{"prompt":"a","image_size":"1920x1080"}"#), &Options { client: true, ..Options::default() });
     let locs: Vec<(String, &str)> = got.iter().map(|i| (loc_text(&i.loc), i.kind.as_str())).collect();
