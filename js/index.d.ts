@@ -164,6 +164,13 @@ export interface IssueCtxByType {
   bool_type: undefined;
   list_type: undefined;
   dict_type: undefined;
+  /** pydantic's own types that fal passes through unrenamed (docs/validation-rules.md). */
+  int_parsing_size: undefined;
+  string_unicode: undefined;
+  none_required: undefined;
+  url_type: undefined;
+  url_parsing: { error: string };
+  url_scheme: { expected_schemes: string };
   invalid_url: { scheme: "path" | "file" | "blob" };
   unsupported_file_type: { supported_types: string[] };
 }
@@ -171,7 +178,8 @@ export interface IssueCtxByType {
 interface IssueBase {
   /** Where, as the server says it: `["body", "image_size", "width"]`. */
   loc: (string | number)[];
-  /** The input path without `body`: `image_size.width`, `images[0]`; "" for the whole input. */
+  /** The input path without `body` (and, from client-side validation, without union labels):
+   * `image_size.width`, `images[0]`; "" for the whole input. */
   field: string;
   /** A sentence for people. */
   msg: string;

@@ -49,4 +49,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm dependencies"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
+# pydantic v2 (the validator fal's servers run), pinned, in a virtualenv of its own: the
+# differential test of validation (scripts/differential.sh) runs it beside genwire's core.
+VENV=.venv-pydantic
+REQ=tests/validation/pydantic/requirements.txt
+if ! cmp -s "$REQ" "$VENV/requirements.txt" 2>/dev/null || [ ! -x "$VENV/bin/python" ]; then
+  say "installing pydantic (pinned in $REQ) into $VENV"
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQ"
+  cp "$REQ" "$VENV/requirements.txt"
+fi
 say "ready"

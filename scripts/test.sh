@@ -9,6 +9,9 @@ bash scripts/setup.sh
 echo "== native: cargo test (core + server)"
 cargo test --workspace --quiet
 
+echo "== differential: validation against pydantic v2 (the server's validator)"
+bash scripts/differential.sh
+
 echo "== types: tsc on the declarations"
 npx tsc -p tests/types/tsconfig.json
 

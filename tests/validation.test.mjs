@@ -1,8 +1,12 @@
-// Client-side validation in Chromium: the hand-written corpus, the simulator's 422 for the
-// same inputs, the one shared schema fetch, and a schema that can't be had.
+// Client-side validation in Chromium: the corpus (expected issues from pydantic), a sample of the
+// differential test's inputs through the browser build, the simulator's 422 for the same inputs,
+// what a browser sends (lone surrogates, undefined, toJSON), the one shared schema fetch, and a
+// schema that can't be had.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { setup, teardown, uniquePrompt } from "./support/env.mjs";
 
 const corpus = JSON.parse(readFileSync(new URL("./validation/corpus.json", import.meta.url)));
@@ -43,6 +47,72 @@ describe("the corpus in Chromium", () => {
     }, corpus);
     const wrong = corpus.filter((c, i) => !same(bare(results[i]), c.issues)).map((c) => c.name);
     assert.deepEqual(wrong, []);
+  });
+});
+
+describe("the differential test's inputs through the browser build", () => {
+  test("a sample gives exactly the native core's issues (which the differential test compared with pydantic)", async () => {
+    const dir = new URL("../target/differential/", import.meta.url);
+    if (!existsSync(new URL("native.json", dir))) {
+      execFileSync("bash", ["scripts/differential.sh"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: "inherit" });
+    }
+    const data = JSON.parse(readFileSync(new URL("cases.json", dir)));
+    const native = JSON.parse(readFileSync(new URL("native.json", dir)));
+    assert.equal(native.length, data.cases.length);
+    const docs = Object.fromEntries(Object.entries(data.schemas).map(([name, s]) =>
+      [name, { doc: JSON.parse(readFileSync(new URL(`../${s.file}`, import.meta.url))), endpoint: s.endpoint }]));
+    // Every 8th input, and every one with a lone surrogate (a JS string can hold one; the
+    // browser build must find it where the native run was told where it is).
+    const picked = data.cases.map((c, i) => ({ c, want: native[i].issues })).filter(({ c }, i) => i % 8 === 0 || c.lone_surrogates.length > 0);
+    assert.ok(picked.length >= 300, `${picked.length} inputs`);
+    const got = await page.evaluate(({ docs, cases }) => {
+      // Lone surrogates as U+FFFD, the form the native run reports them in.
+      const wf = (v) => typeof v === "string" ? v.toWellFormed() : Array.isArray(v) ? v.map(wf)
+        : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, wf(x)])) : v;
+      return cases.map((c) => {
+        const d = docs[c.schema];
+        return wf(genwire.validate(d.doc, JSON.parse(c.input_json), d.endpoint ?? undefined));
+      });
+    }, { docs, cases: picked.map(({ c }) => ({ schema: c.schema, input_json: c.input_json })) });
+    const wrong = picked.flatMap(({ c, want }, i) => same(got[i], want) ? [] : [`${c.schema} / ${c.label}: ${c.input_json}\n  native ${JSON.stringify(want)}\n  browser ${JSON.stringify(got[i])}`]);
+    assert.deepEqual(wrong, []);
+    assert.ok(picked.some(({ c }) => c.lone_surrogates.length > 0) && got.some((g) => g.some((i) => i.type === "string_unicode")));
+  });
+
+  test("the acceptance inputs: form values pass, a null enum is one_of, a relative HttpUrl is url_parsing", async () => {
+    const flux = docOf("fal-ai/flux/dev");
+    const pixverse = JSON.parse(readFileSync(new URL("./validation/fal-schemas/PixverseV35TextToVideo.json", import.meta.url)));
+    const kling = JSON.parse(readFileSync(new URL("./validation/fal-schemas/KlingVideoV21MasterImageToVideo.json", import.meta.url)));
+    const out = await page.evaluate(({ flux, pixverse, kling }) => ({
+      form: [{ num_images: "2" }, { sync_mode: "true" }, { guidance_scale: " 4 " }].map((x) => genwire.validate(flux, { prompt: "a cat", ...x }, "fal-ai/flux/dev")),
+      aspect: genwire.validate(pixverse, { prompt: "a", aspect_ratio: null }),
+      url: genwire.validate(kling, { prompt: "a", image_url: "abc" }),
+    }), { flux, pixverse, kling });
+    assert.deepEqual(out.form, [[], [], []]);
+    assert.deepEqual(out.aspect.map((i) => [i.field, i.type, i.msg, i.ctx]), [["aspect_ratio", "one_of", "Input should be '16:9', '4:3', '1:1', '3:4' or '9:16'", { expected: ["16:9", "4:3", "1:1", "3:4", "9:16"] }]]);
+    assert.deepEqual(out.url.map((i) => [i.field, i.type, i.ctx]), [["image_url", "url_parsing", { error: "relative URL without a base" }]]);
+  });
+
+  test("what JSON.stringify sends is what is judged: undefined keys dropped, toJSON applied, NaN as null", async () => {
+    const zoo = docOf("genwire/schema-zoo");
+    const flux = docOf("fal-ai/flux/dev");
+    const out = await page.evaluate(({ zoo, flux }) => ({
+      // `undefined` is not sent at all: not a null for a required or non-nullable field.
+      undef: genwire.validate(zoo, { prompt: "hello", steps: 5, cfg: undefined, tags: undefined }),
+      // A Date is sent as its ISO string (24 characters): a string where a string is wanted.
+      date: genwire.validate(zoo, { prompt: new Date(0), steps: 5 }),
+      late: genwire.validate(zoo, { prompt: "hello", steps: 5, note: new Date(0) }).map((i) => [i.field, i.type, i.input]),
+      nan: genwire.validate(zoo, { prompt: "hello", steps: NaN }).map((i) => [i.field, i.type, i.input]),
+      // A lone surrogate where pydantic reads the characters; a plain str takes it.
+      lone: genwire.validate(zoo, { prompt: "ab\ud800cd", steps: 5, style: "\udc00" }).map((i) => [i.field, i.type]),
+      plain: genwire.validate(flux, { prompt: "ab\ud800cd" }, "fal-ai/flux/dev"),
+    }), { zoo, flux });
+    assert.deepEqual(out.undef, []);
+    assert.deepEqual(out.date, []);
+    assert.deepEqual(out.late, [["note", "sequence_too_long", "1970-01-01T00:00:00.000Z"]]);
+    assert.deepEqual(out.nan, [["steps", "int_type", null]]);
+    assert.deepEqual(out.lone, [["prompt", "string_unicode"], ["style", "string_unicode"]]);
+    assert.deepEqual(out.plain, [], "a str without constraints takes a lone surrogate");
   });
 });
 
@@ -120,10 +190,12 @@ describe("validation on every call", () => {
       input: { prompt, image_size: "1920x1080", guidance_scale: 21, num_images: 9 },
     }).catch((e) => ({ name: e.name, kind: e.kind, category: e.category, status: e.status, source: e.source, retryable: e.retryable, message: e.message, issues: e.issues })), prompt);
     assert.deepEqual([e.name, e.kind, e.category, e.status, e.source, e.retryable], ["GenwireError", "validation", "validation", 422, "client", false]);
-    assert.deepEqual(e.issues.map((i) => [i.field, i.type]), [["image_size", "one_of"], ["guidance_scale", "less_than_equal"], ["num_images", "less_than_equal"]]);
-    assert.equal(e.issues[0].hint, 'Use one of the presets, or give the size as an object: {"width": 1920, "height": 1080}');
-    assert.deepEqual(e.issues[0].ctx.expected, ["square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"]);
-    assert.equal(e.message, "Input should be 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3' or 'landscape_16_9' (and 2 more)");
+    // image_size is a union: each member reports, under its label in `loc` (not in `field`).
+    assert.deepEqual(e.issues.map((i) => [i.field, i.type, i.loc.length]), [["image_size", "dict_type", 3], ["image_size", "one_of", 3], ["guidance_scale", "less_than_equal", 2], ["num_images", "less_than_equal", 2]]);
+    assert.deepEqual(e.issues[0].loc, ["body", "image_size", "ImageSize"]);
+    assert.equal(e.issues[1].hint, 'Use one of the presets, or give the size as an object: {"width": 1920, "height": 1080}');
+    assert.deepEqual(e.issues[1].ctx.expected, ["square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"]);
+    assert.equal(e.message, "Input should be a valid dictionary or object to extract fields from (and 3 more)");
     const sent = (await server.log()).slice(before).filter((x) => x.step === "submit");
     assert.deepEqual(sent, []);
   });

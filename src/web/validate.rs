@@ -17,7 +17,7 @@ use crate::proto::endpoint::EndpointId;
 use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
 use crate::proto::schema::files::{file_issues, FileMeta};
 use crate::proto::retry::Call;
-use crate::proto::schema::Schema;
+use crate::proto::schema::{Options, Schema};
 use crate::proto::value::Value;
 
 /// After a failed load, the endpoint is not tried again for this long.
@@ -99,38 +99,72 @@ async fn fetch_via_proxy(shared: &Shared, url: &str) -> Result<JsValue, JsValue>
     call(shared, &req, None).await.map(|(doc, _)| doc)
 }
 
-/// The input as a [`Value`], with every File, Blob or byte array replaced by a stand-in URL
-/// (the upload puts the real one there) and collected with its location for the file checks.
-fn walk(v: &JsValue, loc: &mut Vec<LocPart>, files: &mut Vec<(Vec<LocPart>, web_sys::Blob)>, depth: usize) -> Value {
+/// What the walk of an input found beside its [`Value`].
+#[derive(Default)]
+struct Found {
+    /// Files, Blobs and byte arrays, with where they sit.
+    files: Vec<(Vec<LocPart>, web_sys::Blob)>,
+    /// Where a string held a lone UTF-16 surrogate (a path from the input's root).
+    lone_surrogates: Vec<Vec<LocPart>>,
+}
+
+/// The input as a [`Value`], as `JSON.stringify` will send it (keys holding `undefined`, a
+/// function or a symbol dropped, `toJSON` applied), with every File, Blob or byte array
+/// replaced by a stand-in URL (the upload puts the real one there) and collected with its
+/// location for the file checks.
+fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) -> Value {
     if super::storage::is_file(v) {
         if let Some(b) = super::storage::as_blob(v, None) {
-            files.push((loc.clone(), b));
+            found.files.push((loc.clone(), b));
         }
         return Value::Str("https://upload.pending/file".into());
     }
-    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || v.is_function() {
+    if let Some(s) = v.as_string() {
+        // A lone surrogate comes out as U+FFFD (EF BF BD): only then is the JS string looked at again.
+        if s.as_bytes().windows(3).any(|w| w == [0xEF, 0xBF, 0xBD]) && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+            found.lone_surrogates.push(loc[1..].to_vec());
+        }
+        return Value::Str(s);
+    }
+    if v.is_function() || v.is_symbol() {
+        // JSON.stringify sends null for these in a list (and drops them from an object).
+        return Value::Null;
+    }
+    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() {
         return to_value(v);
     }
     if js_sys::Array::is_array(v) {
         let a = js_sys::Array::from(v);
         return Value::Arr(a.iter().enumerate().map(|(i, x)| {
             loc.push(LocPart::Index(i as u64));
-            let out = walk(&x, loc, files, depth + 1);
+            let out = walk(&x, loc, found, depth + 1);
             loc.pop();
             out
         }).collect());
+    }
+    let to_json = get(v, "toJSON");
+    if let Some(f) = to_json.dyn_ref::<js_sys::Function>() {
+        // A Date and the like: what JSON.stringify sends is what toJSON returns.
+        return match f.call1(v, &JsValue::from_str("")) {
+            Ok(j) => walk(&j, loc, found, depth + 1),
+            Err(_) => to_value(v),
+        };
     }
     if !is_plain(v) {
         return to_value(v);
     }
     let entries = js_sys::Object::entries(v.unchecked_ref());
-    Value::Obj(entries.iter().map(|e| {
+    Value::Obj(entries.iter().filter_map(|e| {
         let pair: js_sys::Array = e.unchecked_into();
+        let x = pair.get(1);
+        if x.is_undefined() || x.is_function() || x.is_symbol() {
+            return None;
+        }
         let k = pair.get(0).as_string().unwrap_or_default();
         loc.push(LocPart::Key(k.clone()));
-        let out = walk(&pair.get(1), loc, files, depth + 1);
+        let out = walk(&x, loc, found, depth + 1);
         loc.pop();
-        (k, out)
+        Some((k, out))
     }).collect())
 }
 
@@ -161,11 +195,11 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
 
 /// Every issue of the input: file checks (when the app gave limits), then the schema's.
 pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Schema>, input: &JsValue) -> Vec<FieldIssue> {
-    let mut files = Vec::new();
-    let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut files, 0);
+    let mut found = Found::default();
+    let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
     let mut issues = Vec::new();
     let limits = shared.file_limits.get(&ep.full());
-    for (loc, blob) in files {
+    for (loc, blob) in found.files {
         let field = loc.iter().rev().find_map(|p| if let LocPart::Key(k) = p { Some(k.as_str()) } else { None }).unwrap_or("");
         let Some((_, lim)) = limits.and_then(|l| l.iter().find(|(f, _)| f == field)) else { continue };
         let meta = meta_of(&blob, lim.needs_dimensions()).await;
@@ -173,7 +207,7 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Sch
         issues.extend(file_issues(&loc, &meta, lim, &name));
     }
     if let Some(s) = schema {
-        issues.extend(s.validate(&value));
+        issues.extend(s.validate_with(&value, &Options { client: true, lone_surrogates: found.lone_surrogates }));
     }
     issues
 }
@@ -203,5 +237,7 @@ pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
 #[wasm_bindgen(js_name = validate)]
 pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>) -> Result<JsValue, JsValue> {
     let s = Schema::from_openapi(&to_value(&schema), endpoint.as_deref()).map_err(|e| error::config(&format!("The schema can't be used: {e}.")))?;
-    Ok(issues_to_js(&s.validate(&to_value(&input))))
+    let mut found = Found::default();
+    let value = walk(&input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
+    Ok(issues_to_js(&s.validate_with(&value, &Options { client: true, lone_surrogates: found.lone_surrogates })))
 }

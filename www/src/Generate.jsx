@@ -44,7 +44,10 @@ export function Generate() {
       setPicked(shots[0]);
     },
   });
-  const issueFor = (name) => validation.issues.find((i) => i.field.split(/[.[]/)[0] === name);
+  // A union reports each member (pydantic's way): show the one with a hint, else the first.
+  const issuesOf = (name) => validation.issues.filter((i) => i.field.split(/[.[]/)[0] === name);
+  const issueFor = (name) => issuesOf(name).find((i) => i.hint) ?? issuesOf(name)[0];
+  const fields = new Set(validation.issues.map((i) => i.field.split(/[.[]/)[0])).size;
   const set = (name) => (e) => setForm((f) => ({ ...f, [name]: e.target.value }));
   const blocked = validation.issues.length > 0 || gen.isPending;
 
@@ -76,7 +79,7 @@ export function Generate() {
           </label>
         </div>
         <p id="validity" className="hint" aria-live="polite">
-          {validation.issues.length ? `${validation.issues.length} input${validation.issues.length > 1 ? "s" : ""} to fix before generating` : ""}
+          {fields ? `${fields} input${fields > 1 ? "s" : ""} to fix before generating` : ""}
         </p>
         <div className="row">
           <button id="generate-button" type="submit" disabled={blocked}>Generate</button>

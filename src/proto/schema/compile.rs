@@ -1,8 +1,10 @@
-//! OpenAPI / JSON Schema (the keywords fal uses) to a node graph.
+//! An OpenAPI input schema read as the pydantic model behind it (docs/validation-rules.md,
+//! "The model behind a schema"): the same keyword-to-type table as the differential test's
+//! judge (tests/validation/pydantic/judge.py), so that the two can be compared input by input.
 
 use crate::proto::map::Map;
 
-use super::{Additional, Node, NodeId, Schema, Ty};
+use super::{Bounds, Extra, Field, Flavor, Kind, Node, NodeId, Schema};
 use crate::proto::value::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,10 +12,11 @@ pub enum SchemaError {
     /// No input schema in the document (no POST request body, or not an object).
     NoInput,
     UnresolvedRef(String),
-    /// `A` is `$ref B` and `B` is `$ref A`: no node to check against.
+    /// A `$ref` that reaches itself other than through a model (`A: {$ref: B}`, `B: {$ref: A}`,
+    /// or a list of itself): pydantic can't declare it, and there is nothing to check against.
     RefLoop(String),
     /// A keyword has a value of the wrong type, e.g. `"minimum": "3"`.
-    BadKeyword(String),
+    BadKeyword(&'static str),
     TooLarge,
 }
 
@@ -30,31 +33,159 @@ impl core::fmt::Display for SchemaError {
 }
 
 const MAX_NODES: usize = 10_000;
+const REF_PREFIX: &str = "#/components/schemas/";
+/// Keywords that describe without constraining: a `$ref` with only these (and `nullable`)
+/// beside it is the referenced schema itself.
+const ANNOTATIONS: [&str; 14] = [
+    "title",
+    "description",
+    "default",
+    "examples",
+    "example",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "$schema",
+    "$id",
+    "discriminator",
+    "externalDocs",
+    "xml",
+    "format",
+];
+
+fn is_annotation(k: &str) -> bool {
+    ANNOTATIONS.contains(&k) || k.starts_with("x-")
+}
+
+type Entries<'a> = Vec<(&'a str, &'a Value)>;
+
+/// A schema with its `$ref` siblings laid over the referenced schema and its `allOf` branches
+/// merged, borrowed from the document (so that nodes can be keyed by the schema they came from).
+#[derive(Default)]
+struct Flat<'a> {
+    keys: Entries<'a>,
+    props: Option<Entries<'a>>,
+    required: Option<Vec<&'a str>>,
+}
+
+impl<'a> Flat<'a> {
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.keys.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// One keyword laid over: properties and required joined, the rest replaced.
+    fn set(&mut self, k: &'a str, v: &'a Value) {
+        match (k, v) {
+            ("properties", Value::Obj(m)) => {
+                let props = self.props.get_or_insert_with(Vec::new);
+                for (name, s) in m {
+                    match props.iter_mut().find(|(n, _)| *n == name) {
+                        Some(slot) => slot.1 = s,
+                        None => props.push((name, s)),
+                    }
+                }
+            }
+            ("properties", _) => self.props = None,
+            ("required", Value::Arr(list)) => {
+                let req = self.required.get_or_insert_with(Vec::new);
+                for r in list.iter().filter_map(Value::as_str) {
+                    if !req.contains(&r) {
+                        req.push(r);
+                    }
+                }
+            }
+            ("required", _) => self.required = None,
+            _ => self.keys.push((k, v)),
+        }
+    }
+
+    fn absorb(&mut self, other: Flat<'a>) {
+        self.keys.extend(other.keys);
+        if let Some(p) = other.props {
+            for (name, s) in p {
+                let props = self.props.get_or_insert_with(Vec::new);
+                match props.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = s,
+                    None => props.push((name, s)),
+                }
+            }
+        }
+        if let Some(r) = other.required {
+            let req = self.required.get_or_insert_with(Vec::new);
+            for x in r {
+                if !req.contains(&x) {
+                    req.push(x);
+                }
+            }
+        }
+    }
+}
 
 struct Compiler<'a> {
     components: Option<&'a Value>,
     nodes: Vec<Node>,
+    /// Nodes by the schema object they were made from (its address in the document).
+    by_schema: Vec<(*const Value, NodeId)>,
     by_ref: Map<NodeId>,
-    /// Refs being resolved right now, to tell a ref-only loop from a recursive schema.
     resolving: Vec<String>,
 }
 
 pub fn compile(doc: &Value, endpoint: Option<&str>) -> Result<Schema, SchemaError> {
     let input = input_schema(doc, endpoint).ok_or(SchemaError::NoInput)?;
-    let mut c = Compiler { components: doc.get("components").and_then(|c| c.get("schemas")), nodes: Vec::new(), by_ref: Map::new(), resolving: Vec::new() };
-    let root = c.node(input)?;
-    // `A: {$ref: B}`, `B: {$ref: A}` would leave nothing to check against.
-    for start in 0..c.nodes.len() {
-        let (mut at, mut steps) = (start, 0);
-        while let Some(next) = c.nodes[at].alias {
-            at = next;
-            steps += 1;
-            if steps > c.nodes.len() {
-                return Err(SchemaError::RefLoop(format!("node {start}")));
+    let mut c = Compiler {
+        components: doc.get("components").and_then(|c| c.get("schemas")),
+        nodes: Vec::new(),
+        by_schema: Vec::new(),
+        by_ref: Map::new(),
+        resolving: Vec::new(),
+    };
+    let root = c.annotation(input)?;
+    let mut nodes = c.nodes;
+    // `typing.Union` flattens nested unions and drops repeated members; so do these.
+    for i in 0..nodes.len() {
+        if let Kind::Union(members) = &nodes[i].kind {
+            let mut flat = Vec::new();
+            members_of(&nodes, members, &mut flat, 0);
+            nodes[i].kind = if flat.len() == 1 { Kind::Alias(flat[0]) } else { Kind::Union(flat) };
+        }
+    }
+    Ok(Schema { nodes, root })
+}
+
+fn resolved(nodes: &[Node], mut id: NodeId) -> NodeId {
+    while let Kind::Alias(next) = nodes[id].kind {
+        id = next;
+    }
+    id
+}
+
+fn members_of(nodes: &[Node], members: &[NodeId], out: &mut Vec<NodeId>, depth: usize) {
+    for &m in members {
+        let r = resolved(nodes, m);
+        match &nodes[r].kind {
+            Kind::Union(inner) if depth < 16 => members_of(nodes, inner, out, depth + 1),
+            _ => {
+                if !out.iter().any(|&o| same_type(nodes, o, m)) {
+                    out.push(m);
+                }
             }
         }
     }
-    Ok(Schema { nodes: c.nodes, root })
+}
+
+/// Members `typing.Union` would take as one: the same node, or equal plain types.
+fn same_type(nodes: &[Node], a: NodeId, b: NodeId) -> bool {
+    let (a, b) = (resolved(nodes, a), resolved(nodes, b));
+    if a == b {
+        return true;
+    }
+    match (&nodes[a].kind, &nodes[b].kind) {
+        (Kind::Any, Kind::Any) | (Kind::Null, Kind::Null) | (Kind::Bool, Kind::Bool) | (Kind::Url { .. }, Kind::Url { .. }) => true,
+        (Kind::Str { constrained: false, .. }, Kind::Str { constrained: false, .. }) => true,
+        (Kind::Int(x), Kind::Int(y)) | (Kind::Float(x), Kind::Float(y)) => !x.any() && !y.any(),
+        (Kind::Literal(x), Kind::Literal(y)) => x == y,
+        _ => false,
+    }
 }
 
 fn post_schema(path_item: &Value) -> Option<&Value> {
@@ -77,25 +208,62 @@ fn input_schema<'a>(doc: &'a Value, endpoint: Option<&str>) -> Option<&'a Value>
     posts.next().is_none().then_some(first)
 }
 
-fn num(v: &Value, key: &str) -> Result<Option<f64>, SchemaError> {
-    match v.get(key) {
+fn finite(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|n| n.is_finite())
+}
+
+/// A number keyword: absent or null is None; anything but a finite number is a bad keyword.
+fn num(s: &Flat, key: &'static str) -> Result<Option<f64>, SchemaError> {
+    match s.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Num(n)) if n.is_finite() => Ok(Some(*n)),
-        Some(_) => Err(SchemaError::BadKeyword(key.into())),
+        Some(v) => finite(v).map(Some).ok_or(SchemaError::BadKeyword(key)),
     }
 }
 
-fn ty(name: &str) -> Option<Ty> {
-    Some(match name {
-        "string" => Ty::String,
-        "integer" => Ty::Integer,
-        "number" => Ty::Number,
-        "boolean" => Ty::Boolean,
-        "array" => Ty::Array,
-        "object" => Ty::Object,
-        "null" => Ty::Null,
-        _ => return None,
-    })
+/// minLength and the like: a whole number >= 0, or left out.
+fn length(s: &Flat, key: &'static str) -> Result<Option<usize>, SchemaError> {
+    Ok(num(s, key)?.filter(|n| n.fract() == 0.0 && *n >= 0.0).map(|n| n as usize))
+}
+
+fn bounds(s: &Flat, whole: bool) -> Result<Bounds, SchemaError> {
+    let (lo, hi) = (num(s, "minimum")?, num(s, "maximum")?);
+    let mut b = Bounds::default();
+    match s.get("exclusiveMinimum") {
+        Some(Value::Bool(true)) => b.gt = lo,
+        None | Some(Value::Null) | Some(Value::Bool(false)) => b.ge = lo,
+        Some(v) => {
+            b.ge = lo;
+            b.gt = Some(finite(v).ok_or(SchemaError::BadKeyword("exclusiveMinimum"))?);
+        }
+    }
+    match s.get("exclusiveMaximum") {
+        Some(Value::Bool(true)) => b.lt = hi,
+        None | Some(Value::Null) | Some(Value::Bool(false)) => b.le = hi,
+        Some(v) => {
+            b.le = hi;
+            b.lt = Some(finite(v).ok_or(SchemaError::BadKeyword("exclusiveMaximum"))?);
+        }
+    }
+    b.multiple_of = num(s, "multipleOf")?.filter(|m| *m > 0.0);
+    if whole {
+        // `Field(ge=0.5)` can't be declared on an int: such a bound is not the server's.
+        for slot in [&mut b.multiple_of, &mut b.le, &mut b.lt, &mut b.ge, &mut b.gt] {
+            *slot = slot.filter(|x| x.fract() == 0.0);
+        }
+    }
+    Ok(b)
+}
+
+/// `{$ref}` or `{allOf: [{$ref}]}` with only annotations and `nullable` beside it.
+fn pure_ref(v: &Value) -> Option<&str> {
+    let Value::Obj(m) = v else { return None };
+    if let Some(r) = v.get("$ref") {
+        return m.iter().all(|(k, _)| is_annotation(k) || k == "$ref" || k == "nullable").then(|| r.as_str()).flatten();
+    }
+    let [branch] = v.get("allOf")?.as_array()? else { return None };
+    let Value::Obj(b) = branch else { return None };
+    let r = branch.get("$ref")?.as_str()?;
+    (b.iter().all(|(k, _)| k == "$ref" || is_annotation(k)) && m.iter().all(|(k, _)| is_annotation(k) || k == "allOf" || k == "nullable")).then_some(r)
 }
 
 impl<'a> Compiler<'a> {
@@ -107,116 +275,291 @@ impl<'a> Compiler<'a> {
         Ok(self.nodes.len() - 1)
     }
 
+    fn cached(&self, v: &Value) -> Option<NodeId> {
+        let p = v as *const Value;
+        self.by_schema.iter().find(|(q, _)| *q == p).map(|(_, id)| *id)
+    }
+
+    fn target(&self, r: &Value) -> Result<(&'a Value, &'a str), SchemaError> {
+        let text = r.as_str().ok_or(SchemaError::BadKeyword("$ref"))?;
+        let name = text.strip_prefix(REF_PREFIX).ok_or_else(|| SchemaError::UnresolvedRef(text.into()))?;
+        let Some(Value::Obj(all)) = self.components else { return Err(SchemaError::UnresolvedRef(text.into())) };
+        all.iter().find(|(k, _)| k == name).map(|(k, v)| (v, k.as_str())).ok_or_else(|| SchemaError::UnresolvedRef(text.into()))
+    }
+
+    /// `$ref` targets and `allOf` branches merged into one view, with the class name of the
+    /// first referenced component.
+    fn flatten(&self, v: &'a Value, depth: usize) -> Result<(Flat<'a>, Option<&'a str>), SchemaError> {
+        if depth > 32 {
+            return Err(SchemaError::RefLoop("a $ref/allOf chain".into()));
+        }
+        let mut out = Flat::default();
+        let mut name = None;
+        let Value::Obj(m) = v else { return Ok((out, None)) };
+        if let Some(r) = v.get("$ref") {
+            let (t, key) = self.target(r)?;
+            let (flat, inner) = self.flatten(t, depth + 1)?;
+            name = Some(inner.or_else(|| t.get("title").and_then(Value::as_str)).unwrap_or(key));
+            out.absorb(flat);
+        }
+        match v.get("allOf") {
+            None => {}
+            Some(Value::Arr(branches)) => {
+                for b in branches {
+                    let (flat, inner) = self.flatten(b, depth + 1)?;
+                    name = name.or(inner);
+                    out.absorb(flat);
+                }
+            }
+            Some(_) => return Err(SchemaError::BadKeyword("allOf")),
+        }
+        for (k, x) in m.iter().filter(|(k, _)| k != "$ref" && k != "allOf") {
+            out.set(k, x);
+        }
+        Ok((out, name))
+    }
+
+    fn annotation(&mut self, v: &'a Value) -> Result<NodeId, SchemaError> {
+        if !matches!(v, Value::Obj(_)) {
+            return self.push(Node { kind: Kind::Any, nullable: false });
+        }
+        if let Some(id) = self.cached(v) {
+            return Ok(id);
+        }
+        let id = if let Some(r) = pure_ref(v) {
+            let target = self.resolve(r)?;
+            if matches!(v.get("nullable"), Some(Value::Bool(true))) {
+                self.push(Node { kind: Kind::Alias(target), nullable: true })?
+            } else {
+                target
+            }
+        } else {
+            let (flat, name) = self.flatten(v, 0)?;
+            self.map(&flat, name, v)?
+        };
+        self.by_schema.push((v as *const Value, id));
+        Ok(id)
+    }
+
     fn resolve(&mut self, r: &str) -> Result<NodeId, SchemaError> {
         if let Some(&id) = self.by_ref.get(r) {
+            return Ok(id);
+        }
+        let (target, key) = self.target(&Value::Str(r.into()))?;
+        // A model being built: recursion through it is fine.
+        if let Some(id) = self.cached(target) {
             return Ok(id);
         }
         if self.resolving.iter().any(|x| x == r) {
             return Err(SchemaError::RefLoop(r.into()));
         }
-        let name = r.strip_prefix("#/components/schemas/").ok_or_else(|| SchemaError::UnresolvedRef(r.into()))?;
-        let target = self.components.and_then(|c| c.get(name)).ok_or_else(|| SchemaError::UnresolvedRef(r.into()))?;
-        // Reserve the id first so a schema that refers to itself (a tree) becomes a cycle in the graph.
-        let id = self.push(Node::default())?;
-        self.by_ref.insert(r.into(), id);
         self.resolving.push(r.into());
-        let compiled = self.fill(target);
+        let built = self.component(target, key);
         self.resolving.pop();
-        self.nodes[id] = compiled?;
+        let id = built?;
+        self.by_ref.insert(r.into(), id);
         Ok(id)
     }
 
-    fn node(&mut self, v: &Value) -> Result<NodeId, SchemaError> {
-        let n = self.fill(v)?;
-        self.push(n)
+    fn component(&mut self, target: &'a Value, key: &'a str) -> Result<NodeId, SchemaError> {
+        if !matches!(target, Value::Obj(_)) {
+            return self.push(Node { kind: Kind::Any, nullable: false });
+        }
+        if pure_ref(target).is_some() {
+            return self.annotation(target);
+        }
+        let (flat, inner) = self.flatten(target, 0)?;
+        let name = inner.or_else(|| flat.get("title").and_then(Value::as_str)).unwrap_or(key);
+        let id = self.map(&flat, Some(name), target)?;
+        self.by_schema.push((target as *const Value, id));
+        Ok(id)
     }
 
-    fn list(&mut self, v: &Value, key: &str) -> Result<Vec<NodeId>, SchemaError> {
-        match v.get(key) {
-            None => Ok(Vec::new()),
-            Some(Value::Arr(items)) => items.iter().map(|s| self.node(s)).collect(),
-            Some(_) => Err(SchemaError::BadKeyword(key.into())),
-        }
-    }
+    /// The pydantic type of a flattened schema. `name`: the class name, when a `$ref` led here.
+    fn map(&mut self, s: &Flat<'a>, name: Option<&'a str>, origin: &'a Value) -> Result<NodeId, SchemaError> {
+        let mut types: Vec<&str> = match s.get("type") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Str(t)) => vec![t.as_str()],
+            Some(Value::Arr(list)) => list.iter().map(|t| t.as_str().ok_or(SchemaError::BadKeyword("type"))).collect::<Result<_, _>>()?,
+            Some(_) => return Err(SchemaError::BadKeyword("type")),
+        };
+        let mut nullable = matches!(s.get("nullable"), Some(Value::Bool(true))) || types.contains(&"null");
+        types.retain(|t| *t != "null");
 
-    fn fill(&mut self, v: &Value) -> Result<Node, SchemaError> {
-        let mut n = Node::default();
-        if !matches!(v, Value::Obj(_)) {
-            // `true` / `{}`-like schemas accept anything.
-            return Ok(n);
-        }
-        if let Some(r) = v.get("$ref") {
-            let r = r.as_str().ok_or_else(|| SchemaError::BadKeyword("$ref".into()))?;
-            let target = self.resolve(r)?;
-            const CONSTRAINTS: [&str; 20] = [
-                "type", "nullable", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-                "minLength", "maxLength", "minItems", "maxItems", "properties", "required", "additionalProperties", "items",
-                "anyOf", "oneOf", "allOf",
-            ];
-            if !CONSTRAINTS.iter().any(|k| v.get(k).is_some()) {
-                n.alias = Some(target);
-                return Ok(n);
+        let mut union: Vec<&'a Value> = Vec::new();
+        for key in ["anyOf", "oneOf"] {
+            match s.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::Arr(list)) => union.extend(list.iter()),
+                Some(_) => return Err(SchemaError::BadKeyword(key)),
             }
-            n.all_of.push(target);
         }
-        match v.get("type") {
-            None => {}
-            Some(Value::Str(s)) => n.types.extend(ty(s)),
-            Some(Value::Arr(list)) => n.types.extend(list.iter().filter_map(Value::as_str).filter_map(ty)),
-            Some(_) => return Err(SchemaError::BadKeyword("type".into())),
+        if !union.is_empty() {
+            let mut branches = Vec::new();
+            for b in union {
+                let null_only = matches!(b.get("type"), Some(Value::Str(t)) if t == "null")
+                    && matches!(b, Value::Obj(m) if m.iter().filter(|(k, _)| !is_annotation(k)).count() == 1);
+                if null_only {
+                    nullable = true;
+                    continue;
+                }
+                branches.push(self.annotation(b)?);
+            }
+            let kind = match branches.len() {
+                0 => Kind::Null,
+                1 => Kind::Alias(branches[0]),
+                _ => Kind::Union(branches),
+            };
+            return self.push(Node { kind, nullable });
         }
-        n.nullable = matches!(v.get("nullable"), Some(Value::Bool(true)));
-        n.enumeration = match (v.get("enum"), v.get("const")) {
-            (Some(Value::Arr(e)), _) => Some(e.clone()),
-            (Some(_), _) => return Err(SchemaError::BadKeyword("enum".into())),
-            (None, Some(c)) => Some(vec![c.clone()]),
+
+        let listed = match (s.get("enum"), s.get("const")) {
+            (Some(Value::Arr(e)), _) => Some((e.clone(), true)),
+            (Some(_), _) => return Err(SchemaError::BadKeyword("enum")),
+            (None, Some(c)) => Some((vec![c.clone()], false)),
             (None, None) => None,
         };
-        // OpenAPI 3.0 writes exclusive bounds as booleans next to minimum/maximum.
-        let (min, max) = (num(v, "minimum")?, num(v, "maximum")?);
-        match v.get("exclusiveMinimum") {
-            Some(Value::Bool(true)) => n.exclusive_minimum = min,
-            Some(Value::Bool(false)) | None => n.minimum = min,
-            Some(_) => {
-                n.exclusive_minimum = num(v, "exclusiveMinimum")?;
-                n.minimum = min;
+        if let Some((values, is_enum)) = listed {
+            if values.is_empty() || values.iter().any(|v| matches!(v, Value::Arr(_) | Value::Obj(_) | Value::Bytes(_))) {
+                return self.push(Node { kind: Kind::Any, nullable });
+            }
+            nullable |= values.iter().any(Value::is_null);
+            let mut distinct: Vec<Value> = Vec::new();
+            for v in values.into_iter().filter(|v| !v.is_null()) {
+                if !distinct.iter().any(|d| same_literal(d, &v)) {
+                    distinct.push(v);
+                }
+            }
+            if distinct.is_empty() {
+                return self.push(Node { kind: Kind::Null, nullable: true });
+            }
+            let kind = match name {
+                Some(class) if is_enum => {
+                    let nums = || distinct.iter().all(|v| finite(v).is_some());
+                    let flavor = if distinct.iter().all(|v| matches!(v, Value::Str(_))) {
+                        Flavor::Str
+                    } else if nums() && distinct.iter().all(|v| v.as_f64().is_some_and(|n| n.fract() == 0.0)) {
+                        Flavor::Int
+                    } else if nums() {
+                        Flavor::Float
+                    } else {
+                        Flavor::Plain
+                    };
+                    Kind::Enum { values: distinct, name: class.into(), flavor }
+                }
+                _ => Kind::Literal(distinct),
+            };
+            return self.push(Node { kind, nullable });
+        }
+
+        if types.is_empty() {
+            if matches!(s.get("properties"), Some(Value::Obj(_))) || s.props.is_some() {
+                types.push("object");
+            } else if s.get("items").is_some() {
+                types.push("array");
             }
         }
-        match v.get("exclusiveMaximum") {
-            Some(Value::Bool(true)) => n.exclusive_maximum = max,
-            Some(Value::Bool(false)) | None => n.maximum = max,
-            Some(_) => {
-                n.exclusive_maximum = num(v, "exclusiveMaximum")?;
-                n.maximum = max;
+        let id = match types.as_slice() {
+            [] => self.push(Node { kind: Kind::Any, nullable: false })?,
+            [one] => {
+                let id = self.kind(one, s, name, origin)?;
+                self.nodes[id].nullable |= nullable;
+                return Ok(id);
             }
-        }
-        n.multiple_of = num(v, "multipleOf")?.filter(|m| *m > 0.0);
-        n.min_length = num(v, "minLength")?;
-        n.max_length = num(v, "maxLength")?;
-        n.min_items = num(v, "minItems")?;
-        n.max_items = num(v, "maxItems")?;
-        if let Some(Value::Obj(props)) = v.get("properties") {
-            let order: Vec<&str> = v.get("x-fal-order-properties").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            let mut names: Vec<&String> = order.iter().filter_map(|o| props.iter().find(|(k, _)| k == o).map(|(k, _)| k)).collect();
-            names.extend(props.iter().map(|(k, _)| k).filter(|k| !order.contains(&k.as_str())));
-            for name in names {
-                let schema = props.iter().find(|(k, _)| k == name).map(|(_, s)| s).unwrap_or(&Value::Null);
-                let id = self.node(schema)?;
-                n.properties.push((name.clone(), id));
+            many => {
+                let mut branches = Vec::new();
+                for t in many {
+                    branches.push(self.kind(t, s, name, origin)?);
+                }
+                self.push(Node { kind: Kind::Union(branches), nullable })?
             }
-        }
-        n.required = v.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).map(String::from).collect()).unwrap_or_default();
-        n.additional = match v.get("additionalProperties") {
-            None | Some(Value::Bool(true)) => Additional::Allow,
-            Some(Value::Bool(false)) => Additional::Forbid,
-            Some(s) => Additional::Schema(self.node(s)?),
         };
-        if let Some(items) = v.get("items") {
-            n.items = Some(self.node(items)?);
+        Ok(id)
+    }
+
+    fn kind(&mut self, t: &str, s: &Flat<'a>, name: Option<&'a str>, origin: &'a Value) -> Result<NodeId, SchemaError> {
+        let kind = match t {
+            "string" => {
+                let (min, max) = (length(s, "minLength")?, length(s, "maxLength")?);
+                let uri = matches!(s.get("format"), Some(Value::Str(f)) if f == "uri");
+                if uri && s.get("maxLength").and_then(Value::as_f64) == Some(2083.0) {
+                    Kind::Url { max: 2083 }
+                } else {
+                    let pattern = matches!(s.get("pattern"), Some(Value::Str(_)));
+                    Kind::Str { min, max, constrained: min.is_some() || max.is_some() || pattern, uri }
+                }
+            }
+            "integer" => Kind::Int(bounds(s, true)?),
+            "number" => Kind::Float(bounds(s, false)?),
+            "boolean" => Kind::Bool,
+            "array" => {
+                let items = match s.get("items") {
+                    Some(i) => Some(self.annotation(i)?),
+                    None => None,
+                };
+                Kind::List { items, min: length(s, "minItems")?, max: length(s, "maxItems")? }
+            }
+            "object" => match &s.props {
+                Some(props) => return self.model(props, s, name, origin),
+                None => {
+                    let values = match s.get("additionalProperties") {
+                        Some(extra @ Value::Obj(_)) => Some(self.annotation(extra)?),
+                        _ => None,
+                    };
+                    Kind::Dict { values }
+                }
+            },
+            _ => return Err(SchemaError::BadKeyword("type")),
+        };
+        self.push(Node { kind, nullable: false })
+    }
+
+    fn model(&mut self, props: &Entries<'a>, s: &Flat<'a>, name: Option<&'a str>, origin: &'a Value) -> Result<NodeId, SchemaError> {
+        // Reserved first, so that a property referring back to this model finds it.
+        let id = self.push(Node { kind: Kind::Any, nullable: false })?;
+        self.by_schema.push((origin as *const Value, id));
+        let required = s.required.clone().unwrap_or_default();
+        let mut fields = Vec::with_capacity(props.len());
+        for (prop, sub) in props {
+            let node = self.annotation(sub)?;
+            let required = required.contains(prop);
+            let default_null = sub.get("default").is_none_or(Value::is_null);
+            let null_ok = !required && default_null && !self.accepts_none(node);
+            fields.push(Field { name: (*prop).to_string(), node, required, null_ok });
         }
-        n.any_of = self.list(v, "anyOf")?;
-        n.any_of.extend(self.list(v, "oneOf")?);
-        n.all_of.extend(self.list(v, "allOf")?);
-        Ok(n)
+        let extra = match s.get("additionalProperties") {
+            Some(Value::Bool(false)) => Extra::Forbid,
+            Some(Value::Bool(true)) => Extra::Allow(None),
+            Some(schema @ Value::Obj(_)) => Extra::Allow(Some(self.annotation(schema)?)),
+            _ => Extra::Ignore,
+        };
+        let class = name.or_else(|| s.get("title").and_then(Value::as_str)).unwrap_or("Model");
+        self.nodes[id].kind = Kind::Model { name: class.into(), fields, extra };
+        Ok(id)
+    }
+
+    fn accepts_none(&self, id: NodeId) -> bool {
+        let mut id = id;
+        for _ in 0..64 {
+            let n = &self.nodes[id];
+            if n.nullable {
+                return true;
+            }
+            match &n.kind {
+                Kind::Any | Kind::Null => return true,
+                Kind::Alias(next) => id = *next,
+                Kind::Union(members) => return members.iter().any(|m| self.accepts_none(*m)),
+                _ => return false,
+            }
+        }
+        false
+    }
+}
+
+/// `typing.Literal` keeps one of equal values of the same type.
+fn same_literal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => x == y,
+        _ => a == b,
     }
 }
