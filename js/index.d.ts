@@ -253,7 +253,8 @@ export function decodeError(response: Response): Promise<GenwireError>;
 export function decodeError(answer: { status: number; headers?: Headers | Record<string, string>; body?: unknown }): GenwireError;
 export function decodeError(thrown: unknown): GenwireError;
 
-export type CallName = "submit" | "status" | "result" | "cancel" | "run";
+/** What a request is: the queue's calls, a run, an upload's requests, a schema load, a realtime token (and `validate`, a refusal before sending). */
+export type CallName = "submit" | "status" | "result" | "cancel" | "run" | "upload" | "schema" | "token" | "validate";
 interface EventBase { at: number }
 export type GenwireEvent =
   | (EventBase & { type: "attempt"; call: CallName; endpoint: string; attempt: number; url: string })

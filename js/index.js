@@ -85,9 +85,11 @@ export function createClient(options = {}) {
         let early = undefined;
         const conn = {
           get status() { return handle ? handle.status : { status: closed ? "closed" : "idle" }; },
+          // Once loaded, the handle throws a typed GenwireError when closed (after a fatal close, saying why).
           send(input) {
-            if (closed) throw new Error("genwire: this realtime connection is closed");
-            if (handle) handle.send(input); else early = input;
+            if (handle) return handle.send(input);
+            if (closed) throw Object.assign(new Error("this realtime connection is closed"), { name: "GenwireError", kind: "config", category: "config", retryable: false, issues: [] });
+            early = input;
           },
           close() { closed = true; handle?.close(); },
           reconnect() { handle?.reconnect(); },

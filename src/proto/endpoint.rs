@@ -4,8 +4,6 @@
 //! under `owner/alias` only (`fal-ai/flux`). Ids under a namespace
 //! (`workflows/owner/alias/...`) keep the namespace in that base.
 
-
-
 use core::fmt::Write;
 
 pub const QUEUE_HOST: &str = "https://queue.fal.run";
@@ -41,10 +39,7 @@ impl core::fmt::Display for EndpointError {
 }
 
 fn valid_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 impl EndpointId {
@@ -67,11 +62,7 @@ impl EndpointId {
                 _ => return Err(EndpointError::MissingAlias),
             }
         }
-        let namespace = if NAMESPACES.contains(&parts[0]) && parts.len() >= 3 {
-            Some(String::from(parts.remove(0)))
-        } else {
-            None
-        };
+        let namespace = if NAMESPACES.contains(&parts[0]) && parts.len() >= 3 { Some(String::from(parts.remove(0))) } else { None };
         let rest = if parts.len() > 2 { Some(parts[2..].join("/")) } else { None };
         Ok(Self { namespace, owner: parts[0].into(), alias: parts[1].into(), path: rest })
     }
@@ -163,9 +154,7 @@ pub struct RequestId(String);
 
 impl RequestId {
     pub fn parse(id: &str) -> Option<Self> {
-        let ok = !id.is_empty()
-            && id.len() <= 128
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        let ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
         ok.then(|| Self(id.into()))
     }
 

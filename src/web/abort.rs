@@ -8,6 +8,8 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
+use crate::proto::time::Instant;
+
 /// Runs `f` when the signal aborts; the listener is removed when this is dropped,
 /// so a long-lived signal shared by many calls doesn't collect them.
 pub struct OnAbort {
@@ -30,15 +32,21 @@ impl Drop for OnAbort {
     }
 }
 
-/// Waits `ms`, or less if `signal` aborts first. The timer is cleared either way.
-pub async fn sleep(ms: f64, signal: Option<&AbortSignal>) {
+/// Milliseconds until `at` on the monotonic clock, for `setTimeout`: rounded up, so a timer never
+/// fires before its deadline, and within `setTimeout`'s range.
+pub fn delay_until(at: Instant) -> u32 {
+    super::js::now().until(at).as_ms().ceil().min(2_147_483_647.0) as u32
+}
+
+/// Waits until `at`, or less if `signal` aborts first. The timer is cleared either way.
+pub async fn sleep_until(at: Instant, signal: Option<&AbortSignal>) {
     if signal.is_some_and(super::js::aborted) {
         return;
     }
     // The timer and the abort both set one flag; the first to do so ends the wait.
     let done = Rc::new(Done::default());
     let d = done.clone();
-    let _timer = gloo_timers::callback::Timeout::new(ms.clamp(0.0, 2_147_483_647.0) as u32, move || d.set());
+    let _timer = gloo_timers::callback::Timeout::new(delay_until(at), move || d.set());
     let _guard = signal.map(|s| {
         let d = done.clone();
         OnAbort::new(s, move || d.set())

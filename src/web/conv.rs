@@ -6,14 +6,13 @@
 //! such; arrays item by item; `Uint8Array`/`ArrayBuffer` as bytes; plain objects
 //! by `Object.entries`, `Map`s by their entries (string keys only); anything else
 //! (functions, symbols, other iterables) is an error. Bounded like `Value`.
-//! Writing gives `null` for nulls, plain objects for maps, `Uint8Array` for bytes.
+//! Writing gives `null` for nulls, plain objects for maps, `Uint8Array` for bytes: every object
+//! genwire hands out is built by the core as a [`Value`] (`proto::shapes`) and written here.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::js::set;
-use crate::proto::error::{Ctx, ErrorInfo, FieldIssue, LocPart};
-use crate::proto::stats::Summary;
 use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
 
 /// `js` as a [`Value`]; `Err` says why it can't be one.
@@ -118,7 +117,11 @@ fn describe(v: &JsValue) -> String {
     let name = if v.is_function() {
         "Function".into()
     } else {
-        Reflect::get(v, &JsValue::from_str("constructor")).ok().map(|c| super::js::get(&c, "name")).and_then(|n| n.as_string()).unwrap_or_else(|| "Object".into())
+        Reflect::get(v, &JsValue::from_str("constructor"))
+            .ok()
+            .map(|c| super::js::get(&c, "name"))
+            .and_then(|n| n.as_string())
+            .unwrap_or_else(|| "Object".into())
     };
     let mut s = String::from("JsValue(");
     s.push_str(&name);
@@ -155,126 +158,30 @@ pub fn from_value(v: &Value) -> JsValue {
     }
 }
 
-/// Sets the fields of an [`ErrorInfo`] on `target`, in the order and shape of its JSON form.
-pub fn set_error_fields(target: &Object, info: &ErrorInfo) {
-    set(target, "kind", &JsValue::from_str(info.kind.as_str()));
-    set(target, "category", &JsValue::from_str(info.category.as_str()));
-    if let Some(s) = info.status {
-        set(target, "status", &JsValue::from(s));
-    }
-    set(target, "retryable", &JsValue::from_bool(info.retryable));
-    opt_num(target, "retryAfterMs", info.retry_after_ms);
-    opt_str(target, "requestId", info.request_id.as_deref());
-    opt_str(target, "errorType", info.error_type.as_deref());
-    set(target, "message", &JsValue::from_str(&info.message));
-    opt_str(target, "docsUrl", info.docs_url.as_deref());
-    set(target, "issues", &issues(&info.issues));
-    opt_str(target, "timeoutType", info.timeout_type.as_deref());
-    if info.truncated {
-        set(target, "truncated", &JsValue::TRUE);
-    }
-    opt_str(target, "source", info.source.map(|s| s.as_str()));
-}
-
-fn opt_num(target: &Object, key: &str, v: Option<f64>) {
-    if let Some(n) = v {
-        set(target, key, &JsValue::from_f64(n));
+/// Sets each field on `target` (an error, an event).
+pub fn set_fields(target: &JsValue, fields: &[(String, Value)]) {
+    for (k, v) in fields {
+        set(target, k, &from_value(v));
     }
 }
 
-fn opt_str(target: &Object, key: &str, v: Option<&str>) {
-    if let Some(s) = v {
-        set(target, key, &JsValue::from_str(s));
+/// The plain-data options of a JS options object as a [`Value`], for the core to check: functions
+/// (callbacks) and the keys in `skip` (inputs, signals, codecs) stay on this side, unread.
+pub fn options(js: &JsValue, skip: &[&str]) -> Result<Value, String> {
+    if !js.is_object() {
+        return read(js, 0);
     }
-}
-
-/// Field issues as JS: `{loc, field, type, msg, ctx?, input?, url?, hint?}`.
-pub fn issues(list: &[FieldIssue]) -> JsValue {
-    let out = Array::new();
-    for i in list {
-        let o = Object::new();
-        let loc = Array::new();
-        for p in &i.loc {
-            loc.push(&match p {
-                LocPart::Key(k) => JsValue::from_str(k),
-                LocPart::Index(n) => JsValue::from_f64(*n as f64),
-            });
+    let entries = Object::entries(js.unchecked_ref());
+    let mut out = Vec::new();
+    for e in entries.iter() {
+        let pair: Array = e.unchecked_into();
+        let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+        if !v.is_function() && !skip.contains(&k.as_str()) {
+            let x = read(&v, 1).map_err(|e| format!("option '{k}': {e}"))?;
+            out.push((k, x));
         }
-        set(&o, "loc", &loc);
-        set(&o, "field", &JsValue::from_str(&i.field));
-        set(&o, "type", &JsValue::from_str(&i.kind));
-        set(&o, "msg", &JsValue::from_str(&i.msg));
-        if let Some(c) = &i.ctx {
-            set(&o, "ctx", &ctx(c));
-        }
-        if let Some(v) = &i.input {
-            set(&o, "input", &from_value(v));
-        }
-        opt_str(&o, "url", i.url.as_deref());
-        opt_str(&o, "hint", i.hint.as_deref());
-        out.push(&o);
     }
-    out.into()
-}
-
-fn ctx(c: &Ctx) -> JsValue {
-    let o = Object::new();
-    let num = |k: &str, n: f64| set(&o, k, &JsValue::from_f64(n));
-    let strings = |k: &str, list: &[String]| set(&o, k, &list.iter().map(|s| JsValue::from_str(s)).collect::<Array>());
-    match c {
-        Ctx::GreaterThan { gt } => num("gt", *gt),
-        Ctx::GreaterThanEqual { ge } => num("ge", *ge),
-        Ctx::LessThan { lt } => num("lt", *lt),
-        Ctx::LessThanEqual { le } => num("le", *le),
-        Ctx::MultipleOf { multiple_of } => num("multiple_of", *multiple_of),
-        Ctx::MinLength { min_length } => num("min_length", *min_length),
-        Ctx::MaxLength { max_length } => num("max_length", *max_length),
-        Ctx::OneOf { expected } => set(&o, "expected", &from_value(&Value::Arr(expected.clone()))),
-        Ctx::ImageTooSmall { min_height, min_width } => {
-            num("min_height", *min_height);
-            num("min_width", *min_width);
-        }
-        Ctx::ImageTooLarge { max_height, max_width } => {
-            num("max_height", *max_height);
-            num("max_width", *max_width);
-        }
-        Ctx::FileTooLarge { max_size } => num("max_size", *max_size),
-        Ctx::InvalidArchive { supported_extensions } => strings("supported_extensions", supported_extensions),
-        Ctx::ArchiveBelowMinimum { min_count, provided_count, supported_extensions } => {
-            num("min_count", *min_count);
-            num("provided_count", *provided_count);
-            strings("supported_extensions", supported_extensions);
-        }
-        Ctx::ArchiveAboveMaximum { max_count, provided_count, supported_extensions } => {
-            num("max_count", *max_count);
-            num("provided_count", *provided_count);
-            strings("supported_extensions", supported_extensions);
-        }
-        Ctx::Other(v) => return from_value(v),
-    }
-    o.into()
-}
-
-/// `client.stats()` without the breakers: nulls where there is nothing to say yet.
-pub fn summary(s: &Summary) -> Object {
-    let o = Object::new();
-    let opt = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from_f64);
-    set(&o, "windowMs", &JsValue::from_f64(s.window_ms));
-    set(&o, "calls", &JsValue::from_f64(s.calls as f64));
-    set(&o, "successes", &JsValue::from_f64(s.successes as f64));
-    set(&o, "successRate", &opt(s.success_rate));
-    set(&o, "latencyP50Ms", &opt(s.latency_p50_ms));
-    set(&o, "latencyP95Ms", &opt(s.latency_p95_ms));
-    set(&o, "retries", &JsValue::from(s.retries));
-    let by_type = Array::new();
-    for (t, n) in &s.errors_by_type {
-        let pair = Array::new();
-        pair.push(&JsValue::from_str(t));
-        pair.push(&JsValue::from_f64(*n as f64));
-        by_type.push(&pair);
-    }
-    set(&o, "errorsByType", &by_type);
-    o
+    Ok(Value::Obj(out))
 }
 
 /// The queue status view of an upstream status object (left untouched for the caller).
@@ -322,7 +229,8 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn reads_as_serde_wasm_bindgen_did() {
-        let v = to_value(&js(r#"({a: 1, b: [true, null, undefined, "x"], c: new Uint8Array([1, 2]), d: new Map([["k", 2.5]]), e: 5n, f: new Date(0)})"#)).unwrap();
+        let v =
+            to_value(&js(r#"({a: 1, b: [true, null, undefined, "x"], c: new Uint8Array([1, 2]), d: new Map([["k", 2.5]]), e: 5n, f: new Date(0)})"#)).unwrap();
         let want = Value::Obj(vec![
             ("a".into(), Value::Num(1.0)),
             ("b".into(), Value::Arr(vec![Value::Bool(true), Value::Null, Value::Null, Value::Str("x".into())])),

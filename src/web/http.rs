@@ -6,7 +6,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
-use super::error;
 use super::js::{get, set};
 
 #[wasm_bindgen]
@@ -51,10 +50,7 @@ pub async fn send(
     if body.is_some() {
         all.push(("content-type", "application/json"));
     }
-    fetch(proxy, method, &all, body, signal).await.map_err(|e| match signal {
-        Some(s) if super::js::aborted(s) => error::aborted(super::js::reason(s)),
-        _ => e,
-    })
+    fetch(proxy, method, &all, body, signal).await
 }
 
 /// The body as text.

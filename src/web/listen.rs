@@ -55,6 +55,25 @@ impl Drop for Listener {
     }
 }
 
+/// One timer at a machine's next deadline, re-armed only when the deadline moves.
+#[derive(Default)]
+pub struct Alarm(Option<(crate::proto::time::Instant, Timer)>);
+
+impl Alarm {
+    pub fn set(&mut self, at: Option<crate::proto::time::Instant>, fire: impl FnOnce() + 'static) {
+        match at {
+            None => self.0 = None,
+            Some(t) if self.0.as_ref().map(|x| x.0) != Some(t) => self.0 = Some((t, Timer::new(super::abort::delay_until(t), fire))),
+            Some(_) => {}
+        }
+    }
+
+    /// It went off: the next `set` arms it again.
+    pub fn fired(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// A gloo timeout counted while armed.
 pub struct Timer(#[allow(dead_code)] gloo_timers::callback::Timeout);
 

@@ -1,6 +1,7 @@
 //! Uploads: initiate through the proxy, then PUT the bytes to the presigned upload
 //! URL (direct, like fal's own client: a presigned URL carries no key). Large files
-//! go in parts, a few at once, each retried by the client's policy.
+//! go in parts, a few at once, then are completed. Every one of these requests is a call
+//! under the client's policy (`Spec::upload`): retried, breaker, events and stats.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,14 +11,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, XmlHttpRequest};
 
-use super::abort::{sleep, OnAbort};
-use super::client::Shared;
+use super::abort::OnAbort;
+use super::call::{json, run, Answer, Outcome};
 use super::error;
-use super::js::{get, now, opt_str, set};
-use super::request::{call, parse_body, Req};
-use crate::proto::error::{decode_http, Category, ErrorInfo, Kind};
-use crate::proto::retry::{decide, Call, Decision};
-use crate::proto::upload::{plan, Plan, Progress, DEFAULT_MULTIPART_THRESHOLD};
+use super::js::{get, set};
+use super::shared::Shared;
+use crate::proto::call::Spec;
+use crate::proto::error::{Category, ErrorInfo, Kind};
+use crate::proto::retry::Call;
+use crate::proto::upload::{plan, Plan, Progress};
 
 const PARALLEL_PARTS: usize = 3;
 
@@ -48,21 +50,18 @@ fn file_name(data: &JsValue, content_type: &str) -> String {
     })
 }
 
-/// `client.storage.upload(data, {contentType, fileName, onProgress, signal})` → the file URL.
+/// `client.storage.upload(data, {contentType, fileName, onProgress, signal, multipartThreshold})` → the file URL.
 pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-    let given_type = opt_str(&opts, "contentType")?;
-    let blob = as_blob(&data, given_type.as_deref()).ok_or_else(|| error::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
-    let content_type = given_type.or_else(|| get(&blob, "type").as_string().filter(|t| !t.is_empty())).unwrap_or_else(|| "application/octet-stream".into());
-    let name = opt_str(&opts, "fileName")?.unwrap_or_else(|| file_name(&data, &content_type));
-    let on_progress = super::js::opt_fn(&opts, "onProgress")?;
+    let o = crate::proto::options::upload(&error::options(&opts, &["signal"])?).map_err(error::option)?;
+    let blob = as_blob(&data, o.content_type.as_deref()).ok_or_else(|| error::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
+    let content_type = o.content_type.or_else(|| get(&blob, "type").as_string().filter(|t| !t.is_empty())).unwrap_or_else(|| "application/octet-stream".into());
+    let name = o.file_name.unwrap_or_else(|| file_name(&data, &content_type));
+    let on_progress = error::opt_fn(&opts, "onProgress")?;
     let on_done = on_progress.clone();
-    let signal = super::js::opt_signal(&opts, "signal")?;
-    let threshold = super::js::opt_f64(&opts, "multipartThreshold", 0.0)?.map_or(DEFAULT_MULTIPART_THRESHOLD, |t| t as u64);
-    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
-        return Err(error::aborted(super::js::reason(s)));
-    }
+    let signal = error::opt_signal(&opts, "signal")?;
+    error::check(signal.as_ref())?;
     let size = get(&blob, "size").as_f64().unwrap_or(0.0) as u64;
-    let plan = plan(size, threshold);
+    let plan = plan(size, o.multipart_threshold);
     let parts = match &plan {
         Plan::Simple => 1,
         Plan::Multipart(p) => p.len(),
@@ -79,7 +78,7 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
     let url = match plan {
         Plan::Simple => {
             let (upload_url, file_url) = initiate(&shared, "initiate", &content_type, &name, signal.as_ref()).await?;
-            put_with_retry(&shared, &upload_url, &blob, &content_type, 0, &report, signal.as_ref()).await?;
+            put(&shared, &upload_url, &blob, &content_type, 0, &report, signal.as_ref()).await?;
             file_url
         }
         Plan::Multipart(parts) => multipart(&shared, &blob, &content_type, &name, parts, &report, signal.as_ref()).await?,
@@ -104,8 +103,7 @@ async fn initiate(shared: &Shared, route: &str, content_type: &str, name: &str, 
     set(&body, "content_type", &JsValue::from_str(content_type));
     set(&body, "file_name", &JsValue::from_str(name));
     let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let req = Req { call: Call::Run, endpoint: "storage", method: "POST", url: &url, body: Some(&body), headers: &[] };
-    let (answer, _) = call(shared, &req, signal).await?;
+    let answer = json(shared, Spec::upload(), Some(shared.cfg().proxy_url.as_str()), "POST", &url, Some(&body), &[], signal, None).await?.body;
     match (get(&answer, "upload_url").as_string(), get(&answer, "file_url").as_string()) {
         (Some(u), Some(f)) => Ok((u, f)),
         _ => Err(error::protocol("The storage answer has no upload_url or file_url.", &answer)),
@@ -136,17 +134,19 @@ async fn multipart(
             let Some((i, (n, start, end))) = next else { return Ok(()) };
             let chunk = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
             let part_url = crate::proto::upload::part_url(&upload_url, n);
-            let (body, etag_header) = put_with_retry(shared, &part_url, &chunk, content_type, i, report, Some(&super::js::signal_of(&stop))).await.inspect_err(|_| super::js::abort(&stop))?;
+            let answer =
+                put(shared, &part_url, &chunk, content_type, i, report, Some(&super::js::signal_of(&stop))).await.inspect_err(|_| super::js::abort(&stop))?;
             // fal answers the etag in the JSON body; its CDN path (the Python client's) in the `ETag` header.
-            let etag = get(&js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL), "etag").as_string().or(etag_header).unwrap_or_default();
+            let body = answer.body.as_string().unwrap_or_default();
+            let etag = get(&js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL), "etag").as_string().or(answer.header).unwrap_or_default();
             done.borrow_mut().push((n, etag));
         }
     };
     // A few parts at once: enough to fill the pipe, not enough to starve the page.
-    let results = join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect()).await;
-    if let Some(s) = signal.filter(|s| super::js::aborted(s)) {
-        return Err(error::aborted(super::js::reason(s)));
-    }
+    let results =
+        join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect())
+            .await;
+    error::check(signal)?;
     results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
     let mut parts = done.into_inner();
     crate::proto::sort::sort_by(&mut parts, |a, b| a.0 < b.0);
@@ -162,12 +162,8 @@ async fn multipart(
     let body = Object::new();
     set(&body, "parts", &list);
     let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let resp = super::http::fetch(&crate::proto::upload::complete_url(&upload_url), "POST", &[("content-type", "application/json")], Some(&body), signal)
-        .await
-        .map_err(|e| error::thrown(&e).1)?;
-    if !super::http::ok(&resp) {
-        return Err(super::request::error_from(&resp, Some(Call::Run)).await.1);
-    }
+    // Straight to the storage, like the parts (a presigned URL carries no key).
+    json(shared, Spec::upload(), None, "POST", &crate::proto::upload::complete_url(&upload_url), Some(&body), &[], signal, None).await?;
     Ok(file_url)
 }
 
@@ -194,8 +190,8 @@ async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn core::future::Futur
     out.into_iter().flatten().collect()
 }
 
-/// PUTs with the client's retry policy. Returns the answer's body and its `ETag` header.
-async fn put_with_retry(
+/// One PUT of `blob` (a whole file or part `part`) under the policy: the answer's body and its `ETag`.
+async fn put(
     shared: &Shared,
     url: &str,
     blob: &Blob,
@@ -203,33 +199,16 @@ async fn put_with_retry(
     part: usize,
     report: &Report,
     signal: Option<&AbortSignal>,
-) -> Result<(String, Option<String>), JsValue> {
-    let mut retries = 0;
-    loop {
+) -> Result<Answer, JsValue> {
+    run(shared, Spec::upload(), url, signal, &mut || {
         let r = report.clone();
-        match put(url, blob, content_type, move |loaded| r(part, loaded), signal).await {
-            Ok(answer) => return Ok(answer),
-            Err((info, js)) => {
-                if info.kind == Kind::Aborted {
-                    return Err(js);
-                }
-                // Decided first: the budget's borrow must end before the sleep below, where another part may fail and decide too.
-                let decision = decide(&shared.retry, Call::Status, retries, &info, &mut shared.budget.borrow_mut(), js_sys::Math::random());
-                match decision {
-                    Decision::Retry { delay_ms, .. } => {
-                        shared.emit("retry", &[("call", JsValue::from_str("upload")), ("attempt", JsValue::from(retries + 1)), ("delayMs", JsValue::from_f64(delay_ms)), ("error", js)]);
-                        sleep(delay_ms, signal).await;
-                        retries += 1;
-                    }
-                    Decision::GiveUp(_) => return Err(js),
-                }
-            }
-        }
-    }
+        Box::pin(xhr_put(url, blob, content_type, move |loaded| r(part, loaded), signal))
+    })
+    .await
 }
 
 /// One PUT through XMLHttpRequest: fetch can't report upload progress.
-async fn put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u64) + 'static, signal: Option<&AbortSignal>) -> Result<(String, Option<String>), (ErrorInfo, JsValue)> {
+async fn xhr_put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u64) + 'static, signal: Option<&AbortSignal>) -> Outcome {
     let local = |kind, cat, msg: &str| {
         let info = ErrorInfo::local(kind, cat, msg);
         let js = error::to_js(&info, None, None);
@@ -261,19 +240,16 @@ async fn put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u6
     let status = get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
     let body = get(&xhr, "responseText").as_string().unwrap_or_default();
     if status == 0 {
-        let mut e = local(Kind::Network, Category::Network, "The upload did not reach the storage (network error).");
-        e.0.retryable = true;
-        set(e.1.unchecked_ref(), "retryable", &JsValue::TRUE);
-        return Err(e);
+        let mut info = ErrorInfo::local(Kind::Network, Category::Network, "The upload did not reach the storage (network error).");
+        info.retryable = true;
+        let js = error::to_js(&info, None, None);
+        return Err((info, js));
     }
     let header = |n: &str| super::js::call(&xhr, "getResponseHeader", Some(&JsValue::from_str(n))).ok().and_then(|v| v.as_string());
     if (200..300).contains(&status) {
-        return Ok((body, header("etag")));
+        return Ok(Answer { body: JsValue::from_str(&body), header: header("etag") });
     }
-    let (b, js) = parse_body(&body);
-    let info = decode_http(status, &header, &b, false, Some(Call::Run), now());
-    let e = error::to_js(&info, Some(&js), None);
-    Err((info, e))
+    Err(super::call::decoded(status, &header, &body, false, Some(Call::Upload)))
 }
 
 /// Every File, Blob, typed array and ArrayBuffer in `input` (at any depth) uploaded, a few at once,
@@ -321,7 +297,9 @@ async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&Abort
             let _ = js_sys::Reflect::set(&holder, &key, &url);
         }
     };
-    let results = join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect()).await;
+    let results =
+        join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect())
+            .await;
     results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
     Ok(copy)
 }
@@ -360,4 +338,3 @@ fn copy_marking(v: &JsValue, found: &mut Vec<(JsValue, JsValue, JsValue)>, depth
     }
     out.into()
 }
-

@@ -1,27 +1,27 @@
 //! Reads the queue's status stream (SSE over fetch: EventSource can't send the
 //! `x-fal-target-url` header) and turns it into machine inputs.
 
-use super::chan::Sender as UnboundedSender;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::http;
 use super::js::get;
-use super::subscribe::Msg;
 use crate::proto::sse::Parser;
 use crate::proto::subscribe::Input;
 
-/// Runs until the stream ends, breaks, or `signal` aborts it. Every way out
-/// other than an abort reports `StreamBroken`; the machine ignores it once done.
-pub async fn follow(proxy: String, url: String, signal: AbortSignal, tx: UnboundedSender<Msg>) {
-    let _ = read(&proxy, &url, &signal, &tx).await;
+type Sink = dyn Fn(Input<JsValue, JsValue>) -> bool;
+
+/// Runs until the stream ends, breaks, or `signal` aborts it. Every way out other than an abort
+/// reports `StreamBroken`; the machine ignores it once done. `sink` is false once nobody listens.
+pub async fn follow(proxy: String, url: String, signal: AbortSignal, sink: Box<Sink>) {
+    let _ = read(&proxy, &url, &signal, &*sink).await;
     if !super::js::aborted(&signal) {
-        let _ = tx.unbounded_send(Msg::Input(Input::StreamBroken));
+        sink(Input::StreamBroken);
     }
 }
 
-async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender<Msg>) -> Result<(), JsValue> {
+async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Result<(), JsValue> {
     let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
     if !http::ok(&resp) {
         return Err(JsValue::from(http::status(&resp)));
@@ -29,6 +29,7 @@ async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender
     let reader = http::reader(&resp).ok_or(JsValue::NULL)?;
     let mut parser = Parser::default();
     let mut events = Vec::new();
+    let send = |i| if sink(i) { Ok(()) } else { Err(JsValue::NULL) };
     loop {
         let chunk = JsFuture::from(http::read(&reader)?).await?;
         if get(&chunk, "done").as_bool().unwrap_or(true) {
@@ -38,18 +39,12 @@ async fn read(proxy: &str, url: &str, signal: &AbortSignal, tx: &UnboundedSender
         if bytes.is_empty() {
             continue;
         }
-        send(tx, Input::StreamActivity)?;
+        send(Input::StreamActivity)?;
         parser.feed(&bytes, &mut events).map_err(|e| JsValue::from_str(&e.to_string()))?;
         for ev in events.drain(..) {
             let raw = js_sys::JSON::parse(&ev.data)?;
-            let status = super::conv::status(&raw)
-                .map_err(|e| JsValue::from_str(&e.0))?;
-            send(tx, Input::StreamStatus(status, raw))?;
+            let status = super::conv::status(&raw).map_err(|e| JsValue::from_str(&e.0))?;
+            send(Input::StreamStatus(status, raw))?;
         }
     }
-}
-
-/// Fails once the driver has finished and dropped its receiver: stop reading then.
-fn send(tx: &UnboundedSender<Msg>, input: Input<JsValue, JsValue>) -> Result<(), JsValue> {
-    tx.unbounded_send(Msg::Input(input)).map_err(|_| JsValue::NULL)
 }

@@ -5,109 +5,91 @@
 
 use std::rc::Rc;
 
-use super::chan::{unbounded, Sender as UnboundedSender};
-use gloo_timers::callback::Timeout;
-use js_sys::Object;
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::AbortController;
+use web_sys::{AbortController, AbortSignal};
 
 use super::abort::OnAbort;
-use super::client::Shared;
+use super::chan::{unbounded, Sender};
 use super::error;
-use super::js::{get, now, opt_f64, opt_fn, opt_signal, opt_str, set};
-use super::queue::{self, SubmitExtras};
-use super::stream;
-use crate::proto::endpoint::EndpointId;
+use super::js::{get, now, set, signal_of};
+use super::listen::Alarm;
+use super::queue;
+use super::shared::Shared;
+use crate::proto::endpoint::{EndpointId, RequestId};
+use crate::proto::options::{SubmitExtras, Subscribe};
+use crate::proto::shapes;
 use crate::proto::status::Phase;
-use crate::proto::subscribe::{Action, Config, End, Input, Machine, Mode};
+use crate::proto::subscribe::{Action, End, Input, Machine};
 
-pub enum Msg {
+enum Msg {
     Input(Input<JsValue, JsValue>),
     Tick,
 }
 
-struct Call {
+/// `client.subscribe(endpoint, options)`.
+pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> Result<JsValue, JsValue> {
+    let ep = Rc::new(error::endpoint(&endpoint)?);
+    let plain = error::options(&opts, &["input", "signal"])?;
+    let o = crate::proto::options::subscribe(&plain).map_err(error::option)?;
+    let on_update = error::opt_fn(&opts, "onQueueUpdate")?;
+    let signal = error::opt_signal(&opts, "signal")?;
+    error::check(signal.as_ref())?;
+    let body = queue::prepare(&shared, &ep, &opts, &plain, signal.as_ref()).await?;
+    follow(shared, ep, o, body.into(), on_update, signal).await
+}
+
+/// The job of `body`, submitted and followed to its result (also the realtime fallback's way).
+pub async fn follow(
     shared: Rc<Shared>,
-    endpoint: Rc<EndpointId>,
-    logs: bool,
-    tx: UnboundedSender<Msg>,
-    /// Aborts every request of this call (submit, polls, result) when it ends.
-    jobs: AbortController,
-}
-
-fn config(opts: &JsValue) -> Result<Config, JsValue> {
-    let mut cfg = Config::default();
-    match opt_str(opts, "mode")?.as_deref() {
-        None | Some("streaming") => cfg.mode = Mode::Streaming,
-        Some("polling") => cfg.mode = Mode::Polling,
-        Some(other) => return Err(error::config(&format!("option 'mode' must be 'streaming' or 'polling', not '{other}'"))),
-    }
-    if let Some(ms) = opt_f64(opts, "pollInterval", 10.0)? {
-        cfg.poll_interval_ms = ms;
-    }
-    if let Some(ms) = opt_f64(opts, "streamStallTimeout", 10.0)? {
-        cfg.stall_ms = ms;
-    }
-    cfg.timeout_ms = opt_f64(opts, "timeout", 0.0)?;
-    Ok(cfg)
-}
-
-pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -> Result<JsValue, JsValue> {
-    let endpoint = Rc::new(queue::endpoint(&endpoint_id)?);
-    let cfg = config(&opts)?;
-    let timeout_ms = cfg.timeout_ms.unwrap_or(0.0);
-    queue::input_json(&opts)?; // the input's shape, said before anything else
-    let extras = Rc::new(SubmitExtras::from_options(&opts)?);
-    let on_update = opt_fn(&opts, "onQueueUpdate")?;
-    let signal = opt_signal(&opts, "signal")?;
-    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
-        return Err(error::aborted(super::js::reason(s)));
-    }
-    super::validate::check_input(&shared, &endpoint, &get(&opts, "input"), &opts).await?;
-    let input = super::storage::upload_files(&shared, &get(&opts, "input"), signal.as_ref()).await?;
-    let body = Rc::<str>::from(queue::stringify(&input)?);
-    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
-        return Err(error::aborted(super::js::reason(s)));
-    }
-
+    ep: Rc<EndpointId>,
+    o: Subscribe,
+    body: Rc<str>,
+    on_update: Option<Function>,
+    signal: Option<AbortSignal>,
+) -> Result<JsValue, JsValue> {
     let (tx, mut rx) = unbounded::<Msg>();
-    let call = Call { shared, endpoint, logs: queue::logs_flag(&opts)?, tx, jobs: AbortController::new()? };
+    let timeout_ms = o.machine.timeout.map_or(0.0, |d| d.as_ms());
+    let call = Job { shared, ep, logs: o.logs, tx, jobs: AbortController::new()? };
+    let extras = Rc::new(o.submit);
     let _abort = signal.as_ref().map(|s| {
         let tx = call.tx.clone();
         OnAbort::new(s, move || drop(tx.unbounded_send(Msg::Input(Input::Abort))))
     });
     let mut stream: Option<AbortController> = None;
-    let mut timer: Option<(f64, Timeout)> = None;
-    let mut machine: Machine<JsValue, JsValue> = Machine::new(cfg, now());
+    let mut alarm = Alarm::default();
+    let mut machine: Machine<JsValue, JsValue> = Machine::new(o.machine, now());
     // Every log line told so far, in order: each update carries them all (a copy).
-    let told_logs = js_sys::Array::new();
+    let told_logs = Array::new();
 
     let outcome = loop {
         let mut finished = None;
         while let Some(action) = machine.poll_action() {
             match action {
-                Action::Submit => call.spawn_submit(body.clone(), extras.clone()),
+                Action::Submit => call.submit(body.clone(), extras.clone()),
                 Action::OpenStream(id) => {
                     let ctl = AbortController::new()?;
-                    let url = call.endpoint.status_stream_url(&id, call.logs);
-                    spawn_local(stream::follow(call.shared.proxy.clone(), url, super::js::signal_of(&ctl), call.tx.clone()));
+                    let url = call.ep.status_stream_url(&id, call.logs);
+                    let tx = call.tx.clone();
+                    let sink = Box::new(move |i| tx.unbounded_send(Msg::Input(i)).is_ok());
+                    spawn_local(super::stream::follow(call.shared.cfg().proxy_url.clone(), url, signal_of(&ctl), sink));
                     stream = Some(ctl);
                 }
                 Action::CloseStream => stream.take().iter().for_each(super::js::abort),
-                Action::Poll(id) => call.spawn_poll(id),
-                Action::FetchResult(id) => call.spawn_result(id),
+                Action::Poll(id) => call.poll(id),
+                Action::FetchResult(id) => call.result(id),
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
                 Action::Cancel(id) => {
-                    let (p, e) = (call.shared.clone(), call.endpoint.clone());
+                    let (p, e) = (call.shared.clone(), call.ep.clone());
                     spawn_local(async move {
                         let _ = queue::cancel(&p, &e, &id).await;
                     });
                 }
                 Action::Emit { phase, raw, new_logs } => {
                     let lines = get(&raw, "logs");
-                    if js_sys::Array::is_array(&lines) {
-                        let lines: &js_sys::Array = lines.unchecked_ref();
+                    if Array::is_array(&lines) {
+                        let lines: &Array = lines.unchecked_ref();
                         for i in new_logs {
                             told_logs.push(&lines.get(i as u32));
                         }
@@ -122,8 +104,11 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
                 Action::Done(r) => {
                     finished.get_or_insert(r.map_err(|end| match end {
                         End::Failed(e) => e,
-                        End::TimedOut => error::timed_out(timeout_ms),
-                        End::Aborted => error::aborted(signal.as_ref().map_or(JsValue::UNDEFINED, super::js::reason)),
+                        End::TimedOut => {
+                            let (info, extra) = shapes::timed_out(timeout_ms);
+                            error::with(&info, &extra)
+                        }
+                        End::Aborted => error::aborted(super::js::reason(signal.as_ref())),
                     }));
                 }
             }
@@ -131,23 +116,14 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
         if let Some(r) = finished {
             break r;
         }
-        // One timer, re-armed only when the machine's next deadline moves.
-        match machine.poll_timeout() {
-            None => timer = None,
-            Some(at) if timer.as_ref().map(|t| t.0) != Some(at) => {
-                let tx = call.tx.clone();
-                let delay = (at - now()).clamp(0.0, 2_147_483_647.0) as u32;
-                timer = Some((at, Timeout::new(delay, move || drop(tx.unbounded_send(Msg::Tick)))));
-            }
-            Some(_) => {}
-        }
+        let tx = call.tx.clone();
+        alarm.set(machine.poll_timeout(), move || drop(tx.unbounded_send(Msg::Tick)));
         match rx.next().await {
-            Some(Msg::Input(input)) => machine.handle(now(), input),
-            Some(Msg::Tick) => {
-                timer = None;
+            Msg::Input(input) => machine.handle(now(), input),
+            Msg::Tick => {
+                alarm.fired();
                 machine.handle_timeout(now());
             }
-            None => break Err(error::protocol("internal channel closed", &JsValue::UNDEFINED)),
         }
     };
     super::js::abort(&call.jobs);
@@ -161,7 +137,7 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
 /// phase the machine reports (they differ only for a filled-in IN_PROGRESS) and, when
 /// it has a `logs` field, every line told so far in place of the ones it carried
 /// (fal's stream sends only new lines, a poll a window: the caller always gets all).
-fn update_object(phase: Phase, raw: JsValue, told_logs: &js_sys::Array) -> JsValue {
+fn update_object(phase: Phase, raw: JsValue, told_logs: &Array) -> JsValue {
     let copy = Object::assign(&Object::new(), &raw.unchecked_into());
     if get(&copy, "status").as_string().as_deref() != Some(phase.as_str()) {
         set(&copy, "status", &JsValue::from_str(phase.as_str()));
@@ -173,42 +149,54 @@ fn update_object(phase: Phase, raw: JsValue, told_logs: &js_sys::Array) -> JsVal
     copy.into()
 }
 
-impl Call {
-    fn send(tx: &UnboundedSender<Msg>, input: Input<JsValue, JsValue>) {
-        let _ = tx.unbounded_send(Msg::Input(input));
+/// The requests of one subscribe call.
+struct Job {
+    shared: Rc<Shared>,
+    ep: Rc<EndpointId>,
+    logs: bool,
+    tx: Sender<Msg>,
+    /// Aborts every request of this call (submit, polls, result) when it ends.
+    jobs: AbortController,
+}
+
+impl Job {
+    /// Runs `f` in the background with the call's state; its input goes to the machine.
+    fn spawn<F>(&self, f: impl FnOnce(Rc<Shared>, Rc<EndpointId>, AbortSignal) -> F)
+    where
+        F: core::future::Future<Output = Input<JsValue, JsValue>> + 'static,
+    {
+        let tx = self.tx.clone();
+        let fut = f(self.shared.clone(), self.ep.clone(), signal_of(&self.jobs));
+        spawn_local(async move {
+            let _ = tx.unbounded_send(Msg::Input(fut.await));
+        });
     }
 
-    fn spawn_submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
-        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs));
-        spawn_local(async move {
-            let input = match queue::submit(&p, &e, &body, &extras, Some(&sig)).await {
+    fn submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
+        self.spawn(|s, e, sig| async move {
+            match queue::submit(&s, &e, &body, &extras, Some(&sig)).await {
                 Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
                 Err(err) => Input::SubmitFailed(err),
-            };
-            Self::send(&tx, input);
+            }
         });
     }
 
-    fn spawn_poll(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig, logs) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs), self.logs);
-        spawn_local(async move {
-            let input = match queue::status(&p, &e, &id, logs, Some(&sig)).await {
+    fn poll(&self, id: RequestId) {
+        let logs = self.logs;
+        self.spawn(|s, e, sig| async move {
+            match queue::status(&s, &e, &id, logs, Some(&sig)).await {
                 Ok((status, raw)) => Input::PollStatus(status, raw),
                 Err(error) => Input::PollFailed(error),
-            };
-            Self::send(&tx, input);
+            }
         });
     }
 
-    fn spawn_result(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs));
-        spawn_local(async move {
-            let input = match queue::result(&p, &e, &id, Some(&sig)).await {
+    fn result(&self, id: RequestId) {
+        self.spawn(|s, e, sig| async move {
+            match queue::result(&s, &e, &id, Some(&sig)).await {
                 Ok(out) => Input::ResultFetched(out),
                 Err(error) => Input::ResultFailed(error),
-            };
-            Self::send(&tx, input);
+            }
         });
     }
 }
-

@@ -1,31 +1,25 @@
-//! Client-side validation: each endpoint's schema loaded once (through the proxy
-//! from its public OpenAPI URL, or given by the app), shared by concurrent callers.
-//! A schema that can't be had never blocks a request: the server stays the judge.
+//! Client-side validation: the endpoint's schema from the core's cache (loaded through the
+//! proxy from its public OpenAPI URL, or given by the app), the input read with its files, and
+//! the `validate` exports.
 
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use super::promise;
 
-use super::client::{SchemaSlot, Shared};
+use super::call::json;
 use super::error;
-use super::js::{get, now};
-use super::request::{call, Req};
+use super::js::{get, now, promise};
+use super::shared::Shared;
+use crate::proto::call::Spec;
+use crate::proto::config::SchemaSource;
 use crate::proto::endpoint::EndpointId;
 use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
 use crate::proto::schema::files::{file_issues, FileMeta};
-use crate::proto::retry::Call;
 use crate::proto::schema::Schema;
+use crate::proto::schema_cache::{openapi_url, Lookup};
 use crate::proto::value::Value;
-
-/// After a failed load, the endpoint is not tried again for this long.
-const RETRY_LOAD_MS: f64 = 60_000.0;
-
-pub fn openapi_url(ep: &EndpointId) -> String {
-    format!("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id={}", ep.full())
-}
 
 pub fn to_value(js: &JsValue) -> Value {
     super::conv::to_value(js).unwrap_or(Value::Null)
@@ -34,69 +28,41 @@ pub fn to_value(js: &JsValue) -> Value {
 /// The endpoint's compiled schema, or why there is none.
 pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schema>, JsValue> {
     let key = ep.full();
-    let pending = {
-        let mut map = shared.schemas.borrow_mut();
-        match map.get(&key) {
-            Some(SchemaSlot::Ready(s)) => return Ok(s.clone()),
-            Some(SchemaSlot::Failed { until, error }) if *until > now() => return Err(error.clone()),
-            Some(SchemaSlot::Loading(p)) => p.clone(),
-            _ => {
-                let p = load(shared.clone(), ep.clone());
-                map.insert(key.clone(), SchemaSlot::Loading(p.clone()));
-                p
-            }
+    let pending = match shared.with_schemas(|c| c.lookup(&key, now())) {
+        Lookup::Ready(s) => return Ok(s),
+        Lookup::Failed(e) => return Err(e),
+        Lookup::Wait(p) => p,
+        Lookup::Load => {
+            let p = load(shared.clone(), ep.clone());
+            shared.with_schemas(|c| c.loading(&key, p.clone()));
+            p
         }
     };
-    let outcome = JsFuture::from(pending).await;
-    let mut map = shared.schemas.borrow_mut();
-    // The first waiter to wake compiles; the others find it ready.
-    if let Some(SchemaSlot::Ready(s)) = map.get(&key) {
-        return Ok(s.clone());
+    let doc = JsFuture::from(pending).await.map(|d| to_value(&d));
+    let (r, failed) = shared.with_schemas(|c| c.loaded(&key, doc.as_ref().map_err(Clone::clone), now(), |m| error::config(&m)));
+    if let (Err(e), true) = (&r, failed) {
+        let fields = vec![("type".to_string(), Value::Str("schema".into())), ("endpoint".into(), Value::Str(key))];
+        shared.emit(&fields, Some(e));
     }
-    let compiled = outcome.and_then(|doc| {
-        Schema::from_openapi(&to_value(&doc), Some(&key)).map_err(|e| error::config(&format!("The input schema of {key} can't be used: {e}.")))
-    });
-    match compiled {
-        Ok(s) => {
-            let s = Rc::new(s);
-            map.insert(key, SchemaSlot::Ready(s.clone()));
-            Ok(s)
-        }
-        Err(e) => {
-            map.insert(key.clone(), SchemaSlot::Failed { until: now() + RETRY_LOAD_MS, error: e.clone() });
-            drop(map);
-            shared.emit("schema", &[("endpoint", JsValue::from_str(&key)), ("error", e.clone())]);
-            Err(e)
-        }
-    }
+    r
 }
 
 /// The document: from the app's option (an object, or a URL), else fal's public OpenAPI URL through the proxy.
 fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
     promise(async move {
-        let given = shared.schema_sources.get(&ep.full()).cloned();
-        match given {
-            Some(doc) if !doc.is_string() => Ok(doc),
-            Some(url) => {
-                let url = url.as_string().unwrap_or_default();
-                // The app's own files load directly; anything else goes through the proxy's allowlist.
-                if url.starts_with('/') && !url.starts_with("//") {
-                    let resp = super::http::fetch(&url, "GET", &[], None, None).await.map_err(|e| error::thrown(&e).1)?;
-                    let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e).1)?;
-                    js_sys::JSON::parse(&text).map_err(|_| error::config(&format!("The schema at {url} is not JSON.")))
-                } else {
-                    fetch_via_proxy(&shared, &url).await
-                }
-            }
-            None => fetch_via_proxy(&shared, &openapi_url(&ep)).await,
+        let url = match shared.cfg().schemas.get(&ep.full()) {
+            Some(SchemaSource::Doc(doc)) => return Ok(super::conv::from_value(doc)),
+            Some(SchemaSource::Url(url)) => url.clone(),
+            None => openapi_url(&ep.full()),
+        };
+        // The app's own files load directly; anything else goes through the proxy's allowlist.
+        if url.starts_with('/') && !url.starts_with("//") {
+            let resp = super::http::fetch(&url, "GET", &[], None, None).await.map_err(|e| error::thrown(&e).1)?;
+            let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e).1)?;
+            return js_sys::JSON::parse(&text).map_err(|_| error::config(&format!("The schema at {url} is not JSON.")));
         }
+        Ok(json(&shared, Spec::schema(), Some(shared.cfg().proxy_url.as_str()), "GET", &url, None, &[], None, None).await?.body)
     })
-}
-
-async fn fetch_via_proxy(shared: &Shared, url: &str) -> Result<JsValue, JsValue> {
-    // Its own breaker key: a failing docs host must not open the endpoint's circuit.
-    let req = Req { call: Call::Status, endpoint: "openapi", method: "GET", url, body: None, headers: &[] };
-    call(shared, &req, None).await.map(|(doc, _)| doc)
 }
 
 /// The input as a [`Value`], with every File, Blob or byte array replaced by a stand-in URL
@@ -113,25 +79,35 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, files: &mut Vec<(Vec<LocPart>, web_
     }
     if js_sys::Array::is_array(v) {
         let a = js_sys::Array::from(v);
-        return Value::Arr(a.iter().enumerate().map(|(i, x)| {
-            loc.push(LocPart::Index(i as u64));
-            let out = walk(&x, loc, files, depth + 1);
-            loc.pop();
-            out
-        }).collect());
+        return Value::Arr(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    loc.push(LocPart::Index(i as u64));
+                    let out = walk(&x, loc, files, depth + 1);
+                    loc.pop();
+                    out
+                })
+                .collect(),
+        );
     }
     if !is_plain(v) {
         return to_value(v);
     }
     let entries = js_sys::Object::entries(v.unchecked_ref());
-    Value::Obj(entries.iter().map(|e| {
-        let pair: js_sys::Array = e.unchecked_into();
-        let k = pair.get(0).as_string().unwrap_or_default();
-        loc.push(LocPart::Key(k.clone()));
-        let out = walk(&pair.get(1), loc, files, depth + 1);
-        loc.pop();
-        (k, out)
-    }).collect())
+    Value::Obj(
+        entries
+            .iter()
+            .map(|e| {
+                let pair: js_sys::Array = e.unchecked_into();
+                let k = pair.get(0).as_string().unwrap_or_default();
+                loc.push(LocPart::Key(k.clone()));
+                let out = walk(&pair.get(1), loc, files, depth + 1);
+                loc.pop();
+                (k, out)
+            })
+            .collect(),
+    )
 }
 
 fn is_plain(v: &JsValue) -> bool {
@@ -148,7 +124,7 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
         let create = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("createImageBitmap")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         if let Some(Ok(p)) = create.map(|f| f.call1(&JsValue::NULL, blob)) {
             if let Ok(bitmap) = JsFuture::from(js_sys::Promise::from(p)).await {
-                let n = |k: &str| super::js::get(&bitmap, k).as_f64();
+                let n = |k: &str| get(&bitmap, k).as_f64();
                 dimensions = n("width").zip(n("height"));
                 if let Ok(close) = js_sys::Reflect::get(&bitmap, &JsValue::from_str("close")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
                     let _ = close.call0(&bitmap);
@@ -164,12 +140,12 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Sch
     let mut files = Vec::new();
     let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut files, 0);
     let mut issues = Vec::new();
-    let limits = shared.file_limits.get(&ep.full());
+    let limits = shared.cfg().file_limits.get(&ep.full());
     for (loc, blob) in files {
         let field = loc.iter().rev().find_map(|p| if let LocPart::Key(k) = p { Some(k.as_str()) } else { None }).unwrap_or("");
         let Some((_, lim)) = limits.and_then(|l| l.iter().find(|(f, _)| f == field)) else { continue };
         let meta = meta_of(&blob, lim.needs_dimensions()).await;
-        let name = super::js::get(&blob, "name").as_string().unwrap_or_else(|| "blob".into());
+        let name = get(&blob, "name").as_string().unwrap_or_else(|| "blob".into());
         issues.extend(file_issues(&loc, &meta, lim, &name));
     }
     if let Some(s) = schema {
@@ -179,11 +155,7 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Sch
 }
 
 /// Validates `input` when the endpoint's schema can be had. `Err` is the validation error to reject with.
-pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue, opts: &JsValue) -> Result<(), JsValue> {
-    let per_call = super::js::opt_bool(opts, "validate")?;
-    if !per_call.unwrap_or(shared.validation) {
-        return Ok(());
-    }
+pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue) -> Result<(), JsValue> {
     let schema = schema_for(shared, ep).await.ok();
     let issues = issues_of(shared, ep, schema.as_deref(), input).await;
     if issues.is_empty() {
@@ -191,12 +163,13 @@ pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue, 
     }
     let info = ErrorInfo::client_validation(issues);
     let e = error::to_js(&info, None, None);
-    shared.emit("error", &[("call", JsValue::from_str("validate")), ("endpoint", JsValue::from_str(&ep.full())), ("error", e.clone())]);
+    let s = |v: &str| Value::Str(v.into());
+    shared.emit(&[("type".into(), s("error")), ("call".into(), s("validate")), ("endpoint".into(), s(&ep.full()))], Some(&e));
     Err(e)
 }
 
 pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
-    super::conv::issues(issues)
+    super::conv::from_value(&crate::proto::shapes::issues(issues))
 }
 
 /// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.
