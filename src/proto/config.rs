@@ -136,6 +136,15 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// The app's limits for the file at `loc` (by its field: the last name in `loc`) of an input to `endpoint`.
+    pub fn file_limits_for(&self, endpoint: &str, loc: &[crate::proto::error::LocPart]) -> Option<&FileLimits> {
+        use crate::proto::error::LocPart;
+        let field = loc.iter().rev().find_map(|p| if let LocPart::Key(k) = p { Some(k.as_str()) } else { None }).unwrap_or("");
+        self.file_limits.get(endpoint)?.iter().find(|(f, _)| f == field).map(|(_, l)| l)
+    }
+}
+
 fn retry(o: Reader<'_>) -> Result<RetryConfig, ConfigError> {
     let mut c = RetryConfig::default();
     if o.get("retry") == Some(&Value::Bool(false)) {
@@ -333,6 +342,12 @@ mod tests {
         assert_eq!(c.schemas.get("x/y"), Some(&SchemaSource::Url("/schemas/y.json".into())));
         let limits = &c.file_limits.get("fal-ai/flux/dev/image-to-image").unwrap()[0];
         assert_eq!((limits.0.as_str(), limits.1.min_width, limits.1.types.clone()), ("image_url", Some(512.0), vec!["image/*".to_string()]));
+        use crate::proto::error::LocPart;
+        let loc = [LocPart::Key("body".into()), LocPart::Key("image_url".into())];
+        assert_eq!(c.file_limits_for("fal-ai/flux/dev/image-to-image", &loc).and_then(|l| l.min_width), Some(512.0));
+        let deeper = [LocPart::Key("body".into()), LocPart::Key("image_url".into()), LocPart::Index(0)];
+        assert!(c.file_limits_for("fal-ai/flux/dev/image-to-image", &deeper).is_some(), "by the field, not the index");
+        assert!(c.file_limits_for("fal-ai/flux/dev", &loc).is_none());
         assert!(cfg(r#"{"schemas":{"nope":{}}}"#).unwrap_err().to_string().starts_with("schemas: "));
         assert!(cfg(r#"{"fileLimits":{"a/b":{"f":{"maxSize":-1}}}}"#).is_err());
     }

@@ -9,7 +9,7 @@ use core::fmt::Write;
 pub const QUEUE_HOST: &str = "https://queue.fal.run";
 pub const RUN_HOST: &str = "https://fal.run";
 
-const NAMESPACES: [&str; 2] = ["workflows", "comfy"];
+pub const NAMESPACES: [&str; 2] = ["workflows", "comfy"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointId {
@@ -164,7 +164,7 @@ impl RequestId {
 }
 
 /// RFC 3986 unreserved characters pass; everything else is %XX.
-fn percent_encode_into(out: &mut String, s: &str) {
+pub fn percent_encode_into(out: &mut String, s: &str) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);

@@ -6,6 +6,8 @@ pub mod call;
 pub mod config;
 pub mod endpoint;
 pub mod error;
+pub mod facts;
+pub mod json;
 pub mod logs;
 pub mod map;
 pub mod num;

@@ -118,6 +118,14 @@ pub struct Subscribe {
     pub submit: SubmitExtras,
 }
 
+impl Subscribe {
+    /// A realtime input sent through the queue (the polling fallback): polled, every 100 ms.
+    pub fn fallback() -> Self {
+        let machine = SubscribeConfig { mode: Mode::Polling, poll_interval: Duration::ms(100.0), ..SubscribeConfig::default() };
+        Self { machine, logs: false, submit: SubmitExtras::default() }
+    }
+}
+
 pub fn subscribe(v: &Value) -> R<Subscribe> {
     let o = Reader::of(v);
     let mut machine = SubscribeConfig::default();
@@ -178,10 +186,27 @@ pub struct Realtime {
     /// `owner/alias[/path]/realtime`: the socket's path, and what a `tokenProvider` is given.
     pub app_path: String,
     pub key: Option<String>,
+    /// The socket's URL without its query: the client's `realtimeUrl`, then `app_path`.
+    pub base_url: String,
+}
+
+impl Realtime {
+    /// The socket's URL with this token (and `max_buffering`), as fal's own client builds it.
+    pub fn socket_url(&self, token: &str) -> String {
+        let mut url = self.base_url.clone();
+        url.push_str("?fal_jwt_token=");
+        crate::proto::endpoint::percent_encode_into(&mut url, token);
+        if let Some(m) = self.max_buffering {
+            url.push_str("&max_buffering=");
+            crate::proto::num::write_u64(&mut url, u64::from(m));
+        }
+        url
+    }
 }
 
 /// `custom_codec`: the app passed `codec` as an object (its functions are the edge's to check).
-pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool) -> R<Realtime> {
+/// `realtime_url`: the client's, where sockets go.
+pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool, realtime_url: &str) -> R<Realtime> {
     let o = Reader::of(v);
     let mut m = RealtimeConfig::default();
     if let Some(d) = o.ms("throttleInterval", 0.0)? {
@@ -224,7 +249,10 @@ pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool) -> R<Realtime> {
         _ => return Err(OptionError("option 'maxBuffering' must be a whole number from 1 to 60".into())),
     };
     let app_path = ep.realtime_path(o.str("path")?.as_deref()).map_err(|e| OptionError(format!("option 'path': {e}")))?;
-    Ok(Realtime { machine: m, codec, max_buffering, app_path, key: o.str("connectionKey")? })
+    let mut base_url = String::from(realtime_url.trim_end_matches('/'));
+    base_url.push('/');
+    base_url.push_str(&app_path);
+    Ok(Realtime { machine: m, codec, max_buffering, app_path, key: o.str("connectionKey")?, base_url })
 }
 
 #[cfg(test)]
@@ -277,22 +305,27 @@ mod tests {
     #[test]
     fn realtime_options() {
         let ep = EndpointId::parse("fal-ai/lcm").unwrap();
-        let r = realtime(&v("{}"), &ep, false).unwrap();
+        let r = realtime(&v("{}"), &ep, false, "wss://fal.run/").unwrap();
         assert_eq!((r.codec, r.max_buffering, r.app_path.as_str(), r.machine.throttle), (Codec::MsgPack, None, "fal-ai/lcm/realtime", Duration::ms(128.0)));
-        let r = realtime(&v(r#"{"throttleInterval":0,"codec":"json","maxBuffering":60,"path":"ws","bufferSize":3,"reconnect":{"maxAttempts":2,"fallbackAfter":1,"baseDelayMs":20}}"#), &ep, false).unwrap();
+        assert_eq!(r.socket_url("a.b-c_d+e/="), "wss://fal.run/fal-ai/lcm/realtime?fal_jwt_token=a.b-c_d%2Be%2F%3D");
+        let r = realtime(&v(r#"{"throttleInterval":0,"codec":"json","maxBuffering":60,"path":"ws","bufferSize":3,"reconnect":{"maxAttempts":2,"fallbackAfter":1,"baseDelayMs":20}}"#), &ep, false, "wss://fal.run").unwrap();
         assert_eq!((r.codec, r.max_buffering, r.app_path.as_str(), r.machine.buffer), (Codec::Json, Some(60), "fal-ai/lcm/ws", 3));
+        assert_eq!(r.socket_url("t"), "wss://fal.run/fal-ai/lcm/ws?fal_jwt_token=t&max_buffering=60");
         assert_eq!((r.machine.reconnect.max_attempts, r.machine.fallback_after, r.machine.reconnect.base), (Some(2), 1, Duration::ms(20.0)));
         for m in ["0", "61", "2.5", "\"x\""] {
             assert_eq!(
-                err(realtime(&v(&format!(r#"{{"maxBuffering":{m}}}"#)), &ep, false)),
+                err(realtime(&v(&format!(r#"{{"maxBuffering":{m}}}"#)), &ep, false, "wss://fal.run")),
                 "option 'maxBuffering' must be a whole number from 1 to 60",
                 "{m}"
             );
         }
-        assert!(err(realtime(&v(r#"{"codec":"cbor"}"#), &ep, false)).contains("'cbor'"));
-        assert_eq!(realtime(&v(r#"{"codec":{}}"#), &ep, true).unwrap().codec, Codec::Custom);
-        assert!(err(realtime(&v(r#"{"path":"../x"}"#), &ep, false)).starts_with("option 'path': "));
-        assert_eq!(err(realtime(&v(r#"{"reconnect":{"baseDelayMs":-1}}"#), &ep, false)), "option 'baseDelayMs' must be a number of at least 0");
+        assert!(err(realtime(&v(r#"{"codec":"cbor"}"#), &ep, false, "wss://fal.run")).contains("'cbor'"));
+        assert_eq!(realtime(&v(r#"{"codec":{}}"#), &ep, true, "wss://fal.run").unwrap().codec, Codec::Custom);
+        assert!(err(realtime(&v(r#"{"path":"../x"}"#), &ep, false, "wss://fal.run")).starts_with("option 'path': "));
+        assert_eq!(
+            err(realtime(&v(r#"{"reconnect":{"baseDelayMs":-1}}"#), &ep, false, "wss://fal.run")),
+            "option 'baseDelayMs' must be a number of at least 0"
+        );
     }
 
     #[test]

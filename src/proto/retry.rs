@@ -136,6 +136,8 @@ impl Budget {
 }
 
 impl GiveUp {
+    pub const ALL: [GiveUp; 5] = [GiveUp::NotRetryable, GiveUp::MayHaveEnqueued, GiveUp::Attempts, GiveUp::Budget, GiveUp::WaitTooLong];
+
     pub fn as_str(self) -> &'static str {
         match self {
             GiveUp::NotRetryable => "not_retryable",

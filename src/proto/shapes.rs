@@ -144,6 +144,18 @@ pub fn event(e: &Event, spec: &Spec, url: &str, now: Now) -> Fields {
     o
 }
 
+/// An event that is not a request's: an input refused before sending (`error`, call `validate`),
+/// or a schema that could not be had (`schema`). The edge adds the error.
+pub fn refused(kind: &str, endpoint: &str) -> Fields {
+    let mut o = Fields::new();
+    put(&mut o, "type", s(kind));
+    if kind == "error" {
+        put(&mut o, "call", s("validate"));
+    }
+    put(&mut o, "endpoint", s(endpoint));
+    o
+}
+
 fn breaker(t: &Transition, now: Now) -> Fields {
     let mut o = Fields::new();
     put(&mut o, "type", s("breaker"));

@@ -1,7 +1,13 @@
 //! Uploads, the pure parts: simple or multipart, the parts, and progress that
 //! only ever rises (parts report independently, and a retried part restarts).
 
+use crate::proto::value::Value;
+
 pub const PART_SIZE: u64 = 10 * 1024 * 1024;
+/// Parts in flight at once: enough to fill the pipe, not enough to starve the page. Also the
+/// files of one input uploaded at once.
+pub const PARALLEL: usize = 3;
+const STORAGE: &str = "https://rest.fal.ai/storage/upload";
 /// Above this a file goes in parts (each retried alone, several at once). 90 MiB as in fal's own
 /// client: the default `@fal-ai/server-proxy` allowlist refuses `initiate-multipart`.
 pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 90 * 1024 * 1024;
@@ -38,6 +44,59 @@ pub fn part_url(upload_url: &str, n: u32) -> String {
 /// Where the parts are completed: `{origin}{pathname}/complete{search}`.
 pub fn complete_url(upload_url: &str) -> String {
     with_segment(upload_url, "complete")
+}
+
+/// Where an upload is initiated (through the proxy): simple, or in parts.
+pub fn initiate_url(multipart: bool) -> String {
+    let mut s = String::from(STORAGE);
+    s.push_str(if multipart { "/initiate-multipart" } else { "/initiate" });
+    s.push_str("?storage_type=fal-cdn-v3");
+    s
+}
+
+/// The content type: the caller's, else the file's own, else bytes.
+pub fn content_type(given: Option<String>, of_file: Option<String>) -> String {
+    given.or(of_file.filter(|t| !t.is_empty())).unwrap_or_else(|| "application/octet-stream".into())
+}
+
+/// The file's name: the caller's, else the File's, else `upload.<subtype>` of the content type.
+pub fn file_name(given: Option<String>, of_file: Option<String>, content_type: &str) -> String {
+    given.or(of_file.filter(|n| !n.is_empty())).unwrap_or_else(|| {
+        let ext = content_type.split('/').nth(1).map(|e| e.split(['+', ';']).next().unwrap_or("bin")).unwrap_or("bin");
+        let mut s = String::from("upload.");
+        s.push_str(ext);
+        s
+    })
+}
+
+pub fn initiate_body(content_type: &str, file_name: &str) -> String {
+    let f = |v: &str| Value::Str(v.into());
+    crate::proto::json::to_string(&Value::Obj(vec![("content_type".into(), f(content_type)), ("file_name".into(), f(file_name))]))
+}
+
+/// The initiate's answer: `(upload_url, file_url)`.
+pub fn initiated(answer: &Value) -> Option<(String, String)> {
+    Some((answer.str_field("upload_url")?.into(), answer.str_field("file_url")?.into()))
+}
+
+/// A part's etag: from its JSON answer (fal), else its `ETag` header (fal's CDN, as the Python client reads it).
+pub fn etag(answer: &Value, header: Option<String>) -> String {
+    answer.str_field("etag").map(String::from).or(header).unwrap_or_default()
+}
+
+/// The completion's body: every part by number, in order.
+pub fn complete_body(mut parts: Vec<(u32, String)>) -> String {
+    crate::proto::sort::sort_by(&mut parts, |a, b| a.0 < b.0);
+    let list =
+        parts.into_iter().map(|(n, etag)| Value::Obj(vec![("partNumber".into(), Value::Num(f64::from(n))), ("etag".into(), Value::Str(etag))])).collect();
+    crate::proto::json::to_string(&Value::Obj(vec![("parts".into(), Value::Arr(list))]))
+}
+
+/// What `onProgress` gets.
+pub fn progress(loaded: u64, total: u64) -> Value {
+    let n = |k: &str, v: f64| (k.to_string(), Value::Num(v));
+    let fraction = if total == 0 { 1.0 } else { loaded as f64 / total as f64 };
+    Value::Obj(vec![n("loaded", loaded as f64), n("total", total as f64), n("fraction", fraction)])
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +171,27 @@ mod tests {
         assert_eq!(part_url("http://127.0.0.1:8/sim/upload/id", 1), "http://127.0.0.1:8/sim/upload/id/1");
         assert_eq!(complete_url("http://h/u/id#frag"), "http://h/u/id/complete");
         assert_eq!(part_url("http://h/u/id?a=1#frag", 2), "http://h/u/id/2?a=1");
+    }
+
+    #[test]
+    fn the_storage_protocol() {
+        assert_eq!(initiate_url(true), "https://rest.fal.ai/storage/upload/initiate-multipart?storage_type=fal-cdn-v3");
+        assert_eq!(initiate_body("image/png", "a \"b\".png"), r#"{"content_type":"image/png","file_name":"a \"b\".png"}"#);
+        assert_eq!(file_name(None, None, "image/svg+xml"), "upload.svg");
+        assert_eq!(file_name(None, Some(String::new()), "application/x"), "upload.x");
+        assert_eq!(file_name(None, Some("f.png".into()), "image/png"), "f.png");
+        assert_eq!(content_type(None, Some(String::new())), "application/octet-stream");
+        let parts = vec![(2, "\"b\"".to_string()), (1, "a".to_string())];
+        assert_eq!(complete_body(parts), r#"{"parts":[{"partNumber":1,"etag":"a"},{"partNumber":2,"etag":"\"b\""}]}"#);
+        let v = |j: &str| Value::from_deserializer(&mut serde_json::Deserializer::from_str(j)).unwrap();
+        assert_eq!(etag(&v(r#"{"etag":"x"}"#), Some("h".into())), "x");
+        assert_eq!(etag(&v("{}"), Some("h".into())), "h");
+        assert_eq!(initiated(&v(r#"{"upload_url":"u","file_url":"f"}"#)), Some(("u".into(), "f".into())));
+        assert_eq!(initiated(&v(r#"{"upload_url":"u"}"#)), None);
+        assert_eq!(
+            progress(0, 0),
+            Value::Obj(vec![("loaded".into(), Value::Num(0.0)), ("total".into(), Value::Num(0.0)), ("fraction".into(), Value::Num(1.0))])
+        );
     }
 
     #[test]

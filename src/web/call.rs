@@ -8,11 +8,11 @@ use core::pin::Pin;
 use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Response};
 
-use super::abort::sleep_until;
 use super::error;
 use super::http::{read_bounded, send};
 use super::js::{clock, now, set};
 use super::shared::Shared;
+use super::tasks::sleep_until;
 use crate::proto::call::{Action, CallMachine, Event, Failure, Input, Spec};
 use crate::proto::error::{decode_http, Body, ErrorInfo, Kind};
 use crate::proto::retry::Call;
@@ -88,38 +88,34 @@ pub async fn run<'a>(
     Err(error::protocol("internal: the call ended without an outcome", &JsValue::UNDEFINED))
 }
 
-/// A JSON request under the policy: through the proxy (`proxy`), or straight to `url` (a
-/// presigned upload's completion). `want_header` is read from the answer.
-#[allow(clippy::too_many_arguments)]
-pub async fn json(
-    shared: &Shared,
-    spec: Spec,
-    proxy: Option<&str>,
-    method: &str,
-    url: &str,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-    signal: Option<&AbortSignal>,
-    want_header: Option<&str>,
-) -> Result<Answer, JsValue> {
-    let call = spec.call;
-    run(shared, spec, url, signal, &mut || Box::pin(fetch_json(proxy, method, url, body, headers, signal, call, want_header))).await
+/// A request with a JSON answer: through the proxy (`proxy`), or straight to `url` (a presigned
+/// upload's completion). `want` names the answer's header the caller reads.
+#[derive(Clone, Copy)]
+pub struct Req<'a> {
+    pub proxy: Option<&'a str>,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: Option<&'a str>,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub want: Option<&'a str>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn fetch_json(
-    proxy: Option<&str>,
-    method: &str,
-    url: &str,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-    signal: Option<&AbortSignal>,
-    call: Call,
-    want_header: Option<&str>,
-) -> Outcome {
-    let sent = match proxy {
-        Some(p) => send(p, method, url, body, headers, "application/json", signal).await,
-        None => super::http::fetch(url, method, &[("content-type", "application/json")], body, signal).await,
+impl<'a> Req<'a> {
+    pub fn new(proxy: Option<&'a str>, method: &'a str, url: &'a str, body: Option<&'a str>) -> Self {
+        Self { proxy, method, url, body, headers: &[], want: None }
+    }
+}
+
+/// `req` under the policy of `spec`.
+pub async fn json(shared: &Shared, spec: Spec, req: Req<'_>, signal: Option<&AbortSignal>) -> Result<Answer, JsValue> {
+    let call = spec.call;
+    run(shared, spec, req.url, signal, &mut || Box::pin(fetch_json(req, signal, call))).await
+}
+
+async fn fetch_json(r: Req<'_>, signal: Option<&AbortSignal>, call: Call) -> Outcome {
+    let sent = match r.proxy {
+        Some(p) => send(p, r.method, r.url, r.body, r.headers, "application/json", signal).await,
+        None => super::http::fetch(r.url, r.method, &[("content-type", "application/json")], r.body, signal).await,
     };
     let resp = sent.map_err(|thrown| error::thrown(&thrown))?;
     if !super::http::ok(&resp) {
@@ -127,11 +123,10 @@ async fn fetch_json(
     }
     let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e))?;
     match js_sys::JSON::parse(&text) {
-        Ok(body) => Ok(Answer { body, header: want_header.and_then(|h| super::http::header(&resp, h)) }),
+        Ok(body) => Ok(Answer { body, header: r.want.and_then(|h| super::http::header(&resp, h)) }),
         Err(_) => {
             let info = ErrorInfo::local(Kind::Protocol, crate::proto::error::Category::Unknown, "The server's answer was not JSON.");
-            let js = error::to_js(&info, Some(&JsValue::from_str(&text)), None);
-            Err((info, js))
+            Err((info.clone(), error::to_js(&info, Some(&JsValue::from_str(&text)), None)))
         }
     }
 }

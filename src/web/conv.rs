@@ -20,6 +20,11 @@ pub fn to_value(js: &JsValue) -> Result<Value, String> {
     read(js, 0)
 }
 
+/// `js` as a [`Value`], or null when it can't be one (answers whose shape the core checks anyway).
+pub fn lossy(js: &JsValue) -> Value {
+    read(js, 0).unwrap_or(Value::Null)
+}
+
 fn read(v: &JsValue, depth: usize) -> Result<Value, String> {
     if depth > MAX_DEPTH {
         return Ok(Value::Null);

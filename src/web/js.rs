@@ -64,6 +64,12 @@ pub fn call(obj: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<JsValue,
     }
 }
 
+/// `obj[name](a, b)`, like [`call`].
+pub fn call2(obj: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    let f = get(obj, name);
+    f.dyn_ref::<Function>().ok_or(JsValue::UNDEFINED)?.call2(obj, a, b)
+}
+
 /// `controller.abort()`.
 pub fn abort(controller: &web_sys::AbortController) {
     let _ = call(controller, "abort", None);
@@ -72,11 +78,6 @@ pub fn abort(controller: &web_sys::AbortController) {
 /// `controller.signal`.
 pub fn signal_of(controller: &web_sys::AbortController) -> AbortSignal {
     get(controller, "signal").unchecked_into()
-}
-
-/// An object, not null, not an array.
-pub fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object() && !js_sys::Array::is_array(v)
 }
 
 /// Calls `f(arg)`; a callback that throws is reported, never fatal.

@@ -4,21 +4,19 @@
 //! `http` → `shared` → `call` → `queue`, `storage`, `validate`, `stream` → `subscribe` →
 //! `realtime` → this file and `decode`.
 
-mod abort;
 mod call;
-mod chan;
 mod conv;
 mod decode;
 mod error;
 mod http;
 mod js;
-mod listen;
 mod queue;
 mod realtime;
 mod shared;
 mod storage;
 mod stream;
 mod subscribe;
+mod tasks;
 mod validate;
 
 use std::rc::Rc;
@@ -141,24 +139,21 @@ impl GenwireClient {
     /// What realtime holds right now: registered connections, sockets, window listeners, timers.
     #[wasm_bindgen(js_name = realtimeDebug)]
     pub fn realtime_debug(&self) -> JsValue {
-        let o: JsValue = js_sys::Object::new().into();
-        js::set(&o, "connections", &JsValue::from(self.realtime.len() as u32));
-        js::set(&o, "sockets", &JsValue::from(listen::count(&listen::SOCKETS)));
-        js::set(&o, "listeners", &JsValue::from(listen::count(&listen::LISTENERS)));
-        js::set(&o, "timers", &JsValue::from(listen::count(&listen::TIMERS)));
-        o
+        let n = |k: &str, v: usize| (k.to_string(), crate::proto::value::Value::Num(v as f64));
+        let alive = |kind| tasks::count(kind).max(0) as usize;
+        conv::from_value(&crate::proto::value::Value::Obj(vec![
+            n("connections", self.realtime.len()),
+            n("sockets", alive(tasks::SOCKETS)),
+            n("listeners", alive(tasks::LISTENERS)),
+            n("timers", alive(tasks::TIMERS)),
+        ]))
     }
 
     /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.
     pub fn on(&self, listener: Function) -> Function {
         self.shared.listen(listener.clone());
         let shared = Rc::downgrade(&self.shared);
-        Closure::once_into_js(move || {
-            if let Some(s) = shared.upgrade() {
-                s.unlisten(&listener);
-            }
-        })
-        .unchecked_into()
+        Closure::once_into_js(move || shared.upgrade().iter().for_each(|s| s.unlisten(&listener))).unchecked_into()
     }
 
     /// A rolling summary of the last five minutes, plus the state of every troubled endpoint's breaker.

@@ -5,7 +5,7 @@
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
-use super::call::json;
+use super::call::{json, Req};
 use super::error;
 use super::js::{get, set};
 use super::shared::Shared;
@@ -22,7 +22,7 @@ pub async fn prepare(shared: &std::rc::Rc<Shared>, ep: &EndpointId, opts: &JsVal
     if input.is_undefined() {
         input = js_sys::Object::new().into();
     }
-    if !super::js::is_plain_object(&input) {
+    if !input.is_object() || js_sys::Array::is_array(&input) {
         return Err(error::config("option 'input' must be an object"));
     }
     stringify(&input)?;
@@ -49,7 +49,8 @@ pub async fn submit(
 ) -> Result<(RequestId, Status, JsValue), JsValue> {
     let url = ep.submit_url(extras.webhook.as_deref());
     let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let raw = json(shared, Spec::submit(ep), Some(shared.cfg().proxy_url.as_str()), "POST", &url, Some(body), &headers, signal, None).await?.body;
+    let req = Req { headers: &headers, ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let raw = json(shared, Spec::submit(ep), req, signal).await?.body;
     let bad = |why: &str| error::protocol(&format!("The submit answer {why}."), &raw);
     let status = super::conv::submit_status(&raw).map_err(|e| bad(&e.0))?;
     let id = status.request_id.as_deref().and_then(RequestId::parse).ok_or_else(|| bad("has no valid request_id"))?;
@@ -63,7 +64,7 @@ pub async fn status(shared: &Shared, ep: &EndpointId, id: &RequestId, logs: bool
 }
 
 async fn get_json(shared: &Shared, spec: Spec, method: &str, url: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
-    Ok(json(shared, spec, Some(shared.cfg().proxy_url.as_str()), method, url, None, &[], signal, None).await?.body)
+    Ok(json(shared, spec, Req::new(Some(&shared.cfg().proxy_url), method, url, None), signal).await?.body)
 }
 
 /// `{ data, requestId }`, the shape @fal-ai/client resolves with.
@@ -78,8 +79,9 @@ pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<
 
 /// A billed run: never repeated after an answer that may hide one (`Spec::run`).
 pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
-    let a =
-        json(shared, Spec::run(ep), Some(shared.cfg().proxy_url.as_str()), "POST", &ep.run_url(), Some(body), &[], signal, Some("x-fal-request-id")).await?;
+    let url = ep.run_url();
+    let req = Req { want: Some("x-fal-request-id"), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let a = json(shared, Spec::run(ep), req, signal).await?;
     Ok(wrap(a.body, &a.header.unwrap_or_default()))
 }
 

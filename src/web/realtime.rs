@@ -10,11 +10,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, WebSocket};
 
-use super::chan::{unbounded, Receiver, Sender};
 use super::error;
-use super::js::{get, now, set};
-use super::listen::{bump, Alarm, Listener, SOCKETS};
+use super::js::{callback, get, now, set};
 use super::shared::Shared;
+use super::tasks::{bump, Inbox, Listener, Sender, SOCKETS};
 use crate::proto::call::Spec;
 use crate::proto::endpoint::EndpointId;
 use crate::proto::error::ErrorInfo;
@@ -24,18 +23,11 @@ use crate::proto::realtime::frame::{self, classify, Frame as Received, Head};
 use crate::proto::realtime::msgpack;
 use crate::proto::realtime::registry::{Registry, Ticket};
 use crate::proto::realtime::throttle::Newest;
-use crate::proto::subscribe::{Config as SubscribeConfig, Mode};
-use crate::proto::time::Duration;
 
-/// A frame ready for the socket, with the input it came from (the polling fallback sends that).
+/// An input encoded for the socket, with the input itself (the polling fallback sends that).
 pub struct Frame {
-    data: Data,
+    data: Result<String, Vec<u8>>,
     input: JsValue,
-}
-
-enum Data {
-    Text(String),
-    Binary(Vec<u8>),
 }
 
 enum Coder {
@@ -44,24 +36,19 @@ enum Coder {
     Custom { encode: Function, decode: Function },
 }
 
-/// One `connect()` call's callbacks.
-#[derive(Clone)]
-struct Sub {
-    on_result: Option<Function>,
-    on_error: Option<Function>,
-    on_status: Option<Function>,
-}
+/// One `connect()` call's `onResult`, `onError` and `onStatus`.
+type Sub = [Option<Function>; 3];
+const RESULT: usize = 0;
+const ERROR: usize = 1;
+const STATUS: usize = 2;
 
 /// A client's realtime connections.
 pub struct Hub {
     shared: Rc<Shared>,
     registry: RefCell<Registry<Rc<Conn>, Sub>>,
-    /// Connections made without a `connectionKey`, each under a key of its own.
-    unnamed: std::cell::Cell<u32>,
 }
 
 pub struct Conn {
-    id: u32,
     tx: Sender<Msg>,
     status: RefCell<Status>,
     /// Why it ended for good, if it did: `send()` throws it, `reconnect()` starts over.
@@ -72,14 +59,13 @@ pub struct Conn {
 
 enum Msg {
     Input(Input<Frame, JsValue>),
-    Tick,
     /// A socket's message, decoded by the driver (the codec is the connection's).
     Message(SocketId, JsValue),
 }
 
 impl Hub {
     pub fn new(shared: Rc<Shared>) -> Rc<Self> {
-        Rc::new(Self { shared, registry: RefCell::new(Registry::new()), unnamed: Default::default() })
+        Rc::new(Self { shared, registry: RefCell::new(Registry::new()) })
     }
 
     /// Connections a `connect()` can join.
@@ -87,105 +73,69 @@ impl Hub {
         self.registry.borrow().len()
     }
 
-    fn each(&self, conn: u32, pick: impl Fn(&Sub) -> Option<&Function>, arg: &JsValue) {
-        // A copy: callbacks may connect or close.
+    /// Calls callback `which` of every subscriber of `conn` (a copy: callbacks may connect or close).
+    fn each(&self, conn: u32, which: usize, arg: &JsValue) {
         let subs = self.registry.borrow_mut().subscribers(conn);
-        for s in &subs {
-            if let Some(f) = pick(s) {
-                super::js::callback(f, arg);
-            }
-        }
+        subs.iter().filter_map(|s| s[which].as_ref()).for_each(|f| callback(f, arg));
     }
 
     /// `client.realtime.connect(endpoint, options)`.
     pub fn connect(self: &Rc<Self>, endpoint: &str, opts: &JsValue) -> Result<RealtimeConnection, JsValue> {
-        let sub = Sub { on_result: error::opt_fn(opts, "onResult")?, on_error: error::opt_fn(opts, "onError")?, on_status: error::opt_fn(opts, "onStatus")? };
+        let sub = [error::opt_fn(opts, "onResult")?, error::opt_fn(opts, "onError")?, error::opt_fn(opts, "onStatus")?];
         let (ticket, conn) = self.join(endpoint, opts, sub.clone())?;
         Ok(RealtimeConnection { hub: Rc::downgrade(self), conn: Some(conn), ticket, endpoint: endpoint.into(), opts: opts.clone(), sub })
     }
 
     fn join(self: &Rc<Self>, endpoint: &str, opts: &JsValue, sub: Sub) -> Result<(Ticket, Rc<Conn>), JsValue> {
         let ep = error::endpoint(endpoint)?;
-        let custom = get(opts, "codec").is_object();
-        let o = crate::proto::options::realtime(&error::options(opts, if custom { &["codec"] } else { &[] })?, &ep, custom).map_err(error::option)?;
+        let codec = get(opts, "codec");
+        let plain = error::options(opts, if codec.is_object() { &["codec"] } else { &[] })?;
+        let o = crate::proto::options::realtime(&plain, &ep, codec.is_object(), &self.shared.cfg().realtime_url).map_err(error::option)?;
         let coder = match o.codec {
             Codec::MsgPack => Coder::MsgPack,
             Codec::Json => Coder::Json,
             Codec::Custom => {
-                let c = get(opts, "codec");
-                let f = |k: &str| error::opt_fn(&c, k)?.ok_or_else(|| error::config(&format!("codec.{k} must be a function")));
+                let f = |k: &str| error::opt_fn(&codec, k)?.ok_or_else(|| error::config(&format!("codec.{k} must be a function")));
                 Coder::Custom { encode: f("encode")?, decode: f("decode")? }
             }
         };
         let token_provider = error::opt_fn(opts, "tokenProvider")?;
-        let key = o.key.clone().unwrap_or_else(|| {
-            self.unnamed.set(self.unnamed.get() + 1);
-            let mut k = ep.full();
-            k.push('#');
-            crate::proto::num::write_u64(&mut k, u64::from(self.unnamed.get()));
-            k
-        });
-        let on_status = sub.on_status.clone();
-        let joined = self.registry.borrow_mut().join(&key, sub, |id| {
-            let (tx, rx) = unbounded::<Msg>();
-            let conn = Rc::new(Conn { id, tx, status: RefCell::new(Status::Idle), fatal: RefCell::new(None), newest: Default::default(), coder });
-            let url = format!("{}/{}", self.shared.cfg().realtime_url.trim_end_matches('/'), o.app_path);
-            let driver = Driver {
-                hub: Rc::downgrade(self),
-                shared: self.shared.clone(),
-                conn: Rc::downgrade(&conn),
-                ep,
-                url,
-                token_provider,
-                ws: None,
-                alarm: Alarm::default(),
-                jobs: Vec::new(),
-            };
-            spawn_local(driver.run(o, rx));
+        let (on_status, key) = (sub[STATUS].clone(), o.key.clone());
+        // Same key: the socket and its transport options are the first connect's; callbacks are each caller's own.
+        let (ticket, conn, _) = self.registry.borrow_mut().join(key.as_deref(), &ep.full(), sub, |id| {
+            let (tx, inbox) = Inbox::<Msg>::new();
+            let conn = Rc::new(Conn { tx, status: RefCell::new(Status::Idle), fatal: RefCell::new(None), newest: Default::default(), coder });
+            let (hub, shared, ep) = (Rc::downgrade(self), self.shared.clone(), Rc::new(ep));
+            let driver = Driver { hub, shared, conn: Rc::downgrade(&conn), id, ep, token_provider, ws: None, jobs: Vec::new(), o };
+            spawn_local(driver.run(inbox));
             Ok::<_, JsValue>(conn)
         })?;
-        let (ticket, conn, _) = joined;
-        // Same key: the socket and its transport options are the first connect's; callbacks are each caller's own.
         if let Some(f) = on_status {
-            super::js::callback(&f, &super::conv::from_value(&conn.status.borrow().to_value()));
+            callback(&f, &super::conv::from_value(&conn.status.borrow().to_value()));
         }
         Ok((ticket, conn))
-    }
-
-    /// A handle leaves; the last one closes the connection.
-    fn leave(&self, ticket: Ticket) {
-        let last = self.registry.borrow_mut().leave(ticket);
-        if let Some(c) = last {
-            let _ = c.tx.unbounded_send(Msg::Input(Input::Close));
-        }
     }
 }
 
 impl Conn {
-    fn encode(&self, input: &JsValue) -> Result<Data, JsValue> {
-        match &self.coder {
-            Coder::MsgPack => {
-                let v = super::conv::to_value(input).map_err(|e| error::config(&format!("this input can't be sent: {e}")))?;
-                Ok(Data::Binary(msgpack::encode(&v)))
-            }
+    fn encode(&self, input: &JsValue) -> Result<Result<String, Vec<u8>>, JsValue> {
+        Ok(match &self.coder {
+            Coder::MsgPack => Err(msgpack::encode(&super::conv::to_value(input).map_err(|e| error::config(&format!("this input can't be sent: {e}")))?)),
             Coder::Json => {
-                js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).map(Data::Text).ok_or_else(|| error::config("this input can't be sent as JSON"))
+                Ok(js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| error::config("this input can't be sent as JSON"))?)
             }
             Coder::Custom { encode, .. } => {
                 let out = encode.call1(&JsValue::NULL, input)?;
-                Ok(match out.as_string() {
-                    Some(s) => Data::Text(s),
-                    None => Data::Binary(Uint8Array::new(&out).to_vec()),
-                })
+                out.as_string().ok_or_else(|| Uint8Array::new(&out).to_vec())
             }
-        }
+        })
     }
 
     /// A message from the server, decoded and classified by the core.
     fn decode(&self, data: &JsValue) -> Received<JsValue> {
         let decoded = match (&self.coder, data.as_string()) {
-            (Coder::Custom { decode, .. }, _) => decode.call1(&JsValue::NULL, data).map_err(|_| "the codec's decode threw".to_string()),
-            (_, Some(text)) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".to_string()),
+            (Coder::Custom { decode, .. }, _) => decode.call1(&JsValue::NULL, data).map_err(|_| "the codec's decode threw".into()),
+            (_, Some(text)) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".into()),
             (_, None) => match msgpack::decode(&Uint8Array::new(data).to_vec()) {
                 Ok(v) => return classify(&Head::of(&v), super::conv::from_value(&v)),
                 Err(e) => Err(e.to_string()),
@@ -194,8 +144,7 @@ impl Conn {
         match decoded {
             Ok(v) => {
                 let s = |k: &str| get(&v, k).as_string();
-                let head = Head { kind: s("type"), error: s("error"), reason: s("reason"), status: s("status") };
-                classify(&head, v)
+                classify(&Head { kind: s("type"), error: s("error"), reason: s("reason"), status: s("status") }, v)
             }
             Err(why) => Received::Unreadable(why),
         }
@@ -205,7 +154,7 @@ impl Conn {
     fn push(&self, n: u64, input: JsValue) -> Result<(), JsValue> {
         if self.newest.borrow_mut().admit(n) {
             let data = self.encode(&input)?;
-            let _ = self.tx.unbounded_send(Msg::Input(Input::Send(Frame { data, input })));
+            self.tx.send(Msg::Input(Input::Send(Frame { data, input })));
         }
         Ok(())
     }
@@ -215,95 +164,99 @@ struct Driver {
     hub: Weak<Hub>,
     shared: Rc<Shared>,
     conn: Weak<Conn>,
-    ep: EndpointId,
-    /// The socket's URL without its query.
-    url: String,
+    id: u32,
+    ep: Rc<EndpointId>,
     token_provider: Option<Function>,
     ws: Option<Socket>,
-    alarm: Alarm,
     /// Fallback submissions in flight.
     jobs: Vec<(JobId, AbortController)>,
+    o: Realtime,
 }
 
 /// A WebSocket with its handlers; dropping it detaches them and closes the socket.
-struct Socket {
-    ws: WebSocket,
-    _handlers: [Closure<dyn FnMut(JsValue)>; 3],
-}
+struct Socket(WebSocket, #[allow(dead_code)] [Closure<dyn FnMut(JsValue)>; 3]);
 
 impl Drop for Socket {
     fn drop(&mut self) {
         for h in ["onopen", "onmessage", "onclose"] {
-            set(&self.ws, h, &JsValue::NULL);
+            set(&self.0, h, &JsValue::NULL);
         }
-        let _ = super::js::call(&self.ws, "close", Some(&JsValue::from(1000)));
-        bump(&SOCKETS, -1);
+        let _ = super::js::call(&self.0, "close", Some(&JsValue::from(1000)));
+        bump(SOCKETS, -1);
     }
 }
 
 impl Driver {
-    async fn run(mut self, o: Realtime, mut rx: Receiver<Msg>) {
-        let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-        let ttl = o.machine.token_ttl;
-        let mut machine: Connection<Frame, JsValue> = Connection::new(o.machine.clone(), seed);
+    async fn run(mut self, mut inbox: Inbox<Msg>) {
+        let mut machine: Connection<Frame, JsValue> = Connection::new(self.o.machine.clone(), (js_sys::Math::random() * 4e9) as u64);
         let Some(tx) = self.conn.upgrade().map(|c| c.tx.clone()) else { return };
-        let send = move |tx: &Sender<Msg>, i| drop(tx.unbounded_send(Msg::Input(i)));
-        let (t1, t2, t3) = (tx.clone(), tx.clone(), tx.clone());
-        let _online = Listener::on_global("online", move |_| send(&t1, Input::Online));
-        let _offline = Listener::on_global("offline", move |_| send(&t2, Input::Offline));
-        let _visible = Listener::on_document("visibilitychange", move |_| {
-            let state = js_sys::Reflect::get(&js_sys::global(), &"document".into()).map(|d| get(&d, "visibilityState"));
-            if state.ok().and_then(|s| s.as_string()).as_deref() == Some("visible") {
-                send(&t3, Input::Visible);
-            }
-        });
+        let on = |target: JsValue, name, input: fn() -> Input<Frame, JsValue>| {
+            let tx = tx.clone();
+            Listener::new(target, name, move |_| {
+                let visible = get(&get(&js_sys::global(), "document"), "visibilityState").as_string();
+                if name != "visibilitychange" || visible.as_deref() == Some("visible") {
+                    tx.send(Msg::Input(input()));
+                }
+            })
+        };
+        let g: JsValue = js_sys::global().into();
+        let _listeners = [
+            on(g.clone(), "online", || Input::Online),
+            on(g.clone(), "offline", || Input::Offline),
+            on(get(&g, "document"), "visibilitychange", || Input::Visible),
+        ];
         loop {
             while let Some(action) = machine.poll_action() {
-                self.act(action, &tx, &o, ttl);
+                self.act(action, &tx);
             }
             if machine.is_closed() || self.conn.strong_count() == 0 {
                 break;
             }
-            let t = tx.clone();
-            self.alarm.set(machine.poll_timeout(), move || drop(t.unbounded_send(Msg::Tick)));
-            match rx.next().await {
-                Msg::Input(i) => machine.handle(now(), i),
-                Msg::Tick => {
-                    self.alarm.fired();
-                    machine.handle_timeout(now());
-                }
-                Msg::Message(socket, data) => {
+            match inbox.next(machine.poll_timeout()).await {
+                Some(Msg::Input(i)) => machine.handle(now(), i),
+                Some(Msg::Message(socket, data)) => {
                     let Some(conn) = self.conn.upgrade() else { break };
                     machine.handle(now(), Input::Frame { socket, frame: conn.decode(&data) });
                 }
+                None => machine.handle_timeout(now()),
             }
         }
         self.ws = None;
-        self.alarm.fired();
     }
 
-    fn each(&self, pick: impl Fn(&Sub) -> Option<&Function>, arg: &JsValue) {
-        if let (Some(hub), Some(conn)) = (self.hub.upgrade(), self.conn.upgrade()) {
-            hub.each(conn.id, pick, arg);
+    fn each(&self, which: usize, arg: &JsValue) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.each(self.id, which, arg);
         }
     }
 
-    fn act(&mut self, action: Action<Frame, JsValue>, tx: &Sender<Msg>, o: &Realtime, ttl: Duration) {
+    fn act(&mut self, action: Action<Frame, JsValue>, tx: &Sender<Msg>) {
         match action {
             Action::FetchToken(id) => {
-                let (shared, alias, app_path, provider, tx) =
-                    (self.shared.clone(), self.ep.alias().to_string(), o.app_path.clone(), self.token_provider.clone(), tx.clone());
+                let (shared, ep, app_path, provider, tx) =
+                    (self.shared.clone(), self.ep.clone(), self.o.app_path.clone(), self.token_provider.clone(), tx.clone());
+                let ttl = self.o.machine.token_ttl;
                 spawn_local(async move {
-                    let token = token(&shared, &alias, &app_path, provider.as_ref(), ttl).await;
-                    let _ = tx.unbounded_send(Msg::Input(Input::Token { id, token }));
+                    let token = match provider {
+                        Some(f) => provided(&f, &app_path).await,
+                        None => {
+                            let body = frame::token_request(ep.alias(), ttl);
+                            let req = super::call::Req::new(Some(&shared.cfg().proxy_url), "POST", frame::TOKEN_URL, Some(&body));
+                            let r = super::call::json(&shared, Spec::token(), req, None).await;
+                            r.map(|a| a.body).map_err(|e| get(&e, "retryable").as_bool() == Some(true))
+                        }
+                    };
+                    let token =
+                        token.and_then(|v| frame::token_from_answer(&super::conv::to_value(&v).unwrap_or(crate::proto::value::Value::Null)).ok_or(false));
+                    tx.send(Msg::Input(Input::Token { id, token }));
                 });
             }
-            Action::Open { socket, token } => self.open(socket, &token, o.max_buffering, tx),
+            Action::Open { socket, token } => self.open(socket, &token, tx),
             Action::Send(f) => {
-                if let Some(s) = &self.ws {
+                if let Some(Socket(ws, _)) = &self.ws {
                     let _ = match &f.data {
-                        Data::Text(t) => super::js::call(&s.ws, "send", Some(&JsValue::from_str(t))),
-                        Data::Binary(b) => send_bytes(&s.ws, b),
+                        Ok(text) => super::js::call(ws, "send", Some(&JsValue::from_str(text))),
+                        Err(bytes) => send_bytes(ws, bytes),
                     };
                 }
             }
@@ -314,27 +267,28 @@ impl Driver {
                     super::js::abort(&self.jobs.remove(i).1);
                 }
             }
-            Action::Result(r) => self.each(|s| s.on_result.as_ref(), &r),
-            Action::JobFailed(e) => self.each(|s| s.on_error.as_ref(), &e),
-            Action::Report(p) => self.each(|s| s.on_error.as_ref(), &error::to_js(&p.info(), None, None)),
+            Action::Result(r) => self.each(RESULT, &r),
+            Action::JobFailed(e) => self.each(ERROR, &e),
+            Action::Report(p) => self.each(ERROR, &error::to_js(&p.info(), None, None)),
             Action::Status(s) => {
-                let Some(conn) = self.conn.upgrade() else { return };
                 let v = super::conv::from_value(&s.to_value());
-                *conn.status.borrow_mut() = s;
-                self.each(|s| s.on_status.as_ref(), &v);
+                if let Some(conn) = self.conn.upgrade() {
+                    *conn.status.borrow_mut() = s;
+                }
+                self.each(STATUS, &v);
             }
             // Before anyone is told: a subscriber that connects again from its callback gets a new connection.
             Action::Release => {
-                if let (Some(hub), Some(conn)) = (self.hub.upgrade(), self.conn.upgrade()) {
-                    hub.registry.borrow_mut().forget(conn.id);
+                if let Some(hub) = self.hub.upgrade() {
+                    hub.registry.borrow_mut().forget(self.id);
                 }
             }
             Action::Fatal(f) => {
                 let info = f.info();
+                self.each(ERROR, &error::to_js(&info, None, None));
                 if let Some(conn) = self.conn.upgrade() {
-                    *conn.fatal.borrow_mut() = Some(info.clone());
+                    *conn.fatal.borrow_mut() = Some(info);
                 }
-                self.each(|s| s.on_error.as_ref(), &error::to_js(&info, None, None));
             }
         }
     }
@@ -344,66 +298,49 @@ impl Driver {
         let Ok(ctl) = AbortController::new() else { return };
         let signal = super::js::signal_of(&ctl);
         self.jobs.push((job, ctl));
-        let (shared, ep, tx) = (self.shared.clone(), Rc::new(self.ep.clone()), tx.clone());
+        let (shared, ep, tx) = (self.shared.clone(), self.ep.clone(), tx.clone());
         spawn_local(async move {
             let opts: JsValue = js_sys::Object::new().into();
             set(&opts, "input", &input);
-            let machine = SubscribeConfig { mode: Mode::Polling, poll_interval: Duration::ms(100.0), ..SubscribeConfig::default() };
-            let o = Subscribe { machine, logs: false, submit: Default::default() };
             let outcome = match super::queue::prepare(&shared, &ep, &opts, &crate::proto::value::Value::Null, Some(&signal)).await {
-                Ok(body) => super::subscribe::follow(shared, ep, o, body.into(), None, Some(signal)).await,
+                Ok(body) => super::subscribe::follow(shared, ep, Subscribe::fallback(), body.into(), None, Some(signal)).await,
                 Err(e) => Err(e),
             };
-            let _ = tx.unbounded_send(Msg::Input(Input::JobDone { job, outcome: outcome.map(|r| get(&r, "data")) }));
+            tx.send(Msg::Input(Input::JobDone { job, outcome: outcome.map(|r| get(&r, "data")) }));
         });
     }
 
-    fn open(&mut self, socket: SocketId, token: &str, max_buffering: Option<u32>, tx: &Sender<Msg>) {
-        let mut url = format!("{}?fal_jwt_token={}", self.url, js_sys::encode_uri_component(token));
-        if let Some(m) = max_buffering {
-            url.push_str("&max_buffering=");
-            crate::proto::num::write(&mut url, f64::from(m));
-        }
+    fn open(&mut self, socket: SocketId, token: &str, tx: &Sender<Msg>) {
         self.ws = None;
-        let Ok(ws) = WebSocket::new(&url) else {
-            let _ = tx.unbounded_send(Msg::Input(Input::Closed { socket, code: 1006 }));
+        let Ok(ws) = WebSocket::new(&self.o.socket_url(token)) else {
+            tx.send(Msg::Input(Input::Closed { socket, code: 1006 }));
             return;
         };
         set(&ws, "binaryType", &JsValue::from_str("arraybuffer"));
-        let (a, b, c) = (tx.clone(), tx.clone(), tx.clone());
-        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| drop(a.unbounded_send(Msg::Input(Input::Opened { socket }))));
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| drop(b.unbounded_send(Msg::Message(socket, get(&e, "data")))));
-        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let code = get(&e, "code").as_f64().unwrap_or(1006.0) as u16;
-            let _ = c.unbounded_send(Msg::Input(Input::Closed { socket, code }));
-        });
-        set(&ws, "onopen", on_open.as_ref());
-        set(&ws, "onmessage", on_message.as_ref());
-        set(&ws, "onclose", on_close.as_ref());
-        bump(&SOCKETS, 1);
-        self.ws = Some(Socket { ws, _handlers: [on_open, on_message, on_close] });
+        let handler = |f: fn(SocketId, JsValue) -> Msg| {
+            let tx = tx.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |e| {
+                tx.send(f(socket, e));
+            })
+        };
+        let handlers = [
+            handler(|socket, _| Msg::Input(Input::Opened { socket })),
+            handler(|socket, e| Msg::Message(socket, get(&e, "data"))),
+            handler(|socket, e| Msg::Input(Input::Closed { socket, code: get(&e, "code").as_f64().unwrap_or(1006.0) as u16 })),
+        ];
+        for (name, h) in ["onopen", "onmessage", "onclose"].iter().zip(&handlers) {
+            set(&ws, name, h.as_ref());
+        }
+        bump(SOCKETS, 1);
+        self.ws = Some(Socket(ws, handlers));
     }
 }
 
-/// A short-lived token: the app's `tokenProvider(app_path)` (the full path, e.g.
-/// `fal-ai/fast-lcm-diffusion/realtime`, as fal's own client passes it), or fal's token
-/// endpoint through the proxy for the app's alias. `Err(retryable)`.
-async fn token(shared: &Shared, alias: &str, app_path: &str, provider: Option<&Function>, ttl: Duration) -> Result<String, bool> {
-    let value = match provider {
-        Some(f) => {
-            let p = f.call1(&JsValue::NULL, &JsValue::from_str(app_path)).map_err(|_| false)?;
-            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)?
-        }
-        None => {
-            let body = frame::token_request(alias, ttl);
-            let proxy = Some(shared.cfg().proxy_url.as_str());
-            super::call::json(shared, Spec::token(), proxy, "POST", frame::TOKEN_URL, Some(&body), &[], None, None)
-                .await
-                .map(|a| a.body)
-                .map_err(|e| get(&e, "retryable").as_bool().unwrap_or(false))?
-        }
-    };
-    frame::token_from_answer(&super::conv::to_value(&value).unwrap_or(crate::proto::value::Value::Null)).ok_or(false)
+/// The app's `tokenProvider(app_path)`: given the full path (`fal-ai/x/realtime`), as fal's own
+/// client passes it. `Err(retryable)`: a throw is final, a rejection may pass.
+async fn provided(f: &Function, app_path: &str) -> Result<JsValue, bool> {
+    let p = f.call1(&JsValue::NULL, &JsValue::from_str(app_path)).map_err(|_| false)?;
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)
 }
 
 /// What `connect()` returns: send, close, reconnect, status.
@@ -428,16 +365,13 @@ impl RealtimeConnection {
             return Err(error::to_js(&frame::after_fatal(f), None, None));
         }
         let n = c.newest.borrow_mut().number();
-        if !super::storage::has_blob(&input, 0) {
-            return c.push(n, input);
-        }
-        let Some(hub) = self.hub.upgrade() else { return Ok(()) };
-        let (c, shared) = (c.clone(), hub.shared.clone());
-        let on_error = self.sub.on_error.clone();
+        let hub = self.hub.upgrade().filter(|_| super::storage::has_blob(&input, 0));
+        let Some(hub) = hub else { return c.push(n, input) };
+        let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
         spawn_local(async move {
             match super::storage::upload_blobs(&shared, &input).await {
                 Ok(uploaded) => drop(c.push(n, uploaded)),
-                Err(e) => on_error.iter().for_each(|f| super::js::callback(f, &e)),
+                Err(e) => on_error.iter().for_each(|f| callback(f, &e)),
             }
         });
         Ok(())
@@ -445,27 +379,25 @@ impl RealtimeConnection {
 
     /// Leaves the connection; the last one to leave closes the socket and frees everything.
     pub fn close(&mut self) {
-        if self.conn.take().is_some() {
-            if let Some(hub) = self.hub.upgrade() {
-                hub.leave(self.ticket);
-            }
+        let hub = self.hub.upgrade().filter(|_| self.conn.take().is_some());
+        let last = hub.and_then(|h| h.registry.borrow_mut().leave(self.ticket));
+        if let Some(c) = last {
+            c.tx.send(Msg::Input(Input::Close));
         }
     }
 
     /// Reconnects now, with the backoff started over. After a fatal close, starts over: a new
     /// connection with this handle's options (joining the key's current one, if any).
     pub fn reconnect(&mut self) -> Result<(), JsValue> {
-        let Some(c) = &self.conn else { return Ok(()) };
-        if c.fatal.borrow().is_none() {
-            let _ = c.tx.unbounded_send(Msg::Input(Input::Reconnect));
-            return Ok(());
+        let (Some(c), Some(hub)) = (&self.conn, self.hub.upgrade()) else { return Ok(()) };
+        if c.fatal.borrow().is_some() {
+            self.close();
+            let (ticket, conn) = hub.join(&self.endpoint, &self.opts, self.sub.clone())?;
+            (self.ticket, self.conn) = (ticket, Some(conn));
         }
-        let Some(hub) = self.hub.upgrade() else { return Ok(()) };
-        self.close();
-        let (ticket, conn) = hub.join(&self.endpoint, &self.opts, self.sub.clone())?;
-        let _ = conn.tx.unbounded_send(Msg::Input(Input::Reconnect));
-        self.ticket = ticket;
-        self.conn = Some(conn);
+        if let Some(c) = &self.conn {
+            c.tx.send(Msg::Input(Input::Reconnect));
+        }
         Ok(())
     }
 

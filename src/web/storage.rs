@@ -1,193 +1,136 @@
-//! Uploads: initiate through the proxy, then PUT the bytes to the presigned upload
-//! URL (direct, like fal's own client: a presigned URL carries no key). Large files
-//! go in parts, a few at once, then are completed. Every one of these requests is a call
-//! under the client's policy (`Spec::upload`): retried, breaker, events and stats.
+//! Uploads: initiate through the proxy, then PUT the bytes to the presigned upload URL (direct,
+//! like fal's own client: a presigned URL carries no key); large files in parts, a few at once,
+//! then completed. Each of these requests is a call under the client's policy (`Spec::upload`):
+//! retried, breaker, events and stats. The storage protocol is `proto::upload`'s.
 
+use core::future::Future;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, XmlHttpRequest};
 
-use super::abort::OnAbort;
-use super::call::{json, run, Answer, Outcome};
+use super::call::{json, run, Answer, Outcome, Req};
 use super::error;
 use super::js::{get, set};
 use super::shared::Shared;
+use super::tasks::on_abort;
 use crate::proto::call::Spec;
 use crate::proto::error::{Category, ErrorInfo, Kind};
 use crate::proto::retry::Call;
-use crate::proto::upload::{plan, Plan, Progress};
-
-const PARALLEL_PARTS: usize = 3;
+use crate::proto::upload::{self as up, plan, Plan, Progress, PARALLEL};
 
 /// `(part index, bytes of it sent)`.
 type Report = Rc<dyn Fn(usize, u64)>;
-const STORAGE: &str = "https://rest.fal.ai/storage/upload";
 
 /// Anything uploadable as a Blob: File, Blob, typed arrays, ArrayBuffer.
 pub fn as_blob(data: &JsValue, content_type: Option<&str>) -> Option<Blob> {
     if let Some(b) = data.dyn_ref::<Blob>() {
         return Some(b.clone());
     }
-    let is_bytes = data.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(data);
-    if !is_bytes {
+    if !is_file(data) {
         return None;
     }
     let opts = web_sys::BlobPropertyBag::new();
     set(&opts, "type", &JsValue::from_str(content_type.unwrap_or("application/octet-stream")));
-    let parts = Array::new();
-    parts.push(data);
-    Blob::new_with_buffer_source_sequence_and_options(&parts, &opts).ok()
+    Blob::new_with_buffer_source_sequence_and_options(&Array::of1(data), &opts).ok()
 }
 
-fn file_name(data: &JsValue, content_type: &str) -> String {
-    get(data, "name").as_string().filter(|n| !n.is_empty()).unwrap_or_else(|| {
-        let ext = content_type.split('/').nth(1).map(|e| e.split(['+', ';']).next().unwrap_or("bin")).unwrap_or("bin");
-        format!("upload.{ext}")
-    })
+pub fn is_file(v: &JsValue) -> bool {
+    v.is_instance_of::<Blob>() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
 }
 
 /// `client.storage.upload(data, {contentType, fileName, onProgress, signal, multipartThreshold})` → the file URL.
 pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
     let o = crate::proto::options::upload(&error::options(&opts, &["signal"])?).map_err(error::option)?;
     let blob = as_blob(&data, o.content_type.as_deref()).ok_or_else(|| error::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
-    let content_type = o.content_type.or_else(|| get(&blob, "type").as_string().filter(|t| !t.is_empty())).unwrap_or_else(|| "application/octet-stream".into());
-    let name = o.file_name.unwrap_or_else(|| file_name(&data, &content_type));
+    let content_type = up::content_type(o.content_type, get(&blob, "type").as_string());
+    let name = up::file_name(o.file_name, get(&data, "name").as_string(), &content_type);
     let on_progress = error::opt_fn(&opts, "onProgress")?;
-    let on_done = on_progress.clone();
     let signal = error::opt_signal(&opts, "signal")?;
     error::check(signal.as_ref())?;
     let size = get(&blob, "size").as_f64().unwrap_or(0.0) as u64;
     let plan = plan(size, o.multipart_threshold);
-    let parts = match &plan {
-        Plan::Simple => 1,
-        Plan::Multipart(p) => p.len(),
-    };
-    let progress = Rc::new(RefCell::new(Progress::new(size, parts)));
-    let report: Report = {
-        let progress = progress.clone();
-        Rc::new(move |part: usize, loaded: u64| {
-            if let (Some(f), Some(sent)) = (&on_progress, progress.borrow_mut().update(part, loaded)) {
-                emit_progress(f, sent, size);
-            }
-        })
-    };
-    let url = match plan {
-        Plan::Simple => {
-            let (upload_url, file_url) = initiate(&shared, "initiate", &content_type, &name, signal.as_ref()).await?;
-            put(&shared, &upload_url, &blob, &content_type, 0, &report, signal.as_ref()).await?;
-            file_url
+    let progress = Rc::new(RefCell::new(Progress::new(size, if let Plan::Multipart(p) = &plan { p.len() } else { 1 })));
+    let tell = move |sent: Option<u64>| {
+        if let (Some(f), Some(sent)) = (&on_progress, sent) {
+            super::js::callback(f, &super::conv::from_value(&up::progress(sent, size)));
         }
-        Plan::Multipart(parts) => multipart(&shared, &blob, &content_type, &name, parts, &report, signal.as_ref()).await?,
     };
-    if let (Some(f), Some(sent)) = (on_done, progress.borrow_mut().finish()) {
-        emit_progress(&f, sent, size);
+    let tell = Rc::new(tell);
+    let report: Report = {
+        let (progress, tell) = (progress.clone(), tell.clone());
+        Rc::new(move |part, loaded| tell(progress.borrow_mut().update(part, loaded)))
+    };
+    let multipart = matches!(plan, Plan::Multipart(_));
+    let body = up::initiate_body(&content_type, &name);
+    let url = up::initiate_url(multipart);
+    let req = Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(&body));
+    let answer = json(&shared, Spec::upload(), req, signal.as_ref()).await?;
+    let (upload_url, file_url) =
+        up::initiated(&super::conv::lossy(&answer.body)).ok_or_else(|| error::protocol("The storage answer has no upload_url or file_url.", &answer.body))?;
+    match plan {
+        Plan::Simple => drop(put(&shared, &upload_url, &blob, &content_type, 0, &report, signal.as_ref()).await?),
+        Plan::Multipart(parts) => {
+            // Every part's requests stop when one part fails for good, or the caller aborts.
+            let stop = web_sys::AbortController::new()?;
+            let relay = stop.clone();
+            let _relay = on_abort(signal.as_ref(), move || super::js::abort(&relay));
+            let done = RefCell::new(Vec::new());
+            parallel(parts.into_iter().enumerate().collect(), |(i, (n, start, end))| {
+                let (stop, done, url) = (&stop, &done, up::part_url(&upload_url, n));
+                let (shared, content_type, report, blob) = (&shared, &content_type, &report, &blob);
+                async move {
+                    let chunk = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
+                    let a =
+                        put(shared, &url, &chunk, content_type, i, report, Some(&super::js::signal_of(stop))).await.inspect_err(|_| super::js::abort(stop))?;
+                    let body = js_sys::JSON::parse(&a.body.as_string().unwrap_or_default()).unwrap_or(JsValue::NULL);
+                    done.borrow_mut().push((n, up::etag(&super::conv::lossy(&body), a.header)));
+                    Ok(())
+                }
+            })
+            .await
+            .map_err(|e| if signal.as_ref().is_some_and(super::js::aborted) { error::aborted(super::js::reason(signal.as_ref())) } else { e })?;
+            // Straight to the storage, like the parts (a presigned URL carries no key).
+            let body = up::complete_body(done.into_inner());
+            json(&shared, Spec::upload(), Req::new(None, "POST", &up::complete_url(&upload_url), Some(&body)), signal.as_ref()).await?;
+        }
     }
-    Ok(JsValue::from_str(&url))
+    tell(progress.borrow_mut().finish());
+    Ok(JsValue::from_str(&file_url))
 }
 
-fn emit_progress(f: &Function, loaded: u64, total: u64) {
-    let o = Object::new();
-    set(&o, "loaded", &JsValue::from_f64(loaded as f64));
-    set(&o, "total", &JsValue::from_f64(total as f64));
-    set(&o, "fraction", &JsValue::from_f64(if total == 0 { 1.0 } else { loaded as f64 / total as f64 }));
-    let _ = f.call1(&JsValue::NULL, &o);
-}
-
-async fn initiate(shared: &Shared, route: &str, content_type: &str, name: &str, signal: Option<&AbortSignal>) -> Result<(String, String), JsValue> {
-    let url = format!("{STORAGE}/{route}?storage_type=fal-cdn-v3");
-    let body = Object::new();
-    set(&body, "content_type", &JsValue::from_str(content_type));
-    set(&body, "file_name", &JsValue::from_str(name));
-    let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let answer = json(shared, Spec::upload(), Some(shared.cfg().proxy_url.as_str()), "POST", &url, Some(&body), &[], signal, None).await?.body;
-    match (get(&answer, "upload_url").as_string(), get(&answer, "file_url").as_string()) {
-        (Some(u), Some(f)) => Ok((u, f)),
-        _ => Err(error::protocol("The storage answer has no upload_url or file_url.", &answer)),
-    }
-}
-
-async fn multipart(
-    shared: &Shared,
-    blob: &Blob,
-    content_type: &str,
-    name: &str,
-    parts: Vec<(u32, u64, u64)>,
-    report: &Report,
-    signal: Option<&AbortSignal>,
-) -> Result<String, JsValue> {
-    let (upload_url, file_url) = initiate(shared, "initiate-multipart", content_type, name, signal).await?;
-    // Every part's requests stop when one part fails for good, or the caller aborts.
-    let stop = web_sys::AbortController::new()?;
-    let _relay = signal.map(|s| {
-        let stop = stop.clone();
-        OnAbort::new(s, move || super::js::abort(&stop))
-    });
-    let queue = RefCell::new(parts.into_iter().enumerate().collect::<Vec<_>>());
-    let done: RefCell<Vec<(u32, String)>> = RefCell::new(Vec::new());
+/// Runs `f` on every item, a few at once; the first error is the outcome (the others run out).
+async fn parallel<T, F: Future<Output = Result<(), JsValue>>>(items: Vec<T>, f: impl Fn(T) -> F) -> Result<(), JsValue> {
+    let queue = RefCell::new(items);
     let worker = || async {
         loop {
             let next = queue.borrow_mut().pop();
-            let Some((i, (n, start, end))) = next else { return Ok(()) };
-            let chunk = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
-            let part_url = crate::proto::upload::part_url(&upload_url, n);
-            let answer =
-                put(shared, &part_url, &chunk, content_type, i, report, Some(&super::js::signal_of(&stop))).await.inspect_err(|_| super::js::abort(&stop))?;
-            // fal answers the etag in the JSON body; its CDN path (the Python client's) in the `ETag` header.
-            let body = answer.body.as_string().unwrap_or_default();
-            let etag = get(&js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL), "etag").as_string().or(answer.header).unwrap_or_default();
-            done.borrow_mut().push((n, etag));
+            let Some(item) = next else { return Ok(()) };
+            f(item).await?;
         }
     };
-    // A few parts at once: enough to fill the pipe, not enough to starve the page.
-    let results =
-        join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect())
-            .await;
-    error::check(signal)?;
-    results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
-    let mut parts = done.into_inner();
-    crate::proto::sort::sort_by(&mut parts, |a, b| a.0 < b.0);
-    let list: Array = parts
-        .iter()
-        .map(|(n, etag)| {
-            let o = Object::new();
-            set(&o, "partNumber", &JsValue::from(*n));
-            set(&o, "etag", &JsValue::from_str(etag));
-            JsValue::from(o)
-        })
-        .collect();
-    let body = Object::new();
-    set(&body, "parts", &list);
-    let body = js_sys::JSON::stringify(&body).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    // Straight to the storage, like the parts (a presigned URL carries no key).
-    json(shared, Spec::upload(), None, "POST", &crate::proto::upload::complete_url(&upload_url), Some(&body), &[], signal, None).await?;
-    Ok(file_url)
-}
-
-/// Polls futures until all are done (the few upload workers).
-async fn join_all<'a, T>(mut futs: Vec<std::pin::Pin<Box<dyn core::future::Future<Output = T> + 'a>>>) -> Vec<T> {
-    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
+    let mut workers: Vec<_> = (0..PARALLEL).map(|_| Some(Box::pin(worker()))).collect();
+    let mut outcome = Ok(());
     core::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in futs.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    core::task::Poll::Ready(v) => out[i] = Some(v),
-                    core::task::Poll::Pending => pending = true,
+        for slot in workers.iter_mut() {
+            if let Some(core::task::Poll::Ready(r)) = slot.as_mut().map(|w| w.as_mut().poll(cx)) {
+                *slot = None;
+                if outcome.is_ok() {
+                    outcome = r;
                 }
             }
         }
-        if pending {
-            core::task::Poll::Pending
-        } else {
+        if workers.iter().all(Option::is_none) {
             core::task::Poll::Ready(())
+        } else {
+            core::task::Poll::Pending
         }
     })
     .await;
-    out.into_iter().flatten().collect()
+    outcome
 }
 
 /// One PUT of `blob` (a whole file or part `part`) under the policy: the answer's body and its `ETag`.
@@ -210,12 +153,14 @@ async fn put(
 /// One PUT through XMLHttpRequest: fetch can't report upload progress.
 async fn xhr_put(url: &str, blob: &Blob, content_type: &str, on_progress: impl Fn(u64) + 'static, signal: Option<&AbortSignal>) -> Outcome {
     let local = |kind, cat, msg: &str| {
-        let info = ErrorInfo::local(kind, cat, msg);
+        let mut info = ErrorInfo::local(kind, cat, msg);
+        info.retryable = kind == Kind::Network;
         let js = error::to_js(&info, None, None);
         (info, js)
     };
+    let aborted = || local(Kind::Aborted, Category::Aborted, "The upload was cancelled.");
     if signal.is_some_and(super::js::aborted) {
-        return Err(local(Kind::Aborted, Category::Aborted, "The upload was cancelled."));
+        return Err(aborted());
     }
     let xhr = XmlHttpRequest::new().map_err(|_| local(Kind::Config, Category::Config, "XMLHttpRequest is not available here."))?;
     xhr.open_with_async("PUT", url, true).map_err(|_| local(Kind::Config, Category::Config, "The upload URL is not valid."))?;
@@ -223,33 +168,23 @@ async fn xhr_put(url: &str, blob: &Blob, content_type: &str, on_progress: impl F
     let progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_progress(get(&e, "loaded").as_f64().unwrap_or(0.0) as u64));
     let up = get(&xhr, "upload");
     set(&up, "onprogress", progress.as_ref());
-    let done = js_sys::Promise::new(&mut |resolve, _| {
-        set(&xhr, "onloadend", &resolve);
-    });
-    let _abort = signal.map(|s| {
-        let x = xhr.clone();
-        OnAbort::new(s, move || drop(super::js::call(&x, "abort", None)))
-    });
+    let done = js_sys::Promise::new(&mut |resolve, _| set(&xhr, "onloadend", &resolve));
+    let x = xhr.clone();
+    let _abort = on_abort(signal, move || drop(super::js::call(&x, "abort", None)));
     super::js::call(&xhr, "send", Some(blob)).map_err(|_| local(Kind::Network, Category::Network, "The upload could not start."))?;
     let _ = JsFuture::from(done).await;
     set(&up, "onprogress", &JsValue::NULL);
-    drop(progress);
     if signal.is_some_and(super::js::aborted) {
-        return Err(local(Kind::Aborted, Category::Aborted, "The upload was cancelled."));
+        return Err(aborted());
     }
     let status = get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
     let body = get(&xhr, "responseText").as_string().unwrap_or_default();
-    if status == 0 {
-        let mut info = ErrorInfo::local(Kind::Network, Category::Network, "The upload did not reach the storage (network error).");
-        info.retryable = true;
-        let js = error::to_js(&info, None, None);
-        return Err((info, js));
-    }
     let header = |n: &str| super::js::call(&xhr, "getResponseHeader", Some(&JsValue::from_str(n))).ok().and_then(|v| v.as_string());
-    if (200..300).contains(&status) {
-        return Ok(Answer { body: JsValue::from_str(&body), header: header("etag") });
+    match status {
+        0 => Err(local(Kind::Network, Category::Network, "The upload did not reach the storage (network error).")),
+        200..=299 => Ok(Answer { body: JsValue::from_str(&body), header: header("etag") }),
+        _ => Err(super::call::decoded(status, &header, &body, false, Some(Call::Upload))),
     }
-    Err(super::call::decoded(status, &header, &body, false, Some(Call::Upload)))
 }
 
 /// Every File, Blob, typed array and ArrayBuffer in `input` (at any depth) uploaded, a few at once,
@@ -265,17 +200,7 @@ pub async fn upload_blobs(shared: &Rc<Shared>, input: &JsValue) -> Result<JsValu
 }
 
 pub fn has_blob(v: &JsValue, depth: usize) -> bool {
-    if v.is_instance_of::<Blob>() {
-        return true;
-    }
-    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || is_file(v) {
-        return false;
-    }
-    if Array::is_array(v) {
-        return Array::from(v).iter().any(|x| has_blob(&x, depth + 1));
-    }
-    // Object.entries, not Object.values: one import fewer.
-    Object::entries(v.unchecked_ref()).iter().any(|e| has_blob(&e.unchecked_into::<Array>().get(1), depth + 1))
+    v.is_instance_of::<Blob>() || (depth <= crate::proto::value::MAX_DEPTH && children(v).is_some_and(|(_, c)| c.iter().any(|(_, x)| has_blob(x, depth + 1))))
 }
 
 async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&AbortSignal>, pick: fn(&JsValue) -> bool) -> Result<JsValue, JsValue> {
@@ -284,57 +209,38 @@ async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&Abort
     if found.is_empty() {
         return Ok(input.clone());
     }
-    let queue = RefCell::new(found);
-    let worker = || async {
-        loop {
-            let next = queue.borrow_mut().pop();
-            let Some((holder, key, data)) = next else { return Ok::<(), JsValue>(()) };
-            let opts = Object::new();
-            if let Some(s) = signal {
-                set(&opts, "signal", s);
-            }
-            let url = upload(shared.clone(), data, opts.into()).await?;
-            let _ = js_sys::Reflect::set(&holder, &key, &url);
-        }
-    };
-    let results =
-        join_all((0..PARALLEL_PARTS).map(|_| Box::pin(worker()) as std::pin::Pin<Box<dyn core::future::Future<Output = Result<(), JsValue>> + '_>>).collect())
-            .await;
-    results.into_iter().collect::<Result<Vec<()>, JsValue>>()?;
+    parallel(found, |(holder, key, data): (JsValue, JsValue, JsValue)| async move {
+        let opts: JsValue = Object::new().into();
+        signal.iter().for_each(|s| set(&opts, "signal", s));
+        let url = upload(shared.clone(), data, opts).await?;
+        let _ = js_sys::Reflect::set(&holder, &key, &url);
+        Ok(())
+    })
+    .await?;
     Ok(copy)
 }
 
-pub fn is_file(v: &JsValue) -> bool {
-    v.is_instance_of::<Blob>() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
+/// The children of an array or a plain object, with their keys (index or name); None for
+/// anything else (files, Dates, Maps, class instances: sent as JSON would send them).
+pub fn children(v: &JsValue) -> Option<(bool, Vec<(JsValue, JsValue)>)> {
+    if Array::is_array(v) {
+        return Some((true, Array::from(v).iter().enumerate().map(|(i, x)| (JsValue::from(i as u32), x)).collect()));
+    }
+    let proto = if v.is_object() && !is_file(v) { Object::get_prototype_of(v) } else { return None };
+    // `Object.prototype` is the only prototype whose own prototype is null.
+    (proto.is_null() || Object::get_prototype_of(&proto).is_null())
+        .then(|| (false, Object::entries(v.unchecked_ref()).iter().map(|e| e.unchecked_into::<Array>()).map(|p| (p.get(0), p.get(1))).collect()))
 }
 
 /// A copy of plain objects and arrays; each file is recorded with where its URL goes.
 fn copy_marking(v: &JsValue, found: &mut Vec<(JsValue, JsValue, JsValue)>, depth: usize, pick: fn(&JsValue) -> bool) -> JsValue {
-    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || is_file(v) {
-        return v.clone();
-    }
-    if Array::is_array(v) {
-        let out = Array::new();
-        for (i, x) in Array::from(v).iter().enumerate() {
-            if pick(&x) {
-                found.push((out.clone().into(), JsValue::from(i as u32), x.clone()));
-            }
-            out.push(&copy_marking(&x, found, depth + 1, pick));
-        }
-        return out.into();
-    }
-    let proto = Object::get_prototype_of(v);
-    if !(proto.is_null() || Object::get_prototype_of(&proto).is_null()) {
-        return v.clone(); // a Date, a Map, a class instance: sent as JSON would send it
-    }
-    let out = Object::new();
-    for entry in Object::entries(v.unchecked_ref()).iter() {
-        let pair: Array = entry.unchecked_into();
-        let (k, x) = (pair.get(0), pair.get(1));
+    let Some((array, kids)) = children(v).filter(|_| depth <= crate::proto::value::MAX_DEPTH) else { return v.clone() };
+    let out: JsValue = if array { Array::new().into() } else { Object::new().into() };
+    for (k, x) in kids {
         if pick(&x) {
-            found.push((out.clone().into(), k.clone(), x.clone()));
+            found.push((out.clone(), k.clone(), x.clone()));
         }
         let _ = js_sys::Reflect::set(&out, &k, &copy_marking(&x, found, depth + 1, pick));
     }
-    out.into()
+    out
 }

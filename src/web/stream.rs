@@ -2,11 +2,9 @@
 //! `x-fal-target-url` header) and turns it into machine inputs.
 
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::http;
-use super::js::get;
 use crate::proto::sse::Parser;
 use crate::proto::subscribe::Input;
 
@@ -23,19 +21,10 @@ pub async fn follow(proxy: String, url: String, signal: AbortSignal, sink: Box<S
 
 async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Result<(), JsValue> {
     let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
-    if !http::ok(&resp) {
-        return Err(JsValue::from(http::status(&resp)));
-    }
-    let reader = http::reader(&resp).ok_or(JsValue::NULL)?;
-    let mut parser = Parser::default();
-    let mut events = Vec::new();
-    let send = |i| if sink(i) { Ok(()) } else { Err(JsValue::NULL) };
-    loop {
-        let chunk = JsFuture::from(http::read(&reader)?).await?;
-        if get(&chunk, "done").as_bool().unwrap_or(true) {
-            return Ok(());
-        }
-        let bytes = js_sys::Uint8Array::new(&get(&chunk, "value")).to_vec();
+    let reader = http::reader(&resp).filter(|_| http::ok(&resp)).ok_or(JsValue::NULL)?;
+    let (mut parser, mut events) = (Parser::default(), Vec::new());
+    let send = |i| sink(i).then_some(()).ok_or(JsValue::NULL);
+    while let Some(bytes) = http::chunk(&reader).await? {
         if bytes.is_empty() {
             continue;
         }
@@ -47,4 +36,5 @@ async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Resu
             send(Input::StreamStatus(status, raw))?;
         }
     }
+    Ok(())
 }

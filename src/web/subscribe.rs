@@ -1,7 +1,6 @@
-//! Drives the subscribe machine with fetch, streams and one timer.
-//!
-//! Every I/O task reports into one channel; this loop is the only place that
-//! touches the machine, so updates reach `onQueueUpdate` in the machine's order.
+//! Drives the subscribe machine with fetch, streams and one timer. Every I/O task reports into
+//! one inbox; this loop is the only place that touches the machine, so updates reach
+//! `onQueueUpdate` in the machine's order.
 
 use std::rc::Rc;
 
@@ -10,23 +9,18 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
-use super::abort::OnAbort;
-use super::chan::{unbounded, Sender};
 use super::error;
 use super::js::{get, now, set, signal_of};
-use super::listen::Alarm;
 use super::queue;
 use super::shared::Shared;
-use crate::proto::endpoint::{EndpointId, RequestId};
-use crate::proto::options::{SubmitExtras, Subscribe};
+use super::tasks::{on_abort, Inbox, Sender};
+use crate::proto::endpoint::EndpointId;
+use crate::proto::options::Subscribe;
 use crate::proto::shapes;
 use crate::proto::status::Phase;
 use crate::proto::subscribe::{Action, End, Input, Machine};
 
-enum Msg {
-    Input(Input<JsValue, JsValue>),
-    Tick,
-}
+type In = Input<JsValue, JsValue>;
 
 /// `client.subscribe(endpoint, options)`.
 pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> Result<JsValue, JsValue> {
@@ -40,6 +34,14 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> R
     follow(shared, ep, o, body.into(), on_update, signal).await
 }
 
+/// Runs `f` in the background; its outcome goes to the machine.
+fn spawn(tx: &Sender<In>, f: impl core::future::Future<Output = In> + 'static) {
+    let tx = tx.clone();
+    spawn_local(async move {
+        tx.send(f.await);
+    });
+}
+
 /// The job of `body`, submitted and followed to its result (also the realtime fallback's way).
 pub async fn follow(
     shared: Rc<Shared>,
@@ -49,56 +51,62 @@ pub async fn follow(
     on_update: Option<Function>,
     signal: Option<AbortSignal>,
 ) -> Result<JsValue, JsValue> {
-    let (tx, mut rx) = unbounded::<Msg>();
+    let (tx, mut inbox) = Inbox::new();
     let timeout_ms = o.machine.timeout.map_or(0.0, |d| d.as_ms());
-    let call = Job { shared, ep, logs: o.logs, tx, jobs: AbortController::new()? };
     let extras = Rc::new(o.submit);
-    let _abort = signal.as_ref().map(|s| {
-        let tx = call.tx.clone();
-        OnAbort::new(s, move || drop(tx.unbounded_send(Msg::Input(Input::Abort))))
+    // Every request of this call (submit, polls, result) stops when it ends.
+    let jobs = AbortController::new()?;
+    let t = tx.clone();
+    let _abort = on_abort(signal.as_ref(), move || {
+        t.send(Input::Abort);
     });
     let mut stream: Option<AbortController> = None;
-    let mut alarm = Alarm::default();
     let mut machine: Machine<JsValue, JsValue> = Machine::new(o.machine, now());
     // Every log line told so far, in order: each update carries them all (a copy).
-    let told_logs = Array::new();
-
+    let told = Array::new();
     let outcome = loop {
         let mut finished = None;
         while let Some(action) = machine.poll_action() {
+            let (s, e, sig) = (shared.clone(), ep.clone(), signal_of(&jobs));
             match action {
-                Action::Submit => call.submit(body.clone(), extras.clone()),
+                Action::Submit => {
+                    let (body, extras) = (body.clone(), extras.clone());
+                    spawn(&tx, async move {
+                        match queue::submit(&s, &e, &body, &extras, Some(&sig)).await {
+                            Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
+                            Err(err) => Input::SubmitFailed(err),
+                        }
+                    });
+                }
                 Action::OpenStream(id) => {
                     let ctl = AbortController::new()?;
-                    let url = call.ep.status_stream_url(&id, call.logs);
-                    let tx = call.tx.clone();
-                    let sink = Box::new(move |i| tx.unbounded_send(Msg::Input(i)).is_ok());
-                    spawn_local(super::stream::follow(call.shared.cfg().proxy_url.clone(), url, signal_of(&ctl), sink));
+                    let t = tx.clone();
+                    let url = ep.status_stream_url(&id, o.logs);
+                    spawn_local(super::stream::follow(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
                     stream = Some(ctl);
                 }
                 Action::CloseStream => stream.take().iter().for_each(super::js::abort),
-                Action::Poll(id) => call.poll(id),
-                Action::FetchResult(id) => call.result(id),
-                // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
-                Action::Cancel(id) => {
-                    let (p, e) = (call.shared.clone(), call.ep.clone());
-                    spawn_local(async move {
-                        let _ = queue::cancel(&p, &e, &id).await;
+                Action::Poll(id) => {
+                    let logs = o.logs;
+                    spawn(&tx, async move {
+                        queue::status(&s, &e, &id, logs, Some(&sig)).await.map_or_else(Input::PollFailed, |(st, raw)| Input::PollStatus(st, raw))
                     });
                 }
+                Action::FetchResult(id) => {
+                    spawn(&tx, async move { queue::result(&s, &e, &id, Some(&sig)).await.map_or_else(Input::ResultFailed, Input::ResultFetched) })
+                }
+                // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
+                Action::Cancel(id) => spawn_local(async move { drop(queue::cancel(&s, &e, &id).await) }),
                 Action::Emit { phase, raw, new_logs } => {
                     let lines = get(&raw, "logs");
-                    if Array::is_array(&lines) {
-                        let lines: &Array = lines.unchecked_ref();
-                        for i in new_logs {
-                            told_logs.push(&lines.get(i as u32));
-                        }
+                    if let Some(lines) = lines.dyn_ref::<Array>() {
+                        new_logs.iter().for_each(|i| {
+                            told.push(&lines.get(*i as u32));
+                        });
                     }
-                    if let Some(f) = &on_update {
-                        if let Err(thrown) = f.call1(&JsValue::NULL, &update_object(phase, raw, &told_logs)) {
-                            machine.handle(now(), Input::Abort);
-                            finished = Some(Err(thrown));
-                        }
+                    if let Some(Err(thrown)) = on_update.as_ref().map(|f| f.call1(&JsValue::NULL, &update(phase, raw, &told))) {
+                        machine.handle(now(), Input::Abort);
+                        finished = Some(Err(thrown));
                     }
                 }
                 Action::Done(r) => {
@@ -116,87 +124,28 @@ pub async fn follow(
         if let Some(r) = finished {
             break r;
         }
-        let tx = call.tx.clone();
-        alarm.set(machine.poll_timeout(), move || drop(tx.unbounded_send(Msg::Tick)));
-        match rx.next().await {
-            Msg::Input(input) => machine.handle(now(), input),
-            Msg::Tick => {
-                alarm.fired();
-                machine.handle_timeout(now());
-            }
+        match inbox.next(machine.poll_timeout()).await {
+            Some(input) => machine.handle(now(), input),
+            None => machine.handle_timeout(now()),
         }
     };
-    super::js::abort(&call.jobs);
-    if let Some(s) = stream {
-        super::js::abort(&s);
-    }
+    super::js::abort(&jobs);
+    stream.iter().for_each(super::js::abort);
     outcome
 }
 
-/// The update the caller sees: the upstream object, with its status set to the
-/// phase the machine reports (they differ only for a filled-in IN_PROGRESS) and, when
-/// it has a `logs` field, every line told so far in place of the ones it carried
-/// (fal's stream sends only new lines, a poll a window: the caller always gets all).
-fn update_object(phase: Phase, raw: JsValue, told_logs: &Array) -> JsValue {
+/// The update the caller sees: the upstream object, with its status set to the phase the
+/// machine reports (they differ only for a filled-in IN_PROGRESS) and, when it has a `logs`
+/// field, every line told so far in place of the ones it carried (fal's stream sends only new
+/// lines, a poll a window: the caller always gets all).
+fn update(phase: Phase, raw: JsValue, told: &Array) -> JsValue {
     let copy = Object::assign(&Object::new(), &raw.unchecked_into());
     if get(&copy, "status").as_string().as_deref() != Some(phase.as_str()) {
         set(&copy, "status", &JsValue::from_str(phase.as_str()));
         let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("metrics"));
     }
-    if js_sys::Reflect::has(&copy, &JsValue::from_str("logs")).unwrap_or(false) || told_logs.length() > 0 {
-        set(&copy, "logs", &told_logs.slice(0, told_logs.length()));
+    if js_sys::Reflect::has(&copy, &JsValue::from_str("logs")).unwrap_or(false) || told.length() > 0 {
+        set(&copy, "logs", &told.slice(0, told.length()));
     }
     copy.into()
-}
-
-/// The requests of one subscribe call.
-struct Job {
-    shared: Rc<Shared>,
-    ep: Rc<EndpointId>,
-    logs: bool,
-    tx: Sender<Msg>,
-    /// Aborts every request of this call (submit, polls, result) when it ends.
-    jobs: AbortController,
-}
-
-impl Job {
-    /// Runs `f` in the background with the call's state; its input goes to the machine.
-    fn spawn<F>(&self, f: impl FnOnce(Rc<Shared>, Rc<EndpointId>, AbortSignal) -> F)
-    where
-        F: core::future::Future<Output = Input<JsValue, JsValue>> + 'static,
-    {
-        let tx = self.tx.clone();
-        let fut = f(self.shared.clone(), self.ep.clone(), signal_of(&self.jobs));
-        spawn_local(async move {
-            let _ = tx.unbounded_send(Msg::Input(fut.await));
-        });
-    }
-
-    fn submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
-        self.spawn(|s, e, sig| async move {
-            match queue::submit(&s, &e, &body, &extras, Some(&sig)).await {
-                Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
-                Err(err) => Input::SubmitFailed(err),
-            }
-        });
-    }
-
-    fn poll(&self, id: RequestId) {
-        let logs = self.logs;
-        self.spawn(|s, e, sig| async move {
-            match queue::status(&s, &e, &id, logs, Some(&sig)).await {
-                Ok((status, raw)) => Input::PollStatus(status, raw),
-                Err(error) => Input::PollFailed(error),
-            }
-        });
-    }
-
-    fn result(&self, id: RequestId) {
-        self.spawn(|s, e, sig| async move {
-            match queue::result(&s, &e, &id, Some(&sig)).await {
-                Ok(out) => Input::ResultFetched(out),
-                Err(error) => Input::ResultFailed(error),
-            }
-        });
-    }
 }

@@ -5,10 +5,10 @@
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::call::json;
+use super::call::{json, Req};
+use super::conv::lossy;
 use super::error;
 use super::js::{get, now, promise};
 use super::shared::Shared;
@@ -19,11 +19,8 @@ use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
 use crate::proto::schema::files::{file_issues, FileMeta};
 use crate::proto::schema::Schema;
 use crate::proto::schema_cache::{openapi_url, Lookup};
+use crate::proto::shapes;
 use crate::proto::value::Value;
-
-pub fn to_value(js: &JsValue) -> Value {
-    super::conv::to_value(js).unwrap_or(Value::Null)
-}
 
 /// The endpoint's compiled schema, or why there is none.
 pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schema>, JsValue> {
@@ -38,11 +35,10 @@ pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schem
             p
         }
     };
-    let doc = JsFuture::from(pending).await.map(|d| to_value(&d));
+    let doc = JsFuture::from(pending).await.map(|d| lossy(&d));
     let (r, failed) = shared.with_schemas(|c| c.loaded(&key, doc.as_ref().map_err(Clone::clone), now(), |m| error::config(&m)));
     if let (Err(e), true) = (&r, failed) {
-        let fields = vec![("type".to_string(), Value::Str("schema".into())), ("endpoint".into(), Value::Str(key))];
-        shared.emit(&fields, Some(e));
+        shared.emit(&shapes::refused("schema", &key), Some(e));
     }
     r
 }
@@ -57,63 +53,37 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
         };
         // The app's own files load directly; anything else goes through the proxy's allowlist.
         if url.starts_with('/') && !url.starts_with("//") {
-            let resp = super::http::fetch(&url, "GET", &[], None, None).await.map_err(|e| error::thrown(&e).1)?;
-            let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e).1)?;
+            let text = match super::http::fetch(&url, "GET", &[], None, None).await {
+                Ok(resp) => super::http::text(&resp).await,
+                Err(e) => Err(e),
+            };
+            let text = text.map_err(|e| error::thrown(&e).1)?;
             return js_sys::JSON::parse(&text).map_err(|_| error::config(&format!("The schema at {url} is not JSON.")));
         }
-        Ok(json(&shared, Spec::schema(), Some(shared.cfg().proxy_url.as_str()), "GET", &url, None, &[], None, None).await?.body)
+        Ok(json(&shared, Spec::schema(), Req::new(Some(&shared.cfg().proxy_url), "GET", &url, None), None).await?.body)
     })
 }
 
 /// The input as a [`Value`], with every File, Blob or byte array replaced by a stand-in URL
 /// (the upload puts the real one there) and collected with its location for the file checks.
 fn walk(v: &JsValue, loc: &mut Vec<LocPart>, files: &mut Vec<(Vec<LocPart>, web_sys::Blob)>, depth: usize) -> Value {
-    if super::storage::is_file(v) {
-        if let Some(b) = super::storage::as_blob(v, None) {
-            files.push((loc.clone(), b));
-        }
+    if let Some(b) = super::storage::as_blob(v, None).filter(|_| super::storage::is_file(v)) {
+        files.push((loc.clone(), b));
         return Value::Str("https://upload.pending/file".into());
     }
-    if depth > crate::proto::value::MAX_DEPTH || !v.is_object() || v.is_function() {
-        return to_value(v);
+    let Some((array, kids)) = super::storage::children(v).filter(|_| depth <= crate::proto::value::MAX_DEPTH && !v.is_function()) else { return lossy(v) };
+    let mut out = Vec::with_capacity(kids.len());
+    for (k, x) in kids {
+        let key = k.as_string().unwrap_or_default();
+        loc.push(if array { LocPart::Index(out.len() as u64) } else { LocPart::Key(key.clone()) });
+        out.push((key, walk(&x, loc, files, depth + 1)));
+        loc.pop();
     }
-    if js_sys::Array::is_array(v) {
-        let a = js_sys::Array::from(v);
-        return Value::Arr(
-            a.iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    loc.push(LocPart::Index(i as u64));
-                    let out = walk(&x, loc, files, depth + 1);
-                    loc.pop();
-                    out
-                })
-                .collect(),
-        );
+    if array {
+        Value::Arr(out.into_iter().map(|(_, x)| x).collect())
+    } else {
+        Value::Obj(out)
     }
-    if !is_plain(v) {
-        return to_value(v);
-    }
-    let entries = js_sys::Object::entries(v.unchecked_ref());
-    Value::Obj(
-        entries
-            .iter()
-            .map(|e| {
-                let pair: js_sys::Array = e.unchecked_into();
-                let k = pair.get(0).as_string().unwrap_or_default();
-                loc.push(LocPart::Key(k.clone()));
-                let out = walk(&pair.get(1), loc, files, depth + 1);
-                loc.pop();
-                (k, out)
-            })
-            .collect(),
-    )
-}
-
-fn is_plain(v: &JsValue) -> bool {
-    let proto = js_sys::Object::get_prototype_of(v);
-    // `Object.prototype` is the only prototype whose own prototype is null.
-    proto.is_null() || js_sys::Object::get_prototype_of(&proto).is_null()
 }
 
 /// What the browser can tell about a file without sending it; image dimensions only when needed.
@@ -121,14 +91,11 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
     let content_type = get(blob, "type").as_string().unwrap_or_default();
     let mut dimensions = None;
     if need_dims && content_type.starts_with("image/") {
-        let create = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("createImageBitmap")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        if let Some(Ok(p)) = create.map(|f| f.call1(&JsValue::NULL, blob)) {
+        if let Ok(p) = super::js::call(&js_sys::global(), "createImageBitmap", Some(blob)) {
             if let Ok(bitmap) = JsFuture::from(js_sys::Promise::from(p)).await {
                 let n = |k: &str| get(&bitmap, k).as_f64();
                 dimensions = n("width").zip(n("height"));
-                if let Ok(close) = js_sys::Reflect::get(&bitmap, &JsValue::from_str("close")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
-                    let _ = close.call0(&bitmap);
-                }
+                let _ = super::js::call(&bitmap, "close", None);
             }
         }
     }
@@ -140,17 +107,12 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Sch
     let mut files = Vec::new();
     let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut files, 0);
     let mut issues = Vec::new();
-    let limits = shared.cfg().file_limits.get(&ep.full());
     for (loc, blob) in files {
-        let field = loc.iter().rev().find_map(|p| if let LocPart::Key(k) = p { Some(k.as_str()) } else { None }).unwrap_or("");
-        let Some((_, lim)) = limits.and_then(|l| l.iter().find(|(f, _)| f == field)) else { continue };
+        let Some(lim) = shared.cfg().file_limits_for(&ep.full(), &loc) else { continue };
         let meta = meta_of(&blob, lim.needs_dimensions()).await;
-        let name = get(&blob, "name").as_string().unwrap_or_else(|| "blob".into());
-        issues.extend(file_issues(&loc, &meta, lim, &name));
+        issues.extend(file_issues(&loc, &meta, lim, &get(&blob, "name").as_string().unwrap_or_else(|| "blob".into())));
     }
-    if let Some(s) = schema {
-        issues.extend(s.validate(&value));
-    }
+    issues.extend(schema.map(|s| s.validate(&value)).unwrap_or_default());
     issues
 }
 
@@ -161,20 +123,18 @@ pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue) 
     if issues.is_empty() {
         return Ok(());
     }
-    let info = ErrorInfo::client_validation(issues);
-    let e = error::to_js(&info, None, None);
-    let s = |v: &str| Value::Str(v.into());
-    shared.emit(&[("type".into(), s("error")), ("call".into(), s("validate")), ("endpoint".into(), s(&ep.full()))], Some(&e));
+    let e = error::to_js(&ErrorInfo::client_validation(issues), None, None);
+    shared.emit(&shapes::refused("error", &ep.full()), Some(&e));
     Err(e)
 }
 
 pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
-    super::conv::from_value(&crate::proto::shapes::issues(issues))
+    super::conv::from_value(&shapes::issues(issues))
 }
 
 /// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.
 #[wasm_bindgen(js_name = validate)]
 pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>) -> Result<JsValue, JsValue> {
-    let s = Schema::from_openapi(&to_value(&schema), endpoint.as_deref()).map_err(|e| error::config(&format!("The schema can't be used: {e}.")))?;
-    Ok(issues_to_js(&s.validate(&to_value(&input))))
+    let s = Schema::from_openapi(&lossy(&schema), endpoint.as_deref()).map_err(|e| error::config(&format!("The schema can't be used: {e}.")))?;
+    Ok(issues_to_js(&s.validate(&lossy(&input))))
 }

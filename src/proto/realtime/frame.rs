@@ -63,26 +63,11 @@ pub fn classify<R>(head: &Head, frame: R) -> Frame<R> {
 /// The body of a token request for `alias` (fal's token is for the app's alias), living `ttl`.
 pub fn token_request(alias: &str, ttl: Duration) -> String {
     let mut s = String::from(r#"{"allowed_apps":["#);
-    push_json_string(&mut s, alias);
+    crate::proto::json::quote(&mut s, alias);
     s.push_str(r#"],"token_expiration":"#);
     crate::proto::num::write(&mut s, (ttl.as_ms() / 1000.0).round());
     s.push('}');
     s
-}
-
-fn push_json_string(s: &mut String, v: &str) {
-    s.push('"');
-    for c in v.chars() {
-        match c {
-            '"' | '\\' => {
-                s.push('\\');
-                s.push(c);
-            }
-            c if (c as u32) < 0x20 => s.push(' '),
-            c => s.push(c),
-        }
-    }
-    s.push('"');
 }
 
 /// The token in an answer: a JSON string (fal), `{detail}` (older proxies) or `{token}` (the Python client's shape).

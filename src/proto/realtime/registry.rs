@@ -34,11 +34,22 @@ impl<C: Clone, S: Clone> Registry<C, S> {
         Self { live: Map::new(), detached: Vec::new(), ids: 0 }
     }
 
-    /// Joins the connection of `key`, or creates it with `make` (given its id). Returns the
-    /// ticket, the connection, and whether it was created.
-    pub fn join<E>(&mut self, key: &str, sub: S, make: impl FnOnce(u32) -> Result<C, E>) -> Result<(Ticket, C, bool), E> {
+    /// Joins the connection of `key`, or creates it with `make` (given its id). Without a key,
+    /// a connection of its own, under `{prefix}#{n}`. Returns the ticket, the connection, and
+    /// whether it was created.
+    pub fn join<E>(&mut self, key: Option<&str>, prefix: &str, sub: S, make: impl FnOnce(u32) -> Result<C, E>) -> Result<(Ticket, C, bool), E> {
         self.ids += 1;
         let sub_id = self.ids;
+        let key = key.map_or_else(
+            || {
+                let mut k = String::from(prefix);
+                k.push('#');
+                crate::proto::num::write_u64(&mut k, u64::from(sub_id));
+                k
+            },
+            String::from,
+        );
+        let key = key.as_str();
         if let Some(e) = self.live.get_mut(key) {
             e.subs.push((sub_id, sub));
             return Ok((Ticket { conn: e.id, sub: sub_id }, e.conn.clone(), false));
@@ -113,7 +124,7 @@ mod tests {
     type R = Registry<&'static str, char>;
 
     fn join(r: &mut R, key: &str, sub: char, conn: &'static str) -> (Ticket, &'static str, bool) {
-        r.join(key, sub, |_| Ok::<_, ()>(conn)).unwrap()
+        r.join(Some(key), "", sub, |_| Ok::<_, ()>(conn)).unwrap()
     }
 
     #[test]
@@ -152,7 +163,10 @@ mod tests {
     #[test]
     fn a_failed_creation_registers_nothing() {
         let mut r = R::new();
-        assert_eq!(r.join("k", 'a', |_| Err::<&str, _>("bad option")), Err("bad option"));
+        assert_eq!(r.join(Some("k"), "", 'a', |_| Err::<&str, _>("bad option")), Err("bad option"));
         assert!(r.is_empty());
+        let (a, _, _) = r.join(None, "a/b", 'x', |_| Ok::<_, ()>("own")).unwrap();
+        let (b, _, created) = r.join(None, "a/b", 'y', |_| Ok::<_, ()>("own too")).unwrap();
+        assert!(created && a.conn != b.conn, "without a key, a connection of its own");
     }
 }
