@@ -28,3 +28,6 @@ pub mod time;
 pub mod upload;
 pub mod value;
 pub mod when;
+
+#[cfg(test)]
+mod tests;
