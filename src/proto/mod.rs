@@ -7,6 +7,7 @@ pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod facts;
+pub mod host;
 pub mod json;
 pub mod logs;
 pub mod map;

@@ -1,6 +1,8 @@
 //! Uploads, the pure parts: simple or multipart, the parts, and progress that
 //! only ever rises (parts report independently, and a retried part restarts).
 
+use std::collections::VecDeque;
+
 use crate::proto::value::Value;
 
 pub const PART_SIZE: u64 = 10 * 1024 * 1024;
@@ -114,6 +116,133 @@ pub fn plan(size: u64, threshold: u64) -> Plan {
     Plan::Multipart(parts)
 }
 
+/// One upload as a sans-IO machine: the edge carries out each [`UploadAction`] (each request a
+/// call under the client's policy) and feeds back what happened. The initiate goes through the
+/// proxy; then one PUT of the whole file, or the parts, at most [`PARALLEL`] at once in order, a
+/// part failing for good stopping the others; then the completion. Progress only rises.
+#[derive(Debug)]
+pub struct Upload {
+    multipart: bool,
+    /// `(part number, start, end)`; a simple upload is one part, number 0.
+    parts: Vec<(u32, u64, u64)>,
+    next: usize,
+    running: usize,
+    etags: Vec<(u32, String)>,
+    urls: Option<(String, String)>,
+    progress: Progress,
+    total: u64,
+    done: bool,
+    actions: VecDeque<UploadAction>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UploadInput {
+    /// The initiate's answer.
+    Initiated(Value),
+    /// Part `part` (an index of the plan) was stored: its answer, and its `ETag` header.
+    Stored { part: usize, answer: Value, etag: Option<String> },
+    /// Bytes of part `part` sent so far (a retried part starts again from 0).
+    Sent { part: usize, loaded: u64 },
+    Completed,
+    /// A request failed for good (or was aborted): its error is the edge's to give.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UploadAction {
+    Initiate { url: String, body: String },
+    /// PUT bytes `start..end` to `url`, straight to the storage.
+    Put { part: usize, url: String, start: u64, end: u64 },
+    /// Stop the parts still out: one failed for good.
+    StopParts,
+    /// POST `body` to `url`, straight to the storage.
+    Complete { url: String, body: String },
+    /// For `onProgress`.
+    Progress(Value),
+    /// The file's URL; or the failure, or the initiate's answer that named no URLs.
+    Done(Result<String, Option<Value>>),
+}
+
+impl Upload {
+    pub fn new(size: u64, threshold: u64, content_type: &str, file_name: &str) -> Self {
+        let (multipart, parts) = match plan(size, threshold) {
+            Plan::Simple => (false, vec![(0, 0, size)]),
+            Plan::Multipart(p) => (true, p),
+        };
+        let initiate = UploadAction::Initiate { url: initiate_url(multipart), body: initiate_body(content_type, file_name) };
+        let progress = Progress::new(size, parts.len());
+        Self { multipart, parts, next: 0, running: 0, etags: Vec::new(), urls: None, progress, total: size, done: false, actions: VecDeque::from([initiate]) }
+    }
+
+    pub fn poll_action(&mut self) -> Option<UploadAction> {
+        self.actions.pop_front()
+    }
+
+    pub fn handle(&mut self, input: UploadInput) {
+        if self.done {
+            return;
+        }
+        match input {
+            UploadInput::Initiated(answer) => match initiated(&answer) {
+                Some(urls) => {
+                    self.urls = Some(urls);
+                    self.start_parts();
+                }
+                None => self.finish(Err(Some(answer))),
+            },
+            UploadInput::Stored { part, answer, etag: header } => {
+                self.running -= 1;
+                if let Some((n, _, _)) = self.parts.get(part).filter(|_| self.multipart) {
+                    self.etags.push((*n, etag(&answer, header)));
+                }
+                self.start_parts();
+                match (self.running, &self.urls) {
+                    (0, Some((upload_url, _))) if self.next == self.parts.len() && self.multipart => {
+                        let (url, body) = (complete_url(upload_url), complete_body(std::mem::take(&mut self.etags)));
+                        self.actions.push_back(UploadAction::Complete { url, body });
+                    }
+                    (0, Some((_, file_url))) if self.next == self.parts.len() => self.finish(Ok(file_url.clone())),
+                    _ => {}
+                }
+            }
+            UploadInput::Sent { part, loaded } => {
+                if let Some(sent) = self.progress.update(part, loaded) {
+                    self.actions.push_back(UploadAction::Progress(progress(sent, self.total)));
+                }
+            }
+            UploadInput::Completed => {
+                let url = self.urls.as_ref().map(|u| u.1.clone()).unwrap_or_default();
+                self.finish(Ok(url));
+            }
+            UploadInput::Failed => {
+                if self.running > 0 {
+                    self.actions.push_back(UploadAction::StopParts);
+                }
+                self.finish(Err(None));
+            }
+        }
+    }
+
+    fn start_parts(&mut self) {
+        let Some((upload_url, _)) = &self.urls else { return };
+        while self.running < PARALLEL && self.next < self.parts.len() {
+            let (n, start, end) = self.parts[self.next];
+            let url = if self.multipart { part_url(upload_url, n) } else { upload_url.clone() };
+            self.actions.push_back(UploadAction::Put { part: self.next, url, start, end });
+            self.next += 1;
+            self.running += 1;
+        }
+    }
+
+    fn finish(&mut self, r: Result<String, Option<Value>>) {
+        if let (Ok(_), Some(sent)) = (&r, self.progress.finish()) {
+            self.actions.push_back(UploadAction::Progress(progress(sent, self.total)));
+        }
+        self.done = true;
+        self.actions.push_back(UploadAction::Done(r));
+    }
+}
+
 /// Bytes sent per part; reports the total only when it grew.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -171,6 +300,68 @@ mod tests {
         assert_eq!(part_url("http://127.0.0.1:8/sim/upload/id", 1), "http://127.0.0.1:8/sim/upload/id/1");
         assert_eq!(complete_url("http://h/u/id#frag"), "http://h/u/id/complete");
         assert_eq!(part_url("http://h/u/id?a=1#frag", 2), "http://h/u/id/2?a=1");
+    }
+
+    fn v(j: &str) -> Value {
+        Value::from_deserializer(&mut serde_json::Deserializer::from_str(j)).unwrap()
+    }
+    fn drain(u: &mut Upload) -> Vec<UploadAction> {
+        std::iter::from_fn(|| u.poll_action()).collect()
+    }
+    fn urls() -> Value {
+        v(r#"{"upload_url":"https://s/u?sig=1","file_url":"https://f/x.bin"}"#)
+    }
+
+    #[test]
+    fn a_simple_upload_is_one_put() {
+        let mut u = Upload::new(1_000, DEFAULT_MULTIPART_THRESHOLD, "image/png", "x.png");
+        assert_eq!(drain(&mut u), vec![UploadAction::Initiate { url: initiate_url(false), body: initiate_body("image/png", "x.png") }]);
+        u.handle(UploadInput::Initiated(urls()));
+        assert_eq!(drain(&mut u), vec![UploadAction::Put { part: 0, url: "https://s/u?sig=1".into(), start: 0, end: 1_000 }]);
+        u.handle(UploadInput::Sent { part: 0, loaded: 400 });
+        u.handle(UploadInput::Stored { part: 0, answer: Value::Null, etag: None });
+        assert_eq!(
+            drain(&mut u),
+            vec![UploadAction::Progress(progress(400, 1_000)), UploadAction::Progress(progress(1_000, 1_000)), UploadAction::Done(Ok("https://f/x.bin".into()))]
+        );
+    }
+
+    #[test]
+    fn parts_go_a_few_at_once_then_complete_in_order() {
+        let mib = 1024 * 1024;
+        let mut u = Upload::new(45 * mib, 16 * mib, "application/octet-stream", "f");
+        drain(&mut u);
+        u.handle(UploadInput::Initiated(urls()));
+        let puts: Vec<usize> = drain(&mut u).iter().map(|a| if let UploadAction::Put { part, .. } = a { *part } else { 99 }).collect();
+        assert_eq!(puts, [0, 1, 2], "three at once");
+        u.handle(UploadInput::Stored { part: 1, answer: v(r#"{"etag":"b"}"#), etag: None });
+        assert_eq!(drain(&mut u), vec![UploadAction::Put { part: 3, url: "https://s/u/4?sig=1".into(), start: 30 * mib, end: 40 * mib }]);
+        for (part, etag) in [(0, "a"), (3, "d"), (2, "c")] {
+            u.handle(UploadInput::Stored { part, answer: Value::Null, etag: Some(etag.into()) });
+        }
+        assert_eq!(drain(&mut u), vec![UploadAction::Put { part: 4, url: "https://s/u/5?sig=1".into(), start: 40 * mib, end: 45 * mib }]);
+        u.handle(UploadInput::Stored { part: 4, answer: Value::Null, etag: Some("e".into()) });
+        let body = complete_body(vec![(1, "a".into()), (2, "b".into()), (3, "c".into()), (4, "d".into()), (5, "e".into())]);
+        assert_eq!(drain(&mut u), vec![UploadAction::Complete { url: "https://s/u/complete?sig=1".into(), body }]);
+        u.handle(UploadInput::Completed);
+        assert_eq!(drain(&mut u).last(), Some(&UploadAction::Done(Ok("https://f/x.bin".into()))));
+    }
+
+    #[test]
+    fn a_part_failing_for_good_stops_the_others_and_nothing_completes() {
+        let mut u = Upload::new(30 * 1024 * 1024, 0, "a/b", "f");
+        drain(&mut u);
+        u.handle(UploadInput::Initiated(urls()));
+        drain(&mut u);
+        u.handle(UploadInput::Failed);
+        assert_eq!(drain(&mut u), vec![UploadAction::StopParts, UploadAction::Done(Err(None))]);
+        u.handle(UploadInput::Stored { part: 1, answer: Value::Null, etag: None });
+        u.handle(UploadInput::Completed);
+        assert!(drain(&mut u).is_empty(), "nothing after the end");
+        let mut u = Upload::new(10, 100, "a/b", "f");
+        drain(&mut u);
+        u.handle(UploadInput::Initiated(v(r#"{"upload_url":"u"}"#)));
+        assert_eq!(drain(&mut u), vec![UploadAction::Done(Err(Some(v(r#"{"upload_url":"u"}"#))))]);
     }
 
     #[test]

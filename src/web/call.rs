@@ -8,8 +8,9 @@ use core::pin::Pin;
 use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Response};
 
-use super::error;
+use super::conv;
 use super::http::{read_bounded, send};
+use super::js;
 use super::js::{clock, now, set};
 use super::shared::Shared;
 use super::tasks::sleep_until;
@@ -45,7 +46,7 @@ pub async fn run<'a>(
     while let Some(action) = m.poll_action() {
         match action {
             Action::Send { .. } => {
-                let input = match signal.filter(|s| super::js::aborted(s)) {
+                let input = match signal.filter(|s| js::aborted(s)) {
                     Some(_) => Input::Aborted,
                     None => match attempt().await {
                         Ok(a) => {
@@ -62,13 +63,13 @@ pub async fn run<'a>(
             }
             Action::Sleep { until } => {
                 sleep_until(until, signal).await;
-                let aborted = signal.is_some_and(super::js::aborted);
+                let aborted = signal.is_some_and(js::aborted);
                 shared.with_policy(|p| if aborted { m.handle(now(), Input::Aborted, p) } else { m.handle_timeout(now(), p) });
             }
             Action::Emit(ev) => {
                 if let Event::Rejected { reopens_at, .. } = &ev {
                     let (info, extra) = shapes::circuit_open(&m.spec().key, *reopens_at, clock());
-                    last = error::with(&info, &extra);
+                    last = conv::with(&info, &extra);
                 }
                 let with_error = matches!(ev, Event::Retry { .. } | Event::Error { .. } | Event::Rejected { .. });
                 if shared.has_listeners() {
@@ -77,7 +78,7 @@ pub async fn run<'a>(
             }
             Action::Record(sample) => shared.with_policy(|p| p.record(sample)),
             Action::Done(Ok(())) => return answer.ok_or(JsValue::UNDEFINED),
-            Action::Done(Err(Failure::Aborted)) => return Err(error::aborted(super::js::reason(signal))),
+            Action::Done(Err(Failure::Aborted)) => return Err(conv::aborted(js::reason(signal))),
             Action::Done(Err(Failure::CircuitOpen { .. })) => return Err(last),
             Action::Done(Err(Failure::GaveUp { attempts, .. })) => {
                 set(&last, "attempts", &JsValue::from(attempts));
@@ -85,7 +86,7 @@ pub async fn run<'a>(
             }
         }
     }
-    Err(error::protocol("internal: the call ended without an outcome", &JsValue::UNDEFINED))
+    Err(conv::protocol("internal: the call ended without an outcome", &JsValue::UNDEFINED))
 }
 
 /// A request with a JSON answer: through the proxy (`proxy`), or straight to `url` (a presigned
@@ -117,16 +118,16 @@ async fn fetch_json(r: Req<'_>, signal: Option<&AbortSignal>, call: Call) -> Out
         Some(p) => send(p, r.method, r.url, r.body, r.headers, "application/json", signal).await,
         None => super::http::fetch(r.url, r.method, &[("content-type", "application/json")], r.body, signal).await,
     };
-    let resp = sent.map_err(|thrown| error::thrown(&thrown))?;
+    let resp = sent.map_err(|thrown| conv::thrown(&thrown))?;
     if !super::http::ok(&resp) {
         return Err(error_from(&resp, Some(call)).await);
     }
-    let text = super::http::text(&resp).await.map_err(|e| error::thrown(&e))?;
+    let text = super::http::text(&resp).await.map_err(|e| conv::thrown(&e))?;
     match js_sys::JSON::parse(&text) {
         Ok(body) => Ok(Answer { body, header: r.want.and_then(|h| super::http::header(&resp, h)) }),
         Err(_) => {
             let info = ErrorInfo::local(Kind::Protocol, crate::proto::error::Category::Unknown, "The server's answer was not JSON.");
-            Err((info.clone(), error::to_js(&info, Some(&JsValue::from_str(&text)), None)))
+            Err((info.clone(), conv::to_js(&info, Some(&JsValue::from_str(&text)), None)))
         }
     }
 }
@@ -141,7 +142,7 @@ pub async fn error_from(resp: &Response, call: Option<Call>) -> (ErrorInfo, JsVa
 pub fn decoded(status: u16, header: &dyn Fn(&str) -> Option<String>, text: &str, truncated: bool, call: Option<Call>) -> (ErrorInfo, JsValue) {
     let (body, body_js) = parse_body(text);
     let info = decode_http(status, header, &body, truncated, call, clock().wall.0);
-    let js = error::to_js(&info, Some(&body_js), None);
+    let js = conv::to_js(&info, Some(&body_js), None);
     (info, js)
 }
 
@@ -151,7 +152,7 @@ pub fn parse_body(text: &str) -> (Body, JsValue) {
         return (Body::Empty, JsValue::from_str(text));
     }
     match js_sys::JSON::parse(text) {
-        Ok(js) => match super::conv::to_value(&js) {
+        Ok(js) => match conv::to_value(&js) {
             Ok(v) => (Body::Json(v), js),
             Err(_) => (Body::Text(text.into()), js),
         },

@@ -1,5 +1,7 @@
-//! JS values to and from the core's types, by hand: what serde-wasm-bindgen did
-//! for us, with the same rules, without its generic code in the download.
+//! JS values to and from the core's types, by hand: what serde-wasm-bindgen did for us, with the
+//! same rules, without its generic code in the download. Errors are real `Error` objects
+//! (stack traces, `instanceof Error`) named `GenwireError` with the core's [`ErrorInfo`] as
+//! fields; an option's mistake is one of kind `config`.
 //!
 //! Reading follows serde-wasm-bindgen's `deserialize_any` into [`Value`]: null and
 //! undefined are `Null`; numbers, strings, booleans and BigInts (in i64/u64) as
@@ -9,133 +11,71 @@
 //! Writing gives `null` for nulls, plain objects for maps, `Uint8Array` for bytes: every object
 //! genwire hands out is built by the core as a [`Value`] (`proto::shapes`) and written here.
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
 
-use super::js::set;
-use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
+use super::js;
+use super::js::{get, present, set};
+use crate::proto::endpoint::EndpointId;
+use crate::proto::error::{decode_thrown, Category, ErrorInfo, Kind};
+use crate::proto::host::{self, Host, Shape};
+use crate::proto::options::{wrong, OptionError};
+use crate::proto::shapes;
+use crate::proto::value::Value;
+
+/// What a JS value is, for the core's reading rules (`proto::host`).
+impl Host for JsValue {
+    fn shape(&self, max: usize) -> Shape<JsValue> {
+        let v = self;
+        let take = |n: u32| n.min(max.min(u32::MAX as usize) as u32);
+        if v.is_undefined() || v.is_null() {
+            Shape::Null
+        } else if let Some(b) = v.as_bool() {
+            Shape::Bool(b)
+        } else if v.is_bigint() {
+            Shape::BigInt(i64::try_from(v.clone()).map(|n| n as f64).or_else(|v| u64::try_from(v).map(|n| n as f64)).ok())
+        } else if let Some(n) = v.as_f64() {
+            Shape::Num(n)
+        } else if let Some(s) = v.as_string() {
+            Shape::Str(s)
+        } else if let Some(a) = v.dyn_ref::<Array>() {
+            Shape::Array((0..take(a.length())).map(|i| a.get(i)).collect())
+        } else if let Some(b) = v.dyn_ref::<Uint8Array>() {
+            Shape::Bytes(b.to_vec())
+        } else if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+            Shape::Bytes(Uint8Array::new(b).to_vec())
+        } else if v.is_object() && !js_sys::Symbol::iterator().js_in(v) {
+            let entries = Object::entries(v.unchecked_ref());
+            Shape::Object(
+                (0..take(entries.length()))
+                    .map(|i| entries.get(i).unchecked_into::<Array>())
+                    .map(|p| (p.get(0).as_string().unwrap_or_default(), p.get(1)))
+                    .collect(),
+            )
+        } else if v.is_instance_of::<js_sys::Map>() {
+            let text = |e: JsValue| get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "JS error".into());
+            let iter = js_sys::try_iter(v).map_err(text).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
+            Shape::Map(iter.and_then(|i| i.map(|p| p.map(|p| p.unchecked_into::<Array>()).map(|p| (p.get(0), p.get(1))).map_err(text)).collect()))
+        } else {
+            let name = if v.is_function() { JsValue::from_str("Function") } else { get(&get(v, "constructor"), "name") };
+            Shape::Other(name.as_string().unwrap_or_else(|| "Object".into()))
+        }
+    }
+
+    fn field(&self, key: &str) -> JsValue {
+        get(self, key)
+    }
+}
 
 /// `js` as a [`Value`]; `Err` says why it can't be one.
 pub fn to_value(js: &JsValue) -> Result<Value, String> {
-    read(js, 0)
+    host::read(js)
 }
 
 /// `js` as a [`Value`], or null when it can't be one (answers whose shape the core checks anyway).
 pub fn lossy(js: &JsValue) -> Value {
-    read(js, 0).unwrap_or(Value::Null)
-}
-
-fn read(v: &JsValue, depth: usize) -> Result<Value, String> {
-    if depth > MAX_DEPTH {
-        return Ok(Value::Null);
-    }
-    if v.is_undefined() || v.is_null() {
-        return Ok(Value::Null);
-    }
-    if let Some(b) = v.as_bool() {
-        return Ok(Value::Bool(b));
-    }
-    if v.is_bigint() {
-        return match i64::try_from(v.clone()) {
-            Ok(n) => Ok(Value::Num(n as f64)),
-            Err(v) => u64::try_from(v)
-                .map(|n| Value::Num(n as f64))
-                .map_err(|_| "Couldn't deserialize i64 or u64 from a BigInt outside i64::MIN..u64::MAX bounds".into()),
-        };
-    }
-    if let Some(n) = v.as_f64() {
-        return Ok(Value::Num(n));
-    }
-    if let Some(s) = v.as_string() {
-        return Ok(Value::Str(s));
-    }
-    if Array::is_array(v) {
-        let a: &Array = v.unchecked_ref();
-        let n = a.length().min(MAX_ITEMS as u32);
-        let mut out = Vec::with_capacity(n as usize);
-        for i in 0..n {
-            out.push(read(&a.get(i), depth + 1)?);
-        }
-        return Ok(Value::Arr(out));
-    }
-    if let Some(b) = v.dyn_ref::<Uint8Array>() {
-        return Ok(Value::Bytes(b.to_vec()));
-    }
-    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
-        return Ok(Value::Bytes(Uint8Array::new(b).to_vec()));
-    }
-    if v.is_object() {
-        let iterable = js_sys::Symbol::iterator().js_in(v);
-        if iterable && v.is_instance_of::<js_sys::Map>() {
-            return map_entries(v, depth);
-        }
-        if !iterable {
-            return object(v, depth);
-        }
-    }
-    Err(format!("invalid type: {}, expected any JSON value", describe(v)))
-}
-
-fn object(v: &JsValue, depth: usize) -> Result<Value, String> {
-    let entries = Object::entries(v.unchecked_ref());
-    let n = entries.length().min(MAX_ITEMS as u32);
-    let mut out = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let pair: Array = entries.get(i).unchecked_into();
-        // Object.entries gives unique string keys.
-        out.push((pair.get(0).as_string().unwrap_or_default(), read(&pair.get(1), depth + 1)?));
-    }
-    Ok(Value::Obj(out))
-}
-
-fn map_entries(v: &JsValue, depth: usize) -> Result<Value, String> {
-    let iter = js_sys::try_iter(v).map_err(|e| error_text(&e))?.ok_or_else(|| "a Map that can't be iterated".to_string())?;
-    let mut out: Vec<(String, Value)> = Vec::new();
-    for pair in iter {
-        let pair: Array = pair.map_err(|e| error_text(&e))?.unchecked_into();
-        let key = pair.get(0);
-        let Some(k) = key.as_string() else {
-            return Err(format!("invalid type: {}, expected a string", describe(&key)));
-        };
-        // Map keys are unique; past the bound the rest are skipped (keys still checked).
-        if out.len() < MAX_ITEMS {
-            out.push((k, read(&pair.get(1), depth + 1)?));
-        }
-    }
-    Ok(Value::Obj(out))
-}
-
-/// A JS value named as serde names an unexpected one.
-fn describe(v: &JsValue) -> String {
-    if v.is_undefined() || v.is_null() {
-        return "unit value".into();
-    }
-    if let Some(n) = v.as_f64() {
-        return Value::Num(n).unexpected();
-    }
-    if let Some(s) = v.as_string() {
-        return Value::Str(s).unexpected();
-    }
-    if let Some(b) = v.as_bool() {
-        return Value::Bool(b).unexpected();
-    }
-    let name = if v.is_function() {
-        "Function".into()
-    } else {
-        Reflect::get(v, &JsValue::from_str("constructor"))
-            .ok()
-            .map(|c| super::js::get(&c, "name"))
-            .and_then(|n| n.as_string())
-            .unwrap_or_else(|| "Object".into())
-    };
-    let mut s = String::from("JsValue(");
-    s.push_str(&name);
-    s.push(')');
-    s
-}
-
-fn error_text(e: &JsValue) -> String {
-    super::js::get(e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "JS error".into())
+    host::read(js).unwrap_or(Value::Null)
 }
 
 /// A [`Value`] as JS: plain objects, arrays, `Uint8Array` for bytes, `null` for nulls.
@@ -172,9 +112,9 @@ pub fn set_fields(target: &JsValue, fields: &[(String, Value)]) {
 
 /// The plain-data options of a JS options object as a [`Value`], for the core to check: functions
 /// (callbacks) and the keys in `skip` (inputs, signals, codecs) stay on this side, unread.
-pub fn options(js: &JsValue, skip: &[&str]) -> Result<Value, String> {
+fn options_value(js: &JsValue, skip: &[&str]) -> Result<Value, String> {
     if !js.is_object() {
-        return read(js, 0);
+        return host::read(js);
     }
     let entries = Object::entries(js.unchecked_ref());
     let mut out = Vec::new();
@@ -182,48 +122,96 @@ pub fn options(js: &JsValue, skip: &[&str]) -> Result<Value, String> {
         let pair: Array = e.unchecked_into();
         let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
         if !v.is_function() && !skip.contains(&k.as_str()) {
-            let x = read(&v, 1).map_err(|e| format!("option '{k}': {e}"))?;
+            let x = host::read(&v).map_err(|e| format!("option '{k}': {e}"))?;
             out.push((k, x));
         }
     }
     Ok(Value::Obj(out))
 }
 
-/// The queue status view of an upstream status object (left untouched for the caller).
-pub fn status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    status_with(raw, crate::proto::status::Status::from_fields)
-}
+// Errors and options.
 
-/// A submit answer's status (one without `status` is queued).
-pub fn submit_status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    status_with(raw, crate::proto::status::Status::from_submit_fields)
-}
-
-type FromFields = fn(&Value, &Value, Vec<crate::proto::logs::LogKey>, &Value) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus>;
-
-fn status_with(raw: &JsValue, from_fields: FromFields) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    use crate::proto::status::BadStatus;
-    if !raw.is_object() {
-        return Err(BadStatus(format!("invalid type: {}, expected struct Wire", describe(raw))));
+/// Builds the JS error. `body` is the raw answer (parsed JSON or text), kept for callers that need more.
+pub fn to_js(info: &ErrorInfo, body: Option<&JsValue>, cause: Option<&JsValue>) -> JsValue {
+    let e: JsValue = js_sys::Error::new(&info.message).into();
+    set(&e, "name", &JsValue::from_str("GenwireError"));
+    set_fields(&e, &shapes::error(info));
+    if let Some(b) = body {
+        set(&e, "body", b);
     }
-    let field = |k: &str| to_value(&super::js::get(raw, k)).map_err(BadStatus);
-    let logs = super::js::get(raw, "logs");
-    // Only the two fields that identify a line are read (the merge needs no more).
-    let logs = if Array::is_array(&logs) {
-        let text = |l: &JsValue, k: &str| super::js::get(l, k).as_string().unwrap_or_default();
-        logs.unchecked_ref::<Array>().iter().map(|l| crate::proto::logs::LogKey { timestamp: text(&l, "timestamp"), message: text(&l, "message") }).collect()
-    } else {
-        match to_value(&logs).map_err(BadStatus)? {
-            Value::Null => Vec::new(),
-            other => return Err(BadStatus(other.invalid_type("a sequence"))),
-        }
-    };
-    from_fields(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)
+    if let Some(c) = cause {
+        set(&e, "cause", c);
+    }
+    e
+}
+
+/// The error with fields of its own kind (`reopensAt`, `timeoutMs`, …).
+pub fn with(info: &ErrorInfo, extra: &[(String, Value)]) -> JsValue {
+    let e = to_js(info, None, None);
+    set_fields(&e, extra);
+    e
+}
+
+pub fn config(message: &str) -> JsValue {
+    to_js(&ErrorInfo::local(Kind::Config, Category::Config, message), None, None)
+}
+
+pub fn option(e: OptionError) -> JsValue {
+    config(&e.0)
+}
+
+pub fn aborted(reason: JsValue) -> JsValue {
+    to_js(&ErrorInfo::local(Kind::Aborted, Category::Aborted, "The request was cancelled."), None, Some(&reason))
+}
+
+/// A 2xx answer that is not what the protocol promises.
+pub fn protocol(message: &str, body: &JsValue) -> JsValue {
+    to_js(&ErrorInfo::local(Kind::Protocol, Category::Unknown, message), Some(body), None)
+}
+
+/// A rejected fetch, decoded by its name and message.
+pub fn thrown(cause: &JsValue) -> (ErrorInfo, JsValue) {
+    let name = get(cause, "name").as_string().unwrap_or_default();
+    let message = get(cause, "message").as_string().or_else(|| cause.as_string()).unwrap_or_default();
+    let info = decode_thrown(&name, &message);
+    let js = to_js(&info, None, Some(cause));
+    (info, js)
+}
+
+pub fn endpoint(id: &str) -> Result<EndpointId, JsValue> {
+    EndpointId::parse(id).map_err(|e| config(&e.to_string()))
+}
+
+/// The plain-data options of `js` for the core (`conv::options`), or a config error.
+pub fn options(js: &JsValue, skip: &[&str]) -> Result<Value, JsValue> {
+    options_value(js, skip).map_err(|e| config(&e))
+}
+
+/// A function-valued option (callbacks stay on this side).
+pub fn opt_fn(obj: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    present(obj, key).map(|v| v.dyn_into::<Function>().map_err(|_| option(wrong(key, "a function")))).transpose()
+}
+
+pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> {
+    present(obj, key).map(|v| v.dyn_into::<AbortSignal>().map_err(|_| option(wrong(key, "an AbortSignal")))).transpose()
+}
+
+/// `Err(aborted)` when the caller's signal already fired.
+pub fn check(signal: Option<&AbortSignal>) -> Result<(), JsValue> {
+    match signal.filter(|s| js::aborted(s)) {
+        Some(s) => Err(aborted(js::reason(Some(s)))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::value::MAX_ITEMS;
+
+    fn status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
+        host::status(raw, false)
+    }
     use wasm_bindgen_test::*;
 
     wasm_bindgen_test_configure!(run_in_browser);
@@ -265,7 +253,7 @@ mod tests {
         let v = Value::Obj(vec![("n".into(), Value::Null), ("b".into(), Value::Bytes(vec![7])), ("a".into(), Value::Arr(vec![Value::Num(1.5)]))]);
         let out = from_value(&v);
         assert_eq!(js_sys::JSON::stringify(&out).unwrap().as_string().unwrap(), r#"{"n":null,"b":{"0":7},"a":[1.5]}"#);
-        assert!(super::super::js::get(&out, "b").is_instance_of::<Uint8Array>());
+        assert!(super::js::get(&out, "b").is_instance_of::<Uint8Array>());
         assert_eq!(to_value(&out).unwrap(), v);
     }
 

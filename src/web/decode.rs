@@ -3,7 +3,8 @@
 use wasm_bindgen::prelude::*;
 
 use super::call::{decoded, error_from};
-use super::error;
+use super::conv;
+use super::js;
 use super::js::{get, promise};
 
 /// `decodeError(response)` resolves to a GenwireError; `decodeError({status, headers, body})`
@@ -27,14 +28,14 @@ pub fn decode_error(value: JsValue) -> JsValue {
             };
             decoded(s as u16, &header, &text, false, None).1
         }
-        _ => error::thrown(&value).1,
+        _ => conv::thrown(&value).1,
     }
 }
 
 /// A header from a `Headers` object or a plain `{name: value}` object, case-insensitively.
 fn header_of(headers: &JsValue, name: &str) -> Option<String> {
     if let Some(h) = headers.dyn_ref::<web_sys::Headers>() {
-        return super::js::call(h, "get", Some(&JsValue::from_str(name))).ok().and_then(|v| v.as_string());
+        return js::call(h, "get", Some(&JsValue::from_str(name))).ok().and_then(|v| v.as_string());
     }
     if !headers.is_object() {
         return None;

@@ -1,13 +1,11 @@
 //! The thin web edge: the JS API over fetch, streams, sockets, XHR and timers. Every decision is
 //! the core's (`src/proto`); these modules carry them out and convert values. Layered, with no
-//! import circle (scripts/edge-check.mjs): `js`, `chan`, `listen` → `conv` → `error`, `abort`,
-//! `http` → `shared` → `call` → `queue`, `storage`, `validate`, `stream` → `subscribe` →
-//! `realtime` → this file and `decode`.
+//! import circle (scripts/edge-check.mjs): `js` → `conv`, `tasks`, `http` → `shared` → `call` →
+//! `queue`, `storage`, `validate`, `stream` → `subscribe` → `realtime` → this file, `decode`.
 
 mod call;
 mod conv;
 mod decode;
-mod error;
 mod http;
 mod js;
 mod queue;
@@ -21,11 +19,15 @@ mod validate;
 
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
 
-use crate::proto::config::{ClientConfig, ConfigError};
-use js::promise;
+use crate::proto::config::ClientConfig;
+use crate::proto::endpoint::EndpointId;
+use crate::proto::options as opt;
+use crate::proto::value::Value;
+use js::{promise, JsResult};
 use shared::Shared;
 
 /// One client: a proxy route and the calls made through it, with their retry
@@ -36,14 +38,17 @@ pub struct GenwireClient {
     realtime: Rc<realtime::Hub>,
 }
 
-/// A request's endpoint, options (as the core reads them) and signal.
-fn request(
-    endpoint: &str,
-    options: &JsValue,
-) -> Result<(crate::proto::endpoint::EndpointId, crate::proto::value::Value, Option<web_sys::AbortSignal>), JsValue> {
-    let ep = error::endpoint(endpoint)?;
-    let plain = error::options(options, &["input", "signal"])?;
-    Ok((ep, plain, error::opt_signal(options, "signal")?))
+type Request = (Rc<Shared>, EndpointId, Value, Option<AbortSignal>, JsValue);
+
+impl GenwireClient {
+    /// An export's promise: `f` of the shared state, the endpoint, the options as the core reads them, the signal.
+    fn go<F: core::future::Future<Output = JsResult> + 'static>(&self, endpoint: String, options: JsValue, f: impl FnOnce(Request) -> F + 'static) -> Promise {
+        let s = self.shared.clone();
+        promise(async move {
+            let (ep, plain, signal) = (conv::endpoint(&endpoint)?, conv::options(&options, &["input", "signal"])?, conv::opt_signal(&options, "signal")?);
+            f((s, ep, plain, signal, options)).await
+        })
+    }
 }
 
 #[wasm_bindgen]
@@ -51,11 +56,8 @@ impl GenwireClient {
     /// Throws a `GenwireError` of kind `config` for a key, credentials or an unusable option.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<GenwireClient, JsValue> {
-        let cfg = conv::options(&options, &[])
-            .map_err(ConfigError::BadOptions)
-            .and_then(|v| ClientConfig::from_value(&v))
-            .map_err(|e| error::config(&e.to_string()))?;
-        let shared = Shared::new(cfg, error::opt_fn(&options, "onEvent")?);
+        let cfg = ClientConfig::from_value(&conv::options(&options, &[])?).map_err(|e| conv::config(&e.to_string()))?;
+        let shared = Shared::new(cfg, conv::opt_fn(&options, "onEvent")?);
         Ok(Self { realtime: realtime::Hub::new(shared.clone()), shared })
     }
 
@@ -64,69 +66,52 @@ impl GenwireClient {
         self.shared.cfg().proxy_url.clone()
     }
 
-    pub fn submit(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let (ep, plain, signal) = request(&endpoint, &options)?;
-            let extras = crate::proto::options::submit(&plain).map_err(error::option)?;
+    pub fn submit(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, options)| async move {
+            let extras = opt::submit(&plain).map_err(conv::option)?;
             let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
             queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
         })
     }
 
-    pub fn status(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let (ep, plain, signal) = request(&endpoint, &options)?;
-            let id = crate::proto::options::request_id(&plain).map_err(error::option)?;
-            let logs = crate::proto::options::logs(&plain).map_err(error::option)?;
+    pub fn status(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, _)| async move {
+            let (id, logs) = (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?);
             queue::status(&s, &ep, &id, logs, signal.as_ref()).await.map(|(_, raw)| raw)
         })
     }
 
-    pub fn result(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let (ep, plain, signal) = request(&endpoint, &options)?;
-            let id = crate::proto::options::request_id(&plain).map_err(error::option)?;
-            queue::result(&s, &ep, &id, signal.as_ref()).await
+    pub fn result(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, _)| async move {
+            queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, signal.as_ref()).await
         })
     }
 
-    pub fn cancel(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let (ep, plain, _) = request(&endpoint, &options)?;
-            let id = crate::proto::options::request_id(&plain).map_err(error::option)?;
-            queue::cancel(&s, &ep, &id).await
-        })
+    pub fn cancel(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, _, _)| async move { queue::cancel(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?).await })
     }
 
-    pub fn subscribe(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
+    pub fn subscribe(&self, endpoint: String, options: JsValue) -> Promise {
         promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
-    pub fn run(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let (ep, plain, signal) = request(&endpoint, &options)?;
+    pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, options)| async move {
             let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
             queue::run(&s, &ep, &body, signal.as_ref()).await
         })
     }
 
     /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
-    pub fn validate(&self, endpoint: String, input: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let ep = error::endpoint(&endpoint)?;
+    pub fn validate(&self, endpoint: String, input: JsValue) -> Promise {
+        self.go(endpoint, JsValue::UNDEFINED, |(s, ep, ..)| async move {
             let schema = validate::schema_for(&s, &ep).await?;
             Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
         })
     }
 
     /// Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL.
-    pub fn upload(&self, data: JsValue, options: JsValue) -> js_sys::Promise {
+    pub fn upload(&self, data: JsValue, options: JsValue) -> Promise {
         promise(storage::upload(self.shared.clone(), data, options))
     }
 
@@ -139,14 +124,15 @@ impl GenwireClient {
     /// What realtime holds right now: registered connections, sockets, window listeners, timers.
     #[wasm_bindgen(js_name = realtimeDebug)]
     pub fn realtime_debug(&self) -> JsValue {
-        let n = |k: &str, v: usize| (k.to_string(), crate::proto::value::Value::Num(v as f64));
+        let n = |k: &str, v: usize| (k.to_string(), Value::Num(v as f64));
         let alive = |kind| tasks::count(kind).max(0) as usize;
-        conv::from_value(&crate::proto::value::Value::Obj(vec![
+        let counts = [
             n("connections", self.realtime.len()),
             n("sockets", alive(tasks::SOCKETS)),
             n("listeners", alive(tasks::LISTENERS)),
             n("timers", alive(tasks::TIMERS)),
-        ]))
+        ];
+        conv::from_value(&Value::Obj(counts.into()))
     }
 
     /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.

@@ -6,7 +6,7 @@ use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use super::call::{json, Req};
-use super::error;
+use super::conv;
 use super::js::{get, set};
 use super::shared::Shared;
 use crate::proto::call::Spec;
@@ -16,28 +16,28 @@ use crate::proto::status::Status;
 use crate::proto::value::Value;
 
 /// The input, checked (`validate`), its files uploaded, as the JSON text to send. `plain` is the
-/// call's options read by `error::options`. Anything JSON can't carry is said before anything else.
+/// call's options read by `conv::options`. Anything JSON can't carry is said before anything else.
 pub async fn prepare(shared: &std::rc::Rc<Shared>, ep: &EndpointId, opts: &JsValue, plain: &Value, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
     let mut input = get(opts, "input");
     if input.is_undefined() {
         input = js_sys::Object::new().into();
     }
     if !input.is_object() || js_sys::Array::is_array(&input) {
-        return Err(error::config("option 'input' must be an object"));
+        return Err(conv::config("option 'input' must be an object"));
     }
     stringify(&input)?;
-    error::check(signal)?;
-    let validate = crate::proto::options::validate(plain).map_err(error::option)?;
+    conv::check(signal)?;
+    let validate = crate::proto::options::validate(plain).map_err(conv::option)?;
     if validate.unwrap_or(shared.cfg().validation) {
         super::validate::check_input(shared, ep, &input).await?;
     }
     let input = super::storage::upload_files(shared, &input, signal).await?;
-    error::check(signal)?;
+    conv::check(signal)?;
     stringify(&input)
 }
 
 fn stringify(input: &JsValue) -> Result<String, JsValue> {
-    js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| error::config("option 'input' can't be sent as JSON (a cycle, or a BigInt?)"))
+    js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("option 'input' can't be sent as JSON (a cycle, or a BigInt?)"))
 }
 
 pub async fn submit(
@@ -51,15 +51,15 @@ pub async fn submit(
     let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let req = Req { headers: &headers, ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
     let raw = json(shared, Spec::submit(ep), req, signal).await?.body;
-    let bad = |why: &str| error::protocol(&format!("The submit answer {why}."), &raw);
-    let status = super::conv::submit_status(&raw).map_err(|e| bad(&e.0))?;
+    let bad = |why: &str| conv::protocol(&format!("The submit answer {why}."), &raw);
+    let status = crate::proto::host::status(&raw, true).map_err(|e| bad(&e.0))?;
     let id = status.request_id.as_deref().and_then(RequestId::parse).ok_or_else(|| bad("has no valid request_id"))?;
     Ok((id, status, raw))
 }
 
 pub async fn status(shared: &Shared, ep: &EndpointId, id: &RequestId, logs: bool, signal: Option<&AbortSignal>) -> Result<(Status, JsValue), JsValue> {
     let raw = get_json(shared, Spec::status(ep), "GET", &ep.status_url(id, logs), signal).await?;
-    let status = super::conv::status(&raw).map_err(|e| error::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
+    let status = crate::proto::host::status(&raw, false).map_err(|e| conv::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
     Ok((status, raw))
 }
 

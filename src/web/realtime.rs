@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, WebSocket};
 
-use super::error;
+use super::conv;
+use super::js;
 use super::js::{callback, get, now, set};
 use super::shared::Shared;
 use super::tasks::{bump, Inbox, Listener, Sender, SOCKETS};
@@ -81,25 +82,25 @@ impl Hub {
 
     /// `client.realtime.connect(endpoint, options)`.
     pub fn connect(self: &Rc<Self>, endpoint: &str, opts: &JsValue) -> Result<RealtimeConnection, JsValue> {
-        let sub = [error::opt_fn(opts, "onResult")?, error::opt_fn(opts, "onError")?, error::opt_fn(opts, "onStatus")?];
+        let sub = [conv::opt_fn(opts, "onResult")?, conv::opt_fn(opts, "onError")?, conv::opt_fn(opts, "onStatus")?];
         let (ticket, conn) = self.join(endpoint, opts, sub.clone())?;
         Ok(RealtimeConnection { hub: Rc::downgrade(self), conn: Some(conn), ticket, endpoint: endpoint.into(), opts: opts.clone(), sub })
     }
 
     fn join(self: &Rc<Self>, endpoint: &str, opts: &JsValue, sub: Sub) -> Result<(Ticket, Rc<Conn>), JsValue> {
-        let ep = error::endpoint(endpoint)?;
+        let ep = conv::endpoint(endpoint)?;
         let codec = get(opts, "codec");
-        let plain = error::options(opts, if codec.is_object() { &["codec"] } else { &[] })?;
-        let o = crate::proto::options::realtime(&plain, &ep, codec.is_object(), &self.shared.cfg().realtime_url).map_err(error::option)?;
+        let plain = conv::options(opts, if codec.is_object() { &["codec"] } else { &[] })?;
+        let o = crate::proto::options::realtime(&plain, &ep, codec.is_object(), &self.shared.cfg().realtime_url).map_err(conv::option)?;
         let coder = match o.codec {
             Codec::MsgPack => Coder::MsgPack,
             Codec::Json => Coder::Json,
             Codec::Custom => {
-                let f = |k: &str| error::opt_fn(&codec, k)?.ok_or_else(|| error::config(&format!("codec.{k} must be a function")));
+                let f = |k: &str| conv::opt_fn(&codec, k)?.ok_or_else(|| conv::config(&format!("codec.{k} must be a function")));
                 Coder::Custom { encode: f("encode")?, decode: f("decode")? }
             }
         };
-        let token_provider = error::opt_fn(opts, "tokenProvider")?;
+        let token_provider = conv::opt_fn(opts, "tokenProvider")?;
         let (on_status, key) = (sub[STATUS].clone(), o.key.clone());
         // Same key: the socket and its transport options are the first connect's; callbacks are each caller's own.
         let (ticket, conn, _) = self.registry.borrow_mut().join(key.as_deref(), &ep.full(), sub, |id| {
@@ -111,7 +112,7 @@ impl Hub {
             Ok::<_, JsValue>(conn)
         })?;
         if let Some(f) = on_status {
-            callback(&f, &super::conv::from_value(&conn.status.borrow().to_value()));
+            callback(&f, &conv::from_value(&conn.status.borrow().to_value()));
         }
         Ok((ticket, conn))
     }
@@ -120,9 +121,9 @@ impl Hub {
 impl Conn {
     fn encode(&self, input: &JsValue) -> Result<Result<String, Vec<u8>>, JsValue> {
         Ok(match &self.coder {
-            Coder::MsgPack => Err(msgpack::encode(&super::conv::to_value(input).map_err(|e| error::config(&format!("this input can't be sent: {e}")))?)),
+            Coder::MsgPack => Err(msgpack::encode(&conv::to_value(input).map_err(|e| conv::config(&format!("this input can't be sent: {e}")))?)),
             Coder::Json => {
-                Ok(js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| error::config("this input can't be sent as JSON"))?)
+                Ok(js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("this input can't be sent as JSON"))?)
             }
             Coder::Custom { encode, .. } => {
                 let out = encode.call1(&JsValue::NULL, input)?;
@@ -137,7 +138,7 @@ impl Conn {
             (Coder::Custom { decode, .. }, _) => decode.call1(&JsValue::NULL, data).map_err(|_| "the codec's decode threw".into()),
             (_, Some(text)) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".into()),
             (_, None) => match msgpack::decode(&Uint8Array::new(data).to_vec()) {
-                Ok(v) => return classify(&Head::of(&v), super::conv::from_value(&v)),
+                Ok(v) => return classify(&Head::of(&v), conv::from_value(&v)),
                 Err(e) => Err(e.to_string()),
             },
         };
@@ -181,7 +182,7 @@ impl Drop for Socket {
         for h in ["onopen", "onmessage", "onclose"] {
             set(&self.0, h, &JsValue::NULL);
         }
-        let _ = super::js::call(&self.0, "close", Some(&JsValue::from(1000)));
+        let _ = js::call(&self.0, "close", Some(&JsValue::from(1000)));
         bump(SOCKETS, -1);
     }
 }
@@ -246,8 +247,7 @@ impl Driver {
                             r.map(|a| a.body).map_err(|e| get(&e, "retryable").as_bool() == Some(true))
                         }
                     };
-                    let token =
-                        token.and_then(|v| frame::token_from_answer(&super::conv::to_value(&v).unwrap_or(crate::proto::value::Value::Null)).ok_or(false));
+                    let token = token.and_then(|v| frame::token_from_answer(&conv::to_value(&v).unwrap_or(crate::proto::value::Value::Null)).ok_or(false));
                     tx.send(Msg::Input(Input::Token { id, token }));
                 });
             }
@@ -255,7 +255,7 @@ impl Driver {
             Action::Send(f) => {
                 if let Some(Socket(ws, _)) = &self.ws {
                     let _ = match &f.data {
-                        Ok(text) => super::js::call(ws, "send", Some(&JsValue::from_str(text))),
+                        Ok(text) => js::call(ws, "send", Some(&JsValue::from_str(text))),
                         Err(bytes) => send_bytes(ws, bytes),
                     };
                 }
@@ -264,14 +264,14 @@ impl Driver {
             Action::Submit { job, input } => self.submit(job, input.input, tx),
             Action::AbortJob(job) => {
                 if let Some(i) = self.jobs.iter().position(|(j, _)| *j == job) {
-                    super::js::abort(&self.jobs.remove(i).1);
+                    js::abort(&self.jobs.remove(i).1);
                 }
             }
             Action::Result(r) => self.each(RESULT, &r),
             Action::JobFailed(e) => self.each(ERROR, &e),
-            Action::Report(p) => self.each(ERROR, &error::to_js(&p.info(), None, None)),
+            Action::Report(p) => self.each(ERROR, &conv::to_js(&p.info(), None, None)),
             Action::Status(s) => {
-                let v = super::conv::from_value(&s.to_value());
+                let v = conv::from_value(&s.to_value());
                 if let Some(conn) = self.conn.upgrade() {
                     *conn.status.borrow_mut() = s;
                 }
@@ -285,7 +285,7 @@ impl Driver {
             }
             Action::Fatal(f) => {
                 let info = f.info();
-                self.each(ERROR, &error::to_js(&info, None, None));
+                self.each(ERROR, &conv::to_js(&info, None, None));
                 if let Some(conn) = self.conn.upgrade() {
                     *conn.fatal.borrow_mut() = Some(info);
                 }
@@ -296,7 +296,7 @@ impl Driver {
     /// A fallback submission through the queue (validated, files uploaded), polled.
     fn submit(&mut self, job: JobId, input: JsValue, tx: &Sender<Msg>) {
         let Ok(ctl) = AbortController::new() else { return };
-        let signal = super::js::signal_of(&ctl);
+        let signal = js::signal_of(&ctl);
         self.jobs.push((job, ctl));
         let (shared, ep, tx) = (self.shared.clone(), self.ep.clone(), tx.clone());
         spawn_local(async move {
@@ -360,9 +360,9 @@ impl RealtimeConnection {
     /// in it are uploaded first and replaced by their URLs; byte arrays go as binary. Throws a
     /// `GenwireError` once the connection is closed (after a fatal close, saying why).
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
-        let Some(c) = &self.conn else { return Err(error::to_js(&frame::after_close(), None, None)) };
+        let Some(c) = &self.conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
         if let Some(f) = c.fatal.borrow().as_ref() {
-            return Err(error::to_js(&frame::after_fatal(f), None, None));
+            return Err(conv::to_js(&frame::after_fatal(f), None, None));
         }
         let n = c.newest.borrow_mut().number();
         let hub = self.hub.upgrade().filter(|_| super::storage::has_blob(&input, 0));
@@ -405,7 +405,7 @@ impl RealtimeConnection {
     #[wasm_bindgen(getter)]
     pub fn status(&self) -> JsValue {
         let s = self.conn.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
-        super::conv::from_value(&s.to_value())
+        conv::from_value(&s.to_value())
     }
 }
 

@@ -9,6 +9,8 @@ use std::rc::Rc;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
+use super::conv;
+use super::js;
 use super::js::{clock, set};
 use crate::proto::config::ClientConfig;
 use crate::proto::policy::Policy;
@@ -67,7 +69,7 @@ impl Shared {
             return;
         }
         let ev: JsValue = js_sys::Object::new().into();
-        super::conv::set_fields(&ev, fields);
+        conv::set_fields(&ev, fields);
         set(&ev, "at", &JsValue::from_f64(clock().wall.0));
         if let Some(e) = error {
             set(&ev, "error", e);
@@ -75,7 +77,7 @@ impl Shared {
         // A copy: a listener may unsubscribe itself while being called.
         let listeners = self.listeners.borrow().clone();
         for f in listeners {
-            super::js::callback(&f, &ev);
+            js::callback(&f, &ev);
         }
     }
 }

@@ -3,27 +3,26 @@
 //! then completed. Each of these requests is a call under the client's policy (`Spec::upload`):
 //! retried, breaker, events and stats. The storage protocol is `proto::upload`'s.
 
-use core::future::Future;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortSignal, Blob, XmlHttpRequest};
 
 use super::call::{json, run, Answer, Outcome, Req};
-use super::error;
+use super::conv;
+use super::js;
 use super::js::{get, set};
 use super::shared::Shared;
-use super::tasks::on_abort;
+use super::tasks::{on_abort, Inbox};
 use crate::proto::call::Spec;
 use crate::proto::error::{Category, ErrorInfo, Kind};
 use crate::proto::retry::Call;
-use crate::proto::upload::{self as up, plan, Plan, Progress, PARALLEL};
+use crate::proto::upload::{self as up, Upload, UploadAction, UploadInput, PARALLEL};
 
-/// `(part index, bytes of it sent)`.
-type Report = Rc<dyn Fn(usize, u64)>;
+/// Bytes of a PUT sent so far.
+type Report = Rc<dyn Fn(u64)>;
 
 /// Anything uploadable as a Blob: File, Blob, typed arrays, ArrayBuffer.
 pub fn as_blob(data: &JsValue, content_type: Option<&str>) -> Option<Blob> {
@@ -42,110 +41,75 @@ pub fn is_file(v: &JsValue) -> bool {
     v.is_instance_of::<Blob>() || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)
 }
 
-/// `client.storage.upload(data, {contentType, fileName, onProgress, signal, multipartThreshold})` → the file URL.
+/// `client.storage.upload(data, {contentType, fileName, onProgress, signal, multipartThreshold})` →
+/// the file URL: `proto::upload::Upload` carried out.
 pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-    let o = crate::proto::options::upload(&error::options(&opts, &["signal"])?).map_err(error::option)?;
-    let blob = as_blob(&data, o.content_type.as_deref()).ok_or_else(|| error::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
-    let content_type = up::content_type(o.content_type, get(&blob, "type").as_string());
+    let o = crate::proto::options::upload(&conv::options(&opts, &["signal"])?).map_err(conv::option)?;
+    let blob = as_blob(&data, o.content_type.as_deref()).ok_or_else(|| conv::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
+    let content_type: Rc<str> = up::content_type(o.content_type, get(&blob, "type").as_string()).into();
     let name = up::file_name(o.file_name, get(&data, "name").as_string(), &content_type);
-    let on_progress = error::opt_fn(&opts, "onProgress")?;
-    let signal = error::opt_signal(&opts, "signal")?;
-    error::check(signal.as_ref())?;
-    let size = get(&blob, "size").as_f64().unwrap_or(0.0) as u64;
-    let plan = plan(size, o.multipart_threshold);
-    let progress = Rc::new(RefCell::new(Progress::new(size, if let Plan::Multipart(p) = &plan { p.len() } else { 1 })));
-    let tell = move |sent: Option<u64>| {
-        if let (Some(f), Some(sent)) = (&on_progress, sent) {
-            super::js::callback(f, &super::conv::from_value(&up::progress(sent, size)));
-        }
-    };
-    let tell = Rc::new(tell);
-    let report: Report = {
-        let (progress, tell) = (progress.clone(), tell.clone());
-        Rc::new(move |part, loaded| tell(progress.borrow_mut().update(part, loaded)))
-    };
-    let multipart = matches!(plan, Plan::Multipart(_));
-    let body = up::initiate_body(&content_type, &name);
-    let url = up::initiate_url(multipart);
-    let req = Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(&body));
-    let answer = json(&shared, Spec::upload(), req, signal.as_ref()).await?;
-    let (upload_url, file_url) =
-        up::initiated(&super::conv::lossy(&answer.body)).ok_or_else(|| error::protocol("The storage answer has no upload_url or file_url.", &answer.body))?;
-    match plan {
-        Plan::Simple => drop(put(&shared, &upload_url, &blob, &content_type, 0, &report, signal.as_ref()).await?),
-        Plan::Multipart(parts) => {
-            // Every part's requests stop when one part fails for good, or the caller aborts.
-            let stop = web_sys::AbortController::new()?;
-            let relay = stop.clone();
-            let _relay = on_abort(signal.as_ref(), move || super::js::abort(&relay));
-            let done = RefCell::new(Vec::new());
-            parallel(parts.into_iter().enumerate().collect(), |(i, (n, start, end))| {
-                let (stop, done, url) = (&stop, &done, up::part_url(&upload_url, n));
-                let (shared, content_type, report, blob) = (&shared, &content_type, &report, &blob);
-                async move {
-                    let chunk = blob.slice_with_f64_and_f64(start as f64, end as f64)?;
-                    let a =
-                        put(shared, &url, &chunk, content_type, i, report, Some(&super::js::signal_of(stop))).await.inspect_err(|_| super::js::abort(stop))?;
-                    let body = js_sys::JSON::parse(&a.body.as_string().unwrap_or_default()).unwrap_or(JsValue::NULL);
-                    done.borrow_mut().push((n, up::etag(&super::conv::lossy(&body), a.header)));
-                    Ok(())
+    let on_progress = conv::opt_fn(&opts, "onProgress")?;
+    let signal = conv::opt_signal(&opts, "signal")?;
+    conv::check(signal.as_ref())?;
+    let mut m = Upload::new(get(&blob, "size").as_f64().unwrap_or(0.0) as u64, o.multipart_threshold, &content_type, &name);
+    let (tx, mut inbox) = Inbox::<Result<UploadInput, JsValue>>::new();
+    // The parts' own signal: the caller's abort, or a part failing for good, stops them all.
+    let stop = web_sys::AbortController::new()?;
+    let relay = stop.clone();
+    let _relay = on_abort(signal.as_ref(), move || js::abort(&relay));
+    let mut failure = JsValue::UNDEFINED;
+    loop {
+        while let Some(action) = m.poll_action() {
+            let (s, tx, sig) = (shared.clone(), tx.clone(), signal.clone());
+            match action {
+                UploadAction::Initiate { url, body } => spawn_local(async move {
+                    let r = json(&s, Spec::upload(), Req::new(Some(&s.cfg().proxy_url), "POST", &url, Some(&body)), sig.as_ref()).await;
+                    tx.send(r.map(|a| UploadInput::Initiated(conv::lossy(&a.body))));
+                }),
+                UploadAction::Put { part, url, start, end } => {
+                    let (chunk, content_type, sig) = (blob.slice_with_f64_and_f64(start as f64, end as f64)?, content_type.clone(), js::signal_of(&stop));
+                    spawn_local(async move {
+                        let t = tx.clone();
+                        let report: Report = Rc::new(move |loaded| {
+                            t.send(Ok(UploadInput::Sent { part, loaded }));
+                        });
+                        let r = put(&s, &url, &chunk, &content_type, &report, Some(&sig)).await;
+                        let answer = |a: &Answer| conv::lossy(&js_sys::JSON::parse(&a.body.as_string().unwrap_or_default()).unwrap_or(JsValue::NULL));
+                        tx.send(r.map(|a| UploadInput::Stored { part, answer: answer(&a), etag: a.header }));
+                    });
                 }
-            })
-            .await
-            .map_err(|e| if signal.as_ref().is_some_and(super::js::aborted) { error::aborted(super::js::reason(signal.as_ref())) } else { e })?;
-            // Straight to the storage, like the parts (a presigned URL carries no key).
-            let body = up::complete_body(done.into_inner());
-            json(&shared, Spec::upload(), Req::new(None, "POST", &up::complete_url(&upload_url), Some(&body)), signal.as_ref()).await?;
-        }
-    }
-    tell(progress.borrow_mut().finish());
-    Ok(JsValue::from_str(&file_url))
-}
-
-/// Runs `f` on every item, a few at once; the first error is the outcome (the others run out).
-async fn parallel<T, F: Future<Output = Result<(), JsValue>>>(items: Vec<T>, f: impl Fn(T) -> F) -> Result<(), JsValue> {
-    let queue = RefCell::new(items);
-    let worker = || async {
-        loop {
-            let next = queue.borrow_mut().pop();
-            let Some(item) = next else { return Ok(()) };
-            f(item).await?;
-        }
-    };
-    let mut workers: Vec<_> = (0..PARALLEL).map(|_| Some(Box::pin(worker()))).collect();
-    let mut outcome = Ok(());
-    core::future::poll_fn(|cx| {
-        for slot in workers.iter_mut() {
-            if let Some(core::task::Poll::Ready(r)) = slot.as_mut().map(|w| w.as_mut().poll(cx)) {
-                *slot = None;
-                if outcome.is_ok() {
-                    outcome = r;
+                UploadAction::StopParts => js::abort(&stop),
+                // Straight to the storage, like the parts (a presigned URL carries no key).
+                UploadAction::Complete { url, body } => spawn_local(async move {
+                    let r = json(&s, Spec::upload(), Req::new(None, "POST", &url, Some(&body)), sig.as_ref()).await;
+                    tx.send(r.map(|_| UploadInput::Completed));
+                }),
+                UploadAction::Progress(p) => on_progress.iter().for_each(|f| js::callback(f, &conv::from_value(&p))),
+                UploadAction::Done(Ok(url)) => return Ok(url.into()),
+                UploadAction::Done(Err(Some(answer))) => {
+                    return Err(conv::protocol("The storage answer has no upload_url or file_url.", &conv::from_value(&answer)))
+                }
+                UploadAction::Done(Err(None)) => {
+                    return Err(if signal.as_ref().is_some_and(js::aborted) { conv::aborted(js::reason(signal.as_ref())) } else { failure })
                 }
             }
         }
-        if workers.iter().all(Option::is_none) {
-            core::task::Poll::Ready(())
-        } else {
-            core::task::Poll::Pending
+        match inbox.next(None).await {
+            Some(Ok(input)) => m.handle(input),
+            Some(Err(e)) => {
+                failure = e;
+                m.handle(UploadInput::Failed);
+            }
+            None => {}
         }
-    })
-    .await;
-    outcome
+    }
 }
 
-/// One PUT of `blob` (a whole file or part `part`) under the policy: the answer's body and its `ETag`.
-async fn put(
-    shared: &Shared,
-    url: &str,
-    blob: &Blob,
-    content_type: &str,
-    part: usize,
-    report: &Report,
-    signal: Option<&AbortSignal>,
-) -> Result<Answer, JsValue> {
+/// One PUT of `blob` (a whole file or a part) under the policy: the answer's body and its `ETag`.
+async fn put(shared: &Shared, url: &str, blob: &Blob, content_type: &str, report: &Report, signal: Option<&AbortSignal>) -> Result<Answer, JsValue> {
     run(shared, Spec::upload(), url, signal, &mut || {
         let r = report.clone();
-        Box::pin(xhr_put(url, blob, content_type, move |loaded| r(part, loaded), signal))
+        Box::pin(xhr_put(url, blob, content_type, move |loaded| r(loaded), signal))
     })
     .await
 }
@@ -155,11 +119,11 @@ async fn xhr_put(url: &str, blob: &Blob, content_type: &str, on_progress: impl F
     let local = |kind, cat, msg: &str| {
         let mut info = ErrorInfo::local(kind, cat, msg);
         info.retryable = kind == Kind::Network;
-        let js = error::to_js(&info, None, None);
+        let js = conv::to_js(&info, None, None);
         (info, js)
     };
     let aborted = || local(Kind::Aborted, Category::Aborted, "The upload was cancelled.");
-    if signal.is_some_and(super::js::aborted) {
+    if signal.is_some_and(js::aborted) {
         return Err(aborted());
     }
     let xhr = XmlHttpRequest::new().map_err(|_| local(Kind::Config, Category::Config, "XMLHttpRequest is not available here."))?;
@@ -170,16 +134,16 @@ async fn xhr_put(url: &str, blob: &Blob, content_type: &str, on_progress: impl F
     set(&up, "onprogress", progress.as_ref());
     let done = js_sys::Promise::new(&mut |resolve, _| set(&xhr, "onloadend", &resolve));
     let x = xhr.clone();
-    let _abort = on_abort(signal, move || drop(super::js::call(&x, "abort", None)));
-    super::js::call(&xhr, "send", Some(blob)).map_err(|_| local(Kind::Network, Category::Network, "The upload could not start."))?;
+    let _abort = on_abort(signal, move || drop(js::call(&x, "abort", None)));
+    js::call(&xhr, "send", Some(blob)).map_err(|_| local(Kind::Network, Category::Network, "The upload could not start."))?;
     let _ = JsFuture::from(done).await;
     set(&up, "onprogress", &JsValue::NULL);
-    if signal.is_some_and(super::js::aborted) {
+    if signal.is_some_and(js::aborted) {
         return Err(aborted());
     }
     let status = get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
     let body = get(&xhr, "responseText").as_string().unwrap_or_default();
-    let header = |n: &str| super::js::call(&xhr, "getResponseHeader", Some(&JsValue::from_str(n))).ok().and_then(|v| v.as_string());
+    let header = |n: &str| js::call(&xhr, "getResponseHeader", Some(&JsValue::from_str(n))).ok().and_then(|v| v.as_string());
     match status {
         0 => Err(local(Kind::Network, Category::Network, "The upload did not reach the storage (network error).")),
         200..=299 => Ok(Answer { body: JsValue::from_str(&body), header: header("etag") }),
@@ -209,14 +173,25 @@ async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&Abort
     if found.is_empty() {
         return Ok(input.clone());
     }
-    parallel(found, |(holder, key, data): (JsValue, JsValue, JsValue)| async move {
-        let opts: JsValue = Object::new().into();
-        signal.iter().for_each(|s| set(&opts, "signal", s));
-        let url = upload(shared.clone(), data, opts).await?;
-        let _ = js_sys::Reflect::set(&holder, &key, &url);
-        Ok(())
-    })
-    .await?;
+    // A few files at once; the first to fail is the outcome.
+    let (tx, mut inbox) = Inbox::new();
+    let mut out = 0;
+    while out > 0 || !found.is_empty() {
+        while out < PARALLEL {
+            let Some((holder, key, data)) = found.pop() else { break };
+            let (s, tx, opts): (_, _, JsValue) = (shared.clone(), tx.clone(), Object::new().into());
+            signal.iter().for_each(|sig| set(&opts, "signal", sig));
+            spawn_local(async move {
+                let url = upload(s, data, opts).await;
+                tx.send(url.map(|u| drop(js_sys::Reflect::set(&holder, &key, &u))));
+            });
+            out += 1;
+        }
+        if let Some(r) = inbox.next(None).await {
+            r?;
+            out -= 1;
+        }
+    }
     Ok(copy)
 }
 

@@ -5,6 +5,7 @@ use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use super::http;
+use super::js;
 use crate::proto::sse::Parser;
 use crate::proto::subscribe::Input;
 
@@ -14,7 +15,7 @@ type Sink = dyn Fn(Input<JsValue, JsValue>) -> bool;
 /// reports `StreamBroken`; the machine ignores it once done. `sink` is false once nobody listens.
 pub async fn follow(proxy: String, url: String, signal: AbortSignal, sink: Box<Sink>) {
     let _ = read(&proxy, &url, &signal, &*sink).await;
-    if !super::js::aborted(&signal) {
+    if !js::aborted(&signal) {
         sink(Input::StreamBroken);
     }
 }
@@ -32,7 +33,7 @@ async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Resu
         parser.feed(&bytes, &mut events).map_err(|e| JsValue::from_str(&e.to_string()))?;
         for ev in events.drain(..) {
             let raw = js_sys::JSON::parse(&ev.data)?;
-            let status = super::conv::status(&raw).map_err(|e| JsValue::from_str(&e.0))?;
+            let status = crate::proto::host::status(&raw, false).map_err(|e| JsValue::from_str(&e.0))?;
             send(Input::StreamStatus(status, raw))?;
         }
     }

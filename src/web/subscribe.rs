@@ -9,7 +9,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
-use super::error;
+use super::conv;
+use super::js;
 use super::js::{get, now, set, signal_of};
 use super::queue;
 use super::shared::Shared;
@@ -24,12 +25,12 @@ type In = Input<JsValue, JsValue>;
 
 /// `client.subscribe(endpoint, options)`.
 pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> Result<JsValue, JsValue> {
-    let ep = Rc::new(error::endpoint(&endpoint)?);
-    let plain = error::options(&opts, &["input", "signal"])?;
-    let o = crate::proto::options::subscribe(&plain).map_err(error::option)?;
-    let on_update = error::opt_fn(&opts, "onQueueUpdate")?;
-    let signal = error::opt_signal(&opts, "signal")?;
-    error::check(signal.as_ref())?;
+    let ep = Rc::new(conv::endpoint(&endpoint)?);
+    let plain = conv::options(&opts, &["input", "signal"])?;
+    let o = crate::proto::options::subscribe(&plain).map_err(conv::option)?;
+    let on_update = conv::opt_fn(&opts, "onQueueUpdate")?;
+    let signal = conv::opt_signal(&opts, "signal")?;
+    conv::check(signal.as_ref())?;
     let body = queue::prepare(&shared, &ep, &opts, &plain, signal.as_ref()).await?;
     follow(shared, ep, o, body.into(), on_update, signal).await
 }
@@ -85,7 +86,7 @@ pub async fn follow(
                     spawn_local(super::stream::follow(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
                     stream = Some(ctl);
                 }
-                Action::CloseStream => stream.take().iter().for_each(super::js::abort),
+                Action::CloseStream => stream.take().iter().for_each(js::abort),
                 Action::Poll(id) => {
                     let logs = o.logs;
                     spawn(&tx, async move {
@@ -114,9 +115,9 @@ pub async fn follow(
                         End::Failed(e) => e,
                         End::TimedOut => {
                             let (info, extra) = shapes::timed_out(timeout_ms);
-                            error::with(&info, &extra)
+                            conv::with(&info, &extra)
                         }
-                        End::Aborted => error::aborted(super::js::reason(signal.as_ref())),
+                        End::Aborted => conv::aborted(js::reason(signal.as_ref())),
                     }));
                 }
             }
@@ -129,8 +130,8 @@ pub async fn follow(
             None => machine.handle_timeout(now()),
         }
     };
-    super::js::abort(&jobs);
-    stream.iter().for_each(super::js::abort);
+    js::abort(&jobs);
+    stream.iter().for_each(js::abort);
     outcome
 }
 

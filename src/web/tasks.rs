@@ -10,6 +10,7 @@ use std::task::{Poll, Waker};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
+use super::js;
 use crate::proto::time::Instant;
 
 thread_local!(static ALIVE: [Cell<i32>; 3] = const { [Cell::new(0), Cell::new(0), Cell::new(0)] });
@@ -33,7 +34,7 @@ impl Listener {
     /// On `target` if it is there (a worker has no `document`).
     pub fn new(target: JsValue, name: &'static str, f: impl FnMut(JsValue) + 'static) -> Option<Self> {
         let closure = Closure::<dyn FnMut(JsValue)>::new(f);
-        super::js::call2(&target, "addEventListener", &JsValue::from_str(name), closure.as_ref()).ok()?;
+        js::call2(&target, "addEventListener", &JsValue::from_str(name), closure.as_ref()).ok()?;
         bump(LISTENERS, 1);
         Some(Self(target, name, closure))
     }
@@ -45,7 +46,7 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = super::js::call2(&self.0, "removeEventListener", &JsValue::from_str(self.1), self.2.as_ref());
+        let _ = js::call2(&self.0, "removeEventListener", &JsValue::from_str(self.1), self.2.as_ref());
         bump(LISTENERS, -1);
     }
 }
@@ -57,7 +58,7 @@ impl Timer {
     /// Fires at `at` on the monotonic clock: never before (rounded up), within `setTimeout`'s range.
     pub fn at(at: Instant, f: impl FnOnce() + 'static) -> Self {
         bump(TIMERS, 1);
-        Self(gloo_timers::callback::Timeout::new(super::js::now().until(at).as_ms().ceil().min(2_147_483_647.0) as u32, f))
+        Self(gloo_timers::callback::Timeout::new(js::now().until(at).as_ms().ceil().min(2_147_483_647.0) as u32, f))
     }
 }
 
@@ -154,7 +155,7 @@ pub async fn sleep_until(at: Instant, signal: Option<&AbortSignal>) {
             tx.send(());
         })
     });
-    if !signal.is_some_and(super::js::aborted) {
+    if !signal.is_some_and(js::aborted) {
         inbox.next(Some(at)).await;
     }
 }

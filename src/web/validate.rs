@@ -8,8 +8,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::call::{json, Req};
-use super::conv::lossy;
-use super::error;
+use super::conv;
+use super::js;
 use super::js::{get, now, promise};
 use super::shared::Shared;
 use crate::proto::call::Spec;
@@ -21,6 +21,7 @@ use crate::proto::schema::Schema;
 use crate::proto::schema_cache::{openapi_url, Lookup};
 use crate::proto::shapes;
 use crate::proto::value::Value;
+use conv::lossy;
 
 /// The endpoint's compiled schema, or why there is none.
 pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schema>, JsValue> {
@@ -36,7 +37,7 @@ pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schem
         }
     };
     let doc = JsFuture::from(pending).await.map(|d| lossy(&d));
-    let (r, failed) = shared.with_schemas(|c| c.loaded(&key, doc.as_ref().map_err(Clone::clone), now(), |m| error::config(&m)));
+    let (r, failed) = shared.with_schemas(|c| c.loaded(&key, doc.as_ref().map_err(Clone::clone), now(), |m| conv::config(&m)));
     if let (Err(e), true) = (&r, failed) {
         shared.emit(&shapes::refused("schema", &key), Some(e));
     }
@@ -47,7 +48,7 @@ pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schem
 fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
     promise(async move {
         let url = match shared.cfg().schemas.get(&ep.full()) {
-            Some(SchemaSource::Doc(doc)) => return Ok(super::conv::from_value(doc)),
+            Some(SchemaSource::Doc(doc)) => return Ok(conv::from_value(doc)),
             Some(SchemaSource::Url(url)) => url.clone(),
             None => openapi_url(&ep.full()),
         };
@@ -57,8 +58,8 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
                 Ok(resp) => super::http::text(&resp).await,
                 Err(e) => Err(e),
             };
-            let text = text.map_err(|e| error::thrown(&e).1)?;
-            return js_sys::JSON::parse(&text).map_err(|_| error::config(&format!("The schema at {url} is not JSON.")));
+            let text = text.map_err(|e| conv::thrown(&e).1)?;
+            return js_sys::JSON::parse(&text).map_err(|_| conv::config(&format!("The schema at {url} is not JSON.")));
         }
         Ok(json(&shared, Spec::schema(), Req::new(Some(&shared.cfg().proxy_url), "GET", &url, None), None).await?.body)
     })
@@ -91,11 +92,11 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
     let content_type = get(blob, "type").as_string().unwrap_or_default();
     let mut dimensions = None;
     if need_dims && content_type.starts_with("image/") {
-        if let Ok(p) = super::js::call(&js_sys::global(), "createImageBitmap", Some(blob)) {
+        if let Ok(p) = js::call(&js_sys::global(), "createImageBitmap", Some(blob)) {
             if let Ok(bitmap) = JsFuture::from(js_sys::Promise::from(p)).await {
                 let n = |k: &str| get(&bitmap, k).as_f64();
                 dimensions = n("width").zip(n("height"));
-                let _ = super::js::call(&bitmap, "close", None);
+                let _ = js::call(&bitmap, "close", None);
             }
         }
     }
@@ -123,18 +124,18 @@ pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue) 
     if issues.is_empty() {
         return Ok(());
     }
-    let e = error::to_js(&ErrorInfo::client_validation(issues), None, None);
+    let e = conv::to_js(&ErrorInfo::client_validation(issues), None, None);
     shared.emit(&shapes::refused("error", &ep.full()), Some(&e));
     Err(e)
 }
 
 pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
-    super::conv::from_value(&shapes::issues(issues))
+    conv::from_value(&shapes::issues(issues))
 }
 
 /// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.
 #[wasm_bindgen(js_name = validate)]
 pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>) -> Result<JsValue, JsValue> {
-    let s = Schema::from_openapi(&lossy(&schema), endpoint.as_deref()).map_err(|e| error::config(&format!("The schema can't be used: {e}.")))?;
+    let s = Schema::from_openapi(&lossy(&schema), endpoint.as_deref()).map_err(|e| conv::config(&format!("The schema can't be used: {e}.")))?;
     Ok(issues_to_js(&s.validate(&lossy(&input))))
 }
