@@ -1,7 +1,7 @@
 //! The thin web edge: the JS API over fetch, streams, sockets, XHR and timers. Every decision is
 //! the core's (`src/proto`); these modules carry them out and convert values. Layered, with no
 //! import circle (scripts/edge-check.mjs): `js` → `conv`, `tasks`, `http` → `shared` → `call` →
-//! `queue`, `storage`, `validate`, `stream` → `subscribe` → `realtime` → this file, `decode`.
+//! `queue`, `storage`, `validate` → `subscribe` → `realtime` → this file, `decode`.
 
 mod call;
 mod conv;
@@ -12,7 +12,6 @@ mod queue;
 mod realtime;
 mod shared;
 mod storage;
-mod stream;
 mod subscribe;
 mod tasks;
 mod validate;

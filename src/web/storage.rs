@@ -15,7 +15,7 @@ use super::conv;
 use super::js;
 use super::js::{get, set};
 use super::shared::Shared;
-use super::tasks::{on_abort, Inbox};
+use super::tasks::{Inbox, Listener};
 use crate::proto::call::Spec;
 use crate::proto::error::{Category, ErrorInfo, Kind};
 use crate::proto::retry::Call;
@@ -56,7 +56,7 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
     // The parts' own signal: the caller's abort, or a part failing for good, stops them all.
     let stop = web_sys::AbortController::new()?;
     let relay = stop.clone();
-    let _relay = on_abort(signal.as_ref(), move || js::abort(&relay));
+    let _relay = Listener::on_abort(signal.as_ref(), move || js::abort(&relay));
     let mut failure = JsValue::UNDEFINED;
     loop {
         while let Some(action) = m.poll_action() {
@@ -134,7 +134,7 @@ async fn xhr_put(url: &str, blob: &Blob, content_type: &str, on_progress: impl F
     set(&up, "onprogress", progress.as_ref());
     let done = js_sys::Promise::new(&mut |resolve, _| set(&xhr, "onloadend", &resolve));
     let x = xhr.clone();
-    let _abort = on_abort(signal, move || drop(js::call(&x, "abort", None)));
+    let _abort = Listener::on_abort(signal, move || drop(js::call(&x, "abort", None)));
     js::call(&xhr, "send", Some(blob)).map_err(|_| local(Kind::Network, Category::Network, "The upload could not start."))?;
     let _ = JsFuture::from(done).await;
     set(&up, "onprogress", &JsValue::NULL);

@@ -1,4 +1,4 @@
-//! Drives the subscribe machine with fetch, streams and one timer. Every I/O task reports into
+//! Drives the subscribe machine with fetch, the status stream and one timer. Every I/O task reports into
 //! one inbox; this loop is the only place that touches the machine, so updates reach
 //! `onQueueUpdate` in the machine's order.
 
@@ -10,14 +10,16 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
 use super::conv;
+use super::http;
 use super::js;
 use super::js::{get, now, set, signal_of};
 use super::queue;
 use super::shared::Shared;
-use super::tasks::{on_abort, Inbox, Sender};
+use super::tasks::{Inbox, Listener, Sender};
 use crate::proto::endpoint::EndpointId;
 use crate::proto::options::Subscribe;
 use crate::proto::shapes;
+use crate::proto::sse::Parser;
 use crate::proto::status::Phase;
 use crate::proto::subscribe::{Action, End, Input, Machine};
 
@@ -58,7 +60,7 @@ pub async fn follow(
     // Every request of this call (submit, polls, result) stops when it ends.
     let jobs = AbortController::new()?;
     let t = tx.clone();
-    let _abort = on_abort(signal.as_ref(), move || {
+    let _abort = Listener::on_abort(signal.as_ref(), move || {
         t.send(Input::Abort);
     });
     let mut stream: Option<AbortController> = None;
@@ -83,7 +85,7 @@ pub async fn follow(
                     let ctl = AbortController::new()?;
                     let t = tx.clone();
                     let url = ep.status_stream_url(&id, o.logs);
-                    spawn_local(super::stream::follow(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
+                    spawn_local(follow_stream(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
                     stream = Some(ctl);
                 }
                 Action::CloseStream => stream.take().iter().for_each(js::abort),
@@ -149,4 +151,37 @@ fn update(phase: Phase, raw: JsValue, told: &Array) -> JsValue {
         set(&copy, "logs", &told.slice(0, told.length()));
     }
     copy.into()
+}
+
+/// The status stream (SSE over fetch: EventSource can't send the `x-fal-target-url` header) as
+/// machine inputs.
+type Sink = dyn Fn(Input<JsValue, JsValue>) -> bool;
+
+/// Runs until the stream ends, breaks, or `signal` aborts it. Every way out other than an abort
+/// reports `StreamBroken`; the machine ignores it once done. `sink` is false once nobody listens.
+async fn follow_stream(proxy: String, url: String, signal: AbortSignal, sink: Box<Sink>) {
+    let _ = read(&proxy, &url, &signal, &*sink).await;
+    if !js::aborted(&signal) {
+        sink(Input::StreamBroken);
+    }
+}
+
+async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Result<(), JsValue> {
+    let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
+    let reader = http::reader(&resp).filter(|_| http::ok(&resp)).ok_or(JsValue::NULL)?;
+    let (mut parser, mut events) = (Parser::default(), Vec::new());
+    let send = |i| sink(i).then_some(()).ok_or(JsValue::NULL);
+    while let Some(bytes) = http::chunk(&reader).await? {
+        if bytes.is_empty() {
+            continue;
+        }
+        send(Input::StreamActivity)?;
+        parser.feed(&bytes, &mut events).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        for ev in events.drain(..) {
+            let raw = js_sys::JSON::parse(&ev.data)?;
+            let status = crate::proto::host::status(&raw, false).map_err(|e| JsValue::from_str(&e.0))?;
+            send(Input::StreamStatus(status, raw))?;
+        }
+    }
+    Ok(())
 }

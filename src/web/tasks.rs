@@ -39,8 +39,9 @@ impl Listener {
         Some(Self(target, name, closure))
     }
 
-    pub fn on_abort(signal: &AbortSignal, mut f: impl FnMut() + 'static) -> Option<Self> {
-        Self::new(signal.into(), "abort", move |_| f())
+    /// `f` when `signal` aborts, until dropped.
+    pub fn on_abort(signal: Option<&AbortSignal>, mut f: impl FnMut() + 'static) -> Option<Self> {
+        Self::new(signal?.into(), "abort", move |_| f())
     }
 }
 
@@ -68,14 +69,39 @@ impl Drop for Timer {
     }
 }
 
-struct Inner<T> {
-    queue: VecDeque<T>,
-    waker: Option<Waker>,
-    due: bool,
+/// What wakes an inbox: a message, or its deadline. Not generic, so its waiting is written once.
+#[derive(Default)]
+struct Bell {
+    waker: Cell<Option<Waker>>,
+    rung: Cell<bool>,
+    due: Cell<bool>,
+}
+
+impl Bell {
+    fn ring(&self, due: bool) {
+        self.rung.set(true);
+        if due {
+            self.due.set(true);
+        }
+        self.waker.take().into_iter().for_each(Waker::wake);
+    }
+
+    /// Waits for a ring; true when it was the deadline.
+    async fn wait(&self) -> bool {
+        core::future::poll_fn(|cx| {
+            if self.rung.take() {
+                Poll::Ready(self.due.take())
+            } else {
+                self.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+        .await
+    }
 }
 
 /// Sends into an inbox while it lives.
-pub struct Sender<T>(Weak<RefCell<Inner<T>>>);
+pub struct Sender<T>(Weak<(RefCell<VecDeque<T>>, Bell)>);
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
@@ -86,29 +112,22 @@ impl<T> Clone for Sender<T> {
 impl<T> Sender<T> {
     /// Queues `v`; false once the inbox is gone.
     pub fn send(&self, v: T) -> bool {
-        self.0.upgrade().map(|i| wake(&i, |i| i.queue.push_back(v))).is_some()
+        let Some(inner) = self.0.upgrade() else { return false };
+        inner.0.borrow_mut().push_back(v);
+        inner.1.ring(false);
+        true
     }
-}
-
-fn wake<T>(inner: &RefCell<Inner<T>>, f: impl FnOnce(&mut Inner<T>)) {
-    let waker = {
-        let mut i = inner.borrow_mut();
-        f(&mut i);
-        i.waker.take()
-    };
-    // Woken outside the borrow.
-    waker.into_iter().for_each(Waker::wake);
 }
 
 /// A driver's inbox, and the one timer at its machine's deadline (re-armed only when it moves).
 pub struct Inbox<T> {
-    inner: Rc<RefCell<Inner<T>>>,
+    inner: Rc<(RefCell<VecDeque<T>>, Bell)>,
     alarm: Option<(Instant, Timer)>,
 }
 
 impl<T: 'static> Inbox<T> {
     pub fn new() -> (Sender<T>, Self) {
-        let inner = Rc::new(RefCell::new(Inner { queue: VecDeque::new(), waker: None, due: false }));
+        let inner = Rc::new((RefCell::new(VecDeque::new()), Bell::default()));
         (Sender(Rc::downgrade(&inner)), Self { inner, alarm: None })
     }
 
@@ -117,50 +136,37 @@ impl<T: 'static> Inbox<T> {
         if deadline != self.alarm.as_ref().map(|a| a.0) {
             self.alarm = deadline.map(|t| {
                 let inner = Rc::downgrade(&self.inner);
-                (t, Timer::at(t, move || inner.upgrade().iter().for_each(|i| wake(i, |i| i.due = true))))
+                (t, Timer::at(t, move || inner.upgrade().iter().for_each(|i| i.1.ring(true))))
             });
         }
-        let next = core::future::poll_fn(|cx| {
-            let mut i = self.inner.borrow_mut();
-            match i.queue.pop_front() {
-                Some(v) => Poll::Ready(Some(v)),
-                None if core::mem::take(&mut i.due) => Poll::Ready(None),
-                None => {
-                    i.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
+        loop {
+            let next = self.inner.0.borrow_mut().pop_front();
+            if next.is_some() {
+                return next;
             }
-        })
-        .await;
-        if next.is_none() {
-            self.alarm = None;
+            if self.inner.1.wait().await {
+                self.alarm = None;
+                return None;
+            }
         }
-        next
     }
 }
 
 impl<T> Drop for Inbox<T> {
     fn drop(&mut self) {
         // Dropped outside the borrow: a message's drop may send again.
-        let queued = core::mem::take(&mut self.inner.borrow_mut().queue);
+        let queued = core::mem::take(&mut *self.inner.0.borrow_mut());
         drop(queued);
     }
 }
 
 /// Waits until `at`, or less if `signal` aborts first.
 pub async fn sleep_until(at: Instant, signal: Option<&AbortSignal>) {
-    let (tx, mut inbox) = Inbox::<()>::new();
-    let _abort = signal.and_then(|s| {
-        Listener::on_abort(s, move || {
-            tx.send(());
-        })
-    });
+    let bell = Rc::new(Bell::default());
+    let (b, a) = (bell.clone(), bell.clone());
+    let _timer = Timer::at(at, move || b.ring(true));
+    let _abort = Listener::on_abort(signal, move || a.ring(false));
     if !signal.is_some_and(js::aborted) {
-        inbox.next(Some(at)).await;
+        bell.wait().await;
     }
-}
-
-/// `f` when `signal` aborts, until dropped.
-pub fn on_abort(signal: Option<&AbortSignal>, f: impl FnMut() + 'static) -> Option<Listener> {
-    signal.and_then(|s| Listener::on_abort(s, f))
 }
