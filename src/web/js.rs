@@ -54,14 +54,8 @@ pub fn reason(signal: Option<&AbortSignal>) -> JsValue {
 /// glue) of its own. `Err` is what it threw, or undefined when there is no such method.
 pub fn call(obj: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<JsValue, JsValue> {
     let f = get(obj, name);
-    if !f.is_function() {
-        return Err(JsValue::UNDEFINED);
-    }
-    let f: &Function = f.unchecked_ref();
-    match arg {
-        Some(a) => f.call1(obj, a),
-        None => f.call0(obj),
-    }
+    let f = f.dyn_ref::<Function>().ok_or(JsValue::UNDEFINED)?;
+    arg.map_or_else(|| f.call0(obj), |a| f.call1(obj, a))
 }
 
 /// `obj[name](a, b)`, like [`call`].

@@ -38,10 +38,12 @@ pub struct GenwireClient {
 }
 
 type Request = (Rc<Shared>, EndpointId, Value, Option<AbortSignal>, JsValue);
+type Body = core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>;
 
 impl GenwireClient {
-    /// An export's promise: `f` of the shared state, the endpoint, the options as the core reads them, the signal.
-    fn go<F: core::future::Future<Output = JsResult> + 'static>(&self, endpoint: String, options: JsValue, f: impl FnOnce(Request) -> F + 'static) -> Promise {
+    /// An export's promise: `f` of the shared state, the endpoint, the options as the core reads
+    /// them, the signal. (One instance of the reading for every export: `f` is boxed.)
+    fn go(&self, endpoint: String, options: JsValue, f: fn(Request) -> Body) -> Promise {
         let s = self.shared.clone();
         promise(async move {
             let (ep, plain, signal) = (conv::endpoint(&endpoint)?, conv::options(&options, &["input", "signal"])?, conv::opt_signal(&options, "signal")?);
@@ -66,28 +68,34 @@ impl GenwireClient {
     }
 
     pub fn submit(&self, endpoint: String, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, options)| async move {
-            let extras = opt::submit(&plain).map_err(conv::option)?;
-            let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
-            queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
+        self.go(endpoint, options, |(s, ep, plain, signal, options)| {
+            Box::pin(async move {
+                let extras = opt::submit(&plain).map_err(conv::option)?;
+                let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
+                queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
+            })
         })
     }
 
     pub fn status(&self, endpoint: String, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, _)| async move {
-            let (id, logs) = (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?);
-            queue::status(&s, &ep, &id, logs, signal.as_ref()).await.map(|(_, raw)| raw)
+        self.go(endpoint, options, |(s, ep, plain, signal, _)| {
+            Box::pin(async move {
+                let (id, logs) = (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?);
+                queue::status(&s, &ep, &id, logs, signal.as_ref()).await.map(|(_, raw)| raw)
+            })
         })
     }
 
     pub fn result(&self, endpoint: String, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, _)| async move {
-            queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, signal.as_ref()).await
+        self.go(endpoint, options, |(s, ep, plain, signal, _)| {
+            Box::pin(async move { queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, signal.as_ref()).await })
         })
     }
 
     pub fn cancel(&self, endpoint: String, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, _, _)| async move { queue::cancel(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?).await })
+        self.go(endpoint, options, |(s, ep, plain, _, _)| {
+            Box::pin(async move { queue::cancel(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?).await })
+        })
     }
 
     pub fn subscribe(&self, endpoint: String, options: JsValue) -> Promise {
@@ -95,15 +103,19 @@ impl GenwireClient {
     }
 
     pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, options)| async move {
-            let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
-            queue::run(&s, &ep, &body, signal.as_ref()).await
+        self.go(endpoint, options, |(s, ep, plain, signal, options)| {
+            Box::pin(async move {
+                let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
+                queue::run(&s, &ep, &body, signal.as_ref()).await
+            })
         })
     }
 
     /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
     pub fn validate(&self, endpoint: String, input: JsValue) -> Promise {
-        self.go(endpoint, JsValue::UNDEFINED, |(s, ep, ..)| async move {
+        let s = self.shared.clone();
+        promise(async move {
+            let ep = conv::endpoint(&endpoint)?;
             let schema = validate::schema_for(&s, &ep).await?;
             Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
         })
