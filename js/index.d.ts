@@ -390,8 +390,14 @@ export interface RealtimeOptions<Output = any> {
 
 export interface RealtimeConnection<Input = Record<string, unknown>> {
   readonly status: RealtimeStatus;
+  /**
+   * Throttled, newest wins; kept and sent after a reconnect. Throws a `GenwireError` once the
+   * connection is closed: after a fatal close (1008/1011, a refused token, attempts used up) that
+   * error, saying to call `reconnect()`; after `close()`, one of kind `config`.
+   */
   send(input: Input): void;
   close(): void;
+  /** Reconnects now, the backoff started over; after a fatal close, a new connection with this handle's options. */
   reconnect(): void;
 }
 
