@@ -140,9 +140,16 @@ pub enum UploadInput {
     /// The initiate's answer.
     Initiated(Value),
     /// Part `part` (an index of the plan) was stored: its answer, and its `ETag` header.
-    Stored { part: usize, answer: Value, etag: Option<String> },
+    Stored {
+        part: usize,
+        answer: Value,
+        etag: Option<String>,
+    },
     /// Bytes of part `part` sent so far (a retried part starts again from 0).
-    Sent { part: usize, loaded: u64 },
+    Sent {
+        part: usize,
+        loaded: u64,
+    },
     Completed,
     /// A request failed for good (or was aborted): its error is the edge's to give.
     Failed,
@@ -150,13 +157,24 @@ pub enum UploadInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadAction {
-    Initiate { url: String, body: String },
+    Initiate {
+        url: String,
+        body: String,
+    },
     /// PUT bytes `start..end` to `url`, straight to the storage.
-    Put { part: usize, url: String, start: u64, end: u64 },
+    Put {
+        part: usize,
+        url: String,
+        start: u64,
+        end: u64,
+    },
     /// Stop the parts still out: one failed for good.
     StopParts,
     /// POST `body` to `url`, straight to the storage.
-    Complete { url: String, body: String },
+    Complete {
+        url: String,
+        body: String,
+    },
     /// For `onProgress`.
     Progress(Value),
     /// The file's URL; or the failure, or the initiate's answer that named no URLs.
@@ -322,7 +340,11 @@ mod tests {
         u.handle(UploadInput::Stored { part: 0, answer: Value::Null, etag: None });
         assert_eq!(
             drain(&mut u),
-            vec![UploadAction::Progress(progress(400, 1_000)), UploadAction::Progress(progress(1_000, 1_000)), UploadAction::Done(Ok("https://f/x.bin".into()))]
+            vec![
+                UploadAction::Progress(progress(400, 1_000)),
+                UploadAction::Progress(progress(1_000, 1_000)),
+                UploadAction::Done(Ok("https://f/x.bin".into()))
+            ]
         );
     }
 
