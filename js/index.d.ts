@@ -321,7 +321,7 @@ export interface GenwireClient {
   };
   readonly realtime: {
     connect<Output = any, Input = Record<string, unknown>>(endpoint: string, options?: RealtimeOptions<Output>): RealtimeConnection<Input>;
-    /** What realtime holds right now; all zero once every connection is closed. */
+    /** What genwire holds right now (connections, sockets, and the listeners and timers of all it does); all zero once every connection is closed and no call is in flight. */
     debug(): { connections: number; sockets: number; listeners: number; timers: number };
   };
   /** Listens to events; returns the unsubscribe function. */

@@ -132,7 +132,7 @@ impl GenwireClient {
         self.realtime.connect(&endpoint, &options)
     }
 
-    /// What realtime holds right now: registered connections, sockets, window listeners, timers.
+    /// What genwire holds right now: registered connections, sockets, listeners and timers (of every call in flight too).
     #[wasm_bindgen(js_name = realtimeDebug)]
     pub fn realtime_debug(&self) -> JsValue {
         let n = |k: &str, v: usize| (k.to_string(), Value::Num(v as f64));
