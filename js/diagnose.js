@@ -6,6 +6,8 @@
 // open proxy can't send the key anywhere), the realtime socket is opened and closed without an
 // input. Only the streaming check needs a job, and only one the app names.
 
+import { DEFAULT_PROXY_URL, DEFAULT_REALTIME_URL, ENDPOINT_NAMESPACES, SECRET_NAMES } from "./facts.js";
+
 const IDS = ["proxy", "key", "allowlist", "streaming", "realtime", "clock", "csp"];
 const TITLES = {
   proxy: "Proxy route reachable",
@@ -16,7 +18,6 @@ const TITLES = {
   clock: "Clock in step with the server",
   csp: "WebAssembly allowed by the page's CSP",
 };
-const SECRET_NAMES = ["credentials", "apikey", "api_key", "key", "falkey", "fal_key", "authorization", "token", "secret"];
 const QUEUE = "https://queue.fal.run";
 /** Bytes spread over at least this long prove the stream is not held back until its end. */
 const SPREAD_MS = 250;
@@ -43,8 +44,8 @@ export async function diagnose(clientOptions = {}, opts = {}) {
   if (typeof opts !== "object" || opts === null) throw new TypeError("diagnose: options must be an object");
   const secret = Object.keys(o).find((k) => SECRET_NAMES.includes(k.toLowerCase()));
   if (secret) throw new TypeError(`diagnose: refusing the option '${secret}': keys never belong in a browser; your proxy adds FAL_KEY`);
-  const proxyUrl = o.proxyUrl ?? "/api/fal/proxy";
-  const realtimeUrl = o.realtimeUrl ?? "wss://fal.run";
+  const proxyUrl = o.proxyUrl ?? DEFAULT_PROXY_URL;
+  const realtimeUrl = o.realtimeUrl ?? DEFAULT_REALTIME_URL;
   if (typeof proxyUrl !== "string" || !proxyUrl) throw new TypeError("diagnose: proxyUrl must be a non-empty string");
   if (typeof realtimeUrl !== "string") throw new TypeError("diagnose: realtimeUrl must be a string");
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -156,7 +157,8 @@ async function runCheck(id, ms, outer, fn) {
 
 // ---------------------------------------------------------------- endpoint ids
 
-function parseEndpoint(id, name) {
+/** An endpoint id by the core's rules (the same table checks both: tests/facts/endpoint-ids.json). */
+export function parseEndpoint(id, name = "endpoint") {
   if (typeof id !== "string") throw new TypeError(`diagnose: ${name} must be an endpoint id such as "fal-ai/flux/dev"`);
   let parts = id.trim().replace(/^\/+|\/+$/g, "").split("/");
   if (parts.some((p) => !/^[A-Za-z0-9._-]+$/.test(p) || p === "." || p === "..")) throw new TypeError(`diagnose: ${name} '${id}' is not an endpoint id`);
@@ -165,7 +167,7 @@ function parseEndpoint(id, name) {
     if (!m) throw new TypeError(`diagnose: ${name} '${id}' needs an owner and an alias, e.g. "fal-ai/flux/dev"`);
     parts = [m[1], m[2]];
   }
-  const ns = (parts[0] === "workflows" || parts[0] === "comfy") && parts.length >= 3 ? parts.shift() : null;
+  const ns = ENDPOINT_NAMESPACES.includes(parts[0]) && parts.length >= 3 ? parts.shift() : null;
   const app = (ns ? `${ns}/` : "") + `${parts[0]}/${parts[1]}`;
   return { full: parts.length > 2 ? `${app}/${parts.slice(2).join("/")}` : app, app, alias: parts[1] };
 }

@@ -261,7 +261,8 @@ export function decodeError(response: Response): Promise<GenwireError>;
 export function decodeError(answer: { status: number; headers?: Headers | Record<string, string>; body?: unknown }): GenwireError;
 export function decodeError(thrown: unknown): GenwireError;
 
-export type CallName = "submit" | "status" | "result" | "cancel" | "run";
+/** What a request is: the queue's calls, a run, an upload's requests, a schema load, a realtime token (and `validate`, a refusal before sending). */
+export type CallName = "submit" | "status" | "result" | "cancel" | "run" | "upload" | "schema" | "token" | "validate";
 interface EventBase { at: number }
 export type GenwireEvent =
   | (EventBase & { type: "attempt"; call: CallName; endpoint: string; attempt: number; url: string })
@@ -328,7 +329,7 @@ export interface GenwireClient {
   };
   readonly realtime: {
     connect<Output = any, Input = Record<string, unknown>>(endpoint: string, options?: RealtimeOptions<Output>): RealtimeConnection<Input>;
-    /** What realtime holds right now; all zero once every connection is closed. */
+    /** What genwire holds right now (connections, sockets, and the listeners and timers of all it does); all zero once every connection is closed and no call is in flight. */
     debug(): { connections: number; sockets: number; listeners: number; timers: number };
   };
   /** Listens to events; returns the unsubscribe function. */
@@ -397,8 +398,14 @@ export interface RealtimeOptions<Output = any> {
 
 export interface RealtimeConnection<Input = Record<string, unknown>> {
   readonly status: RealtimeStatus;
+  /**
+   * Throttled, newest wins; kept and sent after a reconnect. Throws a `GenwireError` once the
+   * connection is closed: after a fatal close (1008/1011, a refused token, attempts used up) that
+   * error, saying to call `reconnect()`; after `close()`, one of kind `config`.
+   */
   send(input: Input): void;
   close(): void;
+  /** Reconnects now, the backoff started over; after a fatal close, a new connection with this handle's options. */
   reconnect(): void;
 }
 

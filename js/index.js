@@ -2,6 +2,7 @@
 // (or by an explicit `init()`), so importing this file touches neither wasm nor
 // `window` and is safe during a server render.
 import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate } from "../pkg/genwire.js";
+import { DEFAULT_PROXY_URL, STATS_WINDOW_MS } from "./facts.js";
 
 let loading = null;
 let loaded = false;
@@ -54,7 +55,7 @@ export function createClient(options = {}) {
   if (loaded) make();
   const call = (method) => (endpoint, opts = {}) => init().then(() => make()[method](endpoint, opts));
   return Object.freeze({
-    get proxyUrl() { return options.proxyUrl ?? "/api/fal/proxy"; },
+    get proxyUrl() { return options.proxyUrl ?? DEFAULT_PROXY_URL; },
     queue: Object.freeze({
       submit: call("submit"),
       status: call("status"),
@@ -85,9 +86,11 @@ export function createClient(options = {}) {
         let early = undefined;
         const conn = {
           get status() { return handle ? handle.status : { status: closed ? "closed" : "idle" }; },
+          // Once loaded, the handle throws a typed GenwireError when closed (after a fatal close, saying why).
           send(input) {
-            if (closed) throw new Error("genwire: this realtime connection is closed");
-            if (handle) handle.send(input); else early = input;
+            if (handle) return handle.send(input);
+            if (closed) throw Object.assign(new Error("this realtime connection is closed"), { name: "GenwireError", kind: "config", category: "config", retryable: false, issues: [] });
+            early = input;
           },
           close() { closed = true; handle?.close(); },
           reconnect() { handle?.reconnect(); },
@@ -121,7 +124,7 @@ export function createClient(options = {}) {
     diagnose: (opts = {}) => import("./diagnose.js").then((m) => m.diagnose(options, opts)),
     /** Rolling summary of the last five minutes of calls. */
     stats() {
-      return inner ? inner.stats() : { windowMs: 300000, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };
+      return inner ? inner.stats() : { windowMs: STATS_WINDOW_MS, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };
     },
   });
 }

@@ -1,8 +1,9 @@
 // genwire/react: hooks over the client. Importing this touches neither wasm nor `window`, and no
 // hook does anything during render: work starts in effects or in the handlers they return, so a
 // server render shows the idle state, and StrictMode's mount/unmount/mount leaves one connection.
-import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { createClient } from "./index.js";
+import { either, GenerationObserver, RealtimeObserver } from "./observe.js";
 
 const ClientContext = createContext(null);
 let fallbackClient = null;
@@ -25,18 +26,6 @@ function useLatest(value) {
   return ref;
 }
 
-/** The caller's signal and the hook's own, as one (AbortSignal.any where the browser has it). */
-function either(theirs, ours) {
-  if (!theirs) return ours;
-  if (AbortSignal.any) return AbortSignal.any([theirs, ours]);
-  const both = new AbortController();
-  for (const s of [theirs, ours]) {
-    if (s.aborted) both.abort(s.reason);
-    else s.addEventListener("abort", () => both.abort(s.reason), { once: true });
-  }
-  return both.signal;
-}
-
 /** Unmounted components get no more state updates, and their calls are aborted. */
 function useMounted(onUnmount) {
   const mounted = useRef(false);
@@ -51,159 +40,60 @@ function useMounted(onUnmount) {
   return mounted;
 }
 
-const IDLE_GENERATION = Object.freeze({
-  status: "idle", data: undefined, error: undefined, queuePosition: undefined, logs: [], requestId: undefined,
-});
-const PHASES = { IN_QUEUE: "queued", IN_PROGRESS: "running", COMPLETED: "running" };
+/** An observer of `Kind` made once per component, told the latest client, endpoint and options on every render. */
+function useObserver(Kind, client, endpoint, options) {
+  const [observer] = useState(() => new Kind(client, endpoint, options));
+  observer.setOptions(client, endpoint, options);
+  return [observer, useSyncExternalStore(observer.subscribe, observer.getSnapshot, observer.getSnapshot)];
+}
 
 /**
  * A generation job, shaped like a mutation: `submit(input)` runs it on the queue with live status,
  * `submitAsync` returns the promise. A new submit supersedes the current one: its result is dropped
- * and, unless `cancelSuperseded: false`, its job cancelled upstream. Unmounting cancels too.
+ * and, unless `cancelSuperseded: false`, its job cancelled upstream. Unmounting cancels too. The
+ * rules are `GenerationObserver`'s (js/observe.js); this hook subscribes to it.
  */
 export function useGeneration(endpoint, options = {}) {
-  const client = useGenwire();
-  const [state, setState] = useState(IDLE_GENERATION);
-  const opts = useLatest(options);
-  const current = useRef(null); // the call whose results count: { controller }
-  const mounted = useMounted(() => current.current?.controller.abort());
-
-  const submitAsync = useCallback((input, callOptions = {}) => {
-    const o = { ...opts.current, ...callOptions };
-    const previous = current.current;
-    if (previous && o.cancelSuperseded !== false) previous.controller.abort();
-    const controller = new AbortController();
-    const call = { controller };
-    current.current = call;
-    const live = () => mounted.current && current.current === call;
-    const update = (patch) => { if (live()) setState((s) => ({ ...s, ...patch })); };
-    setState({ ...IDLE_GENERATION, status: "submitting" });
-    const signal = either(o.signal, controller.signal);
-    const { onQueueUpdate, onSuccess, onError, cancelSuperseded, ...rest } = o;
-    return client.subscribe(endpoint, {
-      ...rest,
-      input,
-      signal,
-      logs: rest.logs ?? true,
-      onQueueUpdate(status) {
-        update({
-          status: PHASES[status.status] ?? "running",
-          requestId: status.request_id,
-          queuePosition: status.status === "IN_QUEUE" ? status.queue_position : undefined,
-          ...(status.logs ? { logs: status.logs } : {}),
-        });
-        if (live()) onQueueUpdate?.(status);
-      },
-    }).then(
-      (result) => {
-        if (live()) {
-          update({ status: "success", data: result.data, requestId: result.requestId, queuePosition: undefined });
-          onSuccess?.(result.data, result);
-        }
-        return result.data;
-      },
-      (error) => {
-        if (live()) {
-          const canceled = error?.kind === "aborted"; // cancel(), the caller's signal
-          update({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, queuePosition: undefined });
-          if (!canceled) onError?.(error);
-        }
-        throw error;
-      },
-    );
-  }, [client, endpoint]);
-
-  const submit = useCallback((input, callOptions) => { submitAsync(input, callOptions).catch(() => {}); }, [submitAsync]);
-  const cancel = useCallback(() => {
-    current.current?.controller.abort();
-  }, []);
-  const reset = useCallback(() => {
-    current.current?.controller.abort();
-    current.current = null;
-    setState(IDLE_GENERATION);
-  }, []);
-
+  const [observer, state] = useObserver(GenerationObserver, useGenwire(), endpoint, options);
+  useEffect(() => {
+    observer.mount();
+    return () => observer.unmount();
+  }, [observer]);
+  const actions = useMemo(() => ({
+    submit: (input, callOptions) => observer.submit(input, callOptions),
+    submitAsync: (input, callOptions) => observer.submitAsync(input, callOptions),
+    cancel: () => observer.cancel(),
+    reset: () => observer.reset(),
+  }), [observer]);
   return useMemo(() => ({
     ...state,
     isIdle: state.status === "idle",
     isPending: state.status === "submitting" || state.status === "queued" || state.status === "running",
     isSuccess: state.status === "success",
     isError: state.status === "error",
-    submit, submitAsync, cancel, reset,
-  }), [state, submit, submitAsync, cancel, reset]);
+    ...actions,
+  }), [state, actions]);
 }
-
-const IDLE_REALTIME = Object.freeze({ status: "idle" });
 
 /**
  * A realtime connection for as long as the component is mounted (and `enabled`). Hooks with the same
  * `connectionKey` share one socket, reference-counted. Callbacks may change between renders; the
  * endpoint, key and `enabled` decide the connection. `send` before the socket is open keeps the newest.
+ * The rules are `RealtimeObserver`'s (js/observe.js).
  */
 export function useRealtime(endpoint, options = {}) {
   const client = useGenwire();
-  const opts = useLatest(options);
-  const [status, setStatus] = useState(IDLE_REALTIME);
-  const [lastResult, setLastResult] = useState(undefined);
-  const [error, setError] = useState(undefined);
+  const [observer, state] = useObserver(RealtimeObserver, client, endpoint, options);
   const [generation, setGeneration] = useState(0); // bumped by reconnect() after close()
-  const conn = useRef(null);
-  const pending = useRef(undefined);
+  observer.onClosed = () => setGeneration((g) => g + 1);
   const enabled = options.enabled !== false;
-
-  useEffect(() => {
-    if (!enabled) return undefined;
-    let active = true;
-    const { enabled: _e, onResult, onError, onStatus, ...rest } = opts.current;
-    const c = client.realtime.connect(endpoint, {
-      ...rest,
-      onResult(result) {
-        if (!active) return;
-        setLastResult(result);
-        setError(undefined);
-        opts.current.onResult?.(result);
-      },
-      onError(e) {
-        if (!active) return;
-        setError(e);
-        opts.current.onError?.(e);
-      },
-      onStatus(s) {
-        if (!active) return;
-        setStatus(s);
-        opts.current.onStatus?.(s);
-      },
-    });
-    conn.current = c;
-    setStatus(c.status);
-    if (pending.current !== undefined) {
-      c.send(pending.current);
-      pending.current = undefined;
-    }
-    return () => {
-      active = false;
-      if (conn.current === c) conn.current = null;
-      c.close();
-    };
-  }, [client, endpoint, options.connectionKey, enabled, generation]);
-
-  const send = useCallback((input) => {
-    if (conn.current) conn.current.send(input);
-    else pending.current = input;
-  }, []);
-  const close = useCallback(() => {
-    const c = conn.current;
-    conn.current = null;
-    c?.close();
-    setStatus({ status: "closed" });
-  }, []);
-  const reconnect = useCallback(() => {
-    if (conn.current) conn.current.reconnect();
-    else setGeneration((g) => g + 1);
-  }, []);
-
-  return useMemo(() => ({ status: status.status, detail: status, lastResult, error, send, close, reconnect }),
-    [status, lastResult, error, send, close, reconnect]);
+  useEffect(() => (enabled ? observer.connect() : undefined), [observer, client, endpoint, options.connectionKey, enabled, generation]);
+  const actions = useMemo(() => ({
+    send: (input) => observer.send(input),
+    close: () => observer.close(),
+    reconnect: () => observer.reconnect(),
+  }), [observer]);
+  return useMemo(() => ({ status: state.status.status, detail: state.status, lastResult: state.lastResult, error: state.error, ...actions }), [state, actions]);
 }
 
 const IDLE_UPLOAD = Object.freeze({ status: "idle", progress: 0, loaded: 0, total: 0, url: undefined, error: undefined });

@@ -172,12 +172,19 @@ describe("useRealtime", () => {
     assert.equal((await rt("stats")).opened - s0.opened, 2);
   });
 
-  test("a fatal close surfaces as the hook's error", async () => {
+  test("a fatal close surfaces as the hook's error; reconnect() then opens a new connection", async () => {
     await rt("faults", { close_code_next: { code: 1011, reason: "boom", count: 1 } });
+    const s0 = await rt("stats");
     await mount("Realtime", { endpoint: "fal-ai/lcm-sd15-i2i", options: { throttleInterval: 0 } });
-    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "fatal" }));
-    const last = await until("rt", (s) => !!s.error);
-    assert.ok(last.error.kind, "a typed error");
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "fatal", seed: 1 }));
+    const last = await until("rt", (s) => !!s.error && s.status === "closed");
+    assert.deepEqual([last.error.kind, last.error.category], ["api", "server"]);
+    await page.evaluate(() => window.hooks.current.rt.reconnect());
+    await until("rt", (s) => s.status === "open");
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "after the fatal close", seed: 2 }));
+    const again = await until("rt", (s) => s.lastResult?.seed === 2);
+    assert.equal(again.status, "open");
+    assert.equal((await rt("stats")).opened - s0.opened, 2, "a second socket, opened by reconnect()");
   });
 });
 

@@ -4,7 +4,7 @@
 
 use genwire::proto::error::flattened::{error_in_success, Expected};
 use genwire::proto::error::{decode_http, decode_thrown, Body};
-use genwire::proto::retry::{decide, Budget, Call, RetryConfig};
+use genwire::proto::retry::{decide, Budget, Call, Idempotency, RetryConfig};
 use genwire::proto::value::Value;
 use libfuzzer_sys::fuzz_target;
 
@@ -12,7 +12,7 @@ const HEADERS: [&str; 9] = [
     "x-fal-retryable", "x-fal-error-type", "x-fal-request-id", "retry-after", "retry-after-ms",
     "x-ratelimit-reset", "ratelimit-reset", "x-fal-request-timeout-type", "content-type",
 ];
-const CALLS: [Call; 5] = [Call::Submit, Call::Status, Call::Result, Call::Cancel, Call::Run];
+const CALLS: [Call; 8] = Call::ALL;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {
@@ -43,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(ms.is_finite() && ms >= 0.0);
     }
     let mut budget = Budget::new(&RetryConfig::default());
-    let _ = decide(&RetryConfig::default(), call, u32::from(data[3]), &info, &mut budget, f64::from(data[0]) / 256.0);
+    let idempotency = if data[3] & 1 == 0 { Idempotency::Safe } else { Idempotency::UnsafeIfMaybeProcessed };
+    let _ = decide(&RetryConfig::default(), idempotency, u32::from(data[3]), &info, &mut budget, f64::from(data[0]) / 256.0);
     // The same answer as a 2xx behind a status-flattening proxy.
     if let Body::Json(v) = &body {
         for expected in [Expected::Submit, Expected::Status, Expected::Result] {

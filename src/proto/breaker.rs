@@ -3,30 +3,42 @@
 //! let one trial request through to see whether it recovered.
 
 use crate::proto::error::{Category, ErrorInfo};
+use crate::proto::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakerConfig {
     /// Consecutive failures that open the circuit.
     pub failure_threshold: u32,
     /// How long it stays open before a trial request is let through.
-    pub open_ms: f64,
+    pub open: Duration,
 }
+
+pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+pub const DEFAULT_OPEN_MS: f64 = 30_000.0;
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        Self { failure_threshold: 5, open_ms: 30_000.0 }
+        Self { failure_threshold: DEFAULT_FAILURE_THRESHOLD, open: Duration::ms(DEFAULT_OPEN_MS) }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum State {
-    Closed { failures: u32 },
-    Open { until: f64 },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
     /// One trial request is out; everything else waits for its outcome.
-    HalfOpen { trial_out: bool },
+    HalfOpen {
+        trial_out: bool,
+    },
 }
 
 impl State {
+    pub const NAMES: [&'static str; 3] = ["closed", "open", "half_open"];
+
     pub fn name(&self) -> &'static str {
         match self {
             State::Closed { .. } => "closed",
@@ -63,8 +75,8 @@ impl Breaker {
         self.state == State::Closed { failures: 0 }
     }
 
-    /// May a request go out now? `Err(t)`: not before `t` (epoch ms).
-    pub fn admit(&mut self, now: f64, cfg: &BreakerConfig) -> Result<(), f64> {
+    /// May a request go out now? `Err(t)`: not before `t`.
+    pub fn admit(&mut self, now: Instant, cfg: &BreakerConfig) -> Result<(), Instant> {
         match self.state {
             State::Closed { .. } => Ok(()),
             State::Open { until } if now < until => Err(until),
@@ -73,7 +85,7 @@ impl Breaker {
                 Ok(())
             }
             // Another caller's trial is out: wait a little for its verdict.
-            State::HalfOpen { trial_out: true } => Err(now + cfg.open_ms.min(1_000.0)),
+            State::HalfOpen { trial_out: true } => Err(now + cfg.open.min(Duration::ms(1_000.0))),
         }
     }
 
@@ -81,10 +93,10 @@ impl Breaker {
         self.state = State::Closed { failures: 0 };
     }
 
-    pub fn on_failure(&mut self, now: f64, cfg: &BreakerConfig) {
+    pub fn on_failure(&mut self, now: Instant, cfg: &BreakerConfig) {
         self.state = match self.state {
             State::Closed { failures } if failures + 1 < cfg.failure_threshold => State::Closed { failures: failures + 1 },
-            _ => State::Open { until: now + cfg.open_ms },
+            _ => State::Open { until: now + cfg.open },
         };
     }
 
@@ -101,30 +113,33 @@ impl Breaker {
 mod tests {
     use super::*;
 
+    fn t(ms: f64) -> Instant {
+        Instant::at(ms)
+    }
     fn cfg() -> BreakerConfig {
-        BreakerConfig { failure_threshold: 3, open_ms: 1_000.0 }
+        BreakerConfig { failure_threshold: 3, open: Duration::ms(1_000.0) }
     }
 
     #[test]
     fn opens_after_n_consecutive_failures_and_says_when_it_reopens() {
         let mut b = Breaker::default();
         for _ in 0..2 {
-            assert_eq!(b.admit(0.0, &cfg()), Ok(()));
-            b.on_failure(0.0, &cfg());
+            assert_eq!(b.admit(t(0.0), &cfg()), Ok(()));
+            b.on_failure(t(0.0), &cfg());
         }
         assert_eq!(b.state().name(), "closed");
-        b.on_failure(100.0, &cfg());
-        assert_eq!(b.state(), State::Open { until: 1_100.0 });
-        assert_eq!(b.admit(500.0, &cfg()), Err(1_100.0));
+        b.on_failure(t(100.0), &cfg());
+        assert_eq!(b.state(), State::Open { until: t(1_100.0) });
+        assert_eq!(b.admit(t(500.0), &cfg()), Err(t(1_100.0)));
     }
 
     #[test]
     fn a_success_resets_the_count() {
         let mut b = Breaker::default();
-        b.on_failure(0.0, &cfg());
-        b.on_failure(0.0, &cfg());
+        b.on_failure(t(0.0), &cfg());
+        b.on_failure(t(0.0), &cfg());
         b.on_success();
-        b.on_failure(0.0, &cfg());
+        b.on_failure(t(0.0), &cfg());
         assert_eq!(b.state(), State::Closed { failures: 1 });
     }
 
@@ -132,11 +147,11 @@ mod tests {
     fn half_open_lets_one_trial_through() {
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.on_failure(0.0, &cfg());
+            b.on_failure(t(0.0), &cfg());
         }
-        assert_eq!(b.admit(1_000.0, &cfg()), Ok(()));
+        assert_eq!(b.admit(t(1_000.0), &cfg()), Ok(()));
         assert_eq!(b.state().name(), "half_open");
-        assert!(b.admit(1_001.0, &cfg()).is_err(), "only one trial at a time");
+        assert!(b.admit(t(1_001.0), &cfg()).is_err(), "only one trial at a time");
         b.on_success();
         assert!(b.is_idle());
     }
@@ -145,22 +160,22 @@ mod tests {
     fn a_failed_trial_opens_it_again() {
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.on_failure(0.0, &cfg());
+            b.on_failure(t(0.0), &cfg());
         }
-        b.admit(1_000.0, &cfg()).unwrap();
-        b.on_failure(1_200.0, &cfg());
-        assert_eq!(b.state(), State::Open { until: 2_200.0 });
+        b.admit(t(1_000.0), &cfg()).unwrap();
+        b.on_failure(t(1_200.0), &cfg());
+        assert_eq!(b.state(), State::Open { until: t(2_200.0) });
     }
 
     #[test]
     fn a_neutral_outcome_frees_the_trial_slot() {
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.on_failure(0.0, &cfg());
+            b.on_failure(t(0.0), &cfg());
         }
-        b.admit(1_000.0, &cfg()).unwrap();
+        b.admit(t(1_000.0), &cfg()).unwrap();
         b.on_neutral();
-        assert_eq!(b.admit(1_001.0, &cfg()), Ok(()));
+        assert_eq!(b.admit(t(1_001.0), &cfg()), Ok(()));
     }
 
     #[test]

@@ -3,18 +3,43 @@
 //! A key in a browser bundle is a key published to everyone who opens the page,
 //! so genwire does not accept one in any spelling; the proxy adds it server-side.
 
+use crate::proto::breaker::BreakerConfig;
+use crate::proto::endpoint::EndpointId;
+use crate::proto::map::Map;
+use crate::proto::options::{OptionError, Reader};
+use crate::proto::realtime::frame::DEFAULT_REALTIME_URL;
+use crate::proto::retry::{RetryConfig, MAX_RETRIES_CAP};
+use crate::proto::schema::files::FileLimits;
+use crate::proto::time::Duration;
 use crate::proto::value::Value;
 
 pub const DEFAULT_PROXY_URL: &str = "/api/fal/proxy";
 
-/// Option names that would carry a secret. Matched case-insensitively.
-const SECRET_NAMES: [&str; 9] = [
-    "credentials", "apikey", "api_key", "key", "falkey", "fal_key", "authorization", "token", "secret",
-];
+/// Option names that would carry a secret. Matched case-insensitively. `js/diagnose.js` refuses
+/// the same names; a native test keeps the two lists equal (tests/facts.rs).
+pub const SECRET_NAMES: [&str; 9] = ["credentials", "apikey", "api_key", "key", "falkey", "fal_key", "authorization", "token", "secret"];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A schema the app gave for an endpoint (`schemas`): a document, or a URL to fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchemaSource {
+    Doc(Value),
+    Url(String),
+}
+
+#[derive(Debug, Clone)]
 pub struct ClientConfig {
     pub proxy_url: String,
+    pub retry: RetryConfig,
+    /// None: circuit breaking turned off (`circuitBreaker: false`).
+    pub breaker: Option<BreakerConfig>,
+    /// Validate inputs before sending (`validation`; per call, `validate`).
+    pub validation: bool,
+    /// Where realtime sockets go.
+    pub realtime_url: String,
+    /// `schemas: {endpoint: document | url}`, by full endpoint id.
+    pub schemas: Map<SchemaSource>,
+    /// `fileLimits: {endpoint: {field: limits}}`, by full endpoint id then field name.
+    pub file_limits: Map<Vec<(String, FileLimits)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +49,14 @@ pub enum ConfigError {
     /// `proxyUrl` is not a usable URL for the proxy route.
     BadProxyUrl(String),
     BadOptions(String),
+    /// An option of the right name that can't be used.
+    Option(OptionError),
+}
+
+impl From<OptionError> for ConfigError {
+    fn from(e: OptionError) -> Self {
+        ConfigError::Option(e)
+    }
 }
 
 impl core::fmt::Display for ConfigError {
@@ -36,6 +69,7 @@ impl core::fmt::Display for ConfigError {
             ),
             Self::BadProxyUrl(why) => write!(f, "proxyUrl is not usable: {why}"),
             Self::BadOptions(why) => write!(f, "createClient options are not valid: {why}"),
+            Self::Option(e) => write!(f, "{e}"),
         }
     }
 }
@@ -47,8 +81,7 @@ impl ClientConfig {
         Self::from_value(&v)
     }
 
-    /// From the options object (`Null` for none). Only `proxyUrl` and `headers` are read here;
-    /// every option's name is checked for a key.
+    /// From the options object (`Null` for none); every option's name is checked for a key.
     pub fn from_value(v: &Value) -> Result<Self, ConfigError> {
         let bad = |v: &Value, expected: &str| Err(ConfigError::BadOptions(v.invalid_type(expected)));
         let entries: &[(String, Value)] = match v {
@@ -90,8 +123,120 @@ impl ClientConfig {
         }
         let proxy_url = proxy_url.unwrap_or_else(|| DEFAULT_PROXY_URL.into());
         check_proxy_url(&proxy_url)?;
-        Ok(Self { proxy_url })
+        let o = Reader::of(v);
+        Ok(Self {
+            proxy_url,
+            retry: retry(o)?,
+            breaker: breaker(o)?,
+            validation: o.bool("validation")?.unwrap_or(true),
+            realtime_url: o.str("realtimeUrl")?.unwrap_or_else(|| DEFAULT_REALTIME_URL.into()),
+            schemas: schemas(o)?,
+            file_limits: file_limits(o)?,
+        })
     }
+}
+
+impl ClientConfig {
+    /// The app's limits for the file at `loc` (by its field: the last name in `loc`) of an input to `endpoint`.
+    pub fn file_limits_for(&self, endpoint: &str, loc: &[crate::proto::error::LocPart]) -> Option<&FileLimits> {
+        use crate::proto::error::LocPart;
+        let field = loc.iter().rev().find_map(|p| if let LocPart::Key(k) = p { Some(k.as_str()) } else { None }).unwrap_or("");
+        self.file_limits.get(endpoint)?.iter().find(|(f, _)| f == field).map(|(_, l)| l)
+    }
+}
+
+fn retry(o: Reader<'_>) -> Result<RetryConfig, ConfigError> {
+    let mut c = RetryConfig::default();
+    if o.get("retry") == Some(&Value::Bool(false)) {
+        c.max_retries = 0;
+        return Ok(c);
+    }
+    let r = o.obj("retry");
+    if let Some(n) = r.num("maxRetries", 0.0)? {
+        c.max_retries = n.min(f64::from(MAX_RETRIES_CAP)) as u32;
+    }
+    if let Some(d) = r.ms("baseDelayMs", 0.0)? {
+        c.base_delay = d;
+    }
+    if let Some(d) = r.ms("maxDelayMs", 0.0)? {
+        c.max_delay = d;
+    }
+    if let Some(d) = r.ms("maxRetryAfterMs", 0.0)? {
+        c.max_retry_after = d;
+    }
+    if let Some(n) = r.num("budget", 0.0)? {
+        c.budget_capacity = n;
+    }
+    Ok(c)
+}
+
+fn breaker(o: Reader<'_>) -> Result<Option<BreakerConfig>, ConfigError> {
+    if o.get("circuitBreaker") == Some(&Value::Bool(false)) {
+        return Ok(None);
+    }
+    let b = o.obj("circuitBreaker");
+    let mut c = BreakerConfig::default();
+    if let Some(n) = b.num("failureThreshold", 1.0)? {
+        c.failure_threshold = n.min(1e6) as u32;
+    }
+    if let Some(d) = b.num("openMs", 0.0)? {
+        c.open = Duration::ms(d);
+    }
+    Ok(Some(c))
+}
+
+fn endpoint_key(option: &str, id: &str) -> Result<String, ConfigError> {
+    EndpointId::parse(id).map(|ep| ep.full()).map_err(|e| ConfigError::Option(OptionError(format!("{option}: {e}"))))
+}
+
+fn entries<'a>(o: Reader<'a>, key: &str) -> &'a [(String, Value)] {
+    match o.get(key) {
+        Some(Value::Obj(m)) => m,
+        _ => &[],
+    }
+}
+
+fn schemas(o: Reader<'_>) -> Result<Map<SchemaSource>, ConfigError> {
+    let mut out = Map::new();
+    for (id, doc) in entries(o, "schemas") {
+        let source = match doc {
+            Value::Str(url) => SchemaSource::Url(url.clone()),
+            other => SchemaSource::Doc(other.clone()),
+        };
+        out.insert(endpoint_key("schemas", id)?, source);
+    }
+    Ok(out)
+}
+
+fn file_limits(o: Reader<'_>) -> Result<Map<Vec<(String, FileLimits)>>, ConfigError> {
+    let mut out = Map::new();
+    for (id, fields) in entries(o, "fileLimits") {
+        let mut list = Vec::new();
+        let fields: &[(String, Value)] = match fields {
+            Value::Obj(m) => m,
+            _ => &[],
+        };
+        for (field, l) in fields {
+            let l = Reader::of(l);
+            let types = match l.get("types") {
+                Some(Value::Arr(a)) => a.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+                _ => Vec::new(),
+            };
+            list.push((
+                field.clone(),
+                FileLimits {
+                    max_size: l.num("maxSize", 0.0)?,
+                    min_width: l.num("minWidth", 0.0)?,
+                    min_height: l.num("minHeight", 0.0)?,
+                    max_width: l.num("maxWidth", 0.0)?,
+                    max_height: l.num("maxHeight", 0.0)?,
+                    types,
+                },
+            ));
+        }
+        out.insert(endpoint_key("fileLimits", id)?, list);
+    }
+    Ok(out)
 }
 
 fn is_secret_name(name: &str) -> bool {
@@ -147,9 +292,9 @@ mod tests {
     fn every_spelling_of_a_key_is_refused() {
         for name in ["credentials", "apiKey", "API_KEY", "key", "falKey", "FAL_KEY", "authorization", "token", "secret"] {
             let r = cfg(&format!(r#"{{"proxyUrl":"/p","{name}":"abc"}}"#));
-            assert_eq!(r, Err(ConfigError::SecretRefused(name.into())), "{name}");
+            assert_eq!(r.err(), Some(ConfigError::SecretRefused(name.into())), "{name}");
         }
-        assert_eq!(cfg(r#"{"headers":{"Authorization":"Key x"}}"#), Err(ConfigError::SecretRefused("headers.Authorization".into())));
+        assert_eq!(cfg(r#"{"headers":{"Authorization":"Key x"}}"#).err(), Some(ConfigError::SecretRefused("headers.Authorization".into())));
         // Even an empty or null value: the intent is what is refused.
         assert!(matches!(cfg(r#"{"credentials":null}"#), Err(ConfigError::SecretRefused(_))));
         let msg = cfg(r#"{"credentials":"k"}"#).unwrap_err().to_string();
@@ -158,9 +303,53 @@ mod tests {
 
     #[test]
     fn fal_itself_and_odd_urls_are_not_a_proxy() {
-        for bad in ["https://fal.run", "https://queue.fal.run/x", "https://rest.fal.ai", "//evil.example/p", "api/fal/proxy", "", "javascript:alert(1)", "https://u:p@me.dev/p", "/a b"] {
+        for bad in [
+            "https://fal.run",
+            "https://queue.fal.run/x",
+            "https://rest.fal.ai",
+            "//evil.example/p",
+            "api/fal/proxy",
+            "",
+            "javascript:alert(1)",
+            "https://u:p@me.dev/p",
+            "/a b",
+        ] {
             assert!(matches!(cfg(&format!(r#"{{"proxyUrl":"{bad}"}}"#)), Err(ConfigError::BadProxyUrl(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_policy_options_with_their_defaults_and_clamps() {
+        let c = cfg("{}").unwrap();
+        assert_eq!(
+            (c.retry, c.breaker, c.validation, c.realtime_url.as_str()),
+            (RetryConfig::default(), Some(BreakerConfig::default()), true, "wss://fal.run")
+        );
+        let c = cfg(r#"{"retry":false,"circuitBreaker":false,"validation":false,"realtimeUrl":"ws://h/x"}"#).unwrap();
+        assert_eq!((c.retry.max_retries, c.breaker, c.validation, c.realtime_url.as_str()), (0, None, false, "ws://h/x"));
+        let c = cfg(r#"{"retry":{"maxRetries":99,"baseDelayMs":20,"budget":2},"circuitBreaker":{"failureThreshold":2,"openMs":600}}"#).unwrap();
+        assert_eq!((c.retry.max_retries, c.retry.base_delay, c.retry.budget_capacity), (20, Duration::ms(20.0), 2.0));
+        assert_eq!(c.breaker, Some(BreakerConfig { failure_threshold: 2, open: Duration::ms(600.0) }));
+        assert_eq!(cfg(r#"{"retry":{"maxRetries":-1}}"#).unwrap_err().to_string(), "option 'maxRetries' must be a number of at least 0");
+        assert_eq!(cfg(r#"{"circuitBreaker":{"failureThreshold":0}}"#).unwrap_err().to_string(), "option 'failureThreshold' must be a number of at least 1");
+        assert_eq!(cfg(r#"{"validation":"no"}"#).unwrap_err().to_string(), "option 'validation' must be true or false");
+    }
+
+    #[test]
+    fn schemas_and_file_limits_by_endpoint() {
+        let c = cfg(r#"{"schemas":{"fal-ai/flux/dev":{"type":"object"},"/x/y/":"/schemas/y.json"},"fileLimits":{"fal-ai/flux/dev/image-to-image":{"image_url":{"minWidth":512,"types":["image/*",5]}}}}"#).unwrap();
+        assert!(matches!(c.schemas.get("fal-ai/flux/dev"), Some(SchemaSource::Doc(_))));
+        assert_eq!(c.schemas.get("x/y"), Some(&SchemaSource::Url("/schemas/y.json".into())));
+        let limits = &c.file_limits.get("fal-ai/flux/dev/image-to-image").unwrap()[0];
+        assert_eq!((limits.0.as_str(), limits.1.min_width, limits.1.types.clone()), ("image_url", Some(512.0), vec!["image/*".to_string()]));
+        use crate::proto::error::LocPart;
+        let loc = [LocPart::Key("body".into()), LocPart::Key("image_url".into())];
+        assert_eq!(c.file_limits_for("fal-ai/flux/dev/image-to-image", &loc).and_then(|l| l.min_width), Some(512.0));
+        let deeper = [LocPart::Key("body".into()), LocPart::Key("image_url".into()), LocPart::Index(0)];
+        assert!(c.file_limits_for("fal-ai/flux/dev/image-to-image", &deeper).is_some(), "by the field, not the index");
+        assert!(c.file_limits_for("fal-ai/flux/dev", &loc).is_none());
+        assert!(cfg(r#"{"schemas":{"nope":{}}}"#).unwrap_err().to_string().starts_with("schemas: "));
+        assert!(cfg(r#"{"fileLimits":{"a/b":{"f":{"maxSize":-1}}}}"#).is_err());
     }
 
     #[test]
@@ -172,8 +361,8 @@ mod tests {
 
     #[test]
     fn the_first_secret_name_in_sorted_order_is_named() {
-        assert_eq!(cfg(r#"{"token":1,"apiKey":2}"#), Err(ConfigError::SecretRefused("apiKey".into())));
-        assert_eq!(cfg(r#"{"headers":{"x-key":1,"Cookie":2,"authorization":3}}"#), Err(ConfigError::SecretRefused("headers.Cookie".into())));
+        assert_eq!(cfg(r#"{"token":1,"apiKey":2}"#).err(), Some(ConfigError::SecretRefused("apiKey".into())));
+        assert_eq!(cfg(r#"{"headers":{"x-key":1,"Cookie":2,"authorization":3}}"#).err(), Some(ConfigError::SecretRefused("headers.Cookie".into())));
         assert_eq!(cfg(r#"{"proxyUrl":"/p","other":{"nested":[1,2]},"retry":false}"#).unwrap().proxy_url, "/p");
     }
 }

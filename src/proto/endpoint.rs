@@ -4,14 +4,12 @@
 //! under `owner/alias` only (`fal-ai/flux`). Ids under a namespace
 //! (`workflows/owner/alias/...`) keep the namespace in that base.
 
-
-
 use core::fmt::Write;
 
 pub const QUEUE_HOST: &str = "https://queue.fal.run";
 pub const RUN_HOST: &str = "https://fal.run";
 
-const NAMESPACES: [&str; 2] = ["workflows", "comfy"];
+pub const NAMESPACES: [&str; 2] = ["workflows", "comfy"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointId {
@@ -41,10 +39,7 @@ impl core::fmt::Display for EndpointError {
 }
 
 fn valid_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 impl EndpointId {
@@ -67,11 +62,7 @@ impl EndpointId {
                 _ => return Err(EndpointError::MissingAlias),
             }
         }
-        let namespace = if NAMESPACES.contains(&parts[0]) && parts.len() >= 3 {
-            Some(String::from(parts.remove(0)))
-        } else {
-            None
-        };
+        let namespace = if NAMESPACES.contains(&parts[0]) && parts.len() >= 3 { Some(String::from(parts.remove(0))) } else { None };
         let rest = if parts.len() > 2 { Some(parts[2..].join("/")) } else { None };
         Ok(Self { namespace, owner: parts[0].into(), alias: parts[1].into(), path: rest })
     }
@@ -163,9 +154,7 @@ pub struct RequestId(String);
 
 impl RequestId {
     pub fn parse(id: &str) -> Option<Self> {
-        let ok = !id.is_empty()
-            && id.len() <= 128
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        let ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
         ok.then(|| Self(id.into()))
     }
 
@@ -175,7 +164,7 @@ impl RequestId {
 }
 
 /// RFC 3986 unreserved characters pass; everything else is %XX.
-fn percent_encode_into(out: &mut String, s: &str) {
+pub fn percent_encode_into(out: &mut String, s: &str) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);

@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn identical_lines_inside_one_batch_are_all_kept() {
         let twice = keys(&[(1, "step"), (1, "step"), (2, "done")]);
-        assert_eq!(replay(&[twice.clone()]), ["step", "step", "done"]);
+        assert_eq!(replay(std::slice::from_ref(&twice)), ["step", "step", "done"]);
         // ...and a snapshot repeating them adds nothing, a longer one only the extra copy.
         let thrice = keys(&[(1, "step"), (1, "step"), (1, "step"), (2, "done")]);
         assert_eq!(replay(&[twice.clone(), twice.clone(), thrice]), ["step", "step", "done", "step"]);

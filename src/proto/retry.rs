@@ -7,9 +7,11 @@
 //! exactly; otherwise exponential backoff with full jitter. A client-wide retry
 //! budget stops a failing service from being hammered.
 
-use crate::proto::error::{Category, ErrorInfo};
+use crate::proto::error::{Category, ErrorInfo, Kind};
+use crate::proto::time::Duration;
 
-/// The kind of call that failed: repeating a read is safe, repeating a submit is not.
+/// What a request is, for telemetry (the `call` of events) and for what a 500 means. Whether it
+/// may be repeated is its [`Idempotency`], said separately by each request (`proto::call`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {
     Submit,
@@ -17,9 +19,17 @@ pub enum Call {
     Result,
     Cancel,
     Run,
+    /// An upload: initiate, a part, the multipart completion.
+    Upload,
+    /// An endpoint's OpenAPI document, for validation.
+    Schema,
+    /// A realtime token.
+    Token,
 }
 
 impl Call {
+    pub const ALL: [Call; 8] = [Call::Submit, Call::Status, Call::Result, Call::Cancel, Call::Run, Call::Upload, Call::Schema, Call::Token];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Call::Submit => "submit",
@@ -27,40 +37,68 @@ impl Call {
             Call::Result => "result",
             Call::Cancel => "cancel",
             Call::Run => "run",
+            Call::Upload => "upload",
+            Call::Schema => "schema",
+            Call::Token => "token",
         }
     }
+}
+
+/// Whether a request may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Repeating it changes nothing (reads, cancels, upload parts, tokens).
+    Safe,
+    /// It starts work that may be billed (a submit, a run): repeated only after an answer that
+    /// shows nothing ran, never after one that may hide work (a gateway 502/504, a lost answer).
+    UnsafeIfMaybeProcessed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryConfig {
     /// Retries after the first attempt.
     pub max_retries: u32,
-    pub base_delay_ms: f64,
-    pub max_delay_ms: f64,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
     /// A server-named wait longer than this is not waited out: the error is surfaced
     /// with its `retryAfterMs`, so a UI can show a countdown instead of hanging.
-    pub max_retry_after_ms: f64,
+    pub max_retry_after: Duration,
     pub budget_capacity: f64,
     /// Budget returned by each success.
     pub budget_refill: f64,
 }
 
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_BASE_DELAY_MS: f64 = 500.0;
+pub const DEFAULT_MAX_DELAY_MS: f64 = 10_000.0;
+pub const DEFAULT_MAX_RETRY_AFTER_MS: f64 = 60_000.0;
+pub const DEFAULT_BUDGET: f64 = 10.0;
+/// `maxRetries` above this is taken as this.
+pub const MAX_RETRIES_CAP: u32 = 20;
+
 impl Default for RetryConfig {
     fn default() -> Self {
-        Self { max_retries: 3, base_delay_ms: 500.0, max_delay_ms: 10_000.0, max_retry_after_ms: 60_000.0, budget_capacity: 10.0, budget_refill: 0.5 }
+        Self {
+            max_retries: DEFAULT_MAX_RETRIES,
+            base_delay: Duration::ms(DEFAULT_BASE_DELAY_MS),
+            max_delay: Duration::ms(DEFAULT_MAX_DELAY_MS),
+            max_retry_after: Duration::ms(DEFAULT_MAX_RETRY_AFTER_MS),
+            budget_capacity: DEFAULT_BUDGET,
+            budget_refill: 0.5,
+        }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Decision {
-    Retry { delay_ms: f64, server_named: bool },
+    Retry { delay: Duration, server_named: bool },
     GiveUp(GiveUp),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GiveUp {
     NotRetryable,
-    /// A submit whose failure doesn't show that nothing was enqueued: repeating it could run the job twice.
+    /// A submit or run whose failure doesn't show that nothing ran: repeating it could run the job twice.
     MayHaveEnqueued,
     Attempts,
     Budget,
@@ -97,36 +135,51 @@ impl Budget {
     }
 }
 
-/// A submit is repeated only when fal itself answered that it did not take the
-/// job: a rate limit, a refusal to schedule, or an error it typed. A gateway
-/// timeout or a lost connection may hide an enqueued job.
-fn submit_not_enqueued(e: &ErrorInfo) -> bool {
-    matches!(e.status, Some(429 | 503)) || (e.error_type.is_some() && e.category != Category::Timeout)
+impl GiveUp {
+    pub const ALL: [GiveUp; 5] = [GiveUp::NotRetryable, GiveUp::MayHaveEnqueued, GiveUp::Attempts, GiveUp::Budget, GiveUp::WaitTooLong];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GiveUp::NotRetryable => "not_retryable",
+            GiveUp::MayHaveEnqueued => "may_have_enqueued",
+            GiveUp::Attempts => "attempts",
+            GiveUp::Budget => "budget",
+            GiveUp::WaitTooLong => "wait_too_long",
+        }
+    }
+}
+
+/// Whether the answer shows that nothing ran, so an unsafe request may go again: fal itself
+/// answered that it did not take the job (a rate limit, a refusal to schedule, an error it typed
+/// that is not a timeout). A gateway's 502/504, a network failure or a lost answer may hide a job
+/// that is already queued or running.
+pub fn nothing_ran(e: &ErrorInfo) -> bool {
+    e.kind != Kind::Network && (matches!(e.status, Some(429 | 503)) || (e.error_type.is_some() && e.category != Category::Timeout))
 }
 
 /// `retries_done` counts retries already made for this call; `rand01` is a uniform draw in [0, 1).
-pub fn decide(cfg: &RetryConfig, call: Call, retries_done: u32, e: &ErrorInfo, budget: &mut Budget, rand01: f64) -> Decision {
+pub fn decide(cfg: &RetryConfig, idempotency: Idempotency, retries_done: u32, e: &ErrorInfo, budget: &mut Budget, rand01: f64) -> Decision {
     if !e.retryable {
         return Decision::GiveUp(GiveUp::NotRetryable);
     }
-    if call == Call::Submit && !submit_not_enqueued(e) {
+    if idempotency == Idempotency::UnsafeIfMaybeProcessed && !nothing_ran(e) {
         return Decision::GiveUp(GiveUp::MayHaveEnqueued);
     }
     if retries_done >= cfg.max_retries {
         return Decision::GiveUp(GiveUp::Attempts);
     }
-    let (delay_ms, server_named) = match e.retry_after_ms {
-        Some(ms) if ms > cfg.max_retry_after_ms => return Decision::GiveUp(GiveUp::WaitTooLong),
-        Some(ms) => (ms, true),
+    let (delay, server_named) = match e.retry_after_ms {
+        Some(ms) if ms > cfg.max_retry_after.as_ms() => return Decision::GiveUp(GiveUp::WaitTooLong),
+        Some(ms) => (Duration::ms(ms), true),
         None => {
-            let ceiling = (cfg.base_delay_ms * f64::from(1u32 << retries_done.min(20))).min(cfg.max_delay_ms);
-            (rand01.clamp(0.0, 1.0) * ceiling, false)
+            let ceiling = cfg.base_delay.scale(f64::from(1u32 << retries_done.min(20))).min(cfg.max_delay);
+            (ceiling.scale(rand01.clamp(0.0, 1.0)), false)
         }
     };
     if !budget.take() {
         return Decision::GiveUp(GiveUp::Budget);
     }
-    Decision::Retry { delay_ms, server_named }
+    Decision::Retry { delay, server_named }
 }
 
 #[cfg(test)]
@@ -146,41 +199,41 @@ mod tests {
     fn full_jitter_within_an_exponential_ceiling() {
         let mut b = Budget::new(&cfg());
         let e = err(503, &[]);
-        assert_eq!(decide(&cfg(), Call::Status, 0, &e, &mut b, 0.5), Decision::Retry { delay_ms: 250.0, server_named: false });
-        assert_eq!(decide(&cfg(), Call::Status, 2, &e, &mut b, 0.5), Decision::Retry { delay_ms: 1_000.0, server_named: false });
-        assert_eq!(decide(&cfg(), Call::Status, 2, &e, &mut b, 0.0), Decision::Retry { delay_ms: 0.0, server_named: false });
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 0, &e, &mut b, 0.5), Decision::Retry { delay: Duration::ms(250.0), server_named: false });
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 2, &e, &mut b, 0.5), Decision::Retry { delay: Duration::ms(1_000.0), server_named: false });
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 2, &e, &mut b, 0.0), Decision::Retry { delay: Duration::ms(0.0), server_named: false });
         let big = RetryConfig { max_retries: 30, ..cfg() };
-        assert_eq!(decide(&big, Call::Status, 25, &e, &mut b, 0.999_999), Decision::Retry { delay_ms: 9_999.99, server_named: false });
+        assert_eq!(decide(&big, Idempotency::Safe, 25, &e, &mut b, 0.999_999), Decision::Retry { delay: Duration::ms(9_999.99), server_named: false });
     }
 
     #[test]
     fn a_server_named_wait_is_honoured_exactly() {
         let mut b = Budget::new(&cfg());
         let e = err(429, &[("Retry-After", "2")]);
-        assert_eq!(decide(&cfg(), Call::Status, 0, &e, &mut b, 0.9), Decision::Retry { delay_ms: 2_000.0, server_named: true });
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 0, &e, &mut b, 0.9), Decision::Retry { delay: Duration::ms(2_000.0), server_named: true });
         let long = err(429, &[("Retry-After", "3600")]);
         assert_eq!(long.retry_after_ms, Some(3_600_000.0));
-        assert_eq!(decide(&cfg(), Call::Status, 0, &long, &mut b, 0.9), Decision::GiveUp(GiveUp::WaitTooLong));
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 0, &long, &mut b, 0.9), Decision::GiveUp(GiveUp::WaitTooLong));
     }
 
     #[test]
     fn the_servers_no_stops_at_once() {
         let mut b = Budget::new(&cfg());
         let e = err(503, &[("X-Fal-Retryable", "false")]);
-        assert_eq!(decide(&cfg(), Call::Status, 0, &e, &mut b, 0.5), Decision::GiveUp(GiveUp::NotRetryable));
-        assert_eq!(decide(&cfg(), Call::Status, 0, &err(422, &[]), &mut b, 0.5), Decision::GiveUp(GiveUp::NotRetryable));
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 0, &e, &mut b, 0.5), Decision::GiveUp(GiveUp::NotRetryable));
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 0, &err(422, &[]), &mut b, 0.5), Decision::GiveUp(GiveUp::NotRetryable));
     }
 
     #[test]
     fn attempts_are_bounded() {
         let mut b = Budget::new(&cfg());
-        assert_eq!(decide(&cfg(), Call::Status, 3, &err(503, &[]), &mut b, 0.5), Decision::GiveUp(GiveUp::Attempts));
+        assert_eq!(decide(&cfg(), Idempotency::Safe, 3, &err(503, &[]), &mut b, 0.5), Decision::GiveUp(GiveUp::Attempts));
     }
 
     #[test]
     fn submit_is_repeated_only_when_nothing_was_enqueued() {
         let mut b = Budget::new(&cfg());
-        let retry = |e: &ErrorInfo, b: &mut Budget| matches!(decide(&cfg(), Call::Submit, 0, e, b, 0.5), Decision::Retry { .. });
+        let retry = |e: &ErrorInfo, b: &mut Budget| matches!(decide(&cfg(), Idempotency::UnsafeIfMaybeProcessed, 0, e, b, 0.5), Decision::Retry { .. });
         assert!(retry(&err(429, &[]), &mut b));
         assert!(retry(&err(503, &[("X-Fal-Error-Type", "runner_disconnected")]), &mut b));
         assert!(retry(&err(503, &[]), &mut b));
@@ -192,7 +245,7 @@ mod tests {
         assert_eq!(net.kind, Kind::Network);
         assert!(!retry(&net, &mut b));
         net.retryable = true;
-        assert!(matches!(decide(&cfg(), Call::Status, 0, &net, &mut b, 0.5), Decision::Retry { .. }), "reads do retry network failures");
+        assert!(matches!(decide(&cfg(), Idempotency::Safe, 0, &net, &mut b, 0.5), Decision::Retry { .. }), "reads do retry network failures");
     }
 
     #[test]
@@ -200,12 +253,12 @@ mod tests {
         let c = RetryConfig { budget_capacity: 2.0, budget_refill: 0.5, ..cfg() };
         let mut b = Budget::new(&c);
         let e = err(503, &[]);
-        assert!(matches!(decide(&c, Call::Status, 0, &e, &mut b, 0.5), Decision::Retry { .. }));
-        assert!(matches!(decide(&c, Call::Status, 0, &e, &mut b, 0.5), Decision::Retry { .. }));
-        assert_eq!(decide(&c, Call::Status, 0, &e, &mut b, 0.5), Decision::GiveUp(GiveUp::Budget));
+        assert!(matches!(decide(&c, Idempotency::Safe, 0, &e, &mut b, 0.5), Decision::Retry { .. }));
+        assert!(matches!(decide(&c, Idempotency::Safe, 0, &e, &mut b, 0.5), Decision::Retry { .. }));
+        assert_eq!(decide(&c, Idempotency::Safe, 0, &e, &mut b, 0.5), Decision::GiveUp(GiveUp::Budget));
         b.on_success();
         b.on_success();
-        assert!(matches!(decide(&c, Call::Status, 0, &e, &mut b, 0.5), Decision::Retry { .. }));
+        assert!(matches!(decide(&c, Idempotency::Safe, 0, &e, &mut b, 0.5), Decision::Retry { .. }));
         for _ in 0..10 {
             b.on_success();
         }

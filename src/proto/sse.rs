@@ -46,16 +46,7 @@ impl Default for Parser {
 
 impl Parser {
     pub fn new(max_line: usize) -> Self {
-        Self {
-            line: Vec::new(),
-            data: String::new(),
-            name: String::new(),
-            id: None,
-            has_data: false,
-            after_cr: false,
-            started: false,
-            max_line,
-        }
+        Self { line: Vec::new(), data: String::new(), name: String::new(), id: None, has_data: false, after_cr: false, started: false, max_line }
     }
 
     /// Feeds one chunk; complete events are appended to `out`.
@@ -121,11 +112,7 @@ impl Parser {
             return;
         }
         self.has_data = false;
-        out.push(Event {
-            name: if name.is_empty() { "message".into() } else { name },
-            data: core::mem::take(&mut self.data),
-            id: self.id.clone(),
-        });
+        out.push(Event { name: if name.is_empty() { "message".into() } else { name }, data: core::mem::take(&mut self.data), id: self.id.clone() });
     }
 }
 

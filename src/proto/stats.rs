@@ -3,10 +3,16 @@
 
 use std::collections::VecDeque;
 
+use crate::proto::time::{Duration, Instant};
+
+/// The window `client.stats()` summarises, and the samples it keeps at most.
+pub const WINDOW_MS: f64 = 300_000.0;
+pub const MAX_SAMPLES: usize = 1_000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub at: f64,
-    pub latency_ms: f64,
+    pub at: Instant,
+    pub latency: Duration,
     /// None for a success; else the error's type (fal's `error_type`, or the category).
     pub error: Option<String>,
     pub retries: u32,
@@ -28,14 +34,14 @@ pub struct Summary {
 
 #[derive(Debug)]
 pub struct Stats {
-    window_ms: f64,
+    window: Duration,
     max_samples: usize,
     samples: VecDeque<Sample>,
 }
 
 impl Stats {
-    pub fn new(window_ms: f64, max_samples: usize) -> Self {
-        Self { window_ms, max_samples, samples: VecDeque::new() }
+    pub fn new(window: Duration, max_samples: usize) -> Self {
+        Self { window, max_samples, samples: VecDeque::new() }
     }
 
     pub fn record(&mut self, s: Sample) {
@@ -45,13 +51,13 @@ impl Stats {
         self.samples.push_back(s);
     }
 
-    pub fn summary(&mut self, now: f64) -> Summary {
-        while self.samples.front().is_some_and(|s| s.at < now - self.window_ms) {
+    pub fn summary(&mut self, now: Instant) -> Summary {
+        while self.samples.front().is_some_and(|s| s.at + self.window < now) {
             self.samples.pop_front();
         }
         let calls = self.samples.len();
         let successes = self.samples.iter().filter(|s| s.error.is_none()).count();
-        let mut lat: Vec<f64> = self.samples.iter().map(|s| s.latency_ms).collect();
+        let mut lat: Vec<f64> = self.samples.iter().map(|s| s.latency.as_ms()).collect();
         crate::proto::sort::sort_by(&mut lat, |a, b| a.total_cmp(b).is_lt());
         let pct = |p: f64| (!lat.is_empty()).then(|| lat[((p * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1]);
         let mut errors: Vec<(String, usize)> = Vec::new();
@@ -64,7 +70,7 @@ impl Stats {
         // Keys are unique: a total order.
         crate::proto::sort::sort_by(&mut errors, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)).is_lt());
         Summary {
-            window_ms: self.window_ms,
+            window_ms: self.window.as_ms(),
             calls,
             successes,
             success_rate: (calls > 0).then(|| successes as f64 / calls as f64),
@@ -81,19 +87,19 @@ mod tests {
     use super::*;
 
     fn s(at: f64, latency_ms: f64, error: Option<&str>, retries: u32) -> Sample {
-        Sample { at, latency_ms, error: error.map(String::from), retries }
+        Sample { at: Instant::at(at), latency: Duration::ms(latency_ms), error: error.map(String::from), retries }
     }
 
     #[test]
     fn summarises_the_window() {
-        let mut st = Stats::new(60_000.0, 1_000);
+        let mut st = Stats::new(Duration::ms(60_000.0), 1_000);
         for i in 0..100 {
             st.record(s(1_000.0 + f64::from(i), f64::from(i + 1), None, 0));
         }
         st.record(s(2_000.0, 500.0, Some("runner_disconnected"), 2));
         st.record(s(2_000.0, 500.0, Some("runner_disconnected"), 1));
         st.record(s(2_000.0, 500.0, Some("timeout"), 0));
-        let sum = st.summary(3_000.0);
+        let sum = st.summary(Instant::at(3_000.0));
         assert_eq!((sum.calls, sum.successes, sum.retries), (103, 100, 3));
         assert_eq!(sum.latency_p50_ms, Some(52.0));
         assert_eq!(sum.latency_p95_ms, Some(98.0));
@@ -103,12 +109,12 @@ mod tests {
 
     #[test]
     fn old_samples_leave_and_memory_is_bounded() {
-        let mut st = Stats::new(1_000.0, 10);
+        let mut st = Stats::new(Duration::ms(1_000.0), 10);
         for i in 0..50 {
             st.record(s(f64::from(i), 1.0, None, 0));
         }
-        assert_eq!(st.summary(49.0).calls, 10);
-        assert_eq!(st.summary(5_000.0).calls, 0);
-        assert_eq!(st.summary(5_000.0).success_rate, None);
+        assert_eq!(st.summary(Instant::at(49.0)).calls, 10);
+        assert_eq!(st.summary(Instant::at(5_000.0)).calls, 0);
+        assert_eq!(st.summary(Instant::at(5_000.0)).success_rate, None);
     }
 }

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use super::logs::LogBook;
 use super::status::{Phase, Status};
 use crate::proto::endpoint::RequestId;
+use crate::proto::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -22,34 +23,34 @@ pub enum Mode {
 pub const UPSTREAM_KEEPALIVE_MS: f64 = 15_000.0;
 /// Two keep-alive intervals and a margin.
 pub const DEFAULT_STALL_MS: f64 = 2.0 * UPSTREAM_KEEPALIVE_MS + 5_000.0;
+pub const DEFAULT_POLL_INTERVAL_MS: f64 = 500.0;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub mode: Mode,
     /// Between two status polls.
-    pub poll_interval_ms: f64,
+    pub poll_interval: Duration,
     /// A stream that shows no byte (event or keep-alive) for this long is given up for polling.
     /// fal sends a keep-alive every 15 s, so the default (35 s) survives one lost keep-alive
     /// and a slow network without ever racing the next one.
-    pub stall_ms: f64,
+    pub stall: Duration,
     /// Whole-call deadline; on expiry the job is cancelled upstream and the call fails.
-    pub timeout_ms: Option<f64>,
+    pub timeout: Option<Duration>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            mode: Mode::Streaming,
-            poll_interval_ms: 500.0,
-            stall_ms: DEFAULT_STALL_MS,
-            timeout_ms: None,
-        }
+        Self { mode: Mode::Streaming, poll_interval: Duration::ms(DEFAULT_POLL_INTERVAL_MS), stall: Duration::ms(DEFAULT_STALL_MS), timeout: None }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input<P, E> {
-    Submitted { request_id: RequestId, status: Status, raw: P },
+    Submitted {
+        request_id: RequestId,
+        status: Status,
+        raw: P,
+    },
     SubmitFailed(E),
     /// Any byte arrived on the stream (an event or a keep-alive comment).
     StreamActivity,
@@ -83,15 +84,19 @@ pub enum Action<P, E> {
     /// the machine fills in a transition polling skipped over. `new_logs` are the
     /// indices, into the payload's `logs`, of the lines not seen before (in order):
     /// the caller's update carries every line so far, these appended.
-    Emit { phase: Phase, raw: P, new_logs: Vec<usize> },
+    Emit {
+        phase: Phase,
+        raw: P,
+        new_logs: Vec<usize>,
+    },
     Done(Result<P, End<E>>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Submitting,
-    Streaming { last_activity: f64 },
-    PollWait { at: f64 },
+    Streaming { last_activity: Instant },
+    PollWait { at: Instant },
     Polling,
     FetchingResult,
     Done,
@@ -106,14 +111,14 @@ pub struct Machine<P, E> {
     seen: Option<(Phase, Option<u64>)>,
     /// Every log line told so far, merged across deltas, snapshots and windows.
     logs: LogBook,
-    deadline: Option<f64>,
+    deadline: Option<Instant>,
     fell_back: bool,
     actions: VecDeque<Action<P, E>>,
 }
 
 impl<P: Clone, E> Machine<P, E> {
-    pub fn new(cfg: Config, now: f64) -> Self {
-        let deadline = cfg.timeout_ms.map(|t| now + t.max(0.0));
+    pub fn new(cfg: Config, now: Instant) -> Self {
+        let deadline = cfg.timeout.map(|t| now + t);
         let mut actions = VecDeque::new();
         actions.push_back(Action::Submit);
         Self { cfg, state: State::Submitting, request_id: None, seen: None, logs: LogBook::default(), deadline, fell_back: false, actions }
@@ -137,9 +142,9 @@ impl<P: Clone, E> Machine<P, E> {
     }
 
     /// The earliest time at which [`Machine::handle_timeout`] has work to do.
-    pub fn poll_timeout(&self) -> Option<f64> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         let own = match self.state {
-            State::Streaming { last_activity } => Some(last_activity + self.cfg.stall_ms),
+            State::Streaming { last_activity } => Some(last_activity + self.cfg.stall),
             State::PollWait { at } => Some(at),
             State::Done => return None,
             _ => None,
@@ -150,7 +155,7 @@ impl<P: Clone, E> Machine<P, E> {
         }
     }
 
-    pub fn handle_timeout(&mut self, now: f64) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if self.state == State::Done {
             return;
         }
@@ -158,13 +163,13 @@ impl<P: Clone, E> Machine<P, E> {
             return self.finish_early(End::TimedOut);
         }
         match self.state {
-            State::Streaming { last_activity } if now >= last_activity + self.cfg.stall_ms => self.fall_back(),
+            State::Streaming { last_activity } if now >= last_activity + self.cfg.stall => self.fall_back(),
             State::PollWait { at } if now >= at => self.poll_now(),
             _ => {}
         }
     }
 
-    pub fn handle(&mut self, now: f64, input: Input<P, E>) {
+    pub fn handle(&mut self, now: Instant, input: Input<P, E>) {
         if self.state == State::Done {
             return;
         }
@@ -199,12 +204,10 @@ impl<P: Clone, E> Machine<P, E> {
                 if self.observe(status, raw) == Phase::Completed {
                     self.fetch_result();
                 } else {
-                    self.state = State::PollWait { at: now + self.cfg.poll_interval_ms };
+                    self.state = State::PollWait { at: now + self.cfg.poll_interval };
                 }
             }
-            (State::Polling, Input::PollFailed(e)) | (State::FetchingResult, Input::ResultFailed(e)) => {
-                self.finish(Err(End::Failed(e)))
-            }
+            (State::Polling, Input::PollFailed(e)) | (State::FetchingResult, Input::ResultFailed(e)) => self.finish(Err(End::Failed(e))),
             (State::FetchingResult, Input::ResultFetched(raw)) => self.finish(Ok(raw)),
             // Late answers of something already given up (a stream event queued
             // before the fallback, a poll answered after completion): nothing to do.

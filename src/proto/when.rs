@@ -121,7 +121,16 @@ mod tests {
 
     #[test]
     fn garbage_dates_are_none() {
-        for s in ["", "tomorrow", "2025-13-01T00:00:00Z", "2025-10-23", "Thu, 23 Oct 2025 25:00:00 GMT", "Thu, 23 Foo 2025 10:30:00 GMT", "2025-10-23T10:30:00+xx:00", "9999999999-01-01T00:00:00Z"] {
+        for s in [
+            "",
+            "tomorrow",
+            "2025-13-01T00:00:00Z",
+            "2025-10-23",
+            "Thu, 23 Oct 2025 25:00:00 GMT",
+            "Thu, 23 Foo 2025 10:30:00 GMT",
+            "2025-10-23T10:30:00+xx:00",
+            "9999999999-01-01T00:00:00Z",
+        ] {
             assert!(iso8601(s).is_none() && http_date(s).is_none(), "{s}");
         }
     }

@@ -1,133 +1,81 @@
-//! JS values to and from the core's types, by hand: what serde-wasm-bindgen did
-//! for us, with the same rules, without its generic code in the download.
+//! JS values to and from the core's types, by hand: what serde-wasm-bindgen did for us, with the
+//! same rules, without its generic code in the download. Errors are real `Error` objects
+//! (stack traces, `instanceof Error`) named `GenwireError` with the core's [`ErrorInfo`] as
+//! fields; an option's mistake is one of kind `config`.
 //!
 //! Reading follows serde-wasm-bindgen's `deserialize_any` into [`Value`]: null and
 //! undefined are `Null`; numbers, strings, booleans and BigInts (in i64/u64) as
 //! such; arrays item by item; `Uint8Array`/`ArrayBuffer` as bytes; plain objects
 //! by `Object.entries`, `Map`s by their entries (string keys only); anything else
 //! (functions, symbols, other iterables) is an error. Bounded like `Value`.
-//! Writing gives `null` for nulls, plain objects for maps, `Uint8Array` for bytes.
+//! Writing gives `null` for nulls, plain objects for maps, `Uint8Array` for bytes: every object
+//! genwire hands out is built by the core as a [`Value`] (`proto::shapes`) and written here.
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
 
-use super::js::set;
-use crate::proto::error::{Ctx, ErrorInfo, FieldIssue, LocPart};
-use crate::proto::stats::Summary;
-use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
+use super::js;
+use super::js::{get, present, set};
+use crate::proto::endpoint::EndpointId;
+use crate::proto::error::{decode_thrown, Category, ErrorInfo, Kind};
+use crate::proto::host::{self, Host, Shape};
+use crate::proto::options::{wrong, OptionError};
+use crate::proto::shapes;
+use crate::proto::value::Value;
+
+/// What a JS value is, for the core's reading rules (`proto::host`).
+impl Host for JsValue {
+    fn shape(&self, max: usize) -> Shape<JsValue> {
+        let v = self;
+        let take = |n: u32| n.min(max.min(u32::MAX as usize) as u32);
+        if v.is_undefined() || v.is_null() {
+            Shape::Null
+        } else if let Some(b) = v.as_bool() {
+            Shape::Bool(b)
+        } else if v.is_bigint() {
+            Shape::BigInt(i64::try_from(v.clone()).map(|n| n as f64).or_else(|v| u64::try_from(v).map(|n| n as f64)).ok())
+        } else if let Some(n) = v.as_f64() {
+            Shape::Num(n)
+        } else if let Some(s) = v.as_string() {
+            Shape::Str(s)
+        } else if let Some(a) = v.dyn_ref::<Array>() {
+            Shape::Array((0..take(a.length())).map(|i| a.get(i)).collect())
+        } else if let Some(b) = v.dyn_ref::<Uint8Array>() {
+            Shape::Bytes(b.to_vec())
+        } else if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+            Shape::Bytes(Uint8Array::new(b).to_vec())
+        } else if v.is_object() && !js_sys::Symbol::iterator().js_in(v) {
+            let entries = Object::entries(v.unchecked_ref());
+            Shape::Object(
+                (0..take(entries.length()))
+                    .map(|i| entries.get(i).unchecked_into::<Array>())
+                    .map(|p| (p.get(0).as_string().unwrap_or_default(), p.get(1)))
+                    .collect(),
+            )
+        } else if v.is_instance_of::<js_sys::Map>() {
+            let text = |e: JsValue| get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "JS error".into());
+            let iter = js_sys::try_iter(v).map_err(text).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
+            Shape::Map(iter.and_then(|i| i.map(|p| p.map(|p| p.unchecked_into::<Array>()).map(|p| (p.get(0), p.get(1))).map_err(text)).collect()))
+        } else {
+            let name = if v.is_function() { JsValue::from_str("Function") } else { get(&get(v, "constructor"), "name") };
+            Shape::Other(name.as_string().unwrap_or_else(|| "Object".into()))
+        }
+    }
+
+    fn field(&self, key: &str) -> JsValue {
+        get(self, key)
+    }
+}
 
 /// `js` as a [`Value`]; `Err` says why it can't be one.
 pub fn to_value(js: &JsValue) -> Result<Value, String> {
-    read(js, 0)
+    host::read(js)
 }
 
-fn read(v: &JsValue, depth: usize) -> Result<Value, String> {
-    if depth > MAX_DEPTH {
-        return Ok(Value::Null);
-    }
-    if v.is_undefined() || v.is_null() {
-        return Ok(Value::Null);
-    }
-    if let Some(b) = v.as_bool() {
-        return Ok(Value::Bool(b));
-    }
-    if v.is_bigint() {
-        return match i64::try_from(v.clone()) {
-            Ok(n) => Ok(Value::Num(n as f64)),
-            Err(v) => u64::try_from(v)
-                .map(|n| Value::Num(n as f64))
-                .map_err(|_| "Couldn't deserialize i64 or u64 from a BigInt outside i64::MIN..u64::MAX bounds".into()),
-        };
-    }
-    if let Some(n) = v.as_f64() {
-        return Ok(Value::Num(n));
-    }
-    if let Some(s) = v.as_string() {
-        return Ok(Value::Str(s));
-    }
-    if Array::is_array(v) {
-        let a: &Array = v.unchecked_ref();
-        let n = a.length().min(MAX_ITEMS as u32);
-        let mut out = Vec::with_capacity(n as usize);
-        for i in 0..n {
-            out.push(read(&a.get(i), depth + 1)?);
-        }
-        return Ok(Value::Arr(out));
-    }
-    if let Some(b) = v.dyn_ref::<Uint8Array>() {
-        return Ok(Value::Bytes(b.to_vec()));
-    }
-    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
-        return Ok(Value::Bytes(Uint8Array::new(b).to_vec()));
-    }
-    if v.is_object() {
-        let iterable = js_sys::Symbol::iterator().js_in(v);
-        if iterable && v.is_instance_of::<js_sys::Map>() {
-            return map_entries(v, depth);
-        }
-        if !iterable {
-            return object(v, depth);
-        }
-    }
-    Err(format!("invalid type: {}, expected any JSON value", describe(v)))
-}
-
-fn object(v: &JsValue, depth: usize) -> Result<Value, String> {
-    let entries = Object::entries(v.unchecked_ref());
-    let n = entries.length().min(MAX_ITEMS as u32);
-    let mut out = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let pair: Array = entries.get(i).unchecked_into();
-        // Object.entries gives unique string keys.
-        out.push((pair.get(0).as_string().unwrap_or_default(), read(&pair.get(1), depth + 1)?));
-    }
-    Ok(Value::Obj(out))
-}
-
-fn map_entries(v: &JsValue, depth: usize) -> Result<Value, String> {
-    let iter = js_sys::try_iter(v).map_err(|e| error_text(&e))?.ok_or_else(|| "a Map that can't be iterated".to_string())?;
-    let mut out: Vec<(String, Value)> = Vec::new();
-    for pair in iter {
-        let pair: Array = pair.map_err(|e| error_text(&e))?.unchecked_into();
-        let key = pair.get(0);
-        let Some(k) = key.as_string() else {
-            return Err(format!("invalid type: {}, expected a string", describe(&key)));
-        };
-        // Map keys are unique; past the bound the rest are skipped (keys still checked).
-        if out.len() < MAX_ITEMS {
-            out.push((k, read(&pair.get(1), depth + 1)?));
-        }
-    }
-    Ok(Value::Obj(out))
-}
-
-/// A JS value named as serde names an unexpected one.
-fn describe(v: &JsValue) -> String {
-    if v.is_undefined() || v.is_null() {
-        return "unit value".into();
-    }
-    if let Some(n) = v.as_f64() {
-        return Value::Num(n).unexpected();
-    }
-    if let Some(s) = v.as_string() {
-        return Value::Str(s).unexpected();
-    }
-    if let Some(b) = v.as_bool() {
-        return Value::Bool(b).unexpected();
-    }
-    let name = if v.is_function() {
-        "Function".into()
-    } else {
-        Reflect::get(v, &JsValue::from_str("constructor")).ok().map(|c| super::js::get(&c, "name")).and_then(|n| n.as_string()).unwrap_or_else(|| "Object".into())
-    };
-    let mut s = String::from("JsValue(");
-    s.push_str(&name);
-    s.push(')');
-    s
-}
-
-fn error_text(e: &JsValue) -> String {
-    super::js::get(e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "JS error".into())
+/// `js` as a [`Value`], or null when it can't be one (answers whose shape the core checks anyway).
+pub fn lossy(js: &JsValue) -> Value {
+    host::read(js).unwrap_or(Value::Null)
 }
 
 /// A [`Value`] as JS: plain objects, arrays, `Uint8Array` for bytes, `null` for nulls.
@@ -155,163 +103,115 @@ pub fn from_value(v: &Value) -> JsValue {
     }
 }
 
-/// Sets the fields of an [`ErrorInfo`] on `target`, in the order and shape of its JSON form.
-pub fn set_error_fields(target: &Object, info: &ErrorInfo) {
-    set(target, "kind", &JsValue::from_str(info.kind.as_str()));
-    set(target, "category", &JsValue::from_str(info.category.as_str()));
-    if let Some(s) = info.status {
-        set(target, "status", &JsValue::from(s));
-    }
-    set(target, "retryable", &JsValue::from_bool(info.retryable));
-    opt_num(target, "retryAfterMs", info.retry_after_ms);
-    opt_str(target, "requestId", info.request_id.as_deref());
-    opt_str(target, "errorType", info.error_type.as_deref());
-    set(target, "message", &JsValue::from_str(&info.message));
-    opt_str(target, "docsUrl", info.docs_url.as_deref());
-    set(target, "issues", &issues(&info.issues));
-    opt_str(target, "timeoutType", info.timeout_type.as_deref());
-    if info.truncated {
-        set(target, "truncated", &JsValue::TRUE);
-    }
-    opt_str(target, "source", info.source.map(|s| s.as_str()));
-}
-
-fn opt_num(target: &Object, key: &str, v: Option<f64>) {
-    if let Some(n) = v {
-        set(target, key, &JsValue::from_f64(n));
+/// Sets each field on `target` (an error, an event).
+pub fn set_fields(target: &JsValue, fields: &[(String, Value)]) {
+    for (k, v) in fields {
+        set(target, k, &from_value(v));
     }
 }
 
-fn opt_str(target: &Object, key: &str, v: Option<&str>) {
-    if let Some(s) = v {
-        set(target, key, &JsValue::from_str(s));
+/// The plain-data options of a JS options object as a [`Value`], for the core to check: functions
+/// (callbacks) and the keys in `skip` (inputs, signals, codecs) stay on this side, unread.
+fn options_value(js: &JsValue, skip: &[&str]) -> Result<Value, String> {
+    if !js.is_object() {
+        return host::read(js);
     }
-}
-
-/// Field issues as JS: `{loc, field, type, msg, ctx?, input?, url?, hint?}`.
-pub fn issues(list: &[FieldIssue]) -> JsValue {
-    let out = Array::new();
-    for i in list {
-        let o = Object::new();
-        let loc = Array::new();
-        for p in &i.loc {
-            loc.push(&match p {
-                LocPart::Key(k) => JsValue::from_str(k),
-                LocPart::Index(n) => JsValue::from_f64(*n as f64),
-            });
+    let entries = Object::entries(js.unchecked_ref());
+    let mut out = Vec::new();
+    for e in entries.iter() {
+        let pair: Array = e.unchecked_into();
+        let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+        if !v.is_function() && !skip.contains(&k.as_str()) {
+            let x = host::read(&v).map_err(|e| format!("option '{k}': {e}"))?;
+            out.push((k, x));
         }
-        set(&o, "loc", &loc);
-        set(&o, "field", &JsValue::from_str(&i.field));
-        set(&o, "type", &JsValue::from_str(&i.kind));
-        set(&o, "msg", &JsValue::from_str(&i.msg));
-        if let Some(c) = &i.ctx {
-            set(&o, "ctx", &ctx(c));
-        }
-        if let Some(v) = &i.input {
-            set(&o, "input", &from_value(v));
-        }
-        opt_str(&o, "url", i.url.as_deref());
-        opt_str(&o, "hint", i.hint.as_deref());
-        out.push(&o);
     }
-    out.into()
+    Ok(Value::Obj(out))
 }
 
-fn ctx(c: &Ctx) -> JsValue {
-    let o = Object::new();
-    let num = |k: &str, n: f64| set(&o, k, &JsValue::from_f64(n));
-    let strings = |k: &str, list: &[String]| set(&o, k, &list.iter().map(|s| JsValue::from_str(s)).collect::<Array>());
-    match c {
-        Ctx::GreaterThan { gt } => num("gt", *gt),
-        Ctx::GreaterThanEqual { ge } => num("ge", *ge),
-        Ctx::LessThan { lt } => num("lt", *lt),
-        Ctx::LessThanEqual { le } => num("le", *le),
-        Ctx::MultipleOf { multiple_of } => num("multiple_of", *multiple_of),
-        Ctx::MinLength { min_length } => num("min_length", *min_length),
-        Ctx::MaxLength { max_length } => num("max_length", *max_length),
-        Ctx::OneOf { expected } => set(&o, "expected", &from_value(&Value::Arr(expected.clone()))),
-        Ctx::ImageTooSmall { min_height, min_width } => {
-            num("min_height", *min_height);
-            num("min_width", *min_width);
-        }
-        Ctx::ImageTooLarge { max_height, max_width } => {
-            num("max_height", *max_height);
-            num("max_width", *max_width);
-        }
-        Ctx::FileTooLarge { max_size } => num("max_size", *max_size),
-        Ctx::InvalidArchive { supported_extensions } => strings("supported_extensions", supported_extensions),
-        Ctx::ArchiveBelowMinimum { min_count, provided_count, supported_extensions } => {
-            num("min_count", *min_count);
-            num("provided_count", *provided_count);
-            strings("supported_extensions", supported_extensions);
-        }
-        Ctx::ArchiveAboveMaximum { max_count, provided_count, supported_extensions } => {
-            num("max_count", *max_count);
-            num("provided_count", *provided_count);
-            strings("supported_extensions", supported_extensions);
-        }
-        Ctx::Other(v) => return from_value(v),
+// Errors and options.
+
+/// Builds the JS error. `body` is the raw answer (parsed JSON or text), kept for callers that need more.
+pub fn to_js(info: &ErrorInfo, body: Option<&JsValue>, cause: Option<&JsValue>) -> JsValue {
+    let e: JsValue = js_sys::Error::new(&info.message).into();
+    set(&e, "name", &JsValue::from_str("GenwireError"));
+    set_fields(&e, &shapes::error(info));
+    if let Some(b) = body {
+        set(&e, "body", b);
     }
-    o.into()
-}
-
-/// `client.stats()` without the breakers: nulls where there is nothing to say yet.
-pub fn summary(s: &Summary) -> Object {
-    let o = Object::new();
-    let opt = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from_f64);
-    set(&o, "windowMs", &JsValue::from_f64(s.window_ms));
-    set(&o, "calls", &JsValue::from_f64(s.calls as f64));
-    set(&o, "successes", &JsValue::from_f64(s.successes as f64));
-    set(&o, "successRate", &opt(s.success_rate));
-    set(&o, "latencyP50Ms", &opt(s.latency_p50_ms));
-    set(&o, "latencyP95Ms", &opt(s.latency_p95_ms));
-    set(&o, "retries", &JsValue::from(s.retries));
-    let by_type = Array::new();
-    for (t, n) in &s.errors_by_type {
-        let pair = Array::new();
-        pair.push(&JsValue::from_str(t));
-        pair.push(&JsValue::from_f64(*n as f64));
-        by_type.push(&pair);
+    if let Some(c) = cause {
+        set(&e, "cause", c);
     }
-    set(&o, "errorsByType", &by_type);
-    o
+    e
 }
 
-/// The queue status view of an upstream status object (left untouched for the caller).
-pub fn status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    status_with(raw, crate::proto::status::Status::from_fields)
+/// The error with fields of its own kind (`reopensAt`, `timeoutMs`, …).
+pub fn with(info: &ErrorInfo, extra: &[(String, Value)]) -> JsValue {
+    let e = to_js(info, None, None);
+    set_fields(&e, extra);
+    e
 }
 
-/// A submit answer's status (one without `status` is queued).
-pub fn submit_status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    status_with(raw, crate::proto::status::Status::from_submit_fields)
+pub fn config(message: &str) -> JsValue {
+    to_js(&ErrorInfo::local(Kind::Config, Category::Config, message), None, None)
 }
 
-type FromFields = fn(&Value, &Value, Vec<crate::proto::logs::LogKey>, &Value) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus>;
+pub fn option(e: OptionError) -> JsValue {
+    config(&e.0)
+}
 
-fn status_with(raw: &JsValue, from_fields: FromFields) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
-    use crate::proto::status::BadStatus;
-    if !raw.is_object() {
-        return Err(BadStatus(format!("invalid type: {}, expected struct Wire", describe(raw))));
+pub fn aborted(reason: JsValue) -> JsValue {
+    to_js(&ErrorInfo::local(Kind::Aborted, Category::Aborted, "The request was cancelled."), None, Some(&reason))
+}
+
+/// A 2xx answer that is not what the protocol promises.
+pub fn protocol(message: &str, body: &JsValue) -> JsValue {
+    to_js(&ErrorInfo::local(Kind::Protocol, Category::Unknown, message), Some(body), None)
+}
+
+/// A rejected fetch, decoded by its name and message.
+pub fn thrown(cause: &JsValue) -> (ErrorInfo, JsValue) {
+    let name = get(cause, "name").as_string().unwrap_or_default();
+    let message = get(cause, "message").as_string().or_else(|| cause.as_string()).unwrap_or_default();
+    let info = decode_thrown(&name, &message);
+    let js = to_js(&info, None, Some(cause));
+    (info, js)
+}
+
+pub fn endpoint(id: &str) -> Result<EndpointId, JsValue> {
+    EndpointId::parse(id).map_err(|e| config(&e.to_string()))
+}
+
+/// The plain-data options of `js` for the core (`conv::options`), or a config error.
+pub fn options(js: &JsValue, skip: &[&str]) -> Result<Value, JsValue> {
+    options_value(js, skip).map_err(|e| config(&e))
+}
+
+/// A function-valued option (callbacks stay on this side).
+pub fn opt_fn(obj: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    present(obj, key).map(|v| v.dyn_into::<Function>().map_err(|_| option(wrong(key, "a function")))).transpose()
+}
+
+pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> {
+    present(obj, key).map(|v| v.dyn_into::<AbortSignal>().map_err(|_| option(wrong(key, "an AbortSignal")))).transpose()
+}
+
+/// `Err(aborted)` when the caller's signal already fired.
+pub fn check(signal: Option<&AbortSignal>) -> Result<(), JsValue> {
+    match signal.filter(|s| js::aborted(s)) {
+        Some(s) => Err(aborted(js::reason(Some(s)))),
+        None => Ok(()),
     }
-    let field = |k: &str| to_value(&super::js::get(raw, k)).map_err(BadStatus);
-    let logs = super::js::get(raw, "logs");
-    // Only the two fields that identify a line are read (the merge needs no more).
-    let logs = if Array::is_array(&logs) {
-        let text = |l: &JsValue, k: &str| super::js::get(l, k).as_string().unwrap_or_default();
-        logs.unchecked_ref::<Array>().iter().map(|l| crate::proto::logs::LogKey { timestamp: text(&l, "timestamp"), message: text(&l, "message") }).collect()
-    } else {
-        match to_value(&logs).map_err(BadStatus)? {
-            Value::Null => Vec::new(),
-            other => return Err(BadStatus(other.invalid_type("a sequence"))),
-        }
-    };
-    from_fields(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::value::MAX_ITEMS;
+
+    fn status(raw: &JsValue) -> Result<crate::proto::status::Status, crate::proto::status::BadStatus> {
+        host::status(raw, false)
+    }
     use wasm_bindgen_test::*;
 
     wasm_bindgen_test_configure!(run_in_browser);
@@ -322,7 +222,8 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn reads_as_serde_wasm_bindgen_did() {
-        let v = to_value(&js(r#"({a: 1, b: [true, null, undefined, "x"], c: new Uint8Array([1, 2]), d: new Map([["k", 2.5]]), e: 5n, f: new Date(0)})"#)).unwrap();
+        let v =
+            to_value(&js(r#"({a: 1, b: [true, null, undefined, "x"], c: new Uint8Array([1, 2]), d: new Map([["k", 2.5]]), e: 5n, f: new Date(0)})"#)).unwrap();
         let want = Value::Obj(vec![
             ("a".into(), Value::Num(1.0)),
             ("b".into(), Value::Arr(vec![Value::Bool(true), Value::Null, Value::Null, Value::Str("x".into())])),
@@ -352,7 +253,7 @@ mod tests {
         let v = Value::Obj(vec![("n".into(), Value::Null), ("b".into(), Value::Bytes(vec![7])), ("a".into(), Value::Arr(vec![Value::Num(1.5)]))]);
         let out = from_value(&v);
         assert_eq!(js_sys::JSON::stringify(&out).unwrap().as_string().unwrap(), r#"{"n":null,"b":{"0":7},"a":[1.5]}"#);
-        assert!(super::super::js::get(&out, "b").is_instance_of::<Uint8Array>());
+        assert!(super::js::get(&out, "b").is_instance_of::<Uint8Array>());
         assert_eq!(to_value(&out).unwrap(), v);
     }
 

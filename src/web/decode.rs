@@ -1,13 +1,11 @@
 //! `decodeError`: the decoder on its own, for the app's own fetches.
 
 use wasm_bindgen::prelude::*;
-use super::promise;
 
-use super::error;
-use super::js::{get, now};
-use super::request::{error_from, parse_body};
-use crate::proto::error::decode_http;
-
+use super::call::{decoded, error_from};
+use super::conv;
+use super::js;
+use super::js::{get, promise};
 
 /// `decodeError(response)` resolves to a GenwireError; `decodeError({status, headers, body})`
 /// and `decodeError(thrownError)` return one at once.
@@ -15,8 +13,7 @@ use crate::proto::error::decode_http;
 pub fn decode_error(value: JsValue) -> JsValue {
     if value.is_instance_of::<web_sys::Response>() {
         let resp: web_sys::Response = value.clone().unchecked_into();
-        return promise(async move { Ok(error_from(&resp, None).await.1) })
-        .into();
+        return promise(async move { Ok(error_from(&resp, None).await.1) }).into();
     }
     let status = get(&value, "status").as_f64();
     match status {
@@ -24,21 +21,21 @@ pub fn decode_error(value: JsValue) -> JsValue {
             let headers = get(&value, "headers");
             let header = |n: &str| header_of(&headers, n);
             let raw = get(&value, "body");
-            let (body, body_js) = match raw.as_string() {
-                Some(text) => parse_body(&text),
-                None if raw.is_undefined() || raw.is_null() => parse_body(""),
-                None => parse_body(&js_sys::JSON::stringify(&raw).ok().and_then(|s| s.as_string()).unwrap_or_default()),
+            let text = match raw.as_string() {
+                Some(text) => text,
+                None if raw.is_undefined() || raw.is_null() => String::new(),
+                None => js_sys::JSON::stringify(&raw).ok().and_then(|s| s.as_string()).unwrap_or_default(),
             };
-            error::to_js(&decode_http(s as u16, &header, &body, false, None, now()), Some(&body_js), None)
+            decoded(s as u16, &header, &text, false, None).1
         }
-        _ => error::thrown(&value).1,
+        _ => conv::thrown(&value).1,
     }
 }
 
 /// A header from a `Headers` object or a plain `{name: value}` object, case-insensitively.
 fn header_of(headers: &JsValue, name: &str) -> Option<String> {
     if let Some(h) = headers.dyn_ref::<web_sys::Headers>() {
-        return super::js::call(h, "get", Some(&JsValue::from_str(name))).ok().and_then(|v| v.as_string());
+        return js::call(h, "get", Some(&JsValue::from_str(name))).ok().and_then(|v| v.as_string());
     }
     if !headers.is_object() {
         return None;

@@ -1,10 +1,26 @@
-//! Reading caller-supplied JS objects without trusting their shape.
+//! Reading caller-supplied JS objects without trusting their shape; the clocks; promises.
 
 use js_sys::{Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::error;
+use crate::proto::time::{Instant, Now, Wall};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The monotonic clock of every machine: never stepped by the OS.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+pub fn now() -> Instant {
+    Instant::at(performance_now())
+}
+
+/// Both clocks at once: deadlines on the monotonic one, epochs (shown to people, HTTP dates) on the wall one.
+pub fn clock() -> Now {
+    Now { mono: now(), wall: Wall(js_sys::Date::now()) }
+}
 
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_object() {
@@ -19,51 +35,9 @@ pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
-fn wrong(key: &str, expected: &str) -> JsValue {
-    error::config(&format!("option '{key}' must be {expected}"))
-}
-
-pub fn opt_str(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_string().map(Some).ok_or_else(|| wrong(key, "a string"))
-}
-
-pub fn opt_f64(obj: &JsValue, key: &str, min: f64) -> Result<Option<f64>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && n >= min => Ok(Some(n)),
-        _ => Err(wrong(key, &format!("a number of at least {}", crate::proto::num::fmt(min)))),
-    }
-}
-
-pub fn opt_bool(obj: &JsValue, key: &str) -> Result<Option<bool>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_bool().map(Some).ok_or_else(|| wrong(key, "true or false"))
-}
-
-pub fn opt_fn(obj: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.dyn_into::<Function>().map(Some).map_err(|_| wrong(key, "a function"))
-}
-
-pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.dyn_into::<AbortSignal>().map(Some).map_err(|_| wrong(key, "an AbortSignal"))
+/// `obj[key]` unless it is undefined or null.
+pub fn present(obj: &JsValue, key: &str) -> Option<JsValue> {
+    Some(get(obj, key)).filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// `signal.aborted`, read like any property (no import of its own).
@@ -72,22 +46,22 @@ pub fn aborted(signal: &AbortSignal) -> bool {
 }
 
 /// `signal.reason`.
-pub fn reason(signal: &AbortSignal) -> JsValue {
-    get(signal, "reason")
+pub fn reason(signal: Option<&AbortSignal>) -> JsValue {
+    signal.map_or(JsValue::UNDEFINED, |s| get(s, "reason"))
 }
 
 /// `obj[name](arg?)`: a web API's method called by name, so that it needs no import (and JS
 /// glue) of its own. `Err` is what it threw, or undefined when there is no such method.
 pub fn call(obj: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<JsValue, JsValue> {
     let f = get(obj, name);
-    if !f.is_function() {
-        return Err(JsValue::UNDEFINED);
-    }
-    let f: &Function = f.unchecked_ref();
-    match arg {
-        Some(a) => f.call1(obj, a),
-        None => f.call0(obj),
-    }
+    let f = f.dyn_ref::<Function>().ok_or(JsValue::UNDEFINED)?;
+    arg.map_or_else(|| f.call0(obj), |a| f.call1(obj, a))
+}
+
+/// `obj[name](a, b)`, like [`call`].
+pub fn call2(obj: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    let f = get(obj, name);
+    f.dyn_ref::<Function>().ok_or(JsValue::UNDEFINED)?.call2(obj, a, b)
 }
 
 /// `controller.abort()`.
@@ -100,11 +74,22 @@ pub fn signal_of(controller: &web_sys::AbortController) -> AbortSignal {
     get(controller, "signal").unchecked_into()
 }
 
-pub fn now() -> f64 {
-    js_sys::Date::now()
+/// Calls `f(arg)`; a callback that throws is reported, never fatal.
+pub fn callback(f: &Function, arg: &JsValue) {
+    if let Err(e) = f.call1(&JsValue::NULL, arg) {
+        web_sys::console::error_2(&JsValue::from_str("genwire: a callback threw"), &e);
+    }
 }
 
-/// An object, not null, not an array.
-pub fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object() && !js_sys::Array::is_array(v)
+pub type JsResult = Result<JsValue, JsValue>;
+
+/// A promise of `f`. Every async export goes through the one boxed instantiation of
+/// `future_to_promise` below instead of one copy of its machinery per future type.
+pub fn promise(f: impl core::future::Future<Output = JsResult> + 'static) -> js_sys::Promise {
+    boxed_promise(Box::pin(f))
+}
+
+#[inline(never)]
+fn boxed_promise(f: core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(f)
 }

@@ -1,36 +1,55 @@
-//! The thin web edge: the JS API over fetch, streams and timers.
+//! The thin web edge: the JS API over fetch, streams, sockets, XHR and timers. Every decision is
+//! the core's (`src/proto`); these modules carry them out and convert values. Layered, with no
+//! import circle (scripts/edge-check.mjs): `js` → `conv`, `tasks`, `http` → `shared` → `call` →
+//! `queue`, `storage`, `validate` → `subscribe` → `realtime` → this file, `decode`.
 
-mod abort;
-mod chan;
-mod client;
+mod call;
 mod conv;
 mod decode;
-mod error;
 mod http;
 mod js;
-mod listen;
 mod queue;
 mod realtime;
-mod request;
+mod shared;
 mod storage;
-mod stream;
 mod subscribe;
+mod tasks;
 mod validate;
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
 
 use crate::proto::config::ClientConfig;
-use client::Shared;
-
+use crate::proto::endpoint::EndpointId;
+use crate::proto::options as opt;
+use crate::proto::value::Value;
+use js::{promise, JsResult};
+use shared::Shared;
 
 /// One client: a proxy route and the calls made through it, with their retry
 /// policy, circuit breakers, events and stats.
 #[wasm_bindgen]
 pub struct GenwireClient {
     shared: Rc<Shared>,
+    realtime: Rc<realtime::Hub>,
+}
+
+type Request = (Rc<Shared>, EndpointId, Value, Option<AbortSignal>, JsValue);
+type Body = core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>;
+
+impl GenwireClient {
+    /// An export's promise: `f` of the shared state, the endpoint, the options as the core reads
+    /// them, the signal. (One instance of the reading for every export: `f` is boxed.)
+    fn go(&self, endpoint: String, options: JsValue, f: fn(Request) -> Body) -> Promise {
+        let s = self.shared.clone();
+        promise(async move {
+            let (ep, plain, signal) = (conv::endpoint(&endpoint)?, conv::options(&options, &["input", "signal"])?, conv::opt_signal(&options, "signal")?);
+            f((s, ep, plain, signal, options)).await
+        })
+    }
 }
 
 #[wasm_bindgen]
@@ -38,169 +57,104 @@ impl GenwireClient {
     /// Throws a `GenwireError` of kind `config` for a key, credentials or an unusable option.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<GenwireClient, JsValue> {
-        // Functions can't go through serde; read the plain-data options only.
-        let plain = plain_options(&options);
-        let cfg = conv::to_value(&plain)
-            .map_err(crate::proto::config::ConfigError::BadOptions)
-            .and_then(|v| ClientConfig::from_value(&v))
-            .map_err(|e| error::config(&e.to_string()))?;
-        Ok(Self { shared: Rc::new(Shared::new(cfg.proxy_url, &options)?) })
+        let cfg = ClientConfig::from_value(&conv::options(&options, &[])?).map_err(|e| conv::config(&e.to_string()))?;
+        let shared = Shared::new(cfg, conv::opt_fn(&options, "onEvent")?);
+        Ok(Self { realtime: realtime::Hub::new(shared.clone()), shared })
     }
 
     #[wasm_bindgen(getter, js_name = proxyUrl)]
     pub fn proxy_url(&self) -> String {
-        self.shared.proxy.clone()
+        self.shared.cfg().proxy_url.clone()
     }
 
-    pub fn submit(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let ep = queue::endpoint(&endpoint)?;
-            queue::input_json(&options)?;
-            let extras = queue::SubmitExtras::from_options(&options)?;
-            let signal = js::opt_signal(&options, "signal")?;
-            validate::check_input(&s, &ep, &js::get(&options, "input"), &options).await?;
-            let input = storage::upload_files(&s, &js::get(&options, "input"), signal.as_ref()).await?;
-            let body = queue::stringify(&input)?;
-            queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
+    pub fn submit(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, options)| {
+            Box::pin(async move {
+                let extras = opt::submit(&plain).map_err(conv::option)?;
+                let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
+                queue::submit(&s, &ep, &body, &extras, signal.as_ref()).await.map(|(_, _, raw)| raw)
+            })
         })
     }
 
-    pub fn status(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let ep = queue::endpoint(&endpoint)?;
-            let id = queue::request_id(&options)?;
-            let signal = js::opt_signal(&options, "signal")?;
-            queue::status(&s, &ep, &id, queue::logs_flag(&options)?, signal.as_ref()).await.map(|(_, raw)| raw)
+    pub fn status(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, _)| {
+            Box::pin(async move {
+                let (id, logs) = (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?);
+                queue::status(&s, &ep, &id, logs, signal.as_ref()).await.map(|(_, raw)| raw)
+            })
         })
     }
 
-    pub fn result(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let ep = queue::endpoint(&endpoint)?;
-            let id = queue::request_id(&options)?;
-            let signal = js::opt_signal(&options, "signal")?;
-            queue::result(&s, &ep, &id, signal.as_ref()).await
+    pub fn result(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, _)| {
+            Box::pin(async move { queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, signal.as_ref()).await })
         })
     }
 
-    pub fn cancel(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let ep = queue::endpoint(&endpoint)?;
-            let id = queue::request_id(&options)?;
-            queue::cancel(&s, &ep, &id).await
+    pub fn cancel(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, _, _)| {
+            Box::pin(async move { queue::cancel(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?).await })
         })
     }
 
-    pub fn subscribe(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
+    pub fn subscribe(&self, endpoint: String, options: JsValue) -> Promise {
         promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
-    pub fn run(&self, endpoint: String, options: JsValue) -> js_sys::Promise {
-        let s = self.shared.clone();
-        promise(async move {
-            let ep = queue::endpoint(&endpoint)?;
-            queue::input_json(&options)?;
-            let signal = js::opt_signal(&options, "signal")?;
-            validate::check_input(&s, &ep, &js::get(&options, "input"), &options).await?;
-            let input = storage::upload_files(&s, &js::get(&options, "input"), signal.as_ref()).await?;
-            let body = queue::stringify(&input)?;
-            queue::run(&s, &ep, &body, signal.as_ref()).await
+    pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
+        self.go(endpoint, options, |(s, ep, plain, signal, options)| {
+            Box::pin(async move {
+                let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
+                queue::run(&s, &ep, &body, signal.as_ref()).await
+            })
         })
     }
 
     /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
-    pub fn validate(&self, endpoint: String, input: JsValue) -> js_sys::Promise {
+    pub fn validate(&self, endpoint: String, input: JsValue) -> Promise {
         let s = self.shared.clone();
         promise(async move {
-            let ep = queue::endpoint(&endpoint)?;
+            let ep = conv::endpoint(&endpoint)?;
             let schema = validate::schema_for(&s, &ep).await?;
             Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
         })
     }
 
     /// Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL.
-    pub fn upload(&self, data: JsValue, options: JsValue) -> js_sys::Promise {
+    pub fn upload(&self, data: JsValue, options: JsValue) -> Promise {
         promise(storage::upload(self.shared.clone(), data, options))
     }
 
     /// Opens (or joins, by `connectionKey`) a realtime connection.
     #[wasm_bindgen(js_name = realtimeConnect)]
     pub fn realtime_connect(&self, endpoint: String, options: JsValue) -> Result<realtime::RealtimeConnection, JsValue> {
-        realtime::connect(&self.shared, &endpoint, &options)
+        self.realtime.connect(&endpoint, &options)
     }
 
-    /// What realtime holds right now: registered connections, sockets, window listeners, timers.
+    /// What genwire holds right now: registered connections, sockets, listeners and timers (of every call in flight too).
     #[wasm_bindgen(js_name = realtimeDebug)]
     pub fn realtime_debug(&self) -> JsValue {
-        let o = Object::new();
-        js::set(&o, "connections", &JsValue::from(self.shared.realtime.borrow().len() as u32));
-        js::set(&o, "sockets", &JsValue::from(listen::count(&listen::SOCKETS)));
-        js::set(&o, "listeners", &JsValue::from(listen::count(&listen::LISTENERS)));
-        js::set(&o, "timers", &JsValue::from(listen::count(&listen::TIMERS)));
-        o.into()
+        let n = |k: &str, v: usize| (k.to_string(), Value::Num(v as f64));
+        let alive = |kind| tasks::count(kind).max(0) as usize;
+        let counts = [
+            n("connections", self.realtime.len()),
+            n("sockets", alive(tasks::SOCKETS)),
+            n("listeners", alive(tasks::LISTENERS)),
+            n("timers", alive(tasks::TIMERS)),
+        ];
+        conv::from_value(&Value::Obj(counts.into()))
     }
 
     /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.
     pub fn on(&self, listener: Function) -> Function {
-        self.shared.listeners.borrow_mut().push(listener.clone());
+        self.shared.listen(listener.clone());
         let shared = Rc::downgrade(&self.shared);
-        Closure::once_into_js(move || {
-            if let Some(s) = shared.upgrade() {
-                s.listeners.borrow_mut().retain(|f| f != &listener);
-            }
-        })
-        .unchecked_into()
+        Closure::once_into_js(move || shared.upgrade().iter().for_each(|s| s.unlisten(&listener))).unchecked_into()
     }
 
     /// A rolling summary of the last five minutes, plus the state of every troubled endpoint's breaker.
     pub fn stats(&self) -> JsValue {
-        let now = js::now();
-        let summary = self.shared.stats.borrow_mut().summary(now);
-        let out = conv::summary(&summary);
-        let breakers = Object::new();
-        for (endpoint, b) in self.shared.breakers.borrow().iter() {
-            let o = Object::new();
-            js::set(&o, "state", &JsValue::from_str(b.state().name()));
-            if let crate::proto::breaker::State::Open { until } = b.state() {
-                js::set(&o, "reopensAt", &JsValue::from_f64(until));
-            }
-            js::set(&breakers, endpoint, &o);
-        }
-        js::set(&out, "breakers", &breakers);
-        js::set(&out, "retryBudget", &JsValue::from_f64(self.shared.budget.borrow().tokens()));
-        out.into()
+        conv::from_value(&self.shared.with_policy(|p| crate::proto::shapes::stats(p, js::clock())))
     }
-}
-
-type JsResult = Result<JsValue, JsValue>;
-
-/// A promise of `f`. Every async export goes through the one boxed instantiation of
-/// `future_to_promise` below instead of one copy of its machinery per future type.
-fn promise(f: impl core::future::Future<Output = JsResult> + 'static) -> js_sys::Promise {
-    boxed_promise(Box::pin(f))
-}
-
-#[inline(never)]
-fn boxed_promise(f: core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(f)
-}
-
-/// The options without function values, for the serde-based config check.
-fn plain_options(options: &JsValue) -> JsValue {
-    if !options.is_object() {
-        return options.clone();
-    }
-    let out = Object::new();
-    for entry in Object::entries(options.unchecked_ref()).iter() {
-        let pair: Array = entry.unchecked_into();
-        let v = pair.get(1);
-        if !v.is_function() {
-            let _ = js_sys::Reflect::set(&out, &pair.get(0), &v);
-        }
-    }
-    out.into()
 }

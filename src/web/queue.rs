@@ -1,71 +1,43 @@
-//! The queue calls one by one: submit, status, result, cancel, and the synchronous run.
+//! The queue calls one by one (submit, status, result, cancel, the synchronous run), each a
+//! request of its kind under the policy (`proto::call::Spec`), and the one pre-send pipeline of
+//! submit, subscribe and run: validate, upload files, stringify.
 
-use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
-use super::client::Shared;
-use super::error;
-use super::js::{get, opt_bool, opt_f64, opt_str, set};
-use super::request::{call, Req};
+use super::call::{json, Req};
+use super::conv;
+use super::js::{get, set};
+use super::shared::Shared;
+use crate::proto::call::Spec;
 use crate::proto::endpoint::{EndpointId, RequestId};
-use crate::proto::retry::Call;
+use crate::proto::options::SubmitExtras;
 use crate::proto::status::Status;
+use crate::proto::value::Value;
 
-pub fn endpoint(id: &str) -> Result<EndpointId, JsValue> {
-    EndpointId::parse(id).map_err(|e| error::config(&e.to_string()))
-}
-
-pub fn request_id(opts: &JsValue) -> Result<RequestId, JsValue> {
-    let raw = opt_str(opts, "requestId")?.ok_or_else(|| error::config("option 'requestId' is required"))?;
-    RequestId::parse(&raw).ok_or_else(|| error::config(&format!("'{raw}' is not a valid request id")))
-}
-
-/// What a submit sends besides the input: webhook, priority, request timeout, runner hint.
-pub struct SubmitExtras {
-    webhook: Option<String>,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl SubmitExtras {
-    pub fn from_options(opts: &JsValue) -> Result<Self, JsValue> {
-        let mut headers = Vec::new();
-        if let Some(p) = opt_str(opts, "priority")? {
-            if p != "normal" && p != "low" {
-                return Err(error::config("option 'priority' must be 'normal' or 'low'"));
-            }
-            headers.push(("x-fal-queue-priority", p));
-        }
-        // Seconds the job may wait before it starts; fal wants more than 1 and takes the value as given.
-        if let Some(t) = opt_f64(opts, "startTimeout", 0.0)? {
-            if t <= 1.0 {
-                return Err(error::config("option 'startTimeout' must be a number of seconds greater than 1"));
-            }
-            headers.push(("x-fal-request-timeout", crate::proto::num::fmt(t)));
-        }
-        if let Some(h) = opt_str(opts, "hint")? {
-            headers.push(("x-fal-runner-hint", h));
-        }
-        Ok(Self { webhook: opt_str(opts, "webhookUrl")?, headers })
+/// The input, checked (`validate`), its files uploaded, as the JSON text to send. `plain` is the
+/// call's options read by `conv::options`. Anything JSON can't carry is said before anything else.
+pub async fn prepare(shared: &std::rc::Rc<Shared>, ep: &EndpointId, opts: &JsValue, plain: &Value, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
+    let mut input = get(opts, "input");
+    if input.is_undefined() {
+        input = js_sys::Object::new().into();
     }
-}
-
-/// The input as JSON text. Anything JSON can't carry is a caller error, said before sending.
-pub fn input_json(opts: &JsValue) -> Result<String, JsValue> {
-    let input = get(opts, "input");
-    let input = if input.is_undefined() { Object::new().into() } else { input };
-    if !super::js::is_plain_object(&input) {
-        return Err(error::config("option 'input' must be an object"));
+    if !input.is_object() || js_sys::Array::is_array(&input) {
+        return Err(conv::config("option 'input' must be an object"));
     }
+    stringify(&input)?;
+    conv::check(signal)?;
+    let validate = crate::proto::options::validate(plain).map_err(conv::option)?;
+    if validate.unwrap_or(shared.cfg().validation) {
+        super::validate::check_input(shared, ep, &input).await?;
+    }
+    let input = super::storage::upload_files(shared, &input, signal).await?;
+    conv::check(signal)?;
     stringify(&input)
 }
 
-pub fn stringify(input: &JsValue) -> Result<String, JsValue> {
-    let input = if input.is_undefined() { Object::new().into() } else { input.clone() };
-    js_sys::JSON::stringify(&input)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| error::config("option 'input' can't be sent as JSON (a cycle, or a BigInt?)"))
+fn stringify(input: &JsValue) -> Result<String, JsValue> {
+    js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("option 'input' can't be sent as JSON (a cycle, or a BigInt?)"))
 }
 
 pub async fn submit(
@@ -77,61 +49,45 @@ pub async fn submit(
 ) -> Result<(RequestId, Status, JsValue), JsValue> {
     let url = ep.submit_url(extras.webhook.as_deref());
     let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = ep.app();
-    let req = Req { call: Call::Submit, endpoint: &app, method: "POST", url: &url, body: Some(body), headers: &headers };
-    let (raw, _) = call(shared, &req, signal).await?;
-    let bad = |why: &str| error::protocol(&format!("The submit answer {why}."), &raw);
-    let status = super::conv::submit_status(&raw).map_err(|e| bad(&e.0))?;
+    let req = Req { headers: &headers, ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let raw = json(shared, Spec::submit(ep), req, signal).await?.body;
+    let bad = |why: &str| conv::protocol(&format!("The submit answer {why}."), &raw);
+    let status = crate::proto::host::status(&raw, true).map_err(|e| bad(&e.0))?;
     let id = status.request_id.as_deref().and_then(RequestId::parse).ok_or_else(|| bad("has no valid request_id"))?;
     Ok((id, status, raw))
 }
 
-pub async fn status(
-    shared: &Shared,
-    ep: &EndpointId,
-    id: &RequestId,
-    logs: bool,
-    signal: Option<&AbortSignal>,
-) -> Result<(Status, JsValue), JsValue> {
-    let url = ep.status_url(id, logs);
-    let (raw, _) = call(shared, &read(Call::Status, &ep.app(), "GET", &url), signal).await?;
-    let status = super::conv::status(&raw)
-        .map_err(|e| error::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
+pub async fn status(shared: &Shared, ep: &EndpointId, id: &RequestId, logs: bool, signal: Option<&AbortSignal>) -> Result<(Status, JsValue), JsValue> {
+    let raw = get_json(shared, Spec::status(ep), "GET", &ep.status_url(id, logs), signal).await?;
+    let status = crate::proto::host::status(&raw, false).map_err(|e| conv::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
     Ok((status, raw))
 }
 
-fn read<'a>(call: Call, app: &'a str, method: &'static str, url: &'a str) -> Req<'a> {
-    Req { call, endpoint: app, method, url, body: None, headers: &[] }
+async fn get_json(shared: &Shared, spec: Spec, method: &str, url: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
+    Ok(json(shared, spec, Req::new(Some(&shared.cfg().proxy_url), method, url, None), signal).await?.body)
 }
 
 /// `{ data, requestId }`, the shape @fal-ai/client resolves with.
 pub async fn result(shared: &Shared, ep: &EndpointId, id: &RequestId, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
-    let url = ep.result_url(id);
-    let (data, _) = call(shared, &read(Call::Result, &ep.app(), "GET", &url), signal).await?;
+    let data = get_json(shared, Spec::result(ep), "GET", &ep.result_url(id), signal).await?;
     Ok(wrap(data, id.as_str()))
 }
 
 pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<JsValue, JsValue> {
-    let url = ep.cancel_url(id);
-    call(shared, &read(Call::Cancel, &ep.app(), "PUT", &url), None).await.map(|(v, _)| v)
+    get_json(shared, Spec::cancel(ep), "PUT", &ep.cancel_url(id), None).await
 }
 
+/// A billed run: never repeated after an answer that may hide one (`Spec::run`).
 pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.run_url();
-    let app = ep.app();
-    let req = Req { call: Call::Run, endpoint: &app, method: "POST", url: &url, body: Some(body), headers: &[] };
-    let (data, resp) = call(shared, &req, signal).await?;
-    let id = super::http::header(&resp, "x-fal-request-id").unwrap_or_default();
-    Ok(wrap(data, &id))
+    let req = Req { want: Some("x-fal-request-id"), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let a = json(shared, Spec::run(ep), req, signal).await?;
+    Ok(wrap(a.body, &a.header.unwrap_or_default()))
 }
 
 fn wrap(data: JsValue, request_id: &str) -> JsValue {
-    let out = Object::new();
+    let out: JsValue = js_sys::Object::new().into();
     set(&out, "data", &data);
     set(&out, "requestId", &JsValue::from_str(request_id));
-    out.into()
-}
-
-pub fn logs_flag(opts: &JsValue) -> Result<bool, JsValue> {
-    Ok(opt_bool(opts, "logs")?.unwrap_or(false))
+    out
 }

@@ -1,517 +1,377 @@
-//! Realtime connections: one WebSocket per connection key, shared and
-//! reference-counted; the connection machine decides, this drives it.
+//! Realtime connections: the core's registry and connection machine, carried out with
+//! WebSockets, timers, window events and the queue (the polling fallback). This file decides
+//! nothing: it encodes inputs, decodes frames, and does what the machine's actions say.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
-use super::chan::{unbounded, Sender as UnboundedSender};
-use js_sys::{Function, Object, Uint8Array};
+use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::WebSocket;
+use web_sys::{AbortController, WebSocket};
 
-use super::client::Shared;
-use super::error;
-use super::js::{get, now, opt_f64, opt_fn, opt_str, set};
-use super::listen::{bump, Listener, Timer, SOCKETS};
-use super::request::{call, Req};
+use super::conv;
+use super::js;
+use super::js::{callback, get, now, set};
+use super::shared::Shared;
+use super::tasks::{bump, Inbox, Listener, Sender, SOCKETS};
+use crate::proto::call::Spec;
 use crate::proto::endpoint::EndpointId;
-use crate::proto::error::{Category, ErrorInfo, Kind};
-use crate::proto::realtime::connection::{Action, Config, Connection, Fatal, Input, Status};
+use crate::proto::error::ErrorInfo;
+use crate::proto::options::{Codec, Realtime, Subscribe};
+use crate::proto::realtime::connection::{Action, Connection, Input, JobId, SocketId, Status};
+use crate::proto::realtime::frame::{self, classify, Frame as Received, Head};
 use crate::proto::realtime::msgpack;
-use crate::proto::retry::Call;
+use crate::proto::realtime::registry::{Registry, Ticket};
+use crate::proto::realtime::throttle::Newest;
 
-/// A frame ready for the socket, with the input it came from (the polling fallback sends that).
-#[derive(Clone)]
+/// An input encoded for the socket, with the input itself (the polling fallback sends that).
 pub struct Frame {
-    data: FrameData,
+    data: Result<String, Vec<u8>>,
     input: JsValue,
 }
 
-#[derive(Clone)]
-enum FrameData {
-    Text(String),
-    Binary(Vec<u8>),
-}
-
-enum Codec {
+enum Coder {
     MsgPack,
     Json,
     Custom { encode: Function, decode: Function },
 }
 
-/// One subscriber: a `connect()` call and its callbacks.
-struct Sub {
-    id: u32,
-    on_result: Option<Function>,
-    on_error: Option<Function>,
-    on_status: Option<Function>,
+/// One `connect()` call's `onResult`, `onError` and `onStatus`.
+type Sub = [Option<Function>; 3];
+const RESULT: usize = 0;
+const ERROR: usize = 1;
+const STATUS: usize = 2;
+
+/// A client's realtime connections.
+pub struct Hub {
+    shared: Rc<Shared>,
+    registry: RefCell<Registry<Rc<Conn>, Sub>>,
 }
 
 pub struct Conn {
-    key: String,
-    /// Sends counted as they are made; an upload finishing late can't send an input older than one already sent.
-    sends: std::cell::Cell<u64>,
-    last_sent: std::cell::Cell<u64>,
-    tx: UnboundedSender<Msg>,
-    subs: RefCell<Vec<Sub>>,
-    status: RefCell<JsValue>,
-    codec: Codec,
+    tx: Sender<Msg>,
+    status: RefCell<Status>,
+    /// Why it ended for good, if it did: `send()` throws it, `reconnect()` starts over.
+    fatal: RefCell<Option<ErrorInfo>>,
+    newest: RefCell<Newest>,
+    coder: Coder,
 }
 
 enum Msg {
-    Input(Input<Frame>),
-    Tick,
-    /// Socket events carry the socket's generation: events of a replaced socket are dropped.
-    Open(u32),
-    Message(u32, JsValue),
-    Closed(u32, u16),
+    Input(Input<Frame, JsValue>),
+    /// A socket's message, decoded by the driver (the codec is the connection's).
+    Message(SocketId, JsValue),
 }
 
-fn status_object(s: &Status) -> JsValue {
-    let o = Object::new();
-    let (name, attempt, delay) = match s {
-        Status::Idle => ("idle", None, None),
-        Status::Connecting { attempt } => ("connecting", Some(*attempt), None),
-        Status::Open => ("open", None, None),
-        Status::Reconnecting { attempt, delay_ms } => ("reconnecting", Some(*attempt), Some(*delay_ms)),
-        Status::Offline => ("offline", None, None),
-        Status::Fallback => ("fallback", None, None),
-        Status::Closed => ("closed", None, None),
-    };
-    set(&o, "status", &JsValue::from_str(name));
-    if let Some(a) = attempt {
-        set(&o, "attempt", &JsValue::from(a));
+impl Hub {
+    pub fn new(shared: Rc<Shared>) -> Rc<Self> {
+        Rc::new(Self { shared, registry: RefCell::new(Registry::new()) })
     }
-    if let Some(d) = delay {
-        set(&o, "delayMs", &JsValue::from_f64(d));
+
+    /// Connections a `connect()` can join.
+    pub fn len(&self) -> usize {
+        self.registry.borrow().len()
     }
-    o.into()
+
+    /// Calls callback `which` of every subscriber of `conn` (a copy: callbacks may connect or close).
+    fn each(&self, conn: u32, which: usize, arg: &JsValue) {
+        let subs = self.registry.borrow_mut().subscribers(conn);
+        subs.iter().filter_map(|s| s[which].as_ref()).for_each(|f| callback(f, arg));
+    }
+
+    /// `client.realtime.connect(endpoint, options)`.
+    pub fn connect(self: &Rc<Self>, endpoint: &str, opts: &JsValue) -> Result<RealtimeConnection, JsValue> {
+        let sub = [conv::opt_fn(opts, "onResult")?, conv::opt_fn(opts, "onError")?, conv::opt_fn(opts, "onStatus")?];
+        let (ticket, conn) = self.join(endpoint, opts, sub.clone())?;
+        Ok(RealtimeConnection { hub: Rc::downgrade(self), conn: Some(conn), ticket, endpoint: endpoint.into(), opts: opts.clone(), sub })
+    }
+
+    fn join(self: &Rc<Self>, endpoint: &str, opts: &JsValue, sub: Sub) -> Result<(Ticket, Rc<Conn>), JsValue> {
+        let ep = conv::endpoint(endpoint)?;
+        let codec = get(opts, "codec");
+        let plain = conv::options(opts, if codec.is_object() { &["codec"] } else { &[] })?;
+        let o = crate::proto::options::realtime(&plain, &ep, codec.is_object(), &self.shared.cfg().realtime_url).map_err(conv::option)?;
+        let coder = match o.codec {
+            Codec::MsgPack => Coder::MsgPack,
+            Codec::Json => Coder::Json,
+            Codec::Custom => {
+                let f = |k: &str| conv::opt_fn(&codec, k)?.ok_or_else(|| conv::config(&format!("codec.{k} must be a function")));
+                Coder::Custom { encode: f("encode")?, decode: f("decode")? }
+            }
+        };
+        let token_provider = conv::opt_fn(opts, "tokenProvider")?;
+        let (on_status, key) = (sub[STATUS].clone(), o.key.clone());
+        // Same key: the socket and its transport options are the first connect's; callbacks are each caller's own.
+        let (ticket, conn, _) = self.registry.borrow_mut().join(key.as_deref(), &ep.full(), sub, |id| {
+            let (tx, inbox) = Inbox::<Msg>::new();
+            let conn = Rc::new(Conn { tx, status: RefCell::new(Status::Idle), fatal: RefCell::new(None), newest: Default::default(), coder });
+            let (hub, shared, ep) = (Rc::downgrade(self), self.shared.clone(), Rc::new(ep));
+            let driver = Driver { hub, shared, conn: Rc::downgrade(&conn), id, ep, token_provider, ws: None, jobs: Vec::new(), o };
+            spawn_local(driver.run(inbox));
+            Ok::<_, JsValue>(conn)
+        })?;
+        if let Some(f) = on_status {
+            callback(&f, &conv::from_value(&conn.status.borrow().to_value()));
+        }
+        Ok((ticket, conn))
+    }
 }
 
 impl Conn {
-    fn each(&self, pick: impl Fn(&Sub) -> Option<&Function>, arg: &JsValue) {
-        // Callbacks may close their own connection: call a snapshot.
-        let fns: Vec<Function> = self.subs.borrow().iter().filter_map(|s| pick(s).cloned()).collect();
-        for f in fns {
-            if let Err(e) = f.call1(&JsValue::NULL, arg) {
-                web_sys::console::error_2(&JsValue::from_str("genwire: a realtime callback threw"), &e);
+    fn encode(&self, input: &JsValue) -> Result<Result<String, Vec<u8>>, JsValue> {
+        Ok(match &self.coder {
+            Coder::MsgPack => Err(msgpack::encode(&conv::to_value(input).map_err(|e| conv::config(&format!("this input can't be sent: {e}")))?)),
+            Coder::Json => {
+                Ok(js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("this input can't be sent as JSON"))?)
             }
-        }
-    }
-
-    fn encode(&self, input: &JsValue) -> Result<FrameData, JsValue> {
-        match &self.codec {
-            Codec::MsgPack => {
-                let v = super::conv::to_value(input)
-                    .map_err(|e| error::config(&format!("this input can't be sent: {e}")))?;
-                Ok(FrameData::Binary(msgpack::encode(&v)))
-            }
-            Codec::Json => js_sys::JSON::stringify(input)
-                .ok()
-                .and_then(|s| s.as_string())
-                .map(FrameData::Text)
-                .ok_or_else(|| error::config("this input can't be sent as JSON")),
-            Codec::Custom { encode, .. } => {
+            Coder::Custom { encode, .. } => {
                 let out = encode.call1(&JsValue::NULL, input)?;
-                match out.as_string() {
-                    Some(s) => Ok(FrameData::Text(s)),
-                    None => Ok(FrameData::Binary(Uint8Array::new(&out).to_vec())),
-                }
+                out.as_string().ok_or_else(|| Uint8Array::new(&out).to_vec())
             }
-        }
+        })
     }
 
-    fn decode(&self, data: &JsValue) -> Result<JsValue, String> {
-        if let Codec::Custom { decode, .. } = &self.codec {
-            return decode.call1(&JsValue::NULL, data).map_err(|_| "the codec's decode threw".to_string());
-        }
-        match data.as_string() {
-            Some(text) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".to_string()),
-            None => {
-                let v = msgpack::decode(&Uint8Array::new(data).to_vec()).map_err(|e| e.to_string())?;
-                Ok(super::conv::from_value(&v))
+    /// A message from the server, decoded and classified by the core.
+    fn decode(&self, data: &JsValue) -> Received<JsValue> {
+        let decoded = match (&self.coder, data.as_string()) {
+            (Coder::Custom { decode, .. }, _) => decode.call1(&JsValue::NULL, data).map_err(|_| "the codec's decode threw".into()),
+            (_, Some(text)) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".into()),
+            (_, None) => match msgpack::decode(&Uint8Array::new(data).to_vec()) {
+                Ok(v) => return classify(&Head::of(&v), conv::from_value(&v)),
+                Err(e) => Err(e.to_string()),
+            },
+        };
+        match decoded {
+            Ok(v) => {
+                let s = |k: &str| get(&v, k).as_string();
+                classify(&Head { kind: s("type"), error: s("error"), reason: s("reason"), status: s("status") }, v)
             }
+            Err(why) => Received::Unreadable(why),
         }
     }
-}
 
-/// `client.realtime.connect(endpoint, options)`.
-pub fn connect(shared: &Rc<Shared>, endpoint: &str, opts: &JsValue) -> Result<RealtimeConnection, JsValue> {
-    let ep = EndpointId::parse(endpoint).map_err(|e| error::config(&e.to_string()))?;
-    let key = opt_str(opts, "connectionKey")?.unwrap_or_else(|| format!("{}#{}", ep.full(), next_id()));
-    let sub = Sub { id: next_id(), on_result: opt_fn(opts, "onResult")?, on_error: opt_fn(opts, "onError")?, on_status: opt_fn(opts, "onStatus")? };
-    let sub_id = sub.id;
-    let existing = shared.realtime.borrow().get(&key).cloned();
-    let conn = match existing {
-        // Same key: the socket and its transport options are the first connect's; callbacks are each caller's own.
-        Some(c) => c,
-        None => {
-            let c = start(shared.clone(), ep, key.clone(), opts)?;
-            shared.realtime.borrow_mut().insert(key.clone(), c.clone());
-            c
+    /// Passes an input to the machine unless a newer one already went (newest wins across uploads too).
+    fn push(&self, n: u64, input: JsValue) -> Result<(), JsValue> {
+        if self.newest.borrow_mut().admit(n) {
+            let data = self.encode(&input)?;
+            self.tx.send(Msg::Input(Input::Send(Frame { data, input })));
         }
-    };
-    if let Some(f) = &sub.on_status {
-        let _ = f.call1(&JsValue::NULL, &conn.status.borrow());
+        Ok(())
     }
-    conn.subs.borrow_mut().push(sub);
-    Ok(RealtimeConnection { shared: Rc::downgrade(shared), conn: Some(conn), sub: sub_id })
-}
-
-fn next_id() -> u32 {
-    thread_local!(static NEXT: std::cell::Cell<u32> = const { std::cell::Cell::new(1) });
-    NEXT.with(|n| {
-        let v = n.get();
-        n.set(v.wrapping_add(1));
-        v
-    })
-}
-
-fn config(opts: &JsValue) -> Result<(Config, Codec, Option<f64>), JsValue> {
-    let mut cfg = Config::default();
-    if let Some(t) = opt_f64(opts, "throttleInterval", 0.0)? {
-        cfg.throttle_ms = t;
-    }
-    let rc = get(opts, "reconnect");
-    if let Some(v) = opt_f64(&rc, "baseDelayMs", 0.0)? {
-        cfg.reconnect.base_ms = v;
-    }
-    if let Some(v) = opt_f64(&rc, "maxDelayMs", 0.0)? {
-        cfg.reconnect.max_ms = v;
-    }
-    if let Some(v) = opt_f64(&rc, "minUptimeMs", 0.0)? {
-        cfg.reconnect.min_uptime_ms = v;
-    }
-    if let Some(v) = opt_f64(&rc, "maxAttempts", 1.0)? {
-        cfg.reconnect.max_attempts = Some(v as u32);
-    }
-    if let Some(v) = opt_f64(&rc, "fallbackAfter", 1.0)? {
-        cfg.fallback_after = v as u32;
-    }
-    if let Some(v) = opt_f64(&rc, "fallbackRetryMs", 0.0)? {
-        cfg.fallback_retry_ms = v;
-    }
-    if let Some(v) = opt_f64(opts, "bufferSize", 1.0)? {
-        cfg.buffer = v as usize;
-    }
-    let codec_opt = get(opts, "codec");
-    let codec = match codec_opt.as_string().as_deref() {
-        None if codec_opt.is_object() => Codec::Custom {
-            encode: opt_fn(&codec_opt, "encode")?.ok_or_else(|| error::config("codec.encode must be a function"))?,
-            decode: opt_fn(&codec_opt, "decode")?.ok_or_else(|| error::config("codec.decode must be a function"))?,
-        },
-        None | Some("msgpack") => Codec::MsgPack,
-        Some("json") => Codec::Json,
-        Some(other) => return Err(error::config(&format!("option 'codec' must be 'msgpack', 'json' or {{encode, decode}}, not '{other}'"))),
-    };
-    // fal takes 1..=60 pending inputs; outside that is the caller's mistake, as in the official client.
-    let max_buffering = match opt_f64(opts, "maxBuffering", 1.0)? {
-        Some(m) if m > 60.0 || m.fract() != 0.0 => return Err(error::config("option 'maxBuffering' must be a whole number from 1 to 60")),
-        m => m,
-    };
-    Ok((cfg, codec, max_buffering))
-}
-
-fn start(shared: Rc<Shared>, ep: EndpointId, key: String, opts: &JsValue) -> Result<Rc<Conn>, JsValue> {
-    let (cfg, codec, max_buffering) = config(opts)?;
-    let token_provider = opt_fn(opts, "tokenProvider")?;
-    let app_path = ep.realtime_path(opt_str(opts, "path")?.as_deref()).map_err(|e| error::config(&format!("option 'path': {e}")))?;
-    let (tx, rx) = unbounded::<Msg>();
-    let conn = Rc::new(Conn { key, sends: Default::default(), last_sent: Default::default(), tx, subs: RefCell::new(Vec::new()), status: RefCell::new(status_object(&Status::Idle)), codec });
-    let base = format!("{}/{}", shared.realtime_url.trim_end_matches('/'), app_path);
-    let driver = Driver { shared, ep, app_path, conn: Rc::downgrade(&conn), base, max_buffering, token_provider, ws: None, gen: 0, timer: None };
-    spawn_local(driver.run(cfg, rx));
-    Ok(conn)
 }
 
 struct Driver {
+    hub: Weak<Hub>,
     shared: Rc<Shared>,
-    ep: EndpointId,
-    /// `owner/alias[/path]/realtime`: what a `tokenProvider` is given, as fal's own client does.
-    app_path: String,
-    conn: std::rc::Weak<Conn>,
-    base: String,
-    max_buffering: Option<f64>,
+    conn: Weak<Conn>,
+    id: u32,
+    ep: Rc<EndpointId>,
     token_provider: Option<Function>,
     ws: Option<Socket>,
-    gen: u32,
-    timer: Option<(f64, Timer)>,
+    /// Fallback submissions in flight.
+    jobs: Vec<(JobId, AbortController)>,
+    o: Realtime,
 }
 
 /// A WebSocket with its handlers; dropping it detaches them and closes the socket.
-struct Socket {
-    ws: WebSocket,
-    _handlers: [Closure<dyn FnMut(JsValue)>; 3],
-}
+struct Socket(WebSocket, #[allow(dead_code)] [Closure<dyn FnMut(JsValue)>; 3]);
 
 impl Drop for Socket {
     fn drop(&mut self) {
         for h in ["onopen", "onmessage", "onclose"] {
-            set(&self.ws, h, &JsValue::NULL);
+            set(&self.0, h, &JsValue::NULL);
         }
-        let _ = super::js::call(&self.ws, "close", Some(&JsValue::from(1000)));
-        bump(&SOCKETS, -1);
+        let _ = js::call(&self.0, "close", Some(&JsValue::from(1000)));
+        bump(SOCKETS, -1);
     }
 }
 
 impl Driver {
-    async fn run(mut self, cfg: Config, mut rx: super::chan::Receiver<Msg>) {
-        let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-        let mut machine: Connection<Frame> = Connection::new(cfg, seed);
-        let tx = match self.conn.upgrade() {
-            Some(c) => c.tx.clone(),
-            None => return,
+    async fn run(mut self, mut inbox: Inbox<Msg>) {
+        let mut machine: Connection<Frame, JsValue> = Connection::new(self.o.machine.clone(), (js_sys::Math::random() * 4e9) as u64);
+        let Some(tx) = self.conn.upgrade().map(|c| c.tx.clone()) else { return };
+        let on = |target: JsValue, name, input: fn() -> Input<Frame, JsValue>| {
+            let tx = tx.clone();
+            Listener::new(target, name, move |_| {
+                let visible = get(&get(&js_sys::global(), "document"), "visibilityState").as_string();
+                if name != "visibilitychange" || visible.as_deref() == Some("visible") {
+                    tx.send(Msg::Input(input()));
+                }
+            })
         };
-        let send = move |tx: &UnboundedSender<Msg>, i: Input<Frame>| drop(tx.unbounded_send(Msg::Input(i)));
-        let (t1, t2, t3) = (tx.clone(), tx.clone(), tx.clone());
-        let _online = Listener::on_global("online", move |_| send(&t1, Input::Online));
-        let _offline = Listener::on_global("offline", move |_| send(&t2, Input::Offline));
-        let _visible = Listener::on_document("visibilitychange", move |_| {
-            let state = js_sys::Reflect::get(&js_sys::global(), &"document".into()).map(|d| get(&d, "visibilityState"));
-            if state.ok().and_then(|s| s.as_string()).as_deref() == Some("visible") {
-                send(&t3, Input::Visible);
-            }
-        });
+        let g: JsValue = js_sys::global().into();
+        let _listeners = [
+            on(g.clone(), "online", || Input::Online),
+            on(g.clone(), "offline", || Input::Offline),
+            on(get(&g, "document"), "visibilitychange", || Input::Visible),
+        ];
         loop {
-            let mut closed = false;
             while let Some(action) = machine.poll_action() {
-                closed |= self.act(action, &tx);
+                self.act(action, &tx);
             }
-            if closed {
+            if machine.is_closed() || self.conn.strong_count() == 0 {
                 break;
             }
-            match machine.poll_timeout() {
-                None => self.timer = None,
-                Some(at) if self.timer.as_ref().map(|t| t.0) != Some(at) => {
-                    let tx = tx.clone();
-                    let delay = (at - now()).clamp(0.0, 2_147_483_647.0) as u32;
-                    self.timer = Some((at, Timer::new(delay, move || drop(tx.unbounded_send(Msg::Tick)))));
+            match inbox.next(machine.poll_timeout()).await {
+                Some(Msg::Input(i)) => machine.handle(now(), i),
+                Some(Msg::Message(socket, data)) => {
+                    let Some(conn) = self.conn.upgrade() else { break };
+                    machine.handle(now(), Input::Frame { socket, frame: conn.decode(&data) });
                 }
-                Some(_) => {}
-            }
-            let Some(msg) = rx.next().await else { break };
-            match msg {
-                Msg::Input(i) => machine.handle(now(), i),
-                Msg::Tick => {
-                    self.timer = None;
-                    machine.handle_timeout(now());
-                }
-                Msg::Open(g) if g == self.gen => machine.handle(now(), Input::Opened),
-                Msg::Closed(g, code) if g == self.gen => {
-                    self.ws = None;
-                    machine.handle(now(), Input::Closed { code });
-                }
-                Msg::Message(g, data) if g == self.gen => {
-                    if let Some(i) = self.message(&data) {
-                        machine.handle(now(), i);
-                    }
-                }
-                _ => {} // an event of a socket already replaced
+                None => machine.handle_timeout(now()),
             }
         }
         self.ws = None;
-        self.timer = None;
     }
 
-    /// Carries out one action; true when the connection is over.
-    fn act(&mut self, action: Action<Frame>, tx: &UnboundedSender<Msg>) -> bool {
-        let Some(conn) = self.conn.upgrade() else { return true };
+    fn each(&self, which: usize, arg: &JsValue) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.each(self.id, which, arg);
+        }
+    }
+
+    fn act(&mut self, action: Action<Frame, JsValue>, tx: &Sender<Msg>) {
         match action {
-            Action::FetchToken => {
-                let (shared, alias, app_path, provider, tx) = (self.shared.clone(), self.ep.alias().to_string(), self.app_path.clone(), self.token_provider.clone(), tx.clone());
+            Action::FetchToken(id) => {
+                let (shared, ep, app_path, provider, tx) =
+                    (self.shared.clone(), self.ep.clone(), self.o.app_path.clone(), self.token_provider.clone(), tx.clone());
+                let ttl = self.o.machine.token_ttl;
                 spawn_local(async move {
-                    let input = match token(&shared, &alias, &app_path, provider.as_ref()).await {
-                        Ok(token) => Input::TokenReady { token },
-                        Err(retryable) => Input::TokenFailed { retryable },
+                    let token = match provider {
+                        Some(f) => provided(&f, &app_path).await,
+                        None => {
+                            let body = frame::token_request(ep.alias(), ttl);
+                            let req = super::call::Req::new(Some(&shared.cfg().proxy_url), "POST", frame::TOKEN_URL, Some(&body));
+                            let r = super::call::json(&shared, Spec::token(), req, None).await;
+                            r.map(|a| a.body).map_err(|e| get(&e, "retryable").as_bool() == Some(true))
+                        }
                     };
-                    let _ = tx.unbounded_send(Msg::Input(input));
+                    let token = token.and_then(|v| frame::token_from_answer(&conv::to_value(&v).unwrap_or(crate::proto::value::Value::Null)).ok_or(false));
+                    tx.send(Msg::Input(Input::Token { id, token }));
                 });
             }
-            Action::Open { token } => self.open(&token, tx),
+            Action::Open { socket, token } => self.open(socket, &token, tx),
             Action::Send(f) => {
-                if let Some(s) = &self.ws {
+                if let Some(Socket(ws, _)) = &self.ws {
                     let _ = match &f.data {
-                        FrameData::Text(t) => super::js::call(&s.ws, "send", Some(&JsValue::from_str(t))),
-                        FrameData::Binary(b) => send_bytes(&s.ws, b),
+                        Ok(text) => js::call(ws, "send", Some(&JsValue::from_str(text))),
+                        Err(bytes) => send_bytes(ws, bytes),
                     };
                 }
             }
-            Action::CloseSocket => {
-                self.gen += 1;
-                self.ws = None;
+            Action::CloseSocket => self.ws = None,
+            Action::Submit { job, input } => self.submit(job, input.input, tx),
+            Action::AbortJob(job) => {
+                if let Some(i) = self.jobs.iter().position(|(j, _)| *j == job) {
+                    js::abort(&self.jobs.remove(i).1);
+                }
             }
-            Action::Submit(f) => {
-                let (shared, ep, tx, conn) = (self.shared.clone(), self.ep.full(), tx.clone(), conn.clone());
-                spawn_local(async move {
-                    let opts = Object::new();
-                    set(&opts, "input", &f.input);
-                    set(&opts, "mode", &JsValue::from_str("polling"));
-                    set(&opts, "pollInterval", &JsValue::from_f64(100.0));
-                    match super::subscribe::subscribe(shared, ep, opts.into()).await {
-                        Ok(r) => conn.each(|s| s.on_result.as_ref(), &get(&r, "data")),
-                        Err(e) => conn.each(|s| s.on_error.as_ref(), &e),
-                    }
-                    let _ = tx.unbounded_send(Msg::Input(Input::FallbackDone));
-                });
-            }
+            Action::Result(r) => self.each(RESULT, &r),
+            Action::JobFailed(e) => self.each(ERROR, &e),
+            Action::Report(p) => self.each(ERROR, &conv::to_js(&p.info(), None, None)),
             Action::Status(s) => {
-                let o = status_object(&s);
-                *conn.status.borrow_mut() = o.clone();
-                conn.each(|s| s.on_status.as_ref(), &o);
-                if s == Status::Closed {
-                    return true;
+                let v = conv::from_value(&s.to_value());
+                if let Some(conn) = self.conn.upgrade() {
+                    *conn.status.borrow_mut() = s;
+                }
+                self.each(STATUS, &v);
+            }
+            // Before anyone is told: a subscriber that connects again from its callback gets a new connection.
+            Action::Release => {
+                if let Some(hub) = self.hub.upgrade() {
+                    hub.registry.borrow_mut().forget(self.id);
                 }
             }
             Action::Fatal(f) => {
-                let e = fatal_error(&f);
-                conn.each(|s| s.on_error.as_ref(), &e);
-                // A fresh connect with this key starts over.
-                self.shared.realtime.borrow_mut().remove(&conn.key);
+                let info = f.info();
+                self.each(ERROR, &conv::to_js(&info, None, None));
+                if let Some(conn) = self.conn.upgrade() {
+                    *conn.fatal.borrow_mut() = Some(info);
+                }
             }
         }
-        false
     }
 
-    fn open(&mut self, token: &str, tx: &UnboundedSender<Msg>) {
-        self.gen += 1;
-        let g = self.gen;
-        let mut url = format!("{}?fal_jwt_token={}", self.base, js_sys::encode_uri_component(token));
-        if let Some(m) = self.max_buffering {
-            url.push_str("&max_buffering=");
-            crate::proto::num::write(&mut url, m);
-        }
-        let ws = match WebSocket::new(&url) {
-            Ok(ws) => ws,
-            Err(_) => {
-                let _ = tx.unbounded_send(Msg::Closed(g, 1006));
-                return;
-            }
+    /// A fallback submission through the queue (validated, files uploaded), polled.
+    fn submit(&mut self, job: JobId, input: JsValue, tx: &Sender<Msg>) {
+        let Ok(ctl) = AbortController::new() else { return };
+        let signal = js::signal_of(&ctl);
+        self.jobs.push((job, ctl));
+        let (shared, ep, tx) = (self.shared.clone(), self.ep.clone(), tx.clone());
+        spawn_local(async move {
+            let opts: JsValue = js_sys::Object::new().into();
+            set(&opts, "input", &input);
+            let outcome = match super::queue::prepare(&shared, &ep, &opts, &crate::proto::value::Value::Null, Some(&signal)).await {
+                Ok(body) => super::subscribe::follow(shared, ep, Subscribe::fallback(), body.into(), None, Some(signal)).await,
+                Err(e) => Err(e),
+            };
+            tx.send(Msg::Input(Input::JobDone { job, outcome: outcome.map(|r| get(&r, "data")) }));
+        });
+    }
+
+    fn open(&mut self, socket: SocketId, token: &str, tx: &Sender<Msg>) {
+        self.ws = None;
+        let Ok(ws) = WebSocket::new(&self.o.socket_url(token)) else {
+            tx.send(Msg::Input(Input::Closed { socket, code: 1006 }));
+            return;
         };
         set(&ws, "binaryType", &JsValue::from_str("arraybuffer"));
-        let (a, b, c) = (tx.clone(), tx.clone(), tx.clone());
-        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| drop(a.unbounded_send(Msg::Open(g))));
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let data = get(&e, "data");
-            let _ = b.unbounded_send(Msg::Message(g, data));
-        });
-        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let code = get(&e, "code").as_f64().unwrap_or(1006.0) as u16;
-            let _ = c.unbounded_send(Msg::Closed(g, code));
-        });
-        set(&ws, "onopen", on_open.as_ref());
-        set(&ws, "onmessage", on_message.as_ref());
-        set(&ws, "onclose", on_close.as_ref());
-        bump(&SOCKETS, 1);
-        self.ws = Some(Socket { ws, _handlers: [on_open, on_message, on_close] });
-    }
-
-    /// A frame from the server: control, error, or a result for the callbacks.
-    fn message(&self, data: &JsValue) -> Option<Input<Frame>> {
-        let conn = self.conn.upgrade()?;
-        let msg = match conn.decode(data) {
-            Ok(m) => m,
-            Err(why) => {
-                let e = error::to_js(&ErrorInfo::local(Kind::Protocol, Category::Unknown, format!("A realtime frame could not be read: {why}.")), Some(data), None);
-                conn.each(|s| s.on_error.as_ref(), &e);
-                return None;
-            }
+        let handler = |f: fn(SocketId, JsValue) -> Msg| {
+            let tx = tx.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |e| {
+                tx.send(f(socket, e));
+            })
         };
-        let kind = get(&msg, "type").as_string();
-        match kind.as_deref() {
-            Some("x-fal-message") => None,
-            Some("x-fal-error") => {
-                let code = get(&msg, "error").as_string().unwrap_or_default();
-                if code == "TIMEOUT" {
-                    return Some(Input::IdleNotice);
-                }
-                let reason = get(&msg, "reason").as_string().unwrap_or_else(|| code.clone());
-                let mut info = ErrorInfo::local(Kind::Api, Category::Server, reason);
-                info.error_type = Some(code);
-                conn.each(|s| s.on_error.as_ref(), &error::to_js(&info, Some(&msg), None));
-                None
-            }
-            _ if get(&msg, "status").as_string().as_deref() == Some("error") && get(&msg, "error").as_string().as_deref() == Some("Unauthorized") => {
-                Some(Input::Unauthorized)
-            }
-            _ => {
-                conn.each(|s| s.on_result.as_ref(), &msg);
-                None
-            }
+        let handlers = [
+            handler(|socket, _| Msg::Input(Input::Opened { socket })),
+            handler(|socket, e| Msg::Message(socket, get(&e, "data"))),
+            handler(|socket, e| Msg::Input(Input::Closed { socket, code: get(&e, "code").as_f64().unwrap_or(1006.0) as u16 })),
+        ];
+        for (name, h) in ["onopen", "onmessage", "onclose"].iter().zip(&handlers) {
+            set(&ws, name, h.as_ref());
         }
+        bump(SOCKETS, 1);
+        self.ws = Some(Socket(ws, handlers));
     }
 }
 
-fn fatal_error(f: &Fatal) -> JsValue {
-    let (category, message) = match f {
-        Fatal::Closed { code: 1008 } => (Category::Forbidden, "The realtime server closed the connection for a policy violation (1008).".to_string()),
-        Fatal::Closed { code } => (Category::Server, format!("The realtime server closed the connection with an error ({code}).")),
-        Fatal::Unauthorized => (Category::Auth, "The realtime server refused the token, even a fresh one. Check that the proxy allows rest.fal.ai/tokens/ and that the key may use this app.".into()),
-        Fatal::Token => (Category::Auth, "A realtime token could not be had from the proxy.".into()),
-        Fatal::Attempts => (Category::Unavailable, "The realtime connection could not be re-established.".into()),
-    };
-    let mut info = ErrorInfo::local(Kind::Api, category, message);
-    if let Fatal::Closed { code } = f {
-        info.status = Some(*code);
-    }
-    error::to_js(&info, None, None)
-}
-
-/// A short-lived token: the app's `tokenProvider(app_path)` (the full path, e.g.
-/// `fal-ai/fast-lcm-diffusion/realtime`, as fal's own client passes it), or fal's token
-/// endpoint through the proxy for the app's alias. `Err(retryable)`.
-async fn token(shared: &Shared, alias: &str, app_path: &str, provider: Option<&Function>) -> Result<String, bool> {
-    let value = match provider {
-        Some(f) => {
-            let p = f.call1(&JsValue::NULL, &JsValue::from_str(app_path)).map_err(|_| false)?;
-            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)?
-        }
-        None => {
-            let body = format!(r#"{{"allowed_apps":[{}],"token_expiration":120}}"#, js_sys::JSON::stringify(&JsValue::from_str(alias)).ok().and_then(|s| s.as_string()).unwrap_or_default());
-            let req = Req { call: Call::Run, endpoint: "tokens", method: "POST", url: "https://rest.fal.ai/tokens/", body: Some(&body), headers: &[] };
-            call(shared, &req, None).await.map(|(v, _)| v).map_err(|e| get(&e, "retryable").as_bool().unwrap_or(false))?
-        }
-    };
-    // A JSON string; older proxies wrap it as {detail: token}.
-    value.as_string().or_else(|| get(&value, "detail").as_string()).or_else(|| get(&value, "token").as_string()).filter(|t| !t.is_empty()).ok_or(false)
-}
-
-/// Passes an input to the machine unless a newer one already went (newest wins across uploads too).
-fn push(c: &Conn, n: u64, input: JsValue) -> Result<(), JsValue> {
-    if n < c.last_sent.get() {
-        return Ok(());
-    }
-    c.last_sent.set(n);
-    let data = c.encode(&input)?;
-    let _ = c.tx.unbounded_send(Msg::Input(Input::Send(Frame { data, input })));
-    Ok(())
+/// The app's `tokenProvider(app_path)`: given the full path (`fal-ai/x/realtime`), as fal's own
+/// client passes it. `Err(retryable)`: a throw is final, a rejection may pass.
+async fn provided(f: &Function, app_path: &str) -> Result<JsValue, bool> {
+    let p = f.call1(&JsValue::NULL, &JsValue::from_str(app_path)).map_err(|_| false)?;
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)
 }
 
 /// What `connect()` returns: send, close, reconnect, status.
 #[wasm_bindgen]
 pub struct RealtimeConnection {
-    shared: std::rc::Weak<Shared>,
+    hub: Weak<Hub>,
     conn: Option<Rc<Conn>>,
-    sub: u32,
+    ticket: Ticket,
+    endpoint: String,
+    opts: JsValue,
+    sub: Sub,
 }
 
 #[wasm_bindgen]
 impl RealtimeConnection {
     /// Sends an input: throttled, newest wins; kept and sent after a reconnect. Files and Blobs
-    /// in it are uploaded first and replaced by their URLs; byte arrays go as binary.
+    /// in it are uploaded first and replaced by their URLs; byte arrays go as binary. Throws a
+    /// `GenwireError` once the connection is closed (after a fatal close, saying why).
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
-        let Some(c) = &self.conn else { return Err(error::config("this realtime connection is closed")) };
-        let n = c.sends.get() + 1;
-        c.sends.set(n);
-        if !super::storage::has_blob(&input, 0) {
-            return push(c, n, input);
+        let Some(c) = &self.conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
+        if let Some(f) = c.fatal.borrow().as_ref() {
+            return Err(conv::to_js(&frame::after_fatal(f), None, None));
         }
-        let (c, shared) = (c.clone(), self.shared.upgrade());
+        let n = c.newest.borrow_mut().number();
+        let hub = self.hub.upgrade().filter(|_| super::storage::has_blob(&input, 0));
+        let Some(hub) = hub else { return c.push(n, input) };
+        let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
         spawn_local(async move {
-            let Some(shared) = shared else { return };
             match super::storage::upload_blobs(&shared, &input).await {
-                Ok(uploaded) => drop(push(&c, n, uploaded)),
-                Err(e) => c.each(|s| s.on_error.as_ref(), &e),
+                Ok(uploaded) => drop(c.push(n, uploaded)),
+                Err(e) => on_error.iter().for_each(|f| callback(f, &e)),
             }
         });
         Ok(())
@@ -519,30 +379,33 @@ impl RealtimeConnection {
 
     /// Leaves the connection; the last one to leave closes the socket and frees everything.
     pub fn close(&mut self) {
-        let Some(c) = self.conn.take() else { return };
-        c.subs.borrow_mut().retain(|s| s.id != self.sub);
-        if c.subs.borrow().is_empty() {
-            if let Some(shared) = self.shared.upgrade() {
-                let mut map = shared.realtime.borrow_mut();
-                if map.get(&c.key).is_some_and(|x| Rc::ptr_eq(x, &c)) {
-                    map.remove(&c.key);
-                }
-            }
-            let _ = c.tx.unbounded_send(Msg::Input(Input::Close));
+        let hub = self.hub.upgrade().filter(|_| self.conn.take().is_some());
+        let last = hub.and_then(|h| h.registry.borrow_mut().leave(self.ticket));
+        if let Some(c) = last {
+            c.tx.send(Msg::Input(Input::Close));
         }
     }
 
-    /// Reconnects now, with the backoff started over.
-    pub fn reconnect(&self) {
-        if let Some(c) = &self.conn {
-            let _ = c.tx.unbounded_send(Msg::Input(Input::Reconnect));
+    /// Reconnects now, with the backoff started over. After a fatal close, starts over: a new
+    /// connection with this handle's options (joining the key's current one, if any).
+    pub fn reconnect(&mut self) -> Result<(), JsValue> {
+        let (Some(c), Some(hub)) = (&self.conn, self.hub.upgrade()) else { return Ok(()) };
+        if c.fatal.borrow().is_some() {
+            self.close();
+            let (ticket, conn) = hub.join(&self.endpoint, &self.opts, self.sub.clone())?;
+            (self.ticket, self.conn) = (ticket, Some(conn));
         }
+        if let Some(c) = &self.conn {
+            c.tx.send(Msg::Input(Input::Reconnect));
+        }
+        Ok(())
     }
 
     /// `{status, attempt?, delayMs?}`.
     #[wasm_bindgen(getter)]
     pub fn status(&self) -> JsValue {
-        self.conn.as_ref().map_or_else(|| status_object(&Status::Closed), |c| c.status.borrow().clone())
+        let s = self.conn.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
+        conv::from_value(&s.to_value())
     }
 }
 

@@ -1,129 +1,125 @@
-//! Drives the subscribe machine with fetch, streams and one timer.
-//!
-//! Every I/O task reports into one channel; this loop is the only place that
-//! touches the machine, so updates reach `onQueueUpdate` in the machine's order.
+//! Drives the subscribe machine with fetch, the status stream and one timer. Every I/O task reports into
+//! one inbox; this loop is the only place that touches the machine, so updates reach
+//! `onQueueUpdate` in the machine's order.
 
 use std::rc::Rc;
 
-use super::chan::{unbounded, Sender as UnboundedSender};
-use gloo_timers::callback::Timeout;
-use js_sys::Object;
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::AbortController;
+use web_sys::{AbortController, AbortSignal};
 
-use super::abort::OnAbort;
-use super::client::Shared;
-use super::error;
-use super::js::{get, now, opt_f64, opt_fn, opt_signal, opt_str, set};
-use super::queue::{self, SubmitExtras};
-use super::stream;
+use super::conv;
+use super::http;
+use super::js;
+use super::js::{get, now, set, signal_of};
+use super::queue;
+use super::shared::Shared;
+use super::tasks::{Inbox, Listener, Sender};
 use crate::proto::endpoint::EndpointId;
+use crate::proto::options::Subscribe;
+use crate::proto::shapes;
+use crate::proto::sse::Parser;
 use crate::proto::status::Phase;
-use crate::proto::subscribe::{Action, Config, End, Input, Machine, Mode};
+use crate::proto::subscribe::{Action, End, Input, Machine};
 
-pub enum Msg {
-    Input(Input<JsValue, JsValue>),
-    Tick,
+type In = Input<JsValue, JsValue>;
+
+/// `client.subscribe(endpoint, options)`.
+pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> Result<JsValue, JsValue> {
+    let ep = Rc::new(conv::endpoint(&endpoint)?);
+    let plain = conv::options(&opts, &["input", "signal"])?;
+    let o = crate::proto::options::subscribe(&plain).map_err(conv::option)?;
+    let on_update = conv::opt_fn(&opts, "onQueueUpdate")?;
+    let signal = conv::opt_signal(&opts, "signal")?;
+    conv::check(signal.as_ref())?;
+    let body = queue::prepare(&shared, &ep, &opts, &plain, signal.as_ref()).await?;
+    follow(shared, ep, o, body.into(), on_update, signal).await
 }
 
-struct Call {
+/// Runs `f` in the background; its outcome goes to the machine.
+fn spawn(tx: &Sender<In>, f: impl core::future::Future<Output = In> + 'static) {
+    let tx = tx.clone();
+    spawn_local(async move {
+        tx.send(f.await);
+    });
+}
+
+/// The job of `body`, submitted and followed to its result (also the realtime fallback's way).
+pub async fn follow(
     shared: Rc<Shared>,
-    endpoint: Rc<EndpointId>,
-    logs: bool,
-    tx: UnboundedSender<Msg>,
-    /// Aborts every request of this call (submit, polls, result) when it ends.
-    jobs: AbortController,
-}
-
-fn config(opts: &JsValue) -> Result<Config, JsValue> {
-    let mut cfg = Config::default();
-    match opt_str(opts, "mode")?.as_deref() {
-        None | Some("streaming") => cfg.mode = Mode::Streaming,
-        Some("polling") => cfg.mode = Mode::Polling,
-        Some(other) => return Err(error::config(&format!("option 'mode' must be 'streaming' or 'polling', not '{other}'"))),
-    }
-    if let Some(ms) = opt_f64(opts, "pollInterval", 10.0)? {
-        cfg.poll_interval_ms = ms;
-    }
-    if let Some(ms) = opt_f64(opts, "streamStallTimeout", 10.0)? {
-        cfg.stall_ms = ms;
-    }
-    cfg.timeout_ms = opt_f64(opts, "timeout", 0.0)?;
-    Ok(cfg)
-}
-
-pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -> Result<JsValue, JsValue> {
-    let endpoint = Rc::new(queue::endpoint(&endpoint_id)?);
-    let cfg = config(&opts)?;
-    let timeout_ms = cfg.timeout_ms.unwrap_or(0.0);
-    queue::input_json(&opts)?; // the input's shape, said before anything else
-    let extras = Rc::new(SubmitExtras::from_options(&opts)?);
-    let on_update = opt_fn(&opts, "onQueueUpdate")?;
-    let signal = opt_signal(&opts, "signal")?;
-    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
-        return Err(error::aborted(super::js::reason(s)));
-    }
-    super::validate::check_input(&shared, &endpoint, &get(&opts, "input"), &opts).await?;
-    let input = super::storage::upload_files(&shared, &get(&opts, "input"), signal.as_ref()).await?;
-    let body = Rc::<str>::from(queue::stringify(&input)?);
-    if let Some(s) = signal.as_ref().filter(|s| super::js::aborted(s)) {
-        return Err(error::aborted(super::js::reason(s)));
-    }
-
-    let (tx, mut rx) = unbounded::<Msg>();
-    let call = Call { shared, endpoint, logs: queue::logs_flag(&opts)?, tx, jobs: AbortController::new()? };
-    let _abort = signal.as_ref().map(|s| {
-        let tx = call.tx.clone();
-        OnAbort::new(s, move || drop(tx.unbounded_send(Msg::Input(Input::Abort))))
+    ep: Rc<EndpointId>,
+    o: Subscribe,
+    body: Rc<str>,
+    on_update: Option<Function>,
+    signal: Option<AbortSignal>,
+) -> Result<JsValue, JsValue> {
+    let (tx, mut inbox) = Inbox::new();
+    let timeout_ms = o.machine.timeout.map_or(0.0, |d| d.as_ms());
+    let extras = Rc::new(o.submit);
+    // Every request of this call (submit, polls, result) stops when it ends.
+    let jobs = AbortController::new()?;
+    let t = tx.clone();
+    let _abort = Listener::on_abort(signal.as_ref(), move || {
+        t.send(Input::Abort);
     });
     let mut stream: Option<AbortController> = None;
-    let mut timer: Option<(f64, Timeout)> = None;
-    let mut machine: Machine<JsValue, JsValue> = Machine::new(cfg, now());
+    let mut machine: Machine<JsValue, JsValue> = Machine::new(o.machine, now());
     // Every log line told so far, in order: each update carries them all (a copy).
-    let told_logs = js_sys::Array::new();
-
+    let told = Array::new();
     let outcome = loop {
         let mut finished = None;
         while let Some(action) = machine.poll_action() {
+            let (s, e, sig) = (shared.clone(), ep.clone(), signal_of(&jobs));
             match action {
-                Action::Submit => call.spawn_submit(body.clone(), extras.clone()),
-                Action::OpenStream(id) => {
-                    let ctl = AbortController::new()?;
-                    let url = call.endpoint.status_stream_url(&id, call.logs);
-                    spawn_local(stream::follow(call.shared.proxy.clone(), url, super::js::signal_of(&ctl), call.tx.clone()));
-                    stream = Some(ctl);
-                }
-                Action::CloseStream => stream.take().iter().for_each(super::js::abort),
-                Action::Poll(id) => call.spawn_poll(id),
-                Action::FetchResult(id) => call.spawn_result(id),
-                // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
-                Action::Cancel(id) => {
-                    let (p, e) = (call.shared.clone(), call.endpoint.clone());
-                    spawn_local(async move {
-                        let _ = queue::cancel(&p, &e, &id).await;
+                Action::Submit => {
+                    let (body, extras) = (body.clone(), extras.clone());
+                    spawn(&tx, async move {
+                        match queue::submit(&s, &e, &body, &extras, Some(&sig)).await {
+                            Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
+                            Err(err) => Input::SubmitFailed(err),
+                        }
                     });
                 }
+                Action::OpenStream(id) => {
+                    let ctl = AbortController::new()?;
+                    let t = tx.clone();
+                    let url = ep.status_stream_url(&id, o.logs);
+                    spawn_local(follow_stream(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
+                    stream = Some(ctl);
+                }
+                Action::CloseStream => stream.take().iter().for_each(js::abort),
+                Action::Poll(id) => {
+                    let logs = o.logs;
+                    spawn(&tx, async move {
+                        queue::status(&s, &e, &id, logs, Some(&sig)).await.map_or_else(Input::PollFailed, |(st, raw)| Input::PollStatus(st, raw))
+                    });
+                }
+                Action::FetchResult(id) => {
+                    spawn(&tx, async move { queue::result(&s, &e, &id, Some(&sig)).await.map_or_else(Input::ResultFailed, Input::ResultFetched) })
+                }
+                // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
+                Action::Cancel(id) => spawn_local(async move { drop(queue::cancel(&s, &e, &id).await) }),
                 Action::Emit { phase, raw, new_logs } => {
                     let lines = get(&raw, "logs");
-                    if js_sys::Array::is_array(&lines) {
-                        let lines: &js_sys::Array = lines.unchecked_ref();
-                        for i in new_logs {
-                            told_logs.push(&lines.get(i as u32));
-                        }
+                    if let Some(lines) = lines.dyn_ref::<Array>() {
+                        new_logs.iter().for_each(|i| {
+                            told.push(&lines.get(*i as u32));
+                        });
                     }
-                    if let Some(f) = &on_update {
-                        if let Err(thrown) = f.call1(&JsValue::NULL, &update_object(phase, raw, &told_logs)) {
-                            machine.handle(now(), Input::Abort);
-                            finished = Some(Err(thrown));
-                        }
+                    if let Some(Err(thrown)) = on_update.as_ref().map(|f| f.call1(&JsValue::NULL, &update(phase, raw, &told))) {
+                        machine.handle(now(), Input::Abort);
+                        finished = Some(Err(thrown));
                     }
                 }
                 Action::Done(r) => {
                     finished.get_or_insert(r.map_err(|end| match end {
                         End::Failed(e) => e,
-                        End::TimedOut => error::timed_out(timeout_ms),
-                        End::Aborted => error::aborted(signal.as_ref().map_or(JsValue::UNDEFINED, super::js::reason)),
+                        End::TimedOut => {
+                            let (info, extra) = shapes::timed_out(timeout_ms);
+                            conv::with(&info, &extra)
+                        }
+                        End::Aborted => conv::aborted(js::reason(signal.as_ref())),
                     }));
                 }
             }
@@ -131,84 +127,61 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint_id: String, opts: JsValue) -
         if let Some(r) = finished {
             break r;
         }
-        // One timer, re-armed only when the machine's next deadline moves.
-        match machine.poll_timeout() {
-            None => timer = None,
-            Some(at) if timer.as_ref().map(|t| t.0) != Some(at) => {
-                let tx = call.tx.clone();
-                let delay = (at - now()).clamp(0.0, 2_147_483_647.0) as u32;
-                timer = Some((at, Timeout::new(delay, move || drop(tx.unbounded_send(Msg::Tick)))));
-            }
-            Some(_) => {}
-        }
-        match rx.next().await {
-            Some(Msg::Input(input)) => machine.handle(now(), input),
-            Some(Msg::Tick) => {
-                timer = None;
-                machine.handle_timeout(now());
-            }
-            None => break Err(error::protocol("internal channel closed", &JsValue::UNDEFINED)),
+        match inbox.next(machine.poll_timeout()).await {
+            Some(input) => machine.handle(now(), input),
+            None => machine.handle_timeout(now()),
         }
     };
-    super::js::abort(&call.jobs);
-    if let Some(s) = stream {
-        super::js::abort(&s);
-    }
+    js::abort(&jobs);
+    stream.iter().for_each(js::abort);
     outcome
 }
 
-/// The update the caller sees: the upstream object, with its status set to the
-/// phase the machine reports (they differ only for a filled-in IN_PROGRESS) and, when
-/// it has a `logs` field, every line told so far in place of the ones it carried
-/// (fal's stream sends only new lines, a poll a window: the caller always gets all).
-fn update_object(phase: Phase, raw: JsValue, told_logs: &js_sys::Array) -> JsValue {
+/// The update the caller sees: the upstream object, with its status set to the phase the
+/// machine reports (they differ only for a filled-in IN_PROGRESS) and, when it has a `logs`
+/// field, every line told so far in place of the ones it carried (fal's stream sends only new
+/// lines, a poll a window: the caller always gets all).
+fn update(phase: Phase, raw: JsValue, told: &Array) -> JsValue {
     let copy = Object::assign(&Object::new(), &raw.unchecked_into());
     if get(&copy, "status").as_string().as_deref() != Some(phase.as_str()) {
         set(&copy, "status", &JsValue::from_str(phase.as_str()));
         let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("metrics"));
     }
-    if js_sys::Reflect::has(&copy, &JsValue::from_str("logs")).unwrap_or(false) || told_logs.length() > 0 {
-        set(&copy, "logs", &told_logs.slice(0, told_logs.length()));
+    if js_sys::Reflect::has(&copy, &JsValue::from_str("logs")).unwrap_or(false) || told.length() > 0 {
+        set(&copy, "logs", &told.slice(0, told.length()));
     }
     copy.into()
 }
 
-impl Call {
-    fn send(tx: &UnboundedSender<Msg>, input: Input<JsValue, JsValue>) {
-        let _ = tx.unbounded_send(Msg::Input(input));
-    }
+/// The status stream (SSE over fetch: EventSource can't send the `x-fal-target-url` header) as
+/// machine inputs.
+type Sink = dyn Fn(Input<JsValue, JsValue>) -> bool;
 
-    fn spawn_submit(&self, body: Rc<str>, extras: Rc<SubmitExtras>) {
-        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs));
-        spawn_local(async move {
-            let input = match queue::submit(&p, &e, &body, &extras, Some(&sig)).await {
-                Ok((request_id, status, raw)) => Input::Submitted { request_id, status, raw },
-                Err(err) => Input::SubmitFailed(err),
-            };
-            Self::send(&tx, input);
-        });
-    }
-
-    fn spawn_poll(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig, logs) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs), self.logs);
-        spawn_local(async move {
-            let input = match queue::status(&p, &e, &id, logs, Some(&sig)).await {
-                Ok((status, raw)) => Input::PollStatus(status, raw),
-                Err(error) => Input::PollFailed(error),
-            };
-            Self::send(&tx, input);
-        });
-    }
-
-    fn spawn_result(&self, id: crate::proto::endpoint::RequestId) {
-        let (p, e, tx, sig) = (self.shared.clone(), self.endpoint.clone(), self.tx.clone(), super::js::signal_of(&self.jobs));
-        spawn_local(async move {
-            let input = match queue::result(&p, &e, &id, Some(&sig)).await {
-                Ok(out) => Input::ResultFetched(out),
-                Err(error) => Input::ResultFailed(error),
-            };
-            Self::send(&tx, input);
-        });
+/// Runs until the stream ends, breaks, or `signal` aborts it. Every way out other than an abort
+/// reports `StreamBroken`; the machine ignores it once done. `sink` is false once nobody listens.
+async fn follow_stream(proxy: String, url: String, signal: AbortSignal, sink: Box<Sink>) {
+    let _ = read(&proxy, &url, &signal, &*sink).await;
+    if !js::aborted(&signal) {
+        sink(Input::StreamBroken);
     }
 }
 
+async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Result<(), JsValue> {
+    let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
+    let reader = http::reader(&resp).filter(|_| http::ok(&resp)).ok_or(JsValue::NULL)?;
+    let (mut parser, mut events) = (Parser::default(), Vec::new());
+    let send = |i| sink(i).then_some(()).ok_or(JsValue::NULL);
+    while let Some(bytes) = http::chunk(&reader).await? {
+        if bytes.is_empty() {
+            continue;
+        }
+        send(Input::StreamActivity)?;
+        parser.feed(&bytes, &mut events).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        for ev in events.drain(..) {
+            let raw = js_sys::JSON::parse(&ev.data)?;
+            let status = crate::proto::host::status(&raw, false).map_err(|e| JsValue::from_str(&e.0))?;
+            send(Input::StreamStatus(status, raw))?;
+        }
+    }
+    Ok(())
+}

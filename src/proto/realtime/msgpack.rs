@@ -159,18 +159,48 @@ impl Reader<'_> {
             Marker::F32 => Value::Num(f64::from(f32::from_bits(self.uint(4)? as u32))),
             Marker::F64 => Value::Num(f64::from_bits(self.uint(8)?)),
             Marker::FixStr(n) => Value::Str(self.string(n as usize)?),
-            Marker::Str8 => { let n = self.len(1)?; Value::Str(self.string(n)?) }
-            Marker::Str16 => { let n = self.len(2)?; Value::Str(self.string(n)?) }
-            Marker::Str32 => { let n = self.len(4)?; Value::Str(self.string(n)?) }
-            Marker::Bin8 => { let n = self.len(1)?; Value::Bytes(self.take(n)?.to_vec()) }
-            Marker::Bin16 => { let n = self.len(2)?; Value::Bytes(self.take(n)?.to_vec()) }
-            Marker::Bin32 => { let n = self.len(4)?; Value::Bytes(self.take(n)?.to_vec()) }
+            Marker::Str8 => {
+                let n = self.len(1)?;
+                Value::Str(self.string(n)?)
+            }
+            Marker::Str16 => {
+                let n = self.len(2)?;
+                Value::Str(self.string(n)?)
+            }
+            Marker::Str32 => {
+                let n = self.len(4)?;
+                Value::Str(self.string(n)?)
+            }
+            Marker::Bin8 => {
+                let n = self.len(1)?;
+                Value::Bytes(self.take(n)?.to_vec())
+            }
+            Marker::Bin16 => {
+                let n = self.len(2)?;
+                Value::Bytes(self.take(n)?.to_vec())
+            }
+            Marker::Bin32 => {
+                let n = self.len(4)?;
+                Value::Bytes(self.take(n)?.to_vec())
+            }
             Marker::FixArray(n) => self.array(n as usize, depth)?,
-            Marker::Array16 => { let n = self.len(2)?; self.array(n, depth)? }
-            Marker::Array32 => { let n = self.len(4)?; self.array(n, depth)? }
+            Marker::Array16 => {
+                let n = self.len(2)?;
+                self.array(n, depth)?
+            }
+            Marker::Array32 => {
+                let n = self.len(4)?;
+                self.array(n, depth)?
+            }
             Marker::FixMap(n) => self.map(n as usize, depth)?,
-            Marker::Map16 => { let n = self.len(2)?; self.map(n, depth)? }
-            Marker::Map32 => { let n = self.len(4)?; self.map(n, depth)? }
+            Marker::Map16 => {
+                let n = self.len(2)?;
+                self.map(n, depth)?
+            }
+            Marker::Map32 => {
+                let n = self.len(4)?;
+                self.map(n, depth)?
+            }
             _ => return Err(DecodeError::Unsupported("an extension type")),
         })
     }

@@ -11,7 +11,10 @@ fn rid() -> RequestId {
     RequestId::parse("req-1").unwrap()
 }
 fn cfg(mode: Mode) -> Config {
-    Config { mode, poll_interval_ms: 500.0, stall_ms: 3_000.0, timeout_ms: None }
+    Config { mode, poll_interval: Duration::ms(500.0), stall: Duration::ms(3_000.0), timeout: None }
+}
+fn t(ms: f64) -> Instant {
+    Instant::at(ms)
 }
 fn drain(m: &mut M) -> Vec<Action<&'static str, &'static str>> {
     std::iter::from_fn(|| m.poll_action()).collect()
@@ -19,7 +22,7 @@ fn drain(m: &mut M) -> Vec<Action<&'static str, &'static str>> {
 fn emits(actions: &[Action<&'static str, &'static str>]) -> Vec<(Phase, &'static str)> {
     actions.iter().filter_map(|a| if let Action::Emit { phase, raw, .. } = a { Some((*phase, *raw)) } else { None }).collect()
 }
-fn submitted(m: &mut M, now: f64) -> Vec<Action<&'static str, &'static str>> {
+fn submitted(m: &mut M, now: Instant) -> Vec<Action<&'static str, &'static str>> {
     assert_eq!(drain(m), vec![Action::Submit]);
     m.handle(now, Input::Submitted { request_id: rid(), status: st(Phase::InQueue, Some(2), 0), raw: "q2" });
     drain(m)
@@ -27,18 +30,18 @@ fn submitted(m: &mut M, now: f64) -> Vec<Action<&'static str, &'static str>> {
 
 #[test]
 fn streaming_happy_path_emits_each_change_once_then_fetches_result() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    assert_eq!(submitted(&mut m, 10.0), vec![Action::Emit { phase: Phase::InQueue, raw: "q2", new_logs: vec![] }, Action::OpenStream(rid())]);
-    m.handle(20.0, Input::StreamStatus(st(Phase::InQueue, Some(2), 0), "q2-again"));
-    m.handle(30.0, Input::StreamStatus(st(Phase::InQueue, Some(1), 0), "q1"));
-    m.handle(40.0, Input::StreamStatus(st(Phase::InProgress, None, 0), "p0"));
-    m.handle(50.0, Input::StreamStatus(st(Phase::InProgress, None, 2), "p2"));
-    m.handle(55.0, Input::StreamStatus(st(Phase::InProgress, None, 2), "p2-again"));
-    m.handle(60.0, Input::StreamStatus(st(Phase::Completed, None, 3), "done"));
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    assert_eq!(submitted(&mut m, t(10.0)), vec![Action::Emit { phase: Phase::InQueue, raw: "q2", new_logs: vec![] }, Action::OpenStream(rid())]);
+    m.handle(t(20.0), Input::StreamStatus(st(Phase::InQueue, Some(2), 0), "q2-again"));
+    m.handle(t(30.0), Input::StreamStatus(st(Phase::InQueue, Some(1), 0), "q1"));
+    m.handle(t(40.0), Input::StreamStatus(st(Phase::InProgress, None, 0), "p0"));
+    m.handle(t(50.0), Input::StreamStatus(st(Phase::InProgress, None, 2), "p2"));
+    m.handle(t(55.0), Input::StreamStatus(st(Phase::InProgress, None, 2), "p2-again"));
+    m.handle(t(60.0), Input::StreamStatus(st(Phase::Completed, None, 3), "done"));
     let a = drain(&mut m);
     assert_eq!(emits(&a), vec![(Phase::InQueue, "q1"), (Phase::InProgress, "p0"), (Phase::InProgress, "p2"), (Phase::Completed, "done")]);
     assert_eq!(&a[a.len() - 2..], &[Action::CloseStream, Action::FetchResult(rid())]);
-    m.handle(70.0, Input::ResultFetched("output"));
+    m.handle(t(70.0), Input::ResultFetched("output"));
     assert_eq!(drain(&mut m), vec![Action::Done(Ok("output"))]);
     assert!(m.is_done());
     assert_eq!(m.poll_timeout(), None);
@@ -47,23 +50,23 @@ fn streaming_happy_path_emits_each_change_once_then_fetches_result() {
 
 #[test]
 fn a_broken_stream_falls_back_to_polling_without_repeating_updates() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle(100.0, Input::StreamStatus(st(Phase::InProgress, None, 1), "p1"));
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle(t(100.0), Input::StreamStatus(st(Phase::InProgress, None, 1), "p1"));
     drain(&mut m);
-    m.handle(200.0, Input::StreamBroken);
+    m.handle(t(200.0), Input::StreamBroken);
     assert_eq!(drain(&mut m), vec![Action::CloseStream, Action::Poll(rid())]);
     assert!(m.fell_back());
     // The first poll repeats what the stream already said: not news.
-    m.handle(250.0, Input::PollStatus(st(Phase::InProgress, None, 1), "p1-polled"));
+    m.handle(t(250.0), Input::PollStatus(st(Phase::InProgress, None, 1), "p1-polled"));
     assert!(emits(&drain(&mut m)).is_empty());
-    assert_eq!(m.poll_timeout(), Some(750.0));
-    m.handle_timeout(750.0);
+    assert_eq!(m.poll_timeout(), Some(t(750.0)));
+    m.handle_timeout(t(750.0));
     assert_eq!(drain(&mut m), vec![Action::Poll(rid())]);
     // A stream event that was already queued before the fallback is ignored.
-    m.handle(760.0, Input::StreamStatus(st(Phase::Completed, None, 1), "late-stream"));
+    m.handle(t(760.0), Input::StreamStatus(st(Phase::Completed, None, 1), "late-stream"));
     assert!(drain(&mut m).is_empty());
-    m.handle(800.0, Input::PollStatus(st(Phase::Completed, None, 2), "done"));
+    m.handle(t(800.0), Input::PollStatus(st(Phase::Completed, None, 2), "done"));
     let a = drain(&mut m);
     assert_eq!(emits(&a), vec![(Phase::Completed, "done")]);
     assert_eq!(a.last(), Some(&Action::FetchResult(rid())));
@@ -71,130 +74,135 @@ fn a_broken_stream_falls_back_to_polling_without_repeating_updates() {
 
 #[test]
 fn a_silent_stream_is_given_up_after_the_stall_window_and_keepalives_extend_it() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    submitted(&mut m, 0.0);
-    assert_eq!(m.poll_timeout(), Some(3_000.0));
-    m.handle(2_000.0, Input::StreamActivity);
-    assert_eq!(m.poll_timeout(), Some(5_000.0));
-    m.handle_timeout(4_999.0);
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(0.0));
+    assert_eq!(m.poll_timeout(), Some(t(3_000.0)));
+    m.handle(t(2_000.0), Input::StreamActivity);
+    assert_eq!(m.poll_timeout(), Some(t(5_000.0)));
+    m.handle_timeout(t(4_999.0));
     assert!(drain(&mut m).is_empty());
-    m.handle_timeout(5_000.0);
+    m.handle_timeout(t(5_000.0));
     assert_eq!(drain(&mut m), vec![Action::CloseStream, Action::Poll(rid())]);
 }
 
 #[test]
 fn polling_mode_never_opens_a_stream() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    let a = submitted(&mut m, 0.0);
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    let a = submitted(&mut m, t(0.0));
     assert!(!a.iter().any(|x| matches!(x, Action::OpenStream(_))));
     // The first poll goes at once; the next one an interval after its answer.
     assert!(a.contains(&Action::Poll(rid())), "{a:?}");
-    m.handle(20.0, Input::PollStatus(st(Phase::InQueue, Some(1), 0), "q"));
+    m.handle(t(20.0), Input::PollStatus(st(Phase::InQueue, Some(1), 0), "q"));
     drain(&mut m);
-    assert_eq!(m.poll_timeout(), Some(520.0));
-    m.handle_timeout(520.0);
+    assert_eq!(m.poll_timeout(), Some(t(520.0)));
+    m.handle_timeout(t(520.0));
     assert_eq!(drain(&mut m), vec![Action::Poll(rid())]);
 }
 
 #[test]
 fn a_skipped_in_progress_is_filled_in() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle_timeout(500.0);
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle_timeout(t(500.0));
     drain(&mut m);
-    m.handle(510.0, Input::PollStatus(st(Phase::Completed, None, 0), "done"));
+    m.handle(t(510.0), Input::PollStatus(st(Phase::Completed, None, 0), "done"));
     assert_eq!(emits(&drain(&mut m)), vec![(Phase::InProgress, "done"), (Phase::Completed, "done")]);
 }
 
 #[test]
 fn stale_earlier_phases_are_dropped() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle_timeout(500.0);
-    m.handle(510.0, Input::PollStatus(st(Phase::InProgress, None, 0), "p"));
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle_timeout(t(500.0));
+    m.handle(t(510.0), Input::PollStatus(st(Phase::InProgress, None, 0), "p"));
     drain(&mut m);
-    m.handle_timeout(1_010.0);
-    m.handle(1_020.0, Input::PollStatus(st(Phase::InQueue, Some(1), 0), "stale"));
+    m.handle_timeout(t(1_010.0));
+    m.handle(t(1_020.0), Input::PollStatus(st(Phase::InQueue, Some(1), 0), "stale"));
     assert!(emits(&drain(&mut m)).is_empty());
 }
 
 #[test]
 fn a_failed_poll_ends_the_call_since_the_policy_already_retried() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle_timeout(500.0);
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle_timeout(t(500.0));
     drain(&mut m);
-    m.handle(510.0, Input::PollFailed("404"));
+    m.handle(t(510.0), Input::PollFailed("404"));
     assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("404")))]);
 }
 
 #[test]
 fn a_failed_result_ends_the_call() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle(10.0, Input::StreamStatus(st(Phase::Completed, None, 0), "done"));
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle(t(10.0), Input::StreamStatus(st(Phase::Completed, None, 0), "done"));
     drain(&mut m);
-    m.handle(20.0, Input::ResultFailed("500"));
+    m.handle(t(20.0), Input::ResultFailed("500"));
     assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("500")))]);
 }
 
 #[test]
 fn timeout_cancels_upstream_and_fails() {
-    let mut m = M::new(Config { timeout_ms: Some(2_000.0), ..cfg(Mode::Streaming) }, 0.0);
-    submitted(&mut m, 0.0);
-    m.handle(1_000.0, Input::StreamActivity);
-    assert_eq!(m.poll_timeout(), Some(2_000.0));
-    m.handle_timeout(2_000.0);
+    let mut m = M::new(Config { timeout: Some(Duration::ms(2_000.0)), ..cfg(Mode::Streaming) }, t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle(t(1_000.0), Input::StreamActivity);
+    assert_eq!(m.poll_timeout(), Some(t(2_000.0)));
+    m.handle_timeout(t(2_000.0));
     assert_eq!(drain(&mut m), vec![Action::CloseStream, Action::Cancel(rid()), Action::Done(Err(End::TimedOut))]);
     // Nothing after the end.
-    m.handle(2_100.0, Input::StreamStatus(st(Phase::Completed, None, 0), "late"));
+    m.handle(t(2_100.0), Input::StreamStatus(st(Phase::Completed, None, 0), "late"));
     assert!(drain(&mut m).is_empty());
 }
 
 #[test]
 fn abort_before_the_submit_answer_cancels_nothing() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
     drain(&mut m);
-    m.handle(5.0, Input::Abort);
+    m.handle(t(5.0), Input::Abort);
     assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Aborted))]);
 }
 
 #[test]
 fn abort_while_polling_cancels_the_job() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle(5.0, Input::Abort);
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle(t(5.0), Input::Abort);
     assert_eq!(drain(&mut m), vec![Action::Cancel(rid()), Action::Done(Err(End::Aborted))]);
 }
 
 #[test]
 fn abort_after_completion_does_not_cancel() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    submitted(&mut m, 0.0);
-    m.handle(10.0, Input::StreamStatus(st(Phase::Completed, None, 0), "done"));
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle(t(10.0), Input::StreamStatus(st(Phase::Completed, None, 0), "done"));
     drain(&mut m);
-    m.handle(11.0, Input::Abort);
+    m.handle(t(11.0), Input::Abort);
     assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Aborted))]);
 }
 
 #[test]
 fn submit_failure_ends_the_call() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
     drain(&mut m);
-    m.handle(1.0, Input::SubmitFailed("422"));
+    m.handle(t(1.0), Input::SubmitFailed("422"));
     assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("422")))]);
 }
 
 #[test]
 fn an_already_completed_submit_goes_straight_to_the_result() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
     drain(&mut m);
-    m.handle(1.0, Input::Submitted { request_id: rid(), status: st(Phase::Completed, None, 0), raw: "cached" });
+    m.handle(t(1.0), Input::Submitted { request_id: rid(), status: st(Phase::Completed, None, 0), raw: "cached" });
     assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "cached", new_logs: vec![] }, Action::FetchResult(rid())]);
 }
 
 fn lines(range: std::ops::Range<usize>) -> Status {
-    Status { phase: Phase::InProgress, queue_position: None, logs: range.map(|i| LogKey::new(format!("t{i:02}"), format!("line {i}"))).collect(), request_id: None }
+    Status {
+        phase: Phase::InProgress,
+        queue_position: None,
+        logs: range.map(|i| LogKey::new(format!("t{i:02}"), format!("line {i}"))).collect(),
+        request_id: None,
+    }
 }
 
 /// The log lines the caller has been told so far, rebuilt from the emits as the driver does.
@@ -209,25 +217,26 @@ fn told(actions: &[Action<&'static str, &'static str>], statuses: &[(&'static st
 
 #[test]
 fn delta_logs_on_the_stream_then_a_polling_window_lose_and_repeat_nothing() {
-    let mut m = M::new(cfg(Mode::Streaming), 0.0);
-    submitted(&mut m, 0.0);
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(0.0));
     // The stream sends only each event's new lines (fal); a poll after the fallback answers a window.
-    let statuses = [("d1", lines(0..3)), ("d2", lines(3..4)), ("d3", lines(4..4)), ("d4", lines(4..9)), ("w1", lines(2..12)), ("w2", lines(6..12)), ("w3", lines(9..15))];
+    let statuses =
+        [("d1", lines(0..3)), ("d2", lines(3..4)), ("d3", lines(4..4)), ("d4", lines(4..9)), ("w1", lines(2..12)), ("w2", lines(6..12)), ("w3", lines(9..15))];
     let mut seen = Vec::new();
     let mut emitted = 0;
     for (i, (raw, status)) in statuses.iter().enumerate() {
-        let t = 100.0 * (i + 1) as f64;
+        let now = t(100.0 * (i + 1) as f64);
         if i == 4 {
-            m.handle(t, Input::StreamBroken);
+            m.handle(now, Input::StreamBroken);
             drain(&mut m);
         }
         let input = if i < 4 { Input::StreamStatus(status.clone(), *raw) } else { Input::PollStatus(status.clone(), *raw) };
-        m.handle(t, input);
+        m.handle(now, input);
         let a = drain(&mut m);
         emitted += emits(&a).len();
         told(&a, &statuses, &mut seen);
         if i >= 4 {
-            m.handle_timeout(t + 500.0);
+            m.handle_timeout(now + Duration::ms(500.0));
             drain(&mut m);
         }
     }
@@ -239,10 +248,10 @@ fn delta_logs_on_the_stream_then_a_polling_window_lose_and_repeat_nothing() {
 
 #[test]
 fn a_late_answer_from_an_earlier_phase_neither_emits_nor_swallows_lines() {
-    let mut m = M::new(cfg(Mode::Polling), 0.0);
-    submitted(&mut m, 0.0);
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    submitted(&mut m, t(0.0));
     let done = Status { phase: Phase::Completed, ..lines(0..2) };
-    m.handle(10.0, Input::PollStatus(done, "done"));
+    m.handle(t(10.0), Input::PollStatus(done, "done"));
     let a = drain(&mut m);
     assert_eq!(emits(&a).last(), Some(&(Phase::Completed, "done")));
     // The filled-in IN_PROGRESS carries no lines of its own; COMPLETED carries both.

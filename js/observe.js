@@ -1,0 +1,184 @@
+// genwire/observe: the state machines behind the React hooks, without React (TanStack Query's
+// split of an observer from a thin `useSyncExternalStore` hook). Each observer holds a state
+// snapshot (a new object on every change, the same one otherwise), tells its subscribers, and owns
+// the rules: a new submit supersedes the current call (its results are dropped and its job
+// cancelled), an unmounted observer updates nothing and aborts what it started; a realtime
+// observer's callbacks stop counting once it disconnects, and `reconnect()` after `close()` opens
+// a new connection. Plain JS, testable in Node with a fake client (tests/observe.test.mjs).
+
+/** The caller's signal and the observer's own, as one (AbortSignal.any where the runtime has it). */
+export function either(theirs, ours) {
+  if (!theirs) return ours;
+  if (AbortSignal.any) return AbortSignal.any([theirs, ours]);
+  const both = new AbortController();
+  for (const s of [theirs, ours]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener("abort", () => both.abort(s.reason), { once: true });
+  }
+  return both.signal;
+}
+
+/** A snapshot and its subscribers. */
+class Store {
+  constructor(state) {
+    this.state = state;
+    this.listeners = new Set();
+    this.subscribe = (l) => { this.listeners.add(l); return () => this.listeners.delete(l); };
+    this.getSnapshot = () => this.state;
+  }
+  /** Merges `patch` into a new snapshot; `replace` puts `state` itself. Subscribers are told either way. */
+  set(patch, replace = false) {
+    this.state = replace ? patch : { ...this.state, ...patch };
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+export const IDLE_GENERATION = Object.freeze({
+  status: "idle", data: undefined, error: undefined, queuePosition: undefined, logs: [], requestId: undefined,
+});
+const PHASES = { IN_QUEUE: "queued", IN_PROGRESS: "running", COMPLETED: "running" };
+
+/** One generation job at a time on `client.subscribe`; see `useGeneration`. */
+export class GenerationObserver extends Store {
+  constructor(client, endpoint, options = {}) {
+    super(IDLE_GENERATION);
+    this.setOptions(client, endpoint, options);
+    this.current = null; // the call whose results count: { controller }
+    this.mounted = false;
+  }
+
+  /** The latest client, endpoint and options (callbacks may change on every render). */
+  setOptions(client, endpoint, options = {}) {
+    Object.assign(this, { client, endpoint, options });
+  }
+
+  mount() { this.mounted = true; }
+
+  /** Unmounted: nothing updates any more, and the call in flight is aborted (cancelled upstream). */
+  unmount() {
+    this.mounted = false;
+    this.current?.controller.abort();
+  }
+
+  submitAsync(input, callOptions = {}) {
+    const o = { ...this.options, ...callOptions };
+    const previous = this.current;
+    if (previous && o.cancelSuperseded !== false) previous.controller.abort();
+    const call = { controller: new AbortController() };
+    this.current = call;
+    const live = () => this.mounted && this.current === call;
+    const update = (patch) => { if (live()) this.set(patch); };
+    this.set({ ...IDLE_GENERATION, status: "submitting" });
+    const { onQueueUpdate, onSuccess, onError, cancelSuperseded, ...rest } = o;
+    return this.client.subscribe(this.endpoint, {
+      ...rest,
+      input,
+      signal: either(o.signal, call.controller.signal),
+      logs: rest.logs ?? true,
+      onQueueUpdate(status) {
+        update({
+          status: PHASES[status.status] ?? "running",
+          requestId: status.request_id,
+          queuePosition: status.status === "IN_QUEUE" ? status.queue_position : undefined,
+          ...(status.logs ? { logs: status.logs } : {}),
+        });
+        if (live()) onQueueUpdate?.(status);
+      },
+    }).then(
+      (result) => {
+        if (live()) {
+          update({ status: "success", data: result.data, requestId: result.requestId, queuePosition: undefined });
+          onSuccess?.(result.data, result);
+        }
+        return result.data;
+      },
+      (error) => {
+        if (live()) {
+          const canceled = error?.kind === "aborted"; // cancel(), the caller's signal
+          update({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, queuePosition: undefined });
+          if (!canceled) onError?.(error);
+        }
+        throw error;
+      },
+    );
+  }
+
+  submit(input, callOptions) { this.submitAsync(input, callOptions).catch(() => {}); }
+  cancel() { this.current?.controller.abort(); }
+  reset() {
+    this.current?.controller.abort();
+    this.current = null;
+    this.set(IDLE_GENERATION, true);
+  }
+}
+
+export const IDLE_REALTIME = Object.freeze({ status: { status: "idle" }, lastResult: undefined, error: undefined });
+
+/** A realtime connection while connected (mounted and enabled); see `useRealtime`. */
+export class RealtimeObserver extends Store {
+  constructor(client, endpoint, options = {}) {
+    super(IDLE_REALTIME);
+    this.setOptions(client, endpoint, options);
+    this.conn = null;
+    this.pending = undefined; // the newest input sent before a connection
+    this.onClosed = null; // what `reconnect()` does once `close()` let the connection go
+  }
+
+  setOptions(client, endpoint, options = {}) {
+    Object.assign(this, { client, endpoint, options });
+  }
+
+  /** Connects; returns the disconnect. A disconnected connection's callbacks change nothing. */
+  connect() {
+    let active = true;
+    const { enabled: _e, onResult, onError, onStatus, ...rest } = this.options;
+    const latest = () => this.options;
+    const c = this.client.realtime.connect(this.endpoint, {
+      ...rest,
+      onResult: (result) => {
+        if (!active) return;
+        this.set({ lastResult: result, error: undefined });
+        latest().onResult?.(result);
+      },
+      onError: (e) => {
+        if (!active) return;
+        this.set({ error: e });
+        latest().onError?.(e);
+      },
+      onStatus: (s) => {
+        if (!active) return;
+        this.set({ status: s });
+        latest().onStatus?.(s);
+      },
+    });
+    this.conn = c;
+    this.set({ status: c.status });
+    if (this.pending !== undefined) {
+      c.send(this.pending);
+      this.pending = undefined;
+    }
+    return () => {
+      active = false;
+      if (this.conn === c) this.conn = null;
+      c.close();
+    };
+  }
+
+  send(input) {
+    if (this.conn) this.conn.send(input);
+    else this.pending = input;
+  }
+
+  close() {
+    const c = this.conn;
+    this.conn = null;
+    c?.close();
+    this.set({ status: { status: "closed" } });
+  }
+
+  /** The connection's `reconnect()` (which starts over after a fatal close); after `close()`, a new connection. */
+  reconnect() {
+    if (this.conn) this.conn.reconnect();
+    else this.onClosed?.();
+  }
+}

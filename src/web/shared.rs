@@ -1,0 +1,83 @@
+//! What every call of one client shares: its options (checked by the core), the policy state
+//! (breakers, budget, stats, jitter), the schema cache and the event listeners. The cells are
+//! private: each method borrows for the length of a closure and never hands out a guard, so no
+//! borrow can live across an await.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Function;
+use wasm_bindgen::JsValue;
+
+use super::conv;
+use super::js;
+use super::js::{clock, set};
+use crate::proto::config::ClientConfig;
+use crate::proto::policy::Policy;
+use crate::proto::schema_cache::Cache;
+use crate::proto::value::Value;
+
+/// Schemas by endpoint: a load is a promise of the document; a failure is the error to answer with.
+pub type Schemas = Cache<js_sys::Promise, JsValue>;
+
+pub struct Shared {
+    cfg: ClientConfig,
+    policy: RefCell<Policy>,
+    schemas: RefCell<Schemas>,
+    listeners: RefCell<Vec<Function>>,
+}
+
+impl Shared {
+    pub fn new(cfg: ClientConfig, on_event: Option<Function>) -> Rc<Self> {
+        let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        Rc::new(Self {
+            policy: RefCell::new(Policy::new(cfg.retry.clone(), cfg.breaker.clone(), seed)),
+            cfg,
+            schemas: RefCell::new(Schemas::default()),
+            listeners: RefCell::new(on_event.into_iter().collect()),
+        })
+    }
+
+    pub fn cfg(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    pub fn with_policy<R>(&self, f: impl FnOnce(&mut Policy) -> R) -> R {
+        f(&mut self.policy.borrow_mut())
+    }
+
+    pub fn with_schemas<R>(&self, f: impl FnOnce(&mut Schemas) -> R) -> R {
+        f(&mut self.schemas.borrow_mut())
+    }
+
+    pub fn listen(&self, f: Function) {
+        self.listeners.borrow_mut().push(f);
+    }
+
+    pub fn unlisten(&self, f: &Function) {
+        self.listeners.borrow_mut().retain(|g| g != f);
+    }
+
+    pub fn has_listeners(&self) -> bool {
+        !self.listeners.borrow().is_empty()
+    }
+
+    /// Sends an event (its fields built by the core) to every listener, with `at` (wall clock)
+    /// and the error it is about. A listener that throws is reported, never fatal.
+    pub fn emit(&self, fields: &[(String, Value)], error: Option<&JsValue>) {
+        if !self.has_listeners() {
+            return;
+        }
+        let ev: JsValue = js_sys::Object::new().into();
+        conv::set_fields(&ev, fields);
+        set(&ev, "at", &JsValue::from_f64(clock().wall.0));
+        if let Some(e) = error {
+            set(&ev, "error", e);
+        }
+        // A copy: a listener may unsubscribe itself while being called.
+        let listeners = self.listeners.borrow().clone();
+        for f in listeners {
+            js::callback(&f, &ev);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+// The hooks' rules without React or a browser: js/observe.js driven with a fake client whose calls
+// the test resolves, rejects and aborts by hand. (tests/react.test.mjs checks the hooks on top in
+// Chromium against the real server.)
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { GenerationObserver, IDLE_GENERATION, RealtimeObserver, either } from "../js/observe.js";
+
+const aborted = () => Object.assign(new Error("aborted"), { name: "GenwireError", kind: "aborted" });
+
+/** A client whose `subscribe` calls wait for the test; an aborted call rejects like genwire's. */
+function queueClient() {
+  const calls = [];
+  return {
+    calls,
+    subscribe(endpoint, opts) {
+      return new Promise((resolve, reject) => {
+        const call = { endpoint, opts, resolve, reject, update: (s) => opts.onQueueUpdate(s) };
+        opts.signal.addEventListener("abort", () => reject(aborted()));
+        calls.push(call);
+      });
+    },
+  };
+}
+
+/** An observer mounted, with every snapshot it published. */
+function mounted(client, options = {}) {
+  const o = new GenerationObserver(client, "fal-ai/flux/dev", options);
+  const seen = [];
+  o.subscribe(() => seen.push(o.getSnapshot()));
+  o.mount();
+  return { o, seen, statuses: () => seen.map((s) => s.status).filter((s, i, a) => i === 0 || s !== a[i - 1]) };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe("GenerationObserver", () => {
+  test("submitting, queued, running with logs, success: one job's statuses in order, then onSuccess", async () => {
+    const client = queueClient();
+    const done = [];
+    const { o, statuses } = mounted(client, { onSuccess: (data) => done.push(data), logs: false });
+    assert.equal(o.getSnapshot(), IDLE_GENERATION);
+    const p = o.submitAsync({ prompt: "x" });
+    const [call] = client.calls;
+    assert.deepEqual([call.endpoint, call.opts.input, call.opts.logs], ["fal-ai/flux/dev", { prompt: "x" }, false]);
+    call.update({ status: "IN_QUEUE", queue_position: 2, request_id: "r" });
+    assert.deepEqual([o.getSnapshot().queuePosition, o.getSnapshot().requestId], [2, "r"]);
+    call.update({ status: "IN_PROGRESS", logs: [{ message: "a" }], request_id: "r" });
+    assert.deepEqual([o.getSnapshot().queuePosition, o.getSnapshot().logs], [undefined, [{ message: "a" }]]);
+    call.resolve({ data: { ok: 1 }, requestId: "r" });
+    assert.deepEqual(await p, { ok: 1 });
+    assert.deepEqual(statuses(), ["submitting", "queued", "running", "success"]);
+    assert.deepEqual(done, [{ ok: 1 }]);
+  });
+
+  test("a new submit supersedes the current call: aborted, its late results change nothing", async () => {
+    const client = queueClient();
+    const { o, statuses } = mounted(client);
+    const first = o.submitAsync({ n: 1 }).then(() => "resolved", (e) => e.kind);
+    const [a] = client.calls;
+    a.update({ status: "IN_QUEUE", queue_position: 0, request_id: "a" });
+    o.submit({ n: 2 });
+    const b = client.calls[1];
+    assert.equal(a.opts.signal.aborted, true, "the superseded job is aborted (genwire cancels it upstream)");
+    assert.equal(await first, "aborted");
+    a.update({ status: "IN_PROGRESS", request_id: "a" });
+    a.resolve({ data: "stale", requestId: "a" });
+    b.resolve({ data: "fresh", requestId: "b" });
+    await settle();
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().data, o.getSnapshot().requestId], ["success", "fresh", "b"]);
+    assert.ok(!statuses().includes("canceled"), "the superseded call's abort is not this observer's news");
+  });
+
+  test("cancelSuperseded: false keeps the old job running but still drops its results", async () => {
+    const client = queueClient();
+    const { o } = mounted(client, { cancelSuperseded: false });
+    o.submit({ n: 1 });
+    o.submit({ n: 2 });
+    const [a, b] = client.calls;
+    assert.equal(a.opts.signal.aborted, false);
+    a.resolve({ data: "old", requestId: "a" });
+    await settle();
+    assert.equal(o.getSnapshot().status, "submitting");
+    b.resolve({ data: "new", requestId: "b" });
+    await settle();
+    assert.equal(o.getSnapshot().data, "new");
+  });
+
+  test("cancel() ends as canceled, not an error; a failure ends as error with onError", async () => {
+    const client = queueClient();
+    const errors = [];
+    const { o } = mounted(client, { onError: (e) => errors.push(e.kind) });
+    o.submit({});
+    o.cancel();
+    await settle();
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().error, errors], ["canceled", undefined, []]);
+    o.submit({});
+    client.calls[1].reject(Object.assign(new Error("bad"), { kind: "validation" }));
+    await settle();
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().error.kind, errors], ["error", "validation", ["validation"]]);
+  });
+
+  test("unmounting aborts the call in flight, and nothing is published after", async () => {
+    const client = queueClient();
+    const { o, seen } = mounted(client);
+    o.submit({});
+    const n = seen.length;
+    o.unmount();
+    assert.equal(client.calls[0].opts.signal.aborted, true);
+    client.calls[0].update({ status: "IN_PROGRESS" });
+    await settle();
+    assert.equal(seen.length, n, "no update after unmount");
+  });
+
+  test("reset() aborts and goes back to idle; the caller's own signal aborts too", async () => {
+    const client = queueClient();
+    const { o } = mounted(client);
+    o.submit({});
+    o.reset();
+    assert.equal(o.getSnapshot(), IDLE_GENERATION);
+    assert.equal(client.calls[0].opts.signal.aborted, true);
+    const mine = new AbortController();
+    o.submit({}, { signal: mine.signal });
+    mine.abort();
+    assert.equal(client.calls[1].opts.signal.aborted, true);
+    await settle();
+    assert.equal(o.getSnapshot().status, "canceled");
+  });
+
+  test("either() joins two signals, also without AbortSignal.any", () => {
+    const saved = AbortSignal.any;
+    try {
+      for (const any of [saved, undefined]) {
+        AbortSignal.any = any;
+        const [a, b] = [new AbortController(), new AbortController()];
+        const s = either(a.signal, b.signal);
+        assert.equal(s.aborted, false);
+        b.abort("why");
+        assert.deepEqual([s.aborted, s.reason], [true, "why"]);
+      }
+    } finally {
+      AbortSignal.any = saved;
+    }
+  });
+});
+
+/** A client whose connections record what is done to them. */
+function realtimeClient() {
+  const conns = [];
+  return {
+    conns,
+    realtime: {
+      connect(endpoint, opts) {
+        const c = { endpoint, opts, sent: [], closed: false, reconnects: 0, status: { status: "idle" } };
+        Object.assign(c, { send: (x) => c.sent.push(x), close: () => (c.closed = true), reconnect: () => c.reconnects++ });
+        conns.push(c);
+        return c;
+      },
+    },
+  };
+}
+
+describe("RealtimeObserver", () => {
+  test("connect, disconnect, connect (StrictMode's double mount): one connection left, the first one's callbacks ignored", () => {
+    const client = realtimeClient();
+    const results = [];
+    const o = new RealtimeObserver(client, "fal-ai/lcm", { throttleInterval: 0, onResult: (r) => results.push(r) });
+    const off = o.connect();
+    off();
+    o.connect();
+    const [first, second] = client.conns;
+    assert.deepEqual([first.closed, second.closed, second.opts.throttleInterval], [true, false, 0]);
+    first.opts.onResult("stale");
+    first.opts.onStatus({ status: "open" });
+    second.opts.onResult("r1");
+    assert.deepEqual([results, o.getSnapshot().lastResult, o.getSnapshot().status.status], [["r1"], "r1", "idle"]);
+  });
+
+  test("an input sent before the connection goes once it exists; the latest callbacks are called", () => {
+    const client = realtimeClient();
+    const o = new RealtimeObserver(client, "fal-ai/lcm");
+    o.send({ n: 1 });
+    o.send({ n: 2 });
+    o.connect();
+    assert.deepEqual(client.conns[0].sent, [{ n: 2 }], "the newest input");
+    const errors = [];
+    o.setOptions(client, "fal-ai/lcm", { onError: (e) => errors.push(e) });
+    client.conns[0].opts.onError("boom");
+    assert.deepEqual([errors, o.getSnapshot().error], [["boom"], "boom"]);
+    client.conns[0].opts.onResult("ok");
+    assert.equal(o.getSnapshot().error, undefined, "a result clears the error");
+  });
+
+  test("reconnect() asks the connection (which starts over after a fatal close); after close(), a new connection", () => {
+    const client = realtimeClient();
+    const o = new RealtimeObserver(client, "fal-ai/lcm");
+    let generations = 0;
+    o.onClosed = () => generations++;
+    o.connect();
+    o.reconnect();
+    assert.equal(client.conns[0].reconnects, 1);
+    o.close();
+    assert.deepEqual([client.conns[0].closed, o.getSnapshot().status], [true, { status: "closed" }]);
+    o.reconnect();
+    assert.equal(generations, 1, "the hook connects again (a new generation)");
+  });
+});
