@@ -7,14 +7,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 
 echo "== gates: rustfmt, clippy (native and wasm32), the edge's shape"
-# The genwire crate's files. src/proto/schema and src/proto/error are formatted by their owners
-# (FMT_SKIP; empty it to check the whole crate). rustfmt follows `mod` into child files, so the
-# check runs over the crate and reports only the files in scope.
-FMT_SKIP="${FMT_SKIP-src/proto/(schema|error)/}"
-fmt_out=$(rustfmt --edition 2021 --check src/lib.rs $(find src -name '*.rs') 2>&1 || true)
-fmt_bad=$(printf '%s\n' "$fmt_out" | grep -E '^(Diff in|error)' | { if [ -n "$FMT_SKIP" ]; then grep -vE "$FMT_SKIP"; else cat; fi; } || true)
-if [ -n "$fmt_bad" ]; then printf '%s\n' "$fmt_out"; echo "rustfmt: not formatted: $fmt_bad (rustfmt --edition 2021 <file>)"; exit 1; fi
-cargo clippy --quiet -p genwire --all-targets -- -D warnings
+cargo fmt --all -- --check
+cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --all-targets -- -D warnings -D clippy::await_holding_refcell_ref
 node scripts/edge-check.mjs
 

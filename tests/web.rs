@@ -24,13 +24,8 @@ fn client() -> GenwireClient {
 }
 
 async fn post_json(path: &str, body: &str) {
-    let resp = gloo_net::http::Request::post(&format!("{}{path}", server()))
-        .header("content-type", "application/json")
-        .body(body)
-        .unwrap()
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        gloo_net::http::Request::post(&format!("{}{path}", server())).header("content-type", "application/json").body(body).unwrap().send().await.unwrap();
     assert!(resp.ok(), "{path}: {}", resp.status());
 }
 

@@ -9,11 +9,7 @@ use url::Url;
 /// Hosts the key may be sent to; compared exactly, so `api.fal.run` or `fal.run.` never match.
 pub const ALLOWED_HOSTS: [&str; 4] = ["queue.fal.run", "fal.run", "rest.fal.ai", "fal.ai"];
 
-const STORAGE_PATHS: [&str; 3] = [
-    "/storage/upload/initiate",
-    "/storage/upload/initiate-multipart",
-    "/storage/upload/complete-multipart",
-];
+const STORAGE_PATHS: [&str; 3] = ["/storage/upload/initiate", "/storage/upload/initiate-multipart", "/storage/upload/complete-multipart"];
 const STORAGE_QUERY: &str = "storage_type=fal-cdn-v3";
 const TOKENS_PATH: &str = "/tokens/";
 const OPENAPI_PATH: &str = "/api/openapi/queue/openapi.json";
@@ -76,7 +72,10 @@ fn reject<T>(reason: Reason, detail: impl Into<String>) -> Result<T, Rejection> 
 /// Checks the value of `x-fal-target-url`; on success returns the parsed URL to forward to.
 pub fn check_target(raw: &str) -> Result<Url, Rejection> {
     if raw.is_empty() {
-        return reject(Reason::MissingTarget, "The x-fal-target-url header is empty; set it to the full upstream URL, e.g. https://queue.fal.run/fal-ai/flux/dev.");
+        return reject(
+            Reason::MissingTarget,
+            "The x-fal-target-url header is empty; set it to the full upstream URL, e.g. https://queue.fal.run/fal-ai/flux/dev.",
+        );
     }
     if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return reject(Reason::BadUrl, "The target URL contains whitespace or control characters; send it percent-encoded.");
@@ -155,8 +154,7 @@ pub fn check_method(method: &Method, url: &Url) -> Result<(), Rejection> {
 
 fn is_scheme_syntax(s: &str) -> bool {
     let mut bytes = s.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic()) && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// WHATWG rule: a host whose last label is numeric (decimal, 0x-hex) is parsed as IPv4,
@@ -194,7 +192,10 @@ fn check_path(host: &str, raw_path: &str, raw_query: Option<&str>, url: &Url) ->
     match host {
         "fal.run" | "queue.fal.run" => {
             if inner.is_empty() || has_empty {
-                return reject(Reason::PathNotAllowed, format!("The path '{raw_path}' on {host} must name an endpoint, e.g. /fal-ai/flux/dev, without empty segments."));
+                return reject(
+                    Reason::PathNotAllowed,
+                    format!("The path '{raw_path}' on {host} must name an endpoint, e.g. /fal-ai/flux/dev, without empty segments."),
+                );
             }
             Ok(())
         }
@@ -208,7 +209,10 @@ fn check_path(host: &str, raw_path: &str, raw_query: Option<&str>, url: &Url) ->
             if raw_path == TOKENS_PATH && raw_query.is_none_or(str::is_empty) {
                 return Ok(());
             }
-            reject(Reason::PathNotAllowed, format!("The path '{raw_path}' on rest.fal.ai is not allowed; only {} and {TOKENS_PATH} are.", STORAGE_PATHS.join(", ")))
+            reject(
+                Reason::PathNotAllowed,
+                format!("The path '{raw_path}' on rest.fal.ai is not allowed; only {} and {TOKENS_PATH} are.", STORAGE_PATHS.join(", ")),
+            )
         }
         "fal.ai" => {
             if raw_path != OPENAPI_PATH {
@@ -228,12 +232,7 @@ fn check_path(host: &str, raw_path: &str, raw_query: Option<&str>, url: &Url) ->
 pub fn is_endpoint_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('/').collect();
     parts.len() >= 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && *p != "."
-                && *p != ".."
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
+        && parts.iter().all(|p| !p.is_empty() && *p != "." && *p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
 }
 
 /// The optional `--endpoints` list: the fal endpoints the key may be spent on. A pattern is an
@@ -326,7 +325,10 @@ impl Endpoints {
                         None => Ok(()),
                         Some(app) => refuse(&format!("The realtime app '{app}'")),
                     },
-                    _ => reject(Reason::EndpointNotAllowed, "A token request must name its apps in allowed_apps (a non-empty list of strings) when the proxy has an endpoint list."),
+                    _ => reject(
+                        Reason::EndpointNotAllowed,
+                        "A token request must name its apps in allowed_apps (a non-empty list of strings) when the proxy has an endpoint list.",
+                    ),
                 }
             }
             // Storage is not spent on an endpoint: uploads stay open.
@@ -446,7 +448,14 @@ mod tests {
 
     #[test]
     fn look_alike_hosts() {
-        for h in ["https://fal.run.evil.com/x", "https://notfal.run/x", "https://api.fal.run/x", "https://fal.run./x", "https://evil.com/x", "https://xn--fal-run.com/x"] {
+        for h in [
+            "https://fal.run.evil.com/x",
+            "https://notfal.run/x",
+            "https://api.fal.run/x",
+            "https://fal.run./x",
+            "https://evil.com/x",
+            "https://xn--fal-run.com/x",
+        ] {
             assert_eq!(reason(h), Some("host_not_allowed"), "{h}");
         }
     }

@@ -99,12 +99,7 @@ async fn main() {
     }
     let config = Config {
         root: args.root,
-        sim: SimConfig {
-            latency_ms: args.latency_ms,
-            queue_depth: args.queue_depth,
-            queue_step_ms: args.queue_step_ms,
-            keepalive_ms: args.keepalive_ms,
-        },
+        sim: SimConfig { latency_ms: args.latency_ms, queue_depth: args.queue_depth, queue_step_ms: args.queue_step_ms, keepalive_ms: args.keepalive_ms },
         body_limit_bytes: args.body_limit_bytes,
         cors_any: args.cors_any,
         fal_key,

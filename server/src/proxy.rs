@@ -54,11 +54,8 @@ impl Upstream {
     /// A real upstream reached at `base` instead of the fal hosts: for tests with a local fake fal.
     pub fn real_at(key: String, base: Option<String>) -> Upstream {
         // No redirects: following one could carry the key to a host the allowlist never saw.
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).connect_timeout(Duration::from_secs(10)).build().unwrap_or_default();
         Upstream::Real { client, key, base }
     }
 
@@ -103,7 +100,12 @@ impl Callers {
             }
             let origin = item.trim_end_matches('/').to_ascii_lowercase();
             let ok = url::Url::parse(&origin).ok().is_some_and(|u| {
-                matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.path() == "/" && u.query().is_none() && u.username().is_empty() && u.password().is_none()
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.username().is_empty()
+                    && u.password().is_none()
             });
             if !ok || origin.ends_with(':') {
                 return Err(format!("'{item}' is not an origin like https://app.example.com (or 'self')"));
@@ -145,7 +147,6 @@ impl Callers {
         format!(" (allowed: {})", names.join(", "))
     }
 }
-
 
 pub fn router(state: Arc<ProxyState>) -> Router {
     Router::new().route("/api/fal/proxy", any(handle)).with_state(state)

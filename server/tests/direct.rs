@@ -118,7 +118,12 @@ async fn not_served_against_real_fal() {
 async fn answers_as_fal_not_as_the_dev_servers_cors() {
     let config = genwire_server::Config { cors_any: true, ..common::fast_config() };
     let s = common::start_with(config).await;
-    let resp = direct(&s, Method::GET, "queue.fal.run", "/fal-ai/flux/requests/x/status").header("authorization", key()).header("origin", "http://page.test").send().await.expect("send");
+    let resp = direct(&s, Method::GET, "queue.fal.run", "/fal-ai/flux/requests/x/status")
+        .header("authorization", key())
+        .header("origin", "http://page.test")
+        .send()
+        .await
+        .expect("send");
     assert!(resp.headers().get("access-control-allow-origin").is_none(), "{:?}", resp.headers());
     let page = s.client.get(s.url("/__sim/config")).header("origin", "http://page.test").send().await.expect("send");
     assert!(page.headers().get("access-control-allow-origin").is_some(), "the pages' routes keep CORS");

@@ -238,7 +238,13 @@ async fn cors_only_when_asked() {
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
     let allowed = resp.headers()["access-control-allow-headers"].to_str().expect("ascii").to_ascii_lowercase();
     assert!(allowed.contains("x-fal-target-url") && allowed.contains("x-fal-queue-priority"));
-    let resp = s.proxy(Method::POST, &format!("{QUEUE}/fal-ai/flux/dev")).header("origin", "http://127.0.0.1:9999").json(&json!({"prompt": "c"})).send().await.expect("send");
+    let resp = s
+        .proxy(Method::POST, &format!("{QUEUE}/fal-ai/flux/dev"))
+        .header("origin", "http://127.0.0.1:9999")
+        .json(&json!({"prompt": "c"}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
     assert!(resp.headers()["access-control-expose-headers"].to_str().expect("ascii").contains("x-fal-request-id"));
 }

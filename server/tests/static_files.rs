@@ -13,7 +13,12 @@ fn temp_root(tag: &str) -> PathBuf {
 #[tokio::test]
 async fn serves_www_pkg_and_js_with_types() {
     let root = temp_root("static");
-    for (path, body) in [("www/index.html", "<!doctype html><title>genwire</title>"), ("pkg/genwire_bg.wasm", "\0asm"), ("pkg/genwire.js", "export {}"), ("js/app.js", "console.log(1)")] {
+    for (path, body) in [
+        ("www/index.html", "<!doctype html><title>genwire</title>"),
+        ("pkg/genwire_bg.wasm", "\0asm"),
+        ("pkg/genwire.js", "export {}"),
+        ("js/app.js", "console.log(1)"),
+    ] {
         let file = root.join(path);
         std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
         std::fs::write(file, body).expect("write");

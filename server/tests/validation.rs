@@ -84,11 +84,18 @@ async fn missing_prompt_and_non_object_bodies() {
     assert_eq!(s.sim_post("/__sim/config", json!({ "validation": "submit" })).await, 200);
     for endpoint in ["fal-ai/flux/dev", "fal-ai/fast-sdxl", "fal-ai/flux/dev/image-to-image", "genwire/schema-zoo"] {
         let detail = rejected(&s, &format!("{QUEUE}/{endpoint}"), &json!({})).await;
-        assert!(detail.as_array().is_some_and(|d| d.contains(&json!({ "loc": ["body", "prompt"], "msg": "Field required", "type": "missing", "input": {} }))), "{endpoint}: {detail}");
+        assert!(
+            detail.as_array().is_some_and(|d| d.contains(&json!({ "loc": ["body", "prompt"], "msg": "Field required", "type": "missing", "input": {} }))),
+            "{endpoint}: {detail}"
+        );
         // As FastAPI validates a body model (from_attributes), and a null body is a missing one.
         for body in [json!([1]), json!("text"), json!(7)] {
             let detail = rejected(&s, &format!("{RUN}/{endpoint}"), &body).await;
-            assert_eq!(detail, json!([{ "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "type": "dict_type", "input": body }]), "{endpoint}");
+            assert_eq!(
+                detail,
+                json!([{ "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "type": "dict_type", "input": body }]),
+                "{endpoint}"
+            );
         }
         let detail = rejected(&s, &format!("{RUN}/{endpoint}"), &json!(null)).await;
         assert_eq!(detail, json!([{ "loc": ["body"], "msg": "Field required", "type": "missing", "input": null }]), "{endpoint}");

@@ -81,7 +81,9 @@ fn load(text: &'static str) -> Result<Catalog, String> {
         let (body, preview) = match (kind, e.body, &e.repeat) {
             ("empty", None, None) => (String::new(), None),
             ("json", Some(raw), None) => (minify(raw.get()), None),
-            ("text" | "html" | "truncated", Some(raw), None) => (serde_json::from_str::<String>(raw.get()).map_err(|_| format!("{}: body must be a string", e.name))?, None),
+            ("text" | "html" | "truncated", Some(raw), None) => {
+                (serde_json::from_str::<String>(raw.get()).map_err(|_| format!("{}: body must be a string", e.name))?, None)
+            }
             ("text", None, Some(r)) if !r.text.is_empty() => {
                 let body: String = r.text.chars().cycle().take(r.bytes).collect();
                 if body.len() != r.bytes {
@@ -97,7 +99,8 @@ fn load(text: &'static str) -> Result<Catalog, String> {
         StatusCode::from_u16(e.status).map_err(|_| format!("{}: bad status", e.name))?;
         let headers: Vec<(String, String)> = e.headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
         let templated = body.contains("{{") || headers.iter().any(|(_, v)| v.contains("{{"));
-        let example = Example { name: e.name, source: e.source, status: e.status, headers, body_kind: e.body_kind, body: Bytes::from(body), templated, preview };
+        let example =
+            Example { name: e.name, source: e.source, status: e.status, headers, body_kind: e.body_kind, body: Bytes::from(body), templated, preview };
         // Every placeholder must render and every header must be sendable.
         let (headers, _) = example.render(SystemTime::now())?;
         for (k, v) in &headers {

@@ -34,12 +34,7 @@ impl ImageSpec {
         if !digits(w) || !digits(h) || !digits(seed) || hash.len() != 16 {
             return None;
         }
-        let spec = ImageSpec {
-            width: w.parse().ok()?,
-            height: h.parse().ok()?,
-            seed: seed.parse().ok()?,
-            prompt_hash: u64::from_str_radix(hash, 16).ok()?,
-        };
+        let spec = ImageSpec { width: w.parse().ok()?, height: h.parse().ok()?, seed: seed.parse().ok()?, prompt_hash: u64::from_str_radix(hash, 16).ok()? };
         let in_range = |v: u32| (1..=MAX_SIDE).contains(&v);
         (in_range(spec.width) && in_range(spec.height) && spec.file_name() == name).then_some(spec)
     }
@@ -325,7 +320,16 @@ mod tests {
         let spec = ImageSpec { width: 64, height: 48, seed: 7, prompt_hash: 0xabc };
         let name = spec.file_name();
         assert_eq!(ImageSpec::parse(&name), Some(spec));
-        for bad in ["64x48-7-0000000000000abc", "064x48-7-0000000000000abc.png", "0x48-7-0000000000000abc.png", "9999x48-7-0000000000000abc.png", "64x48-+7-0000000000000abc.png", "64x48-7-0000000000000ABC.png", "../x.png", ""] {
+        for bad in [
+            "64x48-7-0000000000000abc",
+            "064x48-7-0000000000000abc.png",
+            "0x48-7-0000000000000abc.png",
+            "9999x48-7-0000000000000abc.png",
+            "64x48-+7-0000000000000abc.png",
+            "64x48-7-0000000000000ABC.png",
+            "../x.png",
+            "",
+        ] {
             assert_eq!(ImageSpec::parse(bad), None, "{bad}");
         }
     }

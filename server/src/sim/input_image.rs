@@ -193,6 +193,9 @@ mod tests {
     #[test]
     fn issues_have_the_seed_001_shape() {
         let v = Problem::TooSmall.issue("u");
-        assert_eq!(v.to_string(), r#"{"loc":["body","image_url"],"msg":"Image too small","type":"image_too_small","url":"https://docs.fal.ai/errors/#image_too_small","ctx":{"min_height":256,"min_width":256},"input":"u"}"#);
+        assert_eq!(
+            v.to_string(),
+            r#"{"loc":["body","image_url"],"msg":"Image too small","type":"image_too_small","url":"https://docs.fal.ai/errors/#image_too_small","ctx":{"min_height":256,"min_width":256},"input":"u"}"#
+        );
     }
 }

@@ -16,10 +16,7 @@ pub struct Server {
 
 /// Fast timings so the whole suite stays within seconds.
 pub fn fast_config() -> Config {
-    Config {
-        sim: SimConfig { latency_ms: 200, queue_depth: 2, queue_step_ms: 100, keepalive_ms: 100 },
-        ..Config::default()
-    }
+    Config { sim: SimConfig { latency_ms: 200, queue_depth: 2, queue_step_ms: 100, keepalive_ms: 100 }, ..Config::default() }
 }
 
 pub async fn start() -> Server {

@@ -11,12 +11,32 @@ pub fn error_type(t: &str) -> Option<(Category, bool)> {
     // Tables, not a `match`: smaller in the wasm.
     // Seed 001's input errors, and later additions of fal's error page.
     const INPUT: [&str; 26] = [
-        "image_too_small", "image_too_large", "image_load_error", "file_download_error", "face_detection_error",
-        "file_too_large", "greater_than", "greater_than_equal", "less_than", "less_than_equal", "multiple_of",
-        "sequence_too_short", "sequence_too_long", "one_of", "feature_not_supported", "invalid_archive",
-        "archive_file_count_below_minimum", "archive_file_count_exceeds_maximum", "missing",
-        "audio_duration_too_long", "audio_duration_too_short", "video_duration_too_long", "video_duration_too_short",
-        "unsupported_audio_format", "unsupported_image_format", "unsupported_video_format",
+        "image_too_small",
+        "image_too_large",
+        "image_load_error",
+        "file_download_error",
+        "face_detection_error",
+        "file_too_large",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "multiple_of",
+        "sequence_too_short",
+        "sequence_too_long",
+        "one_of",
+        "feature_not_supported",
+        "invalid_archive",
+        "archive_file_count_below_minimum",
+        "archive_file_count_exceeds_maximum",
+        "missing",
+        "audio_duration_too_long",
+        "audio_duration_too_short",
+        "video_duration_too_long",
+        "video_duration_too_short",
+        "unsupported_audio_format",
+        "unsupported_image_format",
+        "unsupported_video_format",
     ];
     const OTHERS: [(&str, Category, bool); 23] = [
         // Seed 002: runner and timeout errors are transient, client errors are not.

@@ -131,8 +131,8 @@ fn message(json: Option<&Value>, body: &Body, issues: &[FieldIssue], is_validati
 pub fn decode_thrown(name: &str, message: &str) -> ErrorInfo {
     let lower = message.to_ascii_lowercase();
     const NETWORK: [&str; 8] = [
-        "failed to fetch",                              // Chromium
-        "load failed",                                  // Safari
+        "failed to fetch",                                // Chromium
+        "load failed",                                    // Safari
         "networkerror when attempting to fetch resource", // Firefox
         "network error",
         "fetch failed", // Node's undici

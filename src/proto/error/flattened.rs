@@ -131,14 +131,27 @@ mod tests {
     #[test]
     fn the_express_handlers_200s_decode_as_the_errors_they_are() {
         // Rows of tests/proxies.test.mjs, as the client saw them behind @fal-ai/server-proxy's Express handler.
-        let e = check(Expected::Submit, &[("x-fal-error-type", "bad_request")], r#"{"detail":"Invalid timeout header","error_type":"bad_request"}"#, false).unwrap();
+        let e = check(Expected::Submit, &[("x-fal-error-type", "bad_request")], r#"{"detail":"Invalid timeout header","error_type":"bad_request"}"#, false)
+            .unwrap();
         assert_eq!((e.kind, e.category, e.status, e.retryable), (Kind::Api, Category::BadRequest, Some(400), false));
         assert_eq!(e.message, "Invalid timeout header");
         let e = check(Expected::Submit, &[("retry-after-ms", "100")], r#"{"detail":"Rate limit exceeded"}"#, false).unwrap();
         assert_eq!((e.category, e.status, e.retryable, e.retry_after_ms), (Category::RateLimited, Some(429), true, Some(100.0)));
-        let e = check(Expected::Submit, &[("x-fal-error-type", "runner_scheduling_failure")], r#"{"detail":"No runner","error_type":"runner_scheduling_failure"}"#, false).unwrap();
+        let e = check(
+            Expected::Submit,
+            &[("x-fal-error-type", "runner_scheduling_failure")],
+            r#"{"detail":"No runner","error_type":"runner_scheduling_failure"}"#,
+            false,
+        )
+        .unwrap();
         assert_eq!((e.category, e.status, e.retryable), (Category::Unavailable, Some(503), true));
-        let e = check(Expected::Result, &[("x-fal-retryable", "false")], r#"{"detail":[{"loc":["body"],"msg":"Internal server error","type":"internal_server_error"}]}"#, true).unwrap();
+        let e = check(
+            Expected::Result,
+            &[("x-fal-retryable", "false")],
+            r#"{"detail":[{"loc":["body"],"msg":"Internal server error","type":"internal_server_error"}]}"#,
+            true,
+        )
+        .unwrap();
         assert_eq!((e.category, e.status, e.retryable), (Category::Server, Some(500), false));
         let e = check(Expected::Result, &[], r#"{"detail":[{"loc":["body","guidance_scale"],"msg":"Input should be less than or equal to 20","type":"less_than_equal","ctx":{"le":20},"input":25}]}"#, false).unwrap();
         assert_eq!((e.kind, e.status, e.issues.len()), (Kind::Validation, Some(422), 1));
@@ -149,7 +162,8 @@ mod tests {
 
     #[test]
     fn a_failed_jobs_result_is_its_error_even_without_headers() {
-        let e = check(Expected::Result, &[], r#"{"detail":[{"loc":["body"],"msg":"Generation timeout","type":"generation_timeout"}],"request_id":"r"}"#, false).unwrap();
+        let e = check(Expected::Result, &[], r#"{"detail":[{"loc":["body"],"msg":"Generation timeout","type":"generation_timeout"}],"request_id":"r"}"#, false)
+            .unwrap();
         assert_eq!((e.category, e.status), (Category::Timeout, Some(504)));
         let e = check(Expected::Result, &[], r#"{"error":{"message":"quota"},"images":[]}"#, true).unwrap();
         assert_eq!(e.status, None);

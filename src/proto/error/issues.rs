@@ -172,10 +172,6 @@ pub fn read_message_issue(text: &str) -> FieldIssue {
     } else {
         ("unknown", String::new())
     };
-    let loc = if field.is_empty() || field.contains(' ') {
-        Vec::new()
-    } else {
-        vec![LocPart::Key("body".into()), LocPart::Key(field.clone())]
-    };
+    let loc = if field.is_empty() || field.contains(' ') { Vec::new() } else { vec![LocPart::Key("body".into()), LocPart::Key(field.clone())] };
     FieldIssue { field: field_path(&loc), loc, kind: kind.into(), msg: text.into(), ctx: None, input: None, url: None, hint: None }
 }

@@ -24,28 +24,160 @@ fn num(v: f64) -> Value {
 /// Seed 001: (type, status, the seed's example item verbatim, expected field, expected ctx).
 fn seed001() -> Vec<(&'static str, u16, &'static str, &'static str, Option<Ctx>)> {
     vec![
-        ("internal_server_error", 500, r#"{ "loc": ["body"], "msg": "Internal server error", "type": "internal_server_error", "url": "https://docs.fal.ai/errors/#internal_server_error", "input": { "prompt": "a cat" } }"#, "", None),
-        ("generation_timeout", 504, r#"{ "loc": ["body"], "msg": "Generation timeout", "type": "generation_timeout", "url": "https://docs.fal.ai/errors/#generation_timeout", "input": { "prompt": "a very complex scene taking too long" } }"#, "", None),
-        ("downstream_service_error", 400, r#"{ "loc": ["body"], "msg": "Downstream service error", "type": "downstream_service_error", "url": "https://docs.fal.ai/errors/#downstream_service_error", "input": { "some_input": "value" } }"#, "", None),
-        ("content_policy_violation", 422, r#"{ "loc": ["body", "prompt"], "msg": "The content could not be processed because it contained material flagged by a content checker.", "type": "content_policy_violation", "url": "https://docs.fal.ai/errors/#content_policy_violation", "input": "a prompt containing forbidden content" }"#, "prompt", None),
-        ("image_too_small", 422, r#"{ "loc": ["body", "image_url"], "msg": "Image too small", "type": "image_too_small", "url": "https://docs.fal.ai/errors/#image_too_small", "ctx": { "min_height": 512, "min_width": 512 }, "input": "https://example.com/image_100x100.jpg" }"#, "image_url", Some(Ctx::ImageTooSmall { min_height: 512.0, min_width: 512.0 })),
-        ("image_too_large", 422, r#"{ "loc": ["body", "input_image"], "msg": "Image too large", "type": "image_too_large", "url": "https://docs.fal.ai/errors/#image_too_large", "ctx": { "max_height": 1024, "max_width": 1024 }, "input": "https://example.com/image_2000x2000.jpg" }"#, "input_image", Some(Ctx::ImageTooLarge { max_height: 1024.0, max_width: 1024.0 })),
-        ("image_load_error", 422, r#"{ "loc": ["body", "control_image"], "msg": "Image load error", "type": "image_load_error", "url": "https://docs.fal.ai/errors/#image_load_error", "input": "https://example.com/corrupted_image.webp" }"#, "control_image", None),
-        ("file_download_error", 422, r#"{ "loc": ["body", "video_url"], "msg": "File download error", "type": "file_download_error", "url": "https://docs.fal.ai/errors/#file_download_error", "input": "https://private-server.com/file.mp4" }"#, "video_url", None),
-        ("face_detection_error", 422, r#"{ "loc": ["body", "face_image"], "msg": "Could not detect face in the image", "type": "face_detection_error", "url": "https://docs.fal.ai/errors/#face_detection_error", "input": "https://example.com/landscape_no_face.jpg" }"#, "face_image", None),
-        ("file_too_large", 422, r#"{ "loc": ["body", "upload_file"], "msg": "File too large", "type": "file_too_large", "url": "https://docs.fal.ai/errors/#file_too_large", "ctx": { "max_size": 10485760 }, "input": "https://example.com/large_video.mp4" }"#, "upload_file", Some(Ctx::FileTooLarge { max_size: 10_485_760.0 })),
-        ("greater_than", 422, r#"{ "loc": ["body", "num_inference_steps"], "msg": "Input should be greater than 0", "type": "greater_than", "url": "https://docs.fal.ai/errors/#greater_than", "ctx": { "gt": 0 }, "input": 0 }"#, "num_inference_steps", Some(Ctx::GreaterThan { gt: 0.0 })),
-        ("greater_than_equal", 422, r#"{ "loc": ["body", "strength"], "msg": "Input should be greater than or equal to 0", "type": "greater_than_equal", "url": "https://docs.fal.ai/errors/#greater_than_equal", "ctx": { "ge": 0 }, "input": -0.5 }"#, "strength", Some(Ctx::GreaterThanEqual { ge: 0.0 })),
-        ("less_than", 422, r#"{ "loc": ["body", "negative_prompt_weight"], "msg": "Input should be less than 1", "type": "less_than", "url": "https://docs.fal.ai/errors/#less_than", "ctx": { "lt": 1.0 }, "input": 1.0 }"#, "negative_prompt_weight", Some(Ctx::LessThan { lt: 1.0 })),
-        ("less_than_equal", 422, r#"{ "loc": ["body", "guidance_scale"], "msg": "Input should be less than or equal to 20", "type": "less_than_equal", "url": "https://docs.fal.ai/errors/#less_than_equal", "ctx": { "le": 20 }, "input": 21 }"#, "guidance_scale", Some(Ctx::LessThanEqual { le: 20.0 })),
-        ("multiple_of", 422, r#"{ "loc": ["body", "width"], "msg": "Input should be a multiple of 8", "type": "multiple_of", "url": "https://docs.fal.ai/errors/#multiple_of", "ctx": { "multiple_of": 8 }, "input": 513 }"#, "width", Some(Ctx::MultipleOf { multiple_of: 8.0 })),
-        ("sequence_too_short", 422, r#"{ "loc": ["body", "prompts"], "msg": "Sequence should have at least 1 items", "type": "sequence_too_short", "url": "https://docs.fal.ai/errors/#sequence_too_short", "ctx": { "min_length": 1 }, "input": [] }"#, "prompts", Some(Ctx::MinLength { min_length: 1.0 })),
-        ("sequence_too_long", 422, r#"{ "loc": ["body", "controlnet_images"], "msg": "Sequence should have at most 4 items", "type": "sequence_too_long", "url": "https://docs.fal.ai/errors/#sequence_too_long", "ctx": { "max_length": 4 }, "input": ["img1.jpg", "img2.jpg", "img3.jpg", "img4.jpg", "img5.jpg"] }"#, "controlnet_images", Some(Ctx::MaxLength { max_length: 4.0 })),
-        ("one_of", 422, r#"{ "loc": ["body", "scheduler"], "msg": "Input should be 'EulerA' or 'DPM++'", "type": "one_of", "url": "https://docs.fal.ai/errors/#one_of", "ctx": { "expected": ["EulerA", "DPM++"] }, "input": "InvalidScheduler" }"#, "scheduler", Some(Ctx::OneOf { expected: vec![Value::Str("EulerA".into()), Value::Str("DPM++".into())] })),
-        ("feature_not_supported", 422, r#"{ "loc": ["body", "advanced_feature"], "msg": "Feature not supported", "type": "feature_not_supported", "url": "https://docs.fal.ai/errors/#feature_not_supported", "input": true }"#, "advanced_feature", None),
-        ("invalid_archive", 422, r#"{ "loc": ["body", "training_data"], "msg": "Could not read or process the provided archive. Ensure it's a valid, non-corrupted archive.", "type": "invalid_archive", "url": "https://docs.fal.ai/errors/#invalid_archive", "ctx": { "supported_extensions": [".zip", ".tar.gz"] }, "input": "https://example.com/corrupted_archive.rar" }"#, "training_data", Some(Ctx::InvalidArchive { supported_extensions: vec![".zip".into(), ".tar.gz".into()] })),
-        ("archive_file_count_below_minimum", 422, r#"{ "loc": ["body", "image_archive"], "msg": "Too few files in the archive. Expected at least 10 files with extensions .jpg, .png, found 8. Add more matching files to the archive.", "type": "archive_file_count_below_minimum", "url": "https://docs.fal.ai/errors/#archive_file_count_below_minimum", "ctx": { "min_count": 10, "provided_count": 8, "supported_extensions": [".jpg", ".png"] }, "input": "https://example.com/images_few.zip" }"#, "image_archive", Some(Ctx::ArchiveBelowMinimum { min_count: 10.0, provided_count: 8.0, supported_extensions: vec![".jpg".into(), ".png".into()] })),
-        ("archive_file_count_exceeds_maximum", 422, r#"{ "loc": ["body", "image_archive"], "msg": "Too many files in the archive. Maximum is 100 files with extensions .jpg, .png, found 150. Remove 50 matching files from the archive.", "type": "archive_file_count_exceeds_maximum", "url": "https://docs.fal.ai/errors/#archive_file_count_exceeds_maximum", "ctx": { "max_count": 100, "provided_count": 150, "supported_extensions": [".jpg", ".png"] }, "input": "https://example.com/images_many.zip" }"#, "image_archive", Some(Ctx::ArchiveAboveMaximum { max_count: 100.0, provided_count: 150.0, supported_extensions: vec![".jpg".into(), ".png".into()] })),
+        (
+            "internal_server_error",
+            500,
+            r#"{ "loc": ["body"], "msg": "Internal server error", "type": "internal_server_error", "url": "https://docs.fal.ai/errors/#internal_server_error", "input": { "prompt": "a cat" } }"#,
+            "",
+            None,
+        ),
+        (
+            "generation_timeout",
+            504,
+            r#"{ "loc": ["body"], "msg": "Generation timeout", "type": "generation_timeout", "url": "https://docs.fal.ai/errors/#generation_timeout", "input": { "prompt": "a very complex scene taking too long" } }"#,
+            "",
+            None,
+        ),
+        (
+            "downstream_service_error",
+            400,
+            r#"{ "loc": ["body"], "msg": "Downstream service error", "type": "downstream_service_error", "url": "https://docs.fal.ai/errors/#downstream_service_error", "input": { "some_input": "value" } }"#,
+            "",
+            None,
+        ),
+        (
+            "content_policy_violation",
+            422,
+            r#"{ "loc": ["body", "prompt"], "msg": "The content could not be processed because it contained material flagged by a content checker.", "type": "content_policy_violation", "url": "https://docs.fal.ai/errors/#content_policy_violation", "input": "a prompt containing forbidden content" }"#,
+            "prompt",
+            None,
+        ),
+        (
+            "image_too_small",
+            422,
+            r#"{ "loc": ["body", "image_url"], "msg": "Image too small", "type": "image_too_small", "url": "https://docs.fal.ai/errors/#image_too_small", "ctx": { "min_height": 512, "min_width": 512 }, "input": "https://example.com/image_100x100.jpg" }"#,
+            "image_url",
+            Some(Ctx::ImageTooSmall { min_height: 512.0, min_width: 512.0 }),
+        ),
+        (
+            "image_too_large",
+            422,
+            r#"{ "loc": ["body", "input_image"], "msg": "Image too large", "type": "image_too_large", "url": "https://docs.fal.ai/errors/#image_too_large", "ctx": { "max_height": 1024, "max_width": 1024 }, "input": "https://example.com/image_2000x2000.jpg" }"#,
+            "input_image",
+            Some(Ctx::ImageTooLarge { max_height: 1024.0, max_width: 1024.0 }),
+        ),
+        (
+            "image_load_error",
+            422,
+            r#"{ "loc": ["body", "control_image"], "msg": "Image load error", "type": "image_load_error", "url": "https://docs.fal.ai/errors/#image_load_error", "input": "https://example.com/corrupted_image.webp" }"#,
+            "control_image",
+            None,
+        ),
+        (
+            "file_download_error",
+            422,
+            r#"{ "loc": ["body", "video_url"], "msg": "File download error", "type": "file_download_error", "url": "https://docs.fal.ai/errors/#file_download_error", "input": "https://private-server.com/file.mp4" }"#,
+            "video_url",
+            None,
+        ),
+        (
+            "face_detection_error",
+            422,
+            r#"{ "loc": ["body", "face_image"], "msg": "Could not detect face in the image", "type": "face_detection_error", "url": "https://docs.fal.ai/errors/#face_detection_error", "input": "https://example.com/landscape_no_face.jpg" }"#,
+            "face_image",
+            None,
+        ),
+        (
+            "file_too_large",
+            422,
+            r#"{ "loc": ["body", "upload_file"], "msg": "File too large", "type": "file_too_large", "url": "https://docs.fal.ai/errors/#file_too_large", "ctx": { "max_size": 10485760 }, "input": "https://example.com/large_video.mp4" }"#,
+            "upload_file",
+            Some(Ctx::FileTooLarge { max_size: 10_485_760.0 }),
+        ),
+        (
+            "greater_than",
+            422,
+            r#"{ "loc": ["body", "num_inference_steps"], "msg": "Input should be greater than 0", "type": "greater_than", "url": "https://docs.fal.ai/errors/#greater_than", "ctx": { "gt": 0 }, "input": 0 }"#,
+            "num_inference_steps",
+            Some(Ctx::GreaterThan { gt: 0.0 }),
+        ),
+        (
+            "greater_than_equal",
+            422,
+            r#"{ "loc": ["body", "strength"], "msg": "Input should be greater than or equal to 0", "type": "greater_than_equal", "url": "https://docs.fal.ai/errors/#greater_than_equal", "ctx": { "ge": 0 }, "input": -0.5 }"#,
+            "strength",
+            Some(Ctx::GreaterThanEqual { ge: 0.0 }),
+        ),
+        (
+            "less_than",
+            422,
+            r#"{ "loc": ["body", "negative_prompt_weight"], "msg": "Input should be less than 1", "type": "less_than", "url": "https://docs.fal.ai/errors/#less_than", "ctx": { "lt": 1.0 }, "input": 1.0 }"#,
+            "negative_prompt_weight",
+            Some(Ctx::LessThan { lt: 1.0 }),
+        ),
+        (
+            "less_than_equal",
+            422,
+            r#"{ "loc": ["body", "guidance_scale"], "msg": "Input should be less than or equal to 20", "type": "less_than_equal", "url": "https://docs.fal.ai/errors/#less_than_equal", "ctx": { "le": 20 }, "input": 21 }"#,
+            "guidance_scale",
+            Some(Ctx::LessThanEqual { le: 20.0 }),
+        ),
+        (
+            "multiple_of",
+            422,
+            r#"{ "loc": ["body", "width"], "msg": "Input should be a multiple of 8", "type": "multiple_of", "url": "https://docs.fal.ai/errors/#multiple_of", "ctx": { "multiple_of": 8 }, "input": 513 }"#,
+            "width",
+            Some(Ctx::MultipleOf { multiple_of: 8.0 }),
+        ),
+        (
+            "sequence_too_short",
+            422,
+            r#"{ "loc": ["body", "prompts"], "msg": "Sequence should have at least 1 items", "type": "sequence_too_short", "url": "https://docs.fal.ai/errors/#sequence_too_short", "ctx": { "min_length": 1 }, "input": [] }"#,
+            "prompts",
+            Some(Ctx::MinLength { min_length: 1.0 }),
+        ),
+        (
+            "sequence_too_long",
+            422,
+            r#"{ "loc": ["body", "controlnet_images"], "msg": "Sequence should have at most 4 items", "type": "sequence_too_long", "url": "https://docs.fal.ai/errors/#sequence_too_long", "ctx": { "max_length": 4 }, "input": ["img1.jpg", "img2.jpg", "img3.jpg", "img4.jpg", "img5.jpg"] }"#,
+            "controlnet_images",
+            Some(Ctx::MaxLength { max_length: 4.0 }),
+        ),
+        (
+            "one_of",
+            422,
+            r#"{ "loc": ["body", "scheduler"], "msg": "Input should be 'EulerA' or 'DPM++'", "type": "one_of", "url": "https://docs.fal.ai/errors/#one_of", "ctx": { "expected": ["EulerA", "DPM++"] }, "input": "InvalidScheduler" }"#,
+            "scheduler",
+            Some(Ctx::OneOf { expected: vec![Value::Str("EulerA".into()), Value::Str("DPM++".into())] }),
+        ),
+        (
+            "feature_not_supported",
+            422,
+            r#"{ "loc": ["body", "advanced_feature"], "msg": "Feature not supported", "type": "feature_not_supported", "url": "https://docs.fal.ai/errors/#feature_not_supported", "input": true }"#,
+            "advanced_feature",
+            None,
+        ),
+        (
+            "invalid_archive",
+            422,
+            r#"{ "loc": ["body", "training_data"], "msg": "Could not read or process the provided archive. Ensure it's a valid, non-corrupted archive.", "type": "invalid_archive", "url": "https://docs.fal.ai/errors/#invalid_archive", "ctx": { "supported_extensions": [".zip", ".tar.gz"] }, "input": "https://example.com/corrupted_archive.rar" }"#,
+            "training_data",
+            Some(Ctx::InvalidArchive { supported_extensions: vec![".zip".into(), ".tar.gz".into()] }),
+        ),
+        (
+            "archive_file_count_below_minimum",
+            422,
+            r#"{ "loc": ["body", "image_archive"], "msg": "Too few files in the archive. Expected at least 10 files with extensions .jpg, .png, found 8. Add more matching files to the archive.", "type": "archive_file_count_below_minimum", "url": "https://docs.fal.ai/errors/#archive_file_count_below_minimum", "ctx": { "min_count": 10, "provided_count": 8, "supported_extensions": [".jpg", ".png"] }, "input": "https://example.com/images_few.zip" }"#,
+            "image_archive",
+            Some(Ctx::ArchiveBelowMinimum { min_count: 10.0, provided_count: 8.0, supported_extensions: vec![".jpg".into(), ".png".into()] }),
+        ),
+        (
+            "archive_file_count_exceeds_maximum",
+            422,
+            r#"{ "loc": ["body", "image_archive"], "msg": "Too many files in the archive. Maximum is 100 files with extensions .jpg, .png, found 150. Remove 50 matching files from the archive.", "type": "archive_file_count_exceeds_maximum", "url": "https://docs.fal.ai/errors/#archive_file_count_exceeds_maximum", "ctx": { "max_count": 100, "provided_count": 150, "supported_extensions": [".jpg", ".png"] }, "input": "https://example.com/images_many.zip" }"#,
+            "image_archive",
+            Some(Ctx::ArchiveAboveMaximum { max_count: 100.0, provided_count: 150.0, supported_extensions: vec![".jpg".into(), ".png".into()] }),
+        ),
     ]
 }
 
@@ -138,18 +270,54 @@ fn the_servers_retryable_header_wins_over_the_tables() {
 
 #[test]
 fn every_seed004_example_decodes() {
-    let e = decode(400, &[], json(r#"{ "error": "Invalid input", "message": "Input validation failed", "errors": [ "Missing required field: prompt", "Invalid value for image_size: must be one of [square_hd, ...]" ] }"#));
+    let e = decode(
+        400,
+        &[],
+        json(
+            r#"{ "error": "Invalid input", "message": "Input validation failed", "errors": [ "Missing required field: prompt", "Invalid value for image_size: must be one of [square_hd, ...]" ] }"#,
+        ),
+    );
     assert_eq!((e.kind, e.category, e.retryable), (Kind::Validation, Category::Validation, false));
     assert_eq!(e.issues.iter().map(|i| (i.field.as_str(), i.kind.as_str())).collect::<Vec<_>>(), [("prompt", "missing"), ("image_size", "invalid_value")]);
     assert_eq!(e.issues[0].msg, "Missing required field: prompt");
     assert_eq!(e.message, "Missing required field: prompt (and 1 more)");
 
     let rows: [(u16, &str, Category, bool, &str); 5] = [
-        (401, r#"{ "error": "Invalid API key", "message": "Please provide a valid API key in the Authorization header" }"#, Category::Auth, false, "Please provide a valid API key in the Authorization header"),
-        (403, r#"{ "error": "Access denied", "message": "Your API key does not have access to provider: kling" }"#, Category::Forbidden, false, "Your API key does not have access to provider: kling"),
-        (404, r#"{ "error": "Model not found", "message": "Model configuration not found for flux/invalid-model" }"#, Category::NotFound, false, "Model configuration not found for flux/invalid-model"),
-        (429, r#"{ "error": "Rate limit exceeded", "message": "Rate limit exceeded. Try again in 45 seconds.", "resetAt": "2025-10-23T10:30:45.000Z" }"#, Category::RateLimited, true, "Rate limit exceeded. Try again in 45 seconds."),
-        (500, r#"{ "error": "Generation failed", "message": "Failed to generate image: timeout" }"#, Category::Server, true, "Failed to generate image: timeout"),
+        (
+            401,
+            r#"{ "error": "Invalid API key", "message": "Please provide a valid API key in the Authorization header" }"#,
+            Category::Auth,
+            false,
+            "Please provide a valid API key in the Authorization header",
+        ),
+        (
+            403,
+            r#"{ "error": "Access denied", "message": "Your API key does not have access to provider: kling" }"#,
+            Category::Forbidden,
+            false,
+            "Your API key does not have access to provider: kling",
+        ),
+        (
+            404,
+            r#"{ "error": "Model not found", "message": "Model configuration not found for flux/invalid-model" }"#,
+            Category::NotFound,
+            false,
+            "Model configuration not found for flux/invalid-model",
+        ),
+        (
+            429,
+            r#"{ "error": "Rate limit exceeded", "message": "Rate limit exceeded. Try again in 45 seconds.", "resetAt": "2025-10-23T10:30:45.000Z" }"#,
+            Category::RateLimited,
+            true,
+            "Rate limit exceeded. Try again in 45 seconds.",
+        ),
+        (
+            500,
+            r#"{ "error": "Generation failed", "message": "Failed to generate image: timeout" }"#,
+            Category::Server,
+            true,
+            "Failed to generate image: timeout",
+        ),
     ];
     for (status, body, category, retryable, message) in rows {
         let e = decode(status, &[], json(body));
@@ -204,10 +372,16 @@ fn detail_as_a_plain_string_and_wrong_types() {
 
 #[test]
 fn several_issues_are_all_kept() {
-    let e = decode(422, &[], json(r#"{"detail":[
+    let e = decode(
+        422,
+        &[],
+        json(
+            r#"{"detail":[
         {"loc":["body","prompt"],"msg":"Field required","type":"missing"},
         {"loc":["body","image_size","width"],"msg":"Input should be less than or equal to 14142","type":"less_than_equal","ctx":{"le":14142}},
-        {"loc":["body","num_images"],"msg":"Input should be less than or equal to 4","type":"less_than_equal","ctx":{"le":4}}]}"#));
+        {"loc":["body","num_images"],"msg":"Input should be less than or equal to 4","type":"less_than_equal","ctx":{"le":4}}]}"#,
+        ),
+    );
     assert_eq!(e.issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>(), ["prompt", "image_size.width", "num_images"]);
     assert_eq!(e.message, "Field required (and 2 more)");
 }
@@ -228,7 +402,13 @@ fn thrown_fetch_errors_of_each_browser() {
 
 #[test]
 fn serializes_to_the_js_shape() {
-    let e = decode(422, &[("x-fal-request-id", "r1")], json(r#"{"detail":[{"loc":["body","guidance_scale"],"msg":"Input should be less than or equal to 20","type":"less_than_equal","ctx":{"le":20},"input":21}]}"#));
+    let e = decode(
+        422,
+        &[("x-fal-request-id", "r1")],
+        json(
+            r#"{"detail":[{"loc":["body","guidance_scale"],"msg":"Input should be less than or equal to 20","type":"less_than_equal","ctx":{"le":20},"input":21}]}"#,
+        ),
+    );
     let js = serde_json::to_value(&e).unwrap();
     assert_eq!(js["kind"], "validation");
     assert_eq!(js["category"], "validation");
@@ -247,7 +427,24 @@ fn names_are_the_serialized_ones() {
     for k in [Kind::Validation, Kind::Api, Kind::Network, Kind::Timeout, Kind::Aborted, Kind::CircuitOpen, Kind::Config, Kind::Protocol] {
         assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
     }
-    for c in [Validation, ContentPolicy, Auth, Forbidden, NotFound, RateLimited, Timeout, Unavailable, Server, Network, Aborted, Cancelled, CircuitOpen, BadRequest, Config, Unknown] {
+    for c in [
+        Validation,
+        ContentPolicy,
+        Auth,
+        Forbidden,
+        NotFound,
+        RateLimited,
+        Timeout,
+        Unavailable,
+        Server,
+        Network,
+        Aborted,
+        Cancelled,
+        CircuitOpen,
+        BadRequest,
+        Config,
+        Unknown,
+    ] {
         assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
     }
     for s in [Source::Server, Source::Client] {
@@ -281,7 +478,8 @@ fn every_corpus_answer_decodes_to_its_expected_meaning() {
         assert!(names.insert(name), "{name}: duplicate name");
         assert!(case["source"].as_str().is_some_and(|s| s.starts_with("https://")), "{name}: a source URL");
         let status = case["status"].as_u64().expect("status") as u16;
-        let headers: Vec<(String, String)> = case["headers"].as_object().expect("headers").iter().map(|(k, v)| (k.clone(), v.as_str().expect("header value").to_string())).collect();
+        let headers: Vec<(String, String)> =
+            case["headers"].as_object().expect("headers").iter().map(|(k, v)| (k.clone(), v.as_str().expect("header value").to_string())).collect();
         let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
         let e = decode_http(status, &get, &body_of(case["body"].as_str().expect("body text")), false, None, NOW);
         let x = &case["expect"];
@@ -317,8 +515,15 @@ fn every_corpus_answer_decodes_to_its_expected_meaning() {
 fn every_corpus_answer_is_a_fuzz_seed() {
     // The decode_error target's input: status, call byte, 9 header values each ended by 0xFF, body.
     const HEADERS: [&str; 9] = [
-        "x-fal-retryable", "x-fal-error-type", "x-fal-request-id", "retry-after", "retry-after-ms",
-        "x-ratelimit-reset", "ratelimit-reset", "x-fal-request-timeout-type", "content-type",
+        "x-fal-retryable",
+        "x-fal-error-type",
+        "x-fal-request-id",
+        "retry-after",
+        "retry-after-ms",
+        "x-ratelimit-reset",
+        "ratelimit-reset",
+        "x-fal-request-timeout-type",
+        "content-type",
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/decode_error");
     for case in corpus() {
@@ -438,7 +643,9 @@ fn moderation_signals_map_to_content_policy() {
 #[test]
 fn a_user_timeout_is_never_retried_and_the_header_comes_first() {
     // fal's start timeout: 504 + `x-fal-request-timeout-type: user`, whatever the type says.
-    for body in [Body::Empty, json(r#"{"detail":"Request timed out","error_type":"request_timeout"}"#), json(r#"{"detail":"x","error_type":"startup_timeout"}"#)] {
+    for body in
+        [Body::Empty, json(r#"{"detail":"Request timed out","error_type":"request_timeout"}"#), json(r#"{"detail":"x","error_type":"startup_timeout"}"#)]
+    {
         let e = decode(504, &[("x-fal-request-timeout-type", "user")], body.clone());
         assert_eq!((e.category, e.retryable, e.timeout_type.as_deref()), (Category::Timeout, false, Some("user")));
         let e = decode(504, &[("x-fal-request-timeout-type", " User ")], body.clone());

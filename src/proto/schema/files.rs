@@ -72,10 +72,7 @@ pub fn file_issues(loc: &[LocPart], meta: &FileMeta, limits: &FileLimits, name: 
     }
     let too_large = limits.max_width.is_some_and(|m| w > m) || limits.max_height.is_some_and(|m| h > m);
     if too_large {
-        let ctx = vec![
-            ("max_height", Value::Num(limits.max_height.unwrap_or(f64::MAX))),
-            ("max_width", Value::Num(limits.max_width.unwrap_or(f64::MAX))),
-        ];
+        let ctx = vec![("max_height", Value::Num(limits.max_height.unwrap_or(f64::MAX))), ("max_width", Value::Num(limits.max_width.unwrap_or(f64::MAX)))];
         return Some(issue(loc, "image_too_large", "Image too large", ctx, name));
     }
     None
@@ -92,7 +89,14 @@ mod tests {
         FileMeta { size, content_type: "image/png".into(), dimensions: Some((w, h)) }
     }
     fn limits() -> FileLimits {
-        FileLimits { max_size: Some(1000.0), min_width: Some(512.0), min_height: Some(512.0), max_width: Some(2048.0), max_height: Some(2048.0), types: vec!["image/*".into()] }
+        FileLimits {
+            max_size: Some(1000.0),
+            min_width: Some(512.0),
+            min_height: Some(512.0),
+            max_width: Some(2048.0),
+            max_height: Some(2048.0),
+            types: vec!["image/*".into()],
+        }
     }
 
     #[test]
