@@ -81,8 +81,15 @@ test("the realtime section streams results and reconnects after a dropped socket
   await page.click("#rt-sweep");
   await page.waitForFunction(() => document.getElementById("rt-status").textContent === "open");
   await page.waitForFunction(() => document.getElementById("rt-image").naturalWidth === 256);
+  // Every text the status pill shows, recorded as it changes: a quick reconnect may show
+  // "reconnecting" for less than a frame, which polling for it could miss on a loaded machine.
+  await page.evaluate(() => {
+    const pill = document.getElementById("rt-status");
+    window.__rtSeen = [];
+    new MutationObserver(() => window.__rtSeen.push(pill.textContent)).observe(pill, { childList: true, characterData: true, subtree: true });
+  });
   await page.click("#rt-drop");
-  await page.waitForFunction(() => document.getElementById("rt-status").textContent.startsWith("reconnecting"), null, { timeout: 5000 });
+  await page.waitForFunction(() => window.__rtSeen.some((t) => t.startsWith("reconnecting")), null, { timeout: 5000 });
   await page.waitForFunction(() => document.getElementById("rt-status").textContent === "open", null, { timeout: 5000 });
   // The sweep goes on at ~15 inputs a second; results keep coming after the reconnect.
   const counts = async () => (await page.textContent("#rt-counts")).match(/\d+/g).map(Number);
