@@ -7,7 +7,7 @@
 //! [`Value`]: past [`MAX_DEPTH`] a value reads as null, past [`MAX_ITEMS`] items are cut.
 
 use crate::proto::logs::LogKey;
-use crate::proto::status::{BadStatus, Status};
+use crate::proto::status::{BadStatus, Phase, Status};
 use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
 
 /// What a host value is, with its children (at most the number asked for).
@@ -106,7 +106,11 @@ pub fn status<H: Host>(raw: &H, submit: bool) -> Result<Status, BadStatus> {
         _ => return Err(BadStatus(field("logs")?.invalid_type("a sequence"))),
     };
     let from = if submit { Status::from_submit_fields } else { Status::from_fields };
-    from(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)
+    let mut s = from(&field("status")?, &field("queue_position")?, logs, &field("request_id")?)?;
+    // fal's failed job: COMPLETED with `error` (text) and `error_type`.
+    let present = |k: &str| field(k).is_ok_and(|v| !v.is_null());
+    s.failed = s.phase == Phase::Completed && (present("error") || present("error_type"));
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -4,6 +4,12 @@
 //! may be split between two chunks. Lines are bounded so a misbehaving peer
 //! can't make us buffer without limit.
 
+/// Whether a `content-type` is `text/event-stream` (case and parameters aside).
+pub fn is_event_stream(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    media.eq_ignore_ascii_case("text/event-stream")
+}
+
 /// One dispatched event: its `event:` name (default "message") and joined `data:` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

@@ -30,6 +30,8 @@ pub struct Status {
     /// The keys of the log lines this answer carries, in its order (see `proto::logs`).
     pub logs: Vec<LogKey>,
     pub request_id: Option<String>,
+    /// COMPLETED with `error` or `error_type`: fal's sign of a failed job (never `FAILED`).
+    pub failed: bool,
 }
 
 /// A log line's key from its two fields: strings as they are, anything else as nothing
@@ -72,7 +74,9 @@ impl Status {
             Value::Arr(a) => a.iter().map(|l| log_key(l.get("timestamp").unwrap_or(&Value::Null), l.get("message").unwrap_or(&Value::Null))).collect(),
             other => return Err(BadStatus(other.invalid_type("a sequence"))),
         };
-        Self::from_fields(field("status"), field("queue_position"), logs, field("request_id"))
+        let mut s = Self::from_fields(field("status"), field("queue_position"), logs, field("request_id"))?;
+        s.failed = s.phase == Phase::Completed && (!field("error").is_null() || !field("error_type").is_null());
+        Ok(s)
     }
 
     /// A submit answer: like a status, but one without `status` (an older docs example has
@@ -101,7 +105,7 @@ impl Status {
             Some(other) => return Err(BadStatus(format!("unknown queue status '{other}'"))),
             None => return Err(BadStatus("the status object has no 'status' field".into())),
         };
-        Ok(Status { phase, queue_position, logs, request_id: string(request_id)?.map(String::from) })
+        Ok(Status { phase, queue_position, logs, request_id: string(request_id)?.map(String::from), failed: false })
     }
 }
 

@@ -24,6 +24,13 @@ pub const UPSTREAM_KEEPALIVE_MS: f64 = 15_000.0;
 /// Two keep-alive intervals and a margin.
 pub const DEFAULT_STALL_MS: f64 = 2.0 * UPSTREAM_KEEPALIVE_MS + 5_000.0;
 pub const DEFAULT_POLL_INTERVAL_MS: f64 = 500.0;
+/// The status stream's answer (its head) is expected within this many round trips of the
+/// submit, and never sooner than [`STREAM_OPEN_FLOOR_MS`]: a proxy that holds the answer back
+/// until the job ends (Next.js' Pages router reads every answer whole) shows itself there, long
+/// before the stall window, and genwire polls instead. fal answers a stream's head at once,
+/// events or not, so a false alarm only costs polling.
+pub const STREAM_OPEN_RTTS: f64 = 4.0;
+pub const STREAM_OPEN_FLOOR_MS: f64 = 1_000.0;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -52,6 +59,11 @@ pub enum Input<P, E> {
         raw: P,
     },
     SubmitFailed(E),
+    /// The stream's answer arrived (its head): as an event stream, or as something else (a
+    /// proxy that overwrote `accept`, and got JSON).
+    StreamOpened {
+        event_stream: bool,
+    },
     /// Any byte arrived on the stream (an event or a keep-alive comment).
     StreamActivity,
     StreamStatus(Status, P),
@@ -95,8 +107,14 @@ pub enum Action<P, E> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Submitting,
-    Streaming { last_activity: Instant },
-    PollWait { at: Instant },
+    /// `open_by`: until the stream's head arrives, when a proxy is taken to be holding it back.
+    Streaming {
+        last_activity: Instant,
+        open_by: Option<Instant>,
+    },
+    PollWait {
+        at: Instant,
+    },
     Polling,
     FetchingResult,
     Done,
@@ -112,6 +130,10 @@ pub struct Machine<P, E> {
     /// Every log line told so far, merged across deltas, snapshots and windows.
     logs: LogBook,
     deadline: Option<Instant>,
+    /// When the submit went out, to time its round trip.
+    started: Instant,
+    /// The job's COMPLETED status said it failed (`error`, `error_type`): its result is its error.
+    failed: bool,
     fell_back: bool,
     actions: VecDeque<Action<P, E>>,
 }
@@ -121,7 +143,18 @@ impl<P: Clone, E> Machine<P, E> {
         let deadline = cfg.timeout.map(|t| now + t);
         let mut actions = VecDeque::new();
         actions.push_back(Action::Submit);
-        Self { cfg, state: State::Submitting, request_id: None, seen: None, logs: LogBook::default(), deadline, fell_back: false, actions }
+        Self {
+            cfg,
+            state: State::Submitting,
+            request_id: None,
+            seen: None,
+            logs: LogBook::default(),
+            deadline,
+            started: now,
+            failed: false,
+            fell_back: false,
+            actions,
+        }
     }
 
     pub fn poll_action(&mut self) -> Option<Action<P, E>> {
@@ -141,10 +174,16 @@ impl<P: Clone, E> Machine<P, E> {
         self.request_id.as_ref()
     }
 
+    /// The job ended COMPLETED with `error`/`error_type` (fal's sign of a failed job): whatever
+    /// its result answers is its error, even as a 2xx from a proxy that answers everything 200.
+    pub fn job_failed(&self) -> bool {
+        self.failed
+    }
+
     /// The earliest time at which [`Machine::handle_timeout`] has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let own = match self.state {
-            State::Streaming { last_activity } => Some(last_activity + self.cfg.stall),
+            State::Streaming { last_activity, open_by } => Some(open_by.map_or(last_activity + self.cfg.stall, |t| t.min(last_activity + self.cfg.stall))),
             State::PollWait { at } => Some(at),
             State::Done => return None,
             _ => None,
@@ -163,7 +202,8 @@ impl<P: Clone, E> Machine<P, E> {
             return self.finish_early(End::TimedOut);
         }
         match self.state {
-            State::Streaming { last_activity } if now >= last_activity + self.cfg.stall => self.fall_back(),
+            State::Streaming { last_activity, .. } if now >= last_activity + self.cfg.stall => self.fall_back(),
+            State::Streaming { open_by: Some(t), .. } if now >= t => self.fall_back(),
             State::PollWait { at } if now >= at => self.poll_now(),
             _ => {}
         }
@@ -182,7 +222,9 @@ impl<P: Clone, E> Machine<P, E> {
                 if phase == Phase::Completed {
                     self.fetch_result();
                 } else if self.cfg.mode == Mode::Streaming {
-                    self.state = State::Streaming { last_activity: now };
+                    let rtt = now - self.started;
+                    let open_by = now + Duration::ms((rtt.as_ms() * STREAM_OPEN_RTTS).max(STREAM_OPEN_FLOOR_MS));
+                    self.state = State::Streaming { last_activity: now, open_by: Some(open_by) };
                     self.actions.push_back(Action::OpenStream(request_id));
                 } else {
                     // The first poll goes at once: a fast job may be done already, and
@@ -191,9 +233,14 @@ impl<P: Clone, E> Machine<P, E> {
                 }
             }
             (State::Submitting, Input::SubmitFailed(e)) => self.finish(Err(End::Failed(e))),
-            (State::Streaming { .. }, Input::StreamActivity) => self.state = State::Streaming { last_activity: now },
+            // An answer that is not an event stream will never stream: poll at once.
+            (State::Streaming { .. }, Input::StreamOpened { event_stream: false }) => self.fall_back(),
+            (State::Streaming { last_activity, .. }, Input::StreamOpened { event_stream: true }) => {
+                self.state = State::Streaming { last_activity, open_by: None }
+            }
+            (State::Streaming { .. }, Input::StreamActivity) => self.state = State::Streaming { last_activity: now, open_by: None },
             (State::Streaming { .. }, Input::StreamStatus(status, raw)) => {
-                self.state = State::Streaming { last_activity: now };
+                self.state = State::Streaming { last_activity: now, open_by: None };
                 if self.observe(status, raw) == Phase::Completed {
                     self.actions.push_back(Action::CloseStream);
                     self.fetch_result();
@@ -243,6 +290,7 @@ impl<P: Clone, E> Machine<P, E> {
             self.actions.push_back(Action::Emit { phase: Phase::InProgress, raw: raw.clone(), new_logs: Vec::new() });
         }
         self.seen = Some((status.phase, status.queue_position));
+        self.failed |= status.phase == Phase::Completed && status.failed;
         self.actions.push_back(Action::Emit { phase: status.phase, raw, new_logs });
         status.phase
     }

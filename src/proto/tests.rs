@@ -155,6 +155,7 @@ fn queue_status(g: &mut Gen, logs: &mut usize) -> QueueStatus {
         queue_position: (phase == Phase::InQueue).then(|| g.below(5)),
         logs: (from..*logs).map(|i| LogKey::new(format!("t{i}"), "line")).collect(),
         request_id: None,
+        failed: phase == Phase::Completed && g.chance(0.2),
     }
 }
 

@@ -15,6 +15,7 @@ use super::js::{clock, now, set};
 use super::shared::Shared;
 use super::tasks::sleep_until;
 use crate::proto::call::{Action, CallMachine, Event, Failure, Input, Spec};
+use crate::proto::error::flattened::{error_in_success, Expected};
 use crate::proto::error::{decode_http, Body, ErrorInfo, Kind};
 use crate::proto::retry::Call;
 use crate::proto::shapes;
@@ -99,11 +100,14 @@ pub struct Req<'a> {
     pub body: Option<&'a str>,
     pub headers: &'a [(&'a str, &'a str)],
     pub want: Option<&'a str>,
+    /// What a 2xx answer must be (and whether the job is known to have failed): one that is an
+    /// error document instead is that error (a proxy that answers everything 200).
+    pub expect: Option<(Expected, bool)>,
 }
 
 impl<'a> Req<'a> {
     pub fn new(proxy: Option<&'a str>, method: &'a str, url: &'a str, body: Option<&'a str>) -> Self {
-        Self { proxy, method, url, body, headers: &[], want: None }
+        Self { proxy, method, url, body, headers: &[], want: None, expect: None }
     }
 }
 
@@ -124,7 +128,16 @@ async fn fetch_json(r: Req<'_>, signal: Option<&AbortSignal>, call: Call) -> Out
     }
     let text = super::http::text(&resp).await.map_err(|e| conv::thrown(&e))?;
     match js_sys::JSON::parse(&text) {
-        Ok(body) => Ok(Answer { body, header: r.want.and_then(|h| super::http::header(&resp, h)) }),
+        Ok(body) => {
+            if let Some((expected, failed)) = r.expect {
+                let header = |n: &str| super::http::header(&resp, n);
+                let value = conv::lossy(&body);
+                if let Some(info) = error_in_success(expected, &header, &value, failed, clock().wall.0) {
+                    return Err((info.clone(), conv::to_js(&info, Some(&body), None)));
+                }
+            }
+            Ok(Answer { body, header: r.want.and_then(|h| super::http::header(&resp, h)) })
+        }
         Err(_) => {
             let info = ErrorInfo::local(Kind::Protocol, crate::proto::error::Category::Unknown, "The server's answer was not JSON.");
             Err((info.clone(), conv::to_js(&info, Some(&JsValue::from_str(&text)), None)))

@@ -88,7 +88,7 @@ impl GenwireClient {
 
     pub fn result(&self, endpoint: String, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, _)| {
-            Box::pin(async move { queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, signal.as_ref()).await })
+            Box::pin(async move { queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, false, signal.as_ref()).await })
         })
     }
 

@@ -11,6 +11,7 @@ use super::js::{get, set};
 use super::shared::Shared;
 use crate::proto::call::Spec;
 use crate::proto::endpoint::{EndpointId, RequestId};
+use crate::proto::error::flattened::Expected;
 use crate::proto::options::SubmitExtras;
 use crate::proto::status::Status;
 use crate::proto::value::Value;
@@ -49,7 +50,7 @@ pub async fn submit(
 ) -> Result<(RequestId, Status, JsValue), JsValue> {
     let url = ep.submit_url(extras.webhook.as_deref());
     let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let req = Req { headers: &headers, ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let req = Req { headers: &headers, expect: Some((Expected::Submit, false)), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
     let raw = json(shared, Spec::submit(ep), req, signal).await?.body;
     let bad = |why: &str| conv::protocol(&format!("The submit answer {why}."), &raw);
     let status = crate::proto::host::status(&raw, true).map_err(|e| bad(&e.0))?;
@@ -58,23 +59,31 @@ pub async fn submit(
 }
 
 pub async fn status(shared: &Shared, ep: &EndpointId, id: &RequestId, logs: bool, signal: Option<&AbortSignal>) -> Result<(Status, JsValue), JsValue> {
-    let raw = get_json(shared, Spec::status(ep), "GET", &ep.status_url(id, logs), signal).await?;
+    let raw = get_json(shared, Spec::status(ep), "GET", &ep.status_url(id, logs), Some((Expected::Status, false)), signal).await?;
     let status = crate::proto::host::status(&raw, false).map_err(|e| conv::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
     Ok((status, raw))
 }
 
-async fn get_json(shared: &Shared, spec: Spec, method: &str, url: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
-    Ok(json(shared, spec, Req::new(Some(&shared.cfg().proxy_url), method, url, None), signal).await?.body)
+async fn get_json(
+    shared: &Shared,
+    spec: Spec,
+    method: &str,
+    url: &str,
+    expect: Option<(Expected, bool)>,
+    signal: Option<&AbortSignal>,
+) -> Result<JsValue, JsValue> {
+    Ok(json(shared, spec, Req { expect, ..Req::new(Some(&shared.cfg().proxy_url), method, url, None) }, signal).await?.body)
 }
 
-/// `{ data, requestId }`, the shape @fal-ai/client resolves with.
-pub async fn result(shared: &Shared, ep: &EndpointId, id: &RequestId, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
-    let data = get_json(shared, Spec::result(ep), "GET", &ep.result_url(id), signal).await?;
+/// `{ data, requestId }`, the shape @fal-ai/client resolves with. `failed`: the job's COMPLETED
+/// status said it failed, so whatever the answer is, it is the job's error.
+pub async fn result(shared: &Shared, ep: &EndpointId, id: &RequestId, failed: bool, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
+    let data = get_json(shared, Spec::result(ep), "GET", &ep.result_url(id), Some((Expected::Result, failed)), signal).await?;
     Ok(wrap(data, id.as_str()))
 }
 
 pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<JsValue, JsValue> {
-    get_json(shared, Spec::cancel(ep), "PUT", &ep.cancel_url(id), None).await
+    get_json(shared, Spec::cancel(ep), "PUT", &ep.cancel_url(id), None, None).await
 }
 
 /// A billed run: never repeated after an answer that may hide one (`Spec::run`).

@@ -96,7 +96,8 @@ pub async fn follow(
                     });
                 }
                 Action::FetchResult(id) => {
-                    spawn(&tx, async move { queue::result(&s, &e, &id, Some(&sig)).await.map_or_else(Input::ResultFailed, Input::ResultFetched) })
+                    let failed = machine.job_failed();
+                    spawn(&tx, async move { queue::result(&s, &e, &id, failed, Some(&sig)).await.map_or_else(Input::ResultFailed, Input::ResultFetched) })
                 }
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
                 Action::Cancel(id) => spawn_local(async move { drop(queue::cancel(&s, &e, &id).await) }),
@@ -171,6 +172,9 @@ async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Resu
     let reader = http::reader(&resp).filter(|_| http::ok(&resp)).ok_or(JsValue::NULL)?;
     let (mut parser, mut events) = (Parser::default(), Vec::new());
     let send = |i| sink(i).then_some(()).ok_or(JsValue::NULL);
+    // A proxy that overwrote `accept` gets JSON, not a stream: the machine polls at once.
+    let event_stream = http::header(&resp, "content-type").is_some_and(|t| crate::proto::sse::is_event_stream(&t));
+    send(Input::StreamOpened { event_stream })?;
     while let Some(bytes) = http::chunk(&reader).await? {
         if bytes.is_empty() {
             continue;

@@ -5,7 +5,7 @@ type M = Machine<&'static str, &'static str>;
 
 /// A status whose logs are the first `logs` lines of the job (a snapshot).
 fn st(phase: Phase, pos: Option<u64>, logs: usize) -> Status {
-    Status { phase, queue_position: pos, logs: (0..logs).map(|i| LogKey::new(format!("t{i}"), "line")).collect(), request_id: None }
+    Status { phase, queue_position: pos, logs: (0..logs).map(|i| LogKey::new(format!("t{i}"), "line")).collect(), request_id: None, failed: false }
 }
 fn rid() -> RequestId {
     RequestId::parse("req-1").unwrap()
@@ -76,6 +76,7 @@ fn a_broken_stream_falls_back_to_polling_without_repeating_updates() {
 fn a_silent_stream_is_given_up_after_the_stall_window_and_keepalives_extend_it() {
     let mut m = M::new(cfg(Mode::Streaming), t(0.0));
     submitted(&mut m, t(0.0));
+    m.handle(t(10.0), Input::StreamOpened { event_stream: true });
     assert_eq!(m.poll_timeout(), Some(t(3_000.0)));
     m.handle(t(2_000.0), Input::StreamActivity);
     assert_eq!(m.poll_timeout(), Some(t(5_000.0)));
@@ -202,6 +203,7 @@ fn lines(range: std::ops::Range<usize>) -> Status {
         queue_position: None,
         logs: range.map(|i| LogKey::new(format!("t{i:02}"), format!("line {i}"))).collect(),
         request_id: None,
+        failed: false,
     }
 }
 
@@ -257,4 +259,52 @@ fn a_late_answer_from_an_earlier_phase_neither_emits_nor_swallows_lines() {
     // The filled-in IN_PROGRESS carries no lines of its own; COMPLETED carries both.
     let news: Vec<&Vec<usize>> = a.iter().filter_map(|x| if let Action::Emit { new_logs, .. } = x { Some(new_logs) } else { None }).collect();
     assert_eq!(news, [&vec![], &vec![0, 1]]);
+}
+
+#[test]
+fn a_stream_whose_head_never_comes_is_given_up_after_a_few_round_trips() {
+    // A proxy that reads the whole answer before passing it on (Next.js' Pages router) holds the
+    // stream's head back until the job ends: genwire polls instead, long before the stall window.
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(400.0));
+    // The submit took 400 ms: the head is due within 4 round trips.
+    assert_eq!(m.poll_timeout(), Some(t(2_000.0)));
+    m.handle_timeout(t(1_999.0));
+    assert!(drain(&mut m).is_empty());
+    m.handle_timeout(t(2_000.0));
+    assert_eq!(drain(&mut m), vec![Action::CloseStream, Action::Poll(rid())]);
+    assert!(m.fell_back());
+}
+
+#[test]
+fn a_fast_submit_still_gives_the_stream_a_second_to_open() {
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(5.0));
+    assert_eq!(m.poll_timeout(), Some(t(1_005.0)));
+    // Its head arrives: only the stall window is left.
+    m.handle(t(500.0), Input::StreamOpened { event_stream: true });
+    assert_eq!(m.poll_timeout(), Some(t(3_005.0)));
+    m.handle_timeout(t(1_005.0));
+    assert!(drain(&mut m).is_empty());
+}
+
+#[test]
+fn an_answer_that_is_not_an_event_stream_means_polling_at_once() {
+    let mut m = M::new(cfg(Mode::Streaming), t(0.0));
+    submitted(&mut m, t(5.0));
+    m.handle(t(30.0), Input::StreamOpened { event_stream: false });
+    assert_eq!(drain(&mut m), vec![Action::CloseStream, Action::Poll(rid())]);
+    assert!(m.fell_back());
+}
+
+#[test]
+fn a_completed_status_with_an_error_marks_the_job_failed() {
+    let mut m = M::new(cfg(Mode::Polling), t(0.0));
+    submitted(&mut m, t(0.0));
+    assert!(!m.job_failed());
+    let mut done = st(Phase::Completed, None, 0);
+    done.failed = true;
+    m.handle(t(20.0), Input::PollStatus(done, "failed"));
+    drain(&mut m);
+    assert!(m.job_failed());
 }
