@@ -1,7 +1,7 @@
 // Types of `diagnose` (js/diagnose.js), re-exported by index.d.ts.
 
 /** Which item of the integration checklist a check covers. */
-export type DiagnoseCheckId = "proxy" | "key" | "allowlist" | "streaming" | "realtime" | "clock" | "csp";
+export type DiagnoseCheckId = "proxy" | "key" | "statuses" | "allowlist" | "schemas" | "uploads" | "streaming" | "realtime" | "clock" | "csp";
 
 /** `fail` makes the report not ok; `warn` doesn't; `skip` says why it could not be checked. */
 export type DiagnoseStatus = "pass" | "warn" | "fail" | "skip";

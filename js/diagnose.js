@@ -8,11 +8,14 @@
 
 import { DEFAULT_PROXY_URL, DEFAULT_REALTIME_URL, ENDPOINT_NAMESPACES, SECRET_NAMES } from "./facts.js";
 
-const IDS = ["proxy", "key", "allowlist", "streaming", "realtime", "clock", "csp"];
+const IDS = ["proxy", "key", "statuses", "allowlist", "schemas", "uploads", "streaming", "realtime", "clock", "csp"];
 const TITLES = {
   proxy: "Proxy route reachable",
   key: "Proxy adds the API key",
+  statuses: "Proxy passes fal's status codes through",
   allowlist: "Proxy refuses non-fal targets",
+  schemas: "Proxy lets input schemas through (client-side validation)",
+  uploads: "Proxy lets uploads through, in parts too",
   streaming: "Status stream passes through unbuffered",
   realtime: "Realtime WebSocket opens with a token",
   clock: "Clock in step with the server",
@@ -85,13 +88,14 @@ export async function diagnose(clientOptions = {}, opts = {}) {
     const csp = run("csp", timeoutMs, checkCsp);
     // One GET through the proxy tells whether the route is there, the key was added and the clock.
     let probe = null;
-    const needProbe = ["proxy", "key", "clock", "allowlist", "streaming", "realtime"].some((id) => want.has(id));
+    const needProbe = ["proxy", "key", "statuses", "clock", "allowlist", "schemas", "uploads", "streaming", "realtime"].some((id) => want.has(id));
     if (needProbe) {
       const r = await runCheck("proxy", timeoutMs, outer, (signal, timedOut) => checkProxy({ ...ctx, signal, timedOut }, probeEp));
       probe = r.probe;
       delete r.probe;
       if (want.has("proxy")) checks.proxy = r;
       if (want.has("key")) checks.key = { id: "key", title: TITLES.key, ...keyVerdict(probe), ms: r.ms };
+      if (want.has("statuses")) checks.statuses = { id: "statuses", title: TITLES.statuses, ...statusesVerdict(probe), ms: 0 };
       if (want.has("clock")) checks.clock = { id: "clock", title: TITLES.clock, ...clockVerdict(probe, maxSkew, proxyUrl), ms: 0 };
     }
     const reachable = probe?.reachable === true;
@@ -99,6 +103,8 @@ export async function diagnose(clientOptions = {}, opts = {}) {
     await Promise.all([
       csp,
       run("allowlist", timeoutMs, (c) => (reachable ? checkAllowlist(c, probe) : noProxy)),
+      run("schemas", timeoutMs, (c) => (reachable ? checkSchemas(c, probeEp, probe) : noProxy)),
+      run("uploads", timeoutMs, (c) => (reachable ? checkUploads(c, probe) : noProxy)),
       run("streaming", st?.timeoutMs ?? Math.max(timeoutMs, 60_000), (c) => (st === null ? skip(
         "Not checked: fal has no free event stream, and watching one needs a job.",
         "Pass `streaming: { endpoint, input }` (submits one cheap job, cancelled as soon as the stream is seen to be live) or `streaming: { endpoint, requestId }` of a job that is running.",
@@ -185,7 +191,7 @@ async function call(ctx, method, target, { body, accept = "application/json", re
     redirect: "manual", cache: "no-store", signal: ctx.signal,
   });
   const recvAt = Date.now();
-  const a = { res, status: res.status, type: res.type, ct: (res.headers.get("content-type") ?? "").toLowerCase(), date: res.headers.get("date"), sentAt, recvAt, text: "", json: undefined };
+  const a = { res, status: res.status, type: res.type, ct: (res.headers.get("content-type") ?? "").toLowerCase(), date: res.headers.get("date"), poweredBy: res.headers.get("x-powered-by") ?? "", sentAt, recvAt, text: "", json: undefined };
   if (read && res.type !== "opaqueredirect") {
     a.text = await readBounded(res);
     try { a.json = JSON.parse(a.text); } catch { /* not JSON */ }
@@ -296,11 +302,112 @@ function keyVerdict(probe) {
     return fail(`${said}: fal refused the key.`,
       "The key lacks the scope or access for this app: create an API-scoped key in the fal dashboard (Keys) for the right team, and check the account's billing.");
   }
+  if (flattened(a)) return pass(`${said}: fal looked the request up, so the key was accepted (the proxy answered fal's 404 as ${a.status}: see the status check).`);
   if (!isFalBody(a) && a.status === 404) return warn(`${said}: a 404, but not in fal's shape.`, "Check that the proxy forwards to the URL in x-fal-target-url unchanged, with the same method, and passes fal's answer back.");
   if (a.status === 404 || a.status === 400 || a.status === 422) return pass(`${said}: fal looked the request up, so the key was accepted.`);
   if (a.status === 429) return pass(`${said}: rate limited, but the key was read.`);
   if (a.status >= 500) return warn(`${said}: fal itself had trouble; the key could not be judged.`, "Run diagnose again in a moment; see status.fal.ai.");
   return warn(`${said}: not the answer fal gives for an unknown request.`, "Check that the proxy forwards to the URL in x-fal-target-url unchanged, with the same method.");
+}
+
+/** A 2xx whose body is fal's error document (`{detail}` with no job status): a status-flattening proxy. */
+const flattened = (a) => a.status >= 200 && a.status < 300 && isFalBody(a) && typeof a.json.status !== "string";
+
+/** The server framework the answer names (`x-powered-by`), for fixes written for it. */
+function framework(a) {
+  const p = (a?.poweredBy ?? "").toLowerCase();
+  if (p.includes("next.js")) return "next";
+  if (p.includes("express")) return "express";
+  if (p.includes("hono")) return "hono";
+  return null;
+}
+
+/** Which proxy refused a target, by the shape of its refusal. */
+function refuser(a) {
+  if (a.json === "Invalid request" && a.status === 400) return "@fal-ai/server-proxy";
+  if (String(a.json?.error_type ?? "").startsWith("proxy_")) return "genwire's proxy";
+  return null;
+}
+
+/** How to replace a proxy that breaks the contract, for the framework it runs on. */
+function genwireProxyFix(a) {
+  switch (framework(a)) {
+    case "express":
+      return "Use genwire/proxy's handler, which passes every status through: `import { nodeHandler } from \"genwire/proxy\"; app.all(\"/api/fal/proxy\", nodeHandler());` (before any body parser).";
+    case "next":
+      return "Use genwire/proxy's route (App Router, app/api/fal/proxy/route.ts): `import { nextRoute } from \"genwire/proxy\"; export const { GET, POST, PUT } = nextRoute();` (Pages router: `export default nextPagesHandler()` with `export const config = { api: { bodyParser: false } }`).";
+    case "hono":
+      return "Use genwire/proxy's handler: `app.all(\"/api/fal/proxy\", honoHandler())` from \"genwire/proxy\".";
+    default:
+      return "Use genwire/proxy (nextRoute() for Next.js, nodeHandler() for Express/Node http, honoHandler() for Hono, createProxy() for any Fetch-standard server), or make the proxy answer with fal's status and headers: `new Response(upstream.body, { status: upstream.status, headers })`.";
+  }
+}
+
+/** The allowlist line a refusing proxy needs, for the proxy that refused. */
+function allowFix(a, pattern, genwireNote) {
+  if (refuser(a) === "@fal-ai/server-proxy") {
+    return `Add \`"${pattern}"\` to the handler's allowedUrlPatterns (after ...DEFAULT_ALLOWED_URL_PATTERNS from "@fal-ai/server-proxy"). ${genwireProxyFix(a)}`;
+  }
+  if (refuser(a) === "genwire's proxy") return genwireNote;
+  return `Allow ${pattern.replace(/\\/g, "")} in the proxy's allowlist.`;
+}
+
+function statusesVerdict(probe) {
+  if (!probe?.reachable) return skip("Not known: the proxy route could not be used (see the proxy check).");
+  const a = probe.a;
+  if (probe.refused) return skip("Not known: the proxy refused the queue.fal.run target itself (see the allowlist check).");
+  if (flattened(a)) {
+    const who = framework(a) === "express" ? " (@fal-ai/server-proxy's Express handler does this: it streams the body without the status)" : "";
+    return fail(`The status of a made-up request, which fal answers 404, came back as ${answer(a)}${excerpt(a)}: the proxy answers every error with status ${a.status}${who}. ` +
+      "genwire reads such answers by their body (errors still reject, typed), but the error's own status is a guess, and browser tools, logs and other clients see successes.",
+      genwireProxyFix(a));
+  }
+  if (a.status >= 400) return pass(`A made-up request came back as ${a.status}, as fal answered it.`);
+  return warn(`The status of a made-up request came back as ${answer(a)}${excerpt(a)}, not fal's 404.`, "Check that the proxy passes fal's status code and body through unchanged.");
+}
+
+// ---------------------------------------------------------------- schemas and uploads
+
+async function checkSchemas(ctx, ep, probe) {
+  if (probe.refused) return skip("Not known: the proxy refused queue.fal.run itself (see the allowlist check).");
+  const target = `https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=${encodeURIComponent(ep.full)}`;
+  const a = await call(ctx, "GET", target);
+  const said = `The OpenAPI document of ${ep.full} through the proxy answered ${answer(a)}`;
+  if (a.status >= 200 && a.status < 300 && a.json && typeof a.json === "object" && ("paths" in a.json || "openapi" in a.json)) {
+    return pass(`${said}: inputs are checked in the browser before they are sent.`);
+  }
+  const off = "genwire then leaves validation to the server (inputs are sent and a bad one comes back as fal's 422).";
+  if (isRefusal(a)) {
+    return warn(`${said}: the proxy refuses the schema route.${excerpt(a)} ${off}`,
+      allowFix(a, "fal.ai/api/openapi/queue/openapi.json\\?endpoint_id=*{,/**}", "genwire/proxy allows schemas of the endpoints it allows: add this endpoint to its `endpoints` option."));
+  }
+  if (flattened(a) || a.status >= 400) return warn(`${said}${excerpt(a)}. ${off}`, `Check that the endpoint id is right; see status.fal.ai if fal answered 5xx.`);
+  return warn(`${said}, not an OpenAPI document.${excerpt(a)} ${off}`, "Check that the proxy passes fal's answers through unchanged.");
+}
+
+async function checkUploads(ctx, probe) {
+  if (probe.refused) return skip("Not known: the proxy refused queue.fal.run itself (see the allowlist check).");
+  // Initiating costs nothing and stores nothing: no byte is sent to the URLs fal hands out.
+  const body = { content_type: "text/plain", file_name: "genwire-diagnose.txt" };
+  const storage = "https://rest.fal.ai/storage/upload";
+  const [simple, multi] = await Promise.all(["initiate", "initiate-multipart"].map((p) => call(ctx, "POST", `${storage}/${p}?storage_type=fal-cdn-v3`, { body })));
+  const ok = (a) => a.status >= 200 && a.status < 300 && typeof a.json?.upload_url === "string";
+  if (!ok(simple)) {
+    if (isRefusal(simple)) {
+      return fail(`Initiating an upload through the proxy answered ${answer(simple)}: the proxy refuses storage uploads.${excerpt(simple)} Files in inputs can't be uploaded.`,
+        allowFix(simple, "rest.fal.ai/storage/upload/initiate\\?storage_type=fal-cdn-v3", "genwire/proxy always allows uploads: check that this is the route it serves."));
+    }
+    return warn(`Initiating an upload through the proxy answered ${answer(simple)}${excerpt(simple)}`, "Check the key's access to fal storage; see status.fal.ai if fal answered 5xx.");
+  }
+  if (!ok(multi)) {
+    const said = `Simple uploads can be initiated, but the multipart initiate answered ${answer(multi)}${excerpt(multi)}`;
+    if (isRefusal(multi)) {
+      return warn(`${said}: the proxy refuses uploads in parts. genwire sends files above the multipart threshold (90 MiB) in one PUT instead: no part is retried alone.`,
+        allowFix(multi, "rest.fal.ai/storage/upload/initiate-multipart\\?storage_type=fal-cdn-v3", "genwire/proxy always allows multipart uploads: check that this is the route it serves."));
+    }
+    return warn(said, "Check the key's access to fal storage.");
+  }
+  return pass("Uploads can be initiated whole and in parts (no bytes were sent).");
 }
 
 function clockVerdict(probe, maxSkew, proxyUrl) {
@@ -421,7 +528,9 @@ async function checkStreaming(ctx, ep, st) {
     }
   }
   const job = submitted ? `the test job ${requestId}` : `the job ${requestId}`;
-  const bufferFix = "Stream the upstream body through unchanged and unbuffered: return `new Response(upstream.body, { status, headers })` (not `await upstream.text()`/`.json()`); @fal-ai/server-proxy's App Router `route` streams, its Pages Router `handler` does not. No compression for text/event-stream; nginx: `proxy_buffering off;` or send `X-Accel-Buffering: no`; serverless hosts: a runtime that streams responses.";
+  const bufferFix = (framework(a) === "next"
+    ? "This Next.js route reads the answer whole before sending it (@fal-ai/server-proxy's Pages router `createPageRouterHandler` does): use the App Router (`export const { GET, POST, PUT } = nextRoute()` from \"genwire/proxy\" in app/api/fal/proxy/route.ts), or genwire/proxy's `nextPagesHandler()`, which streams. "
+    : "") + "Stream the upstream body through unchanged and unbuffered: return `new Response(upstream.body, { status, headers })` (not `await upstream.text()`/`.json()`); @fal-ai/server-proxy's App Router `route` streams, its Pages Router `handler` does not. No compression for text/event-stream; nginx: `proxy_buffering off;` or send `X-Accel-Buffering: no`; serverless hosts: a runtime that streams responses. Meanwhile genwire notices and polls.";
   if (broken !== null) {
     return fail(`The status stream of ${job} broke after ${reads.length} chunk${reads.length === 1 ? "" : "s"}: ${broken}`,
       "Something on the way cuts long responses: raise the proxy's or host's response timeout for text/event-stream (serverless functions often stop at 10-60 s) and don't buffer it. genwire falls back to polling meanwhile.");
@@ -433,7 +542,7 @@ async function checkStreaming(ctx, ep, st) {
   }
   if (!a.ct.includes("text/event-stream")) {
     return fail(`The status stream answered ${answer(a)} instead of text/event-stream:${excerpt(a)}`,
-      "Forward the browser's Accept header (text/event-stream) to fal; some proxies, including @fal-ai/server-proxy, overwrite it with application/json. And pass the upstream's content-type back.");
+      `Forward the browser's Accept header (text/event-stream) to fal; some proxies, including @fal-ai/server-proxy, overwrite it with application/json. And pass the upstream's content-type back. genwire polls meanwhile. ${genwireProxyFix(a)}`);
   }
   const total = Math.round(now() - t0);
   const first = reads.length ? Math.round(reads[0]) : null;
@@ -467,7 +576,7 @@ async function checkRealtime(ctx, ep, path, tokenProvider) {
     const a = await call(ctx, "POST", "https://rest.fal.ai/tokens/", { body: { allowed_apps: [ep.alias], token_expiration: 120 } });
     const said = `POST https://rest.fal.ai/tokens/ through the proxy answered ${answer(a)}`;
     if (a.status < 200 || a.status >= 300) {
-      if (isRefusal(a)) return fail(`${said}: the proxy refuses the token endpoint.${excerpt(a)}`, "Allow POST rest.fal.ai/tokens/ in the proxy's allowlist (@fal-ai/server-proxy's default list leaves it out), or give the app a tokenProvider of its own.");
+      if (isRefusal(a)) return fail(`${said}: the proxy refuses the token endpoint.${excerpt(a)}`, `${allowFix(a, "rest.fal.ai/tokens/", "genwire/proxy allows tokens for the endpoints it allows: add this app to its \`endpoints\` option.")} (@fal-ai/server-proxy's default list leaves tokens out.) Or give the app a tokenProvider of its own.`);
       if (a.status === 401 || a.status === 403) return fail(`${said}: the key was not accepted.${excerpt(a)}`, "Fix the key first (see the key check); the proxy must add it to this call too.");
       return fail(`${said}.${excerpt(a)}`, "Check the proxy's log for this call; realtime needs a token from it.");
     }

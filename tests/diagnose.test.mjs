@@ -47,14 +47,14 @@ describe("diagnose", () => {
     const report = await diagnoseIn(page, opts);
     page.off("request", onRequest);
 
-    assert.deepEqual(report.checks.map((c) => c.id), ["proxy", "key", "allowlist", "streaming", "realtime", "clock", "csp"]);
+    assert.deepEqual(report.checks.map((c) => c.id), ["proxy", "key", "statuses", "allowlist", "schemas", "uploads", "streaming", "realtime", "clock", "csp"]);
     for (const c of report.checks) {
       assert.equal(c.status, "pass", `${c.id}: ${c.detail} / ${c.fix}`);
       assert.equal(c.fix, null);
       assert.ok(c.title && c.detail && typeof c.ms === "number", c.id);
     }
     assert.equal(report.ok, true);
-    assert.deepEqual(report.counts, { pass: 7, warn: 0, fail: 0, skip: 0 });
+    assert.deepEqual(report.counts, { pass: 10, warn: 0, fail: 0, skip: 0 });
     assert.equal(report.proxyUrl, "/api/fal/proxy");
     for (const c of report.checks) assert.ok(report.text.includes(c.title), c.title);
     assert.match(report.text, /^genwire diagnose .*OK/);
@@ -93,7 +93,7 @@ describe("diagnose", () => {
     assert.equal(c.realtime.status, "skip");
     assert.match(c.realtime.fix, /realtimeEndpoint/);
     assert.equal(report.ok, true);
-    assert.deepEqual(report.counts, { pass: 5, warn: 0, fail: 0, skip: 2 });
+    assert.deepEqual(report.counts, { pass: 8, warn: 0, fail: 0, skip: 2 });
     assert.match(report.text, /skip {2}Status stream/);
   });
 
@@ -203,6 +203,61 @@ describe("diagnose", () => {
       assert.equal(c.key.status, "skip");
       assert.equal(c.allowlist.status, "fail");
       assert.match(c.allowlist.fix, /queue\.fal\.run\/\*\*/);
+    } finally {
+      await pg.close();
+    }
+  });
+
+  test("a proxy that answers every error with 200 (Express) is named, with the Express fix", async () => {
+    // As @fal-ai/server-proxy's Express handler: fal's body and headers, status 200.
+    const pg = await pageWithProxy(async (route) => {
+      const response = await route.fetch();
+      return route.fulfill({ status: 200, headers: { ...response.headers(), "x-powered-by": "Express" }, body: await response.body() });
+    });
+    try {
+      const report = await diagnoseIn(pg);
+      const c = byId(report);
+      assert.equal(c.statuses.status, "fail", c.statuses.detail);
+      assert.match(c.statuses.detail, /every error with status 200/);
+      assert.match(c.statuses.detail, /Express handler/);
+      assert.match(c.statuses.fix, /nodeHandler\(\)/);
+      assert.equal(c.key.status, "pass", c.key.detail);
+      assert.equal(report.ok, false);
+    } finally {
+      await pg.close();
+    }
+  });
+
+  test("schemas and multipart uploads refused by @fal-ai/server-proxy's default allowlist: warned, with the pattern to add", async () => {
+    const refused = (t) => t.startsWith("https://fal.ai/api/openapi/") || t.includes("/initiate-multipart");
+    const pg = await pageWithProxy((route) => (refused(target(route))
+      ? route.fulfill({ status: 400, contentType: "application/json", headers: { "x-powered-by": "Next.js" }, body: JSON.stringify("Invalid request") })
+      : route.continue()));
+    try {
+      const report = await diagnoseIn(pg);
+      const c = byId(report);
+      assert.equal(c.schemas.status, "warn", c.schemas.detail);
+      assert.match(c.schemas.detail, /refuses the schema route/);
+      assert.ok(c.schemas.fix.includes("fal.ai/api/openapi/queue/openapi.json\\?endpoint_id=*{,/**}"), c.schemas.fix);
+      assert.match(c.schemas.fix, /nextRoute\(\)/);
+      assert.equal(c.uploads.status, "warn", c.uploads.detail);
+      assert.match(c.uploads.detail, /refuses uploads in parts/);
+      assert.ok(c.uploads.fix.includes("rest.fal.ai/storage/upload/initiate-multipart\\?storage_type=fal-cdn-v3"), c.uploads.fix);
+      assert.equal(c.statuses.status, "pass", c.statuses.detail);
+      assert.equal(report.ok, true, "the queue still works: warnings only");
+    } finally {
+      await pg.close();
+    }
+  });
+
+  test("refused simple uploads fail the uploads check", async () => {
+    const pg = await pageWithProxy((route) => (target(route).includes("/storage/upload/")
+      ? route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify("Invalid request") })
+      : route.continue()));
+    try {
+      const c = byId(await diagnoseIn(pg, { checks: ["uploads"] }));
+      assert.equal(c.uploads.status, "fail", c.uploads.detail);
+      assert.match(c.uploads.fix, /allowedUrlPatterns/);
     } finally {
       await pg.close();
     }

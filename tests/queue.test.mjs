@@ -290,7 +290,7 @@ describe("the proxy boundary", () => {
     assert.ok(proxied.length >= 3);
     // The queue, and the endpoint's public schema for client-side validation.
     const targets = proxied.map((s) => s.headers["x-fal-target-url"]);
-    for (const t of targets) assert.match(t, /^https:\/\/queue\.fal\.run\/|^https:\/\/fal\.ai\/api\/openapi\/queue\/openapi\.json\?endpoint_id=fal-ai\/flux\/dev$/);
+    for (const t of targets) assert.match(t, /^https:\/\/queue\.fal\.run\/|^https:\/\/fal\.ai\/api\/openapi\/queue\/openapi\.json\?endpoint_id=fal-ai%2Fflux%2Fdev$/);
   });
 
   test("the proxy added the key: the simulator saw a valid authorization", async () => {

@@ -65,6 +65,36 @@ describe("storage.upload", () => {
     assert.deepEqual([s1.parts - s0.parts, s1.completed - s0.completed], [3, 1]);
   });
 
+  test("a proxy that refuses multipart (@fal-ai/server-proxy's default allowlist) gets the file whole, in one PUT", async () => {
+    const s0 = await storage("stats");
+    const refused = [];
+    // As the package answers a URL off its list: 400 "Invalid request".
+    await page.route("**/api/fal/proxy", (route) => {
+      const t = route.request().headers()["x-fal-target-url"] ?? "";
+      if (!t.includes("/initiate-multipart")) return route.continue();
+      refused.push(t);
+      return route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify("Invalid request") });
+    });
+    try {
+      const out = await inPage(async (client, bytes) => {
+        const fracs = [];
+        const data = bytes(20 * 1024 * 1024, 3);
+        const url = await client.storage.upload(new Blob([data]), { multipartThreshold: 16 << 20, onProgress: (p) => fracs.push(p.fraction) });
+        const back = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        let same = back.length === data.length;
+        for (let i = 0; same && i < data.length; i += 4093) same = back[i] === data[i];
+        return { fracs, same };
+      });
+      assert.equal(refused.length, 1, "asked for parts once");
+      assert.ok(out.same, "the bytes came back unchanged");
+      assert.ok(monotone(out.fracs) && out.fracs.at(-1) === 1, out.fracs.join(","));
+      const s1 = await storage("stats");
+      assert.deepEqual([s1.initiated - s0.initiated, s1.puts - s0.puts, s1.parts - s0.parts], [1, 1, 0]);
+    } finally {
+      await page.unroute("**/api/fal/proxy");
+    }
+  });
+
   test("a failing part is retried alone", async () => {
     await storage("faults", { fail_part_next: 1 });
     const out = await inPage(async (client, bytes) => {

@@ -178,7 +178,7 @@ describe("validation on every call", () => {
     }, prompts);
     await p.close();
     const schemaFetches = seen.filter((t) => t.startsWith("https://fal.ai/api/openapi/"));
-    assert.deepEqual(schemaFetches, ["https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai/flux/dev"]);
+    assert.deepEqual(schemaFetches, ["https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai%2Fflux%2Fdev"]);
     assert.equal(seen.filter((t) => t === "https://queue.fal.run/fal-ai/flux/dev").length, 4);
     assert.equal(seen.length, 5, seen.join("\n"));
   });

@@ -13,9 +13,20 @@ use crate::proto::value::Value;
 /// After a failed load, the endpoint is not tried again for this long.
 pub const RETRY_LOAD_MS: f64 = 60_000.0;
 
-/// fal's public OpenAPI document of an endpoint (reached through the proxy).
+/// fal's public OpenAPI document of an endpoint (reached through the proxy). The id is
+/// percent-encoded in the query (`fal-ai%2Fflux%2Fdev`, which fal decodes): a proxy allowlist
+/// written with glob patterns (`endpoint_id=**` in `@fal-ai/server-proxy`, where `*` and `**` stop
+/// at `/`) matches it, as it never matches the raw `fal-ai/flux/dev`.
 pub fn openapi_url(endpoint: &str) -> String {
-    format!("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id={endpoint}")
+    let mut url = String::from("https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=");
+    for b in endpoint.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
 }
 
 #[derive(Debug)]
@@ -122,5 +133,16 @@ mod tests {
         c.loading("a/b", 2);
         let (r, _) = c.loaded("a/b", Ok(&bad), Instant::at(61_000.0), |m| m);
         assert!(r.unwrap_err().starts_with("The input schema of a/b can't be used: "));
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::openapi_url;
+
+    #[test]
+    fn the_endpoint_id_is_percent_encoded_in_the_query() {
+        assert_eq!(openapi_url("fal-ai/flux/dev"), "https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai%2Fflux%2Fdev");
+        assert_eq!(openapi_url("a b&c=é"), "https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=a%20b%26c%3D%C3%A9");
     }
 }

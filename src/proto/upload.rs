@@ -132,7 +132,18 @@ pub struct Upload {
     progress: Progress,
     total: u64,
     done: bool,
+    /// Kept to initiate again, whole, if the proxy refuses the multipart initiate.
+    initiate_body: String,
     actions: VecDeque<UploadAction>,
+}
+
+/// A multipart initiate that failed with this status was refused on the way (the proxy's
+/// allowlist: `@fal-ai/server-proxy` answers 400 "Invalid request" for a URL off its list,
+/// genwire's proxies 400/403 `proxy_target_rejected`, others 403/404/405), not by a failure that a
+/// simple upload would hit as well (401 no key, 408/429 wait, 5xx): the file then goes whole, in
+/// one PUT straight to the storage, as it would below the threshold.
+pub fn multipart_refused(status: Option<u16>) -> bool {
+    matches!(status, Some(400 | 403 | 404 | 405 | 412 | 413 | 422))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,8 +162,9 @@ pub enum UploadInput {
         loaded: u64,
     },
     Completed,
-    /// A request failed for good (or was aborted): its error is the edge's to give.
-    Failed,
+    /// A request failed for good with this HTTP status (`None`: no answer, or aborted): its
+    /// error is the edge's to give, unless it was a refused multipart initiate.
+    Failed(Option<u16>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,9 +199,16 @@ impl Upload {
             Plan::Simple => (false, vec![(0, 0, size)]),
             Plan::Multipart(p) => (true, p),
         };
-        let initiate = UploadAction::Initiate { url: initiate_url(multipart), body: initiate_body(content_type, file_name) };
+        let body = initiate_body(content_type, file_name);
+        let initiate = UploadAction::Initiate { url: initiate_url(multipart), body: body.clone() };
         let progress = Progress::new(size, parts.len());
-        Self { multipart, parts, next: 0, running: 0, etags: Vec::new(), urls: None, progress, total: size, done: false, actions: VecDeque::from([initiate]) }
+        let actions = VecDeque::from([initiate]);
+        Self { multipart, parts, next: 0, running: 0, etags: Vec::new(), urls: None, progress, total: size, done: false, initiate_body: body, actions }
+    }
+
+    /// Whether the upload goes in parts (it stops doing so when the proxy refuses them).
+    pub fn multipart(&self) -> bool {
+        self.multipart
     }
 
     pub fn poll_action(&mut self) -> Option<UploadAction> {
@@ -228,11 +247,18 @@ impl Upload {
                     self.actions.push_back(UploadAction::Progress(progress(sent, self.total)));
                 }
             }
+            // Before the URLs, the initiate is the only request out.
+            UploadInput::Failed(status) if self.multipart && self.urls.is_none() && multipart_refused(status) => {
+                self.multipart = false;
+                self.parts = vec![(0, 0, self.total)];
+                self.progress = Progress::new(self.total, 1);
+                self.actions.push_back(UploadAction::Initiate { url: initiate_url(false), body: self.initiate_body.clone() });
+            }
             UploadInput::Completed => {
                 let url = self.urls.as_ref().map(|u| u.1.clone()).unwrap_or_default();
                 self.finish(Ok(url));
             }
-            UploadInput::Failed => {
+            UploadInput::Failed(_) => {
                 if self.running > 0 {
                     self.actions.push_back(UploadAction::StopParts);
                 }
@@ -375,7 +401,7 @@ mod tests {
         drain(&mut u);
         u.handle(UploadInput::Initiated(urls()));
         drain(&mut u);
-        u.handle(UploadInput::Failed);
+        u.handle(UploadInput::Failed(None));
         assert_eq!(drain(&mut u), vec![UploadAction::StopParts, UploadAction::Done(Err(None))]);
         u.handle(UploadInput::Stored { part: 1, answer: Value::Null, etag: None });
         u.handle(UploadInput::Completed);
@@ -384,6 +410,39 @@ mod tests {
         drain(&mut u);
         u.handle(UploadInput::Initiated(v(r#"{"upload_url":"u"}"#)));
         assert_eq!(drain(&mut u), vec![UploadAction::Done(Err(Some(v(r#"{"upload_url":"u"}"#))))]);
+    }
+
+    #[test]
+    fn a_refused_multipart_initiate_falls_back_to_one_put() {
+        let mib = 1024 * 1024;
+        let mut u = Upload::new(25 * mib, 16 * mib, "video/mp4", "v.mp4");
+        assert_eq!(drain(&mut u), vec![UploadAction::Initiate { url: initiate_url(true), body: initiate_body("video/mp4", "v.mp4") }]);
+        // @fal-ai/server-proxy's default allowlist: 400 "Invalid request".
+        u.handle(UploadInput::Failed(Some(400)));
+        assert!(!u.multipart());
+        assert_eq!(drain(&mut u), vec![UploadAction::Initiate { url: initiate_url(false), body: initiate_body("video/mp4", "v.mp4") }]);
+        u.handle(UploadInput::Initiated(urls()));
+        assert_eq!(drain(&mut u), vec![UploadAction::Put { part: 0, url: "https://s/u?sig=1".into(), start: 0, end: 25 * mib }]);
+        u.handle(UploadInput::Stored { part: 0, answer: Value::Null, etag: None });
+        assert_eq!(drain(&mut u).last(), Some(&UploadAction::Done(Ok("https://f/x.bin".into()))));
+        // Once: a refused simple initiate is the end.
+        let mut u = Upload::new(25 * mib, 16 * mib, "a/b", "f");
+        drain(&mut u);
+        u.handle(UploadInput::Failed(Some(403)));
+        drain(&mut u);
+        u.handle(UploadInput::Failed(Some(403)));
+        assert_eq!(drain(&mut u), vec![UploadAction::Done(Err(None))]);
+    }
+
+    #[test]
+    fn a_multipart_initiate_failing_otherwise_is_the_uploads_failure() {
+        for status in [None, Some(401), Some(429), Some(500), Some(503)] {
+            let mut u = Upload::new(25 * 1024 * 1024, 0, "a/b", "f");
+            drain(&mut u);
+            u.handle(UploadInput::Failed(status));
+            assert_eq!(drain(&mut u), vec![UploadAction::Done(Err(None))], "{status:?}");
+            assert!(u.multipart());
+        }
     }
 
     #[test]

@@ -97,8 +97,9 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
         match inbox.next(None).await {
             Some(Ok(input)) => m.handle(input),
             Some(Err(e)) => {
+                let status = get(&e, "status").as_f64().map(|n| n as u16);
                 failure = e;
-                m.handle(UploadInput::Failed);
+                m.handle(UploadInput::Failed(status));
             }
             None => {}
         }
