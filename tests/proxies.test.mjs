@@ -47,28 +47,11 @@ const ROUTES = [
 
 /**
  * `route · row` pairs that fail today because genwire's client does not yet cope with what that
- * proxy does (issue 13, item 2), each with what the client sees. Empty this list as they pass.
+ * proxy does, each with what the client sees: they must fail, and this file fails the day one passes.
  */
-const EXPRESS = "@fal-ai/server-proxy in Express";
-const PAGES = "@fal-ai/server-proxy in Next.js (Pages router)";
 const KNOWN_CLIENT_GAPS = {
-  // The Express handler streams every upstream answer without setting the status: 200, fal's
-  // headers (content-type, x-fal-error-type, x-fal-retryable, retry-after-ms) and body as they were.
-  [`${EXPRESS} · error: 4xx typed, not retried`]:
-    "the submit's 400 arrives as 200 {detail, error_type: \"bad_request\"} (x-fal-error-type: bad_request); the client rejects with kind \"protocol\", category \"unknown\", no errorType: \"The submit answer the status object has no 'status' field.\"",
-  [`${EXPRESS} · error: 429 retried`]:
-    "the submit's 429 arrives as 200 {detail: \"Rate limit exceeded\"} with retry-after-ms: 100; the client rejects at once with the same protocol error, no retry",
-  [`${EXPRESS} · error: 503 retried`]:
-    "the submit's 503 arrives as 200 {detail, error_type: \"runner_scheduling_failure\"} (x-fal-error-type too); protocol error, no retry",
-  [`${EXPRESS} · a failed job rejects with its error`]:
-    "the status says COMPLETED; the result's 500 (x-fal-retryable: false) arrives as 200 {detail: [{type: \"internal_server_error\", msg: \"Internal server error\", ...}]}; subscribe resolves with that body as data",
-  [`${EXPRESS} · validation: the server's 422`]:
-    "the submit's 422 arrives as 200 {detail: [{loc: [\"body\", \"guidance_scale\"], type: \"less_than_equal\", ctx: {le: 20}, ...}]}; protocol error instead of kind \"validation\" with its issue",
-  [`${EXPRESS} · diagnose()`]:
-    "the status of a made-up id answers 200 {\"detail\":\"Request not found\"}: the key check warns (\"not the answer fal gives for an unknown request\", fix: check that the proxy forwards unchanged), every other check passes, report.ok is true; nothing names the handler that answers errors with 200, nor its fix",
-  // The Pages router handler reads the answer whole (`await res.text()`) before sending head and body.
-  [`${PAGES} · subscribe, streaming`]:
-    "the status stream's head and body arrive together when the job has completed (200 text/event-stream with both Transfer-Encoding: chunked and a Content-Length, and an ETag, as on every answer of this route); the client reads every update at once and would poll only after streamStallTimeout (15 s)",
+  // None left. @fal-ai/server-proxy's Express handler (every answer 200) and its Pages router
+  // (every answer read whole) were here until the client learnt to cope with them (issue 13).
 };
 
 let server, falHosts, browser;

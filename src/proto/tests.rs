@@ -16,6 +16,8 @@ use crate::proto::retry::{GiveUp, Idempotency, RetryConfig};
 use crate::proto::status::{Phase, Status as QueueStatus};
 use crate::proto::subscribe::{self as sub, Machine, Mode};
 use crate::proto::time::{Duration, Instant, Now, Wall};
+use crate::proto::upload::{self as up, Upload, UploadAction, UploadInput, PARALLEL, PART_SIZE};
+use crate::proto::value::Value;
 
 const RUNS: u64 = 400;
 
@@ -489,5 +491,88 @@ fn a_stepped_wall_clock_moves_no_deadline() {
             assert_eq!(shown.0, clock.now.wall.0 + (until.as_ms() - clock.now.mono.as_ms()));
         }
         assert_eq!(GiveUp::ALL.len(), 5);
+    }
+}
+
+#[test]
+fn the_upload_machine_keeps_its_invariants() {
+    let urls = Value::Obj(vec![("upload_url".into(), Value::Str("https://s/u?sig=1".into())), ("file_url".into(), Value::Str("https://f/x".into()))]);
+    for seed in 0..RUNS * 3 {
+        let mut g = Gen::new(seed);
+        let size = g.pick(&[0, 1, PART_SIZE, 3 * PART_SIZE + 7, 7 * PART_SIZE]);
+        let threshold = g.pick(&[0, PART_SIZE, up::DEFAULT_MULTIPART_THRESHOLD]);
+        let mut u = Upload::new(size, threshold, "a/b", "f");
+        // What the environment owes an answer to: the initiate, the parts out, the completion.
+        let (mut initiate, mut puts, mut complete) = (false, Vec::<(usize, u64, u64)>::new(), false);
+        let (mut done, mut last_progress, mut stored, mut initiates) = (0, 0.0, 0usize, 0);
+        for _ in 0..200 {
+            while let Some(a) = u.poll_action() {
+                assert_eq!(done, 0, "seed {seed}: {a:?} after Done");
+                match a {
+                    UploadAction::Initiate { .. } => {
+                        initiates += 1;
+                        assert!(initiates <= 2, "seed {seed}: initiated {initiates} times");
+                        initiate = true;
+                    }
+                    UploadAction::Put { part, start, end, .. } => {
+                        assert!(start <= end && end <= size, "seed {seed}: part {part} {start}..{end} of {size}");
+                        puts.push((part, start, end));
+                        assert!(puts.len() <= PARALLEL, "seed {seed}: {} parts out", puts.len());
+                    }
+                    UploadAction::StopParts => puts.clear(),
+                    UploadAction::Complete { .. } => {
+                        assert!(puts.is_empty(), "seed {seed}: completed with parts out");
+                        assert!(u.multipart(), "seed {seed}: a simple upload completes nothing");
+                        complete = true;
+                    }
+                    UploadAction::Progress(p) => {
+                        let Value::Obj(fields) = p else { panic!("seed {seed}: progress {p:?}") };
+                        let loaded = fields.iter().find_map(|(k, v)| if let (true, Value::Num(n)) = (k == "loaded", v) { Some(*n) } else { None }).unwrap();
+                        assert!(loaded >= last_progress && loaded <= size as f64, "seed {seed}: progress {last_progress} -> {loaded} of {size}");
+                        last_progress = loaded;
+                    }
+                    UploadAction::Done(r) => {
+                        done += 1;
+                        if r.is_ok() {
+                            assert_eq!(last_progress, size as f64, "seed {seed}: done before all bytes were reported");
+                            assert!(stored > 0, "seed {seed}: done with nothing stored");
+                        }
+                    }
+                }
+            }
+            if done > 0 {
+                break;
+            }
+            // The environment answers one thing it owes, at random.
+            if initiate && g.chance(0.5) {
+                initiate = false;
+                let input = match g.below(6) {
+                    0 => UploadInput::Failed(Some(g.pick(&[400, 403, 404, 405]))),
+                    1 => UploadInput::Failed(g.pick(&[None, Some(401), Some(429), Some(503)])),
+                    2 => UploadInput::Initiated(Value::Null),
+                    _ => UploadInput::Initiated(urls.clone()),
+                };
+                u.handle(input);
+            } else if !puts.is_empty() {
+                let i = g.below(puts.len() as u64) as usize;
+                let (part, start, end) = puts[i];
+                match g.below(10) {
+                    0 => {
+                        puts.clear();
+                        u.handle(UploadInput::Failed(g.pick(&[None, Some(403), Some(500)])));
+                    }
+                    1..=4 => u.handle(UploadInput::Sent { part, loaded: g.below(end - start + 1) }),
+                    _ => {
+                        puts.swap_remove(i);
+                        stored += 1;
+                        u.handle(UploadInput::Stored { part, answer: Value::Null, etag: Some("e".into()) });
+                    }
+                }
+            } else if complete {
+                complete = false;
+                u.handle(if g.chance(0.8) { UploadInput::Completed } else { UploadInput::Failed(Some(500)) });
+            }
+        }
+        assert_eq!(done, 1, "seed {seed}: the upload never ended");
     }
 }
