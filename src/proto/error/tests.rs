@@ -423,28 +423,10 @@ fn serializes_to_the_js_shape() {
 
 #[test]
 fn names_are_the_serialized_ones() {
-    use Category::*;
     for k in [Kind::Validation, Kind::Api, Kind::Network, Kind::Timeout, Kind::Aborted, Kind::CircuitOpen, Kind::Config, Kind::Protocol] {
         assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
     }
-    for c in [
-        Validation,
-        ContentPolicy,
-        Auth,
-        Forbidden,
-        NotFound,
-        RateLimited,
-        Timeout,
-        Unavailable,
-        Server,
-        Network,
-        Aborted,
-        Cancelled,
-        CircuitOpen,
-        BadRequest,
-        Config,
-        Unknown,
-    ] {
+    for c in crate::proto::facts::categories() {
         assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
     }
     for s in [Source::Server, Source::Client] {
