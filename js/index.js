@@ -126,18 +126,18 @@ export function createClient(options = {}) {
        * `onQueueUpdate`, merged logs, `timeout` (cancels upstream, as fal's client does); resolves
        * with `{ data, requestId }`. An abort only stops following, unless `cancelOnAbort: true`.
        */
-      subscribeToStatus: call("subscribeToStatus"),
+      subscribeToStatus: (endpoint, opts = {}) => init().then(() => make().follow(endpoint, opts, true)),
       /** The job's statuses as an async iterator (see `statusStream`), ending after COMPLETED. */
       streamStatus(endpoint, opts = {}) {
         const { abortSignal, ...rest } = opts ?? {};
-        return statusStream(rest.requestId, rest.signal ?? abortSignal, (sig, push) => init().then(() => make().followStatus(endpoint, {
+        return statusStream(rest.requestId, rest.signal ?? abortSignal, (sig, push) => init().then(() => make().follow(endpoint, {
           ...rest,
           signal: sig,
           onQueueUpdate(status) {
             push(status);
             rest.onQueueUpdate?.(status);
           },
-        })));
+        }, false)));
       },
     }),
     subscribe: call("subscribe"),

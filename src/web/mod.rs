@@ -102,17 +102,12 @@ impl GenwireClient {
         promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
-    /// A job submitted elsewhere (or before a reload), followed by its id like `subscribe`'s.
-    #[wasm_bindgen(js_name = subscribeToStatus)]
-    pub fn subscribe_to_status(&self, endpoint: String, options: JsValue) -> Promise {
-        promise(subscribe::follow_status(self.shared.clone(), endpoint, options, true))
-    }
-
-    /// A job's statuses (through `onQueueUpdate`) until COMPLETED, which it resolves with: the
-    /// source of `client.queue.streamStatus`'s async iterator (js/index.js).
-    #[wasm_bindgen(js_name = followStatus)]
-    pub fn follow_status(&self, endpoint: String, options: JsValue) -> Promise {
-        promise(subscribe::follow_status(self.shared.clone(), endpoint, options, false))
+    /// A job submitted elsewhere (or before a reload), followed by its id like `subscribe`'s:
+    /// `queue.subscribeToStatus` (`result`: resolves with the result), or the source of
+    /// `queue.streamStatus`'s async iterator (js/index.js: statuses through `onQueueUpdate`,
+    /// resolves with the COMPLETED status).
+    pub fn follow(&self, endpoint: String, options: JsValue, result: bool) -> Promise {
+        promise(subscribe::follow_status(self.shared.clone(), endpoint, options, result))
     }
 
     pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
