@@ -144,20 +144,23 @@ describe("onEnqueue on subscribe", () => {
     assert.equal(out.events.at(-1)[0], "COMPLETED");
   });
 
-  test("a throwing onEnqueue ends the call with what it threw, and the job is cancelled", async () => {
+  test("a throwing onEnqueue ends the call with what it threw, no status follows, and the job is cancelled", async () => {
     const out = await page.evaluate(async (endpoint) => {
       let id;
+      let updates = 0;
       try {
         await genwire.createClient().subscribe(endpoint, {
           input: { prompt: `enqueue throws ${Math.random()}`, image_size: "square", seed: 3 },
           onEnqueue: (r) => { id = r; throw new Error("app bug"); },
+          onQueueUpdate: () => { updates++; },
         });
-        return { id, message: "resolved" };
+        return { id, updates, message: "resolved" };
       } catch (e) {
-        return { id, message: e.message };
+        return { id, updates, message: e.message };
       }
     }, ENDPOINT);
     assert.equal(out.message, "app bug");
+    assert.equal(out.updates, 0, "no update after the throw");
     for (let i = 0; i < 50 && !(await server.job(out.id)).canceled; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal((await server.job(out.id)).canceled, true);
   });

@@ -132,6 +132,8 @@ async fn drive(
                 }
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
                 Action::Cancel(id) => spawn_local(async move { drop(queue::cancel(&s, &e, &id).await) }),
+                // Once a callback threw, the call is over: no more callbacks.
+                Action::Enqueued(_) | Action::Emit { .. } if finished.is_some() => {}
                 Action::Enqueued(id) => {
                     if let Some(Err(thrown)) = hooks.enqueue.as_ref().map(|f| f.call1(&JsValue::NULL, &JsValue::from_str(id.as_str()))) {
                         machine.handle(now(), Input::Abort);
