@@ -56,6 +56,8 @@ export interface ClientOptions {
   circuitBreaker?: CircuitBreakerOptions | false;
   /** Called with every attempt, retry, error, success and breaker change. */
   onEvent?: (event: GenwireEvent) => void;
+  /** Where `client.jobs` keeps jobs in flight (for resuming after a reload). */
+  jobs?: JobsOptions;
   /** Refused: keys never belong in a browser. Passing any of these throws. */
   credentials?: never;
   apiKey?: never;
@@ -121,6 +123,82 @@ export interface SubscribeOptions<Input = Record<string, unknown>> extends Submi
   streamStallTimeout?: number;
   /** Milliseconds for the whole call; on expiry the job is cancelled upstream and the call rejects. */
   timeout?: number;
+  /** Called once with the job's request id when the queue accepts it, before any `onQueueUpdate`. */
+  onEnqueue?: (requestId: string) => void;
+  /** Whether an abort (the signal) cancels the job upstream. Default true: the call submitted it. */
+  cancelOnAbort?: boolean;
+}
+
+/** `queue.subscribeToStatus` and `queue.streamStatus`: a job already submitted, followed by its id. */
+export interface FollowOptions {
+  requestId: string;
+  signal?: AbortSignal;
+  /** Include logs in status updates (every line so far, in order, once each). Default false. */
+  logs?: boolean;
+  onQueueUpdate?: (status: QueueStatus) => void;
+  /** `streaming` (default) falls back to polling by itself when the stream fails. */
+  mode?: "streaming" | "polling";
+  /** Milliseconds between status polls. Default 500. */
+  pollInterval?: number;
+  /** Milliseconds without a byte on the stream before polling takes over. Default 35000. */
+  streamStallTimeout?: number;
+  /** Milliseconds for the whole call; on expiry the job is cancelled upstream (as fal's client does) and the call rejects. */
+  timeout?: number;
+  /** Whether an abort cancels the job upstream. Default false: following a job doesn't own it. */
+  cancelOnAbort?: boolean;
+}
+
+/**
+ * `queue.streamStatus`: a job's statuses, as an async iterator that ends after COMPLETED. `break`
+ * (or `abort()`) closes the stream and stops polling; the job runs on. An error is thrown by the
+ * iteration, typed.
+ */
+export interface StatusStream extends AsyncIterableIterator<QueueStatus> {
+  readonly requestId: string;
+  /** The COMPLETED status; rejects with the GenwireError that ended the stream. */
+  done(): Promise<CompletedStatus>;
+  abort(): void;
+}
+
+/** A job kept by `client.jobs`. */
+export interface StoredJob {
+  endpoint: string;
+  requestId: string;
+  /** `Date.now()` when it was submitted. */
+  submittedAt: number;
+  /** Who follows it (`useGeneration`'s `resumeKey`); default the endpoint. */
+  key: string;
+}
+
+/** What `client.jobs` keeps its entries in: `sessionStorage`'s shape (sync or async). */
+export interface JobStorage {
+  getItem(key: string): string | null | Promise<string | null>;
+  setItem(key: string, value: string): void | Promise<void>;
+  removeItem(key: string): void | Promise<void>;
+}
+
+export interface JobsOptions {
+  /** `session` (default: `sessionStorage`), `local`, `memory`, or the app's own store. Unusable storage falls back to memory. */
+  storage?: "session" | "local" | "memory" | JobStorage;
+  /** The storage key. Default `genwire:jobs`. */
+  key?: string;
+  /** Entries older than this are dropped unread. Default a day (86400000). */
+  maxAgeMs?: number;
+}
+
+/** Jobs in flight kept across reloads, to be followed again with `queue.subscribeToStatus`. */
+export interface JobStore {
+  /** Resolves once an async store was read (at once for `sessionStorage`). */
+  readonly ready: Promise<void>;
+  /** Entries younger than `maxAgeMs`; older and corrupt ones are dropped. */
+  list(filter?: { endpoint?: string; key?: string }): StoredJob[];
+  add(job: { endpoint: string; requestId: string; submittedAt?: number; key?: string }): StoredJob;
+  remove(requestId: string): void;
+  clear(): void;
+  /** `client.subscribe`, the job stored from `onEnqueue` until its result or error is delivered; an abort lets it run on (`cancelOnAbort: false`). */
+  subscribe<Output = any, Input = Record<string, unknown>>(endpoint: string, options: SubscribeOptions<Input> & { jobKey?: string }): Promise<Result<Output>>;
+  /** Follows every stored job again; each entry is forgotten once its result or error is delivered. */
+  resume<Output = any>(filter?: { endpoint?: string; key?: string }, options?: Omit<FollowOptions, "requestId">): Array<StoredJob & { result: Promise<Result<Output>> }>;
 }
 
 export interface RequestOptions {
@@ -296,6 +374,10 @@ export interface QueueClient {
   status(endpoint: string, options: RequestOptions & { logs?: boolean }): Promise<QueueStatus>;
   result<Output = any>(endpoint: string, options: RequestOptions): Promise<Result<Output>>;
   cancel(endpoint: string, options: { requestId: string }): Promise<unknown>;
+  /** Follows a job already submitted (by a server, before a reload) like `subscribe`; resolves with its result. */
+  subscribeToStatus<Output = any>(endpoint: string, options: FollowOptions): Promise<Result<Output>>;
+  /** The job's statuses as an async iterator (`for await`), ending after COMPLETED. */
+  streamStatus(endpoint: string, options: FollowOptions): StatusStream;
 }
 
 /**
@@ -318,6 +400,8 @@ export type OutputOf<E extends string> = E extends keyof Endpoints ? Endpoints[E
 export interface GenwireClient {
   readonly proxyUrl: string;
   readonly queue: QueueClient;
+  /** Jobs in flight kept across reloads (`sessionStorage` by default). */
+  readonly jobs: JobStore;
   subscribe<E extends keyof Endpoints & string>(endpoint: E, options: SubscribeOptions<InputOf<E>>): Promise<Result<OutputOf<E>>>;
   subscribe<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: SubscribeOptions<Input>): Promise<Result<Output>>;
   run<E extends keyof Endpoints & string>(endpoint: E, options: { input?: InputOf<E>; signal?: AbortSignal; validate?: boolean }): Promise<Result<OutputOf<E>>>;

@@ -3,6 +3,7 @@
 // `window` and is safe during a server render.
 import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate } from "../pkg/genwire.js";
 import { DEFAULT_PROXY_URL, STATS_WINDOW_MS } from "./facts.js";
+import { createJobs } from "./jobs.js";
 
 let loading = null;
 let loaded = false;
@@ -40,13 +41,71 @@ export function validate(schema, input, endpoint) {
   return wasmValidate(schema, input, endpoint);
 }
 
+/**
+ * `queue.streamStatus`: the statuses of `call` (started with the `onQueueUpdate` and signal given to
+ * it) as an async iterator that ends after COMPLETED. Breaking out of a `for await` (its `return()`)
+ * or `abort()` closes the stream and stops polling; the job itself runs on. An error (typed) is
+ * thrown by the iteration after the statuses before it.
+ */
+function statusStream(requestId, callerSignal, start) {
+  const ctl = new AbortController();
+  const buffered = [];
+  let wake = null; // the pending next()'s resolve
+  let end = null; // { error } or { value }
+  let closed = false; // by return() or abort(): the end is quiet
+  const signal = callerSignal ? (AbortSignal.any ? AbortSignal.any([callerSignal, ctl.signal]) : ctl.signal) : ctl.signal;
+  if (callerSignal && !AbortSignal.any) callerSignal.addEventListener("abort", () => ctl.abort(callerSignal.reason), { once: true });
+  const poke = () => { const w = wake; wake = null; w?.(); };
+  const done = start(signal, (status) => { buffered.push(status); poke(); }).then(
+    (value) => { end = { value }; poke(); return value; },
+    (error) => { end = { error }; poke(); throw error; },
+  );
+  done.catch(() => {}); // said through the iteration or done(), never as an unhandled rejection
+  const iterator = {
+    async next() {
+      for (;;) {
+        if (buffered.length) return { value: buffered.shift(), done: false };
+        if (end) {
+          if (end.error && !closed) {
+            const e = end.error;
+            end = { value: undefined };
+            throw e;
+          }
+          return { value: undefined, done: true };
+        }
+        await new Promise((r) => { wake = r; });
+      }
+    },
+    async return(value) {
+      closed = true;
+      ctl.abort();
+      buffered.length = 0;
+      end ??= { value };
+      return { value, done: true };
+    },
+    [Symbol.asyncIterator]() { return this; },
+  };
+  return Object.freeze({
+    requestId,
+    /** The COMPLETED status (rejects with the typed error, or as aborted after abort()). */
+    done: () => done,
+    /** Stops following: the stream closes, no more polls; the job runs on. */
+    abort: () => iterator.return(),
+    next: iterator.next,
+    return: iterator.return,
+    [Symbol.asyncIterator]() { return iterator; },
+  });
+}
+
 /** Creates a client bound to the app's proxy route. Refuses any key or credentials. */
 export function createClient(options = {}) {
   let inner = null;
   const early = []; // listeners added before the module loaded
+  // The jobs store's options are the page's (a store object may hold functions): not the core's.
+  const { jobs: jobsOptions, ...coreOptions } = options ?? {};
   const make = () => {
     if (!inner) {
-      inner = new GenwireClient(options);
+      inner = new GenwireClient(coreOptions);
       for (const l of early.splice(0)) l.off = inner.on(l.fn);
     }
     return inner;
@@ -54,13 +113,32 @@ export function createClient(options = {}) {
   // Already loaded: say about bad options now, synchronously.
   if (loaded) make();
   const call = (method) => (endpoint, opts = {}) => init().then(() => make()[method](endpoint, opts));
-  return Object.freeze({
+  const client = {
     get proxyUrl() { return options.proxyUrl ?? DEFAULT_PROXY_URL; },
     queue: Object.freeze({
       submit: call("submit"),
       status: call("status"),
       result: call("result"),
       cancel: call("cancel"),
+      /**
+       * Follows a job already submitted (by a server, another tab, this page before a reload) by its
+       * `requestId`, with `subscribe`'s machinery: the status stream with the polling fallback,
+       * `onQueueUpdate`, merged logs, `timeout` (cancels upstream, as fal's client does); resolves
+       * with `{ data, requestId }`. An abort only stops following, unless `cancelOnAbort: true`.
+       */
+      subscribeToStatus: (endpoint, opts = {}) => init().then(() => make().follow(endpoint, opts, true)),
+      /** The job's statuses as an async iterator (see `statusStream`), ending after COMPLETED. */
+      streamStatus(endpoint, opts = {}) {
+        const { abortSignal, ...rest } = opts ?? {};
+        return statusStream(rest.requestId, rest.signal ?? abortSignal, (sig, push) => init().then(() => make().follow(endpoint, {
+          ...rest,
+          signal: sig,
+          onQueueUpdate(status) {
+            push(status);
+            rest.onQueueUpdate?.(status);
+          },
+        }, false)));
+      },
     }),
     subscribe: call("subscribe"),
     run: call("run"),
@@ -126,5 +204,8 @@ export function createClient(options = {}) {
     stats() {
       return inner ? inner.stats() : { windowMs: STATS_WINDOW_MS, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };
     },
-  });
+  };
+  /** Jobs in flight kept across reloads (js/jobs.js): `list`, `add`, `remove`, `subscribe`, `resume`. */
+  client.jobs = createJobs(client, jobsOptions ?? {});
+  return Object.freeze(client);
 }

@@ -38,12 +38,26 @@ export const IDLE_GENERATION = Object.freeze({
 });
 const PHASES = { IN_QUEUE: "queued", IN_PROGRESS: "running", COMPLETED: "running" };
 
-/** One generation job at a time on `client.subscribe`; see `useGeneration`. */
+/** `resume` as the hook takes it: false, or the client's jobs store (`"session"`, `true`). */
+function resumeMode(value) {
+  if (value === undefined || value === false || value === null) return false;
+  if (value === true || value === "session") return true;
+  throw Object.assign(new Error(`option 'resume' must be "session", true or false, not ${JSON.stringify(value)}`), {
+    name: "GenwireError", kind: "config", category: "config", retryable: false, issues: [],
+  });
+}
+
+/**
+ * One generation job at a time on `client.subscribe`; see `useGeneration`. With `resume`, the job
+ * is kept in the client's jobs store (`client.jobs`) from its `onEnqueue` until its result or error
+ * is delivered, an unmount lets it run on instead of cancelling it, and the next mount (after a
+ * reload, a restored tab, a remount) follows it again with `queue.subscribeToStatus`.
+ */
 export class GenerationObserver extends Store {
   constructor(client, endpoint, options = {}) {
     super(IDLE_GENERATION);
     this.setOptions(client, endpoint, options);
-    this.current = null; // the call whose results count: { controller }
+    this.current = null; // the call whose results count: { controller, requestId, done }
     this.mounted = false;
   }
 
@@ -52,29 +66,56 @@ export class GenerationObserver extends Store {
     Object.assign(this, { client, endpoint, options });
   }
 
-  mount() { this.mounted = true; }
+  get resumeKey() { return this.options.resumeKey ?? this.endpoint; }
 
-  /** Unmounted: nothing updates any more, and the call in flight is aborted (cancelled upstream). */
+  mount() {
+    this.mounted = true;
+    if (resumeMode(this.options.resume)) this.resume();
+  }
+
+  /**
+   * Unmounted: nothing updates any more, and the call in flight is aborted (cancelled upstream;
+   * with `resume`, only let go: it stays stored, to be followed again by the next mount).
+   */
   unmount() {
     this.mounted = false;
     this.current?.controller.abort();
   }
 
-  submitAsync(input, callOptions = {}) {
+  /** Stops `call`: aborted, and with `resume` cancelled upstream by hand and forgotten. */
+  stop(call, cancelUpstream = true) {
+    if (!call) return;
+    call.controller.abort();
+    if (call.resume && call.requestId && !call.done) {
+      if (cancelUpstream) this.client.queue.cancel(this.endpoint, { requestId: call.requestId }).catch(() => {});
+      call.jobs.remove(call.requestId);
+    }
+  }
+
+  /** A new call that supersedes the current one; `start(signal, onQueueUpdate, onEnqueue)` runs it. */
+  begin(patch, callOptions, start) {
     const o = { ...this.options, ...callOptions };
     const previous = this.current;
-    if (previous && o.cancelSuperseded !== false) previous.controller.abort();
-    const call = { controller: new AbortController() };
+    if (previous) {
+      if (o.cancelSuperseded !== false) this.stop(previous);
+      else if (previous.resume && previous.requestId) previous.jobs.remove(previous.requestId); // its result is dropped anyway
+    }
+    const resume = resumeMode(o.resume);
+    const call = { controller: new AbortController(), requestId: patch.requestId, done: false, resume, jobs: resume ? this.client.jobs : null };
+    if (resume && !call.jobs) throw new Error("genwire: option 'resume' needs a client with a jobs store (createClient's client.jobs)");
     this.current = call;
     const live = () => this.mounted && this.current === call;
     const update = (patch) => { if (live()) this.set(patch); };
-    this.set({ ...IDLE_GENERATION, status: "submitting" });
-    const { onQueueUpdate, onSuccess, onError, cancelSuperseded, ...rest } = o;
-    return this.client.subscribe(this.endpoint, {
+    this.set({ ...IDLE_GENERATION, ...patch });
+    const { onQueueUpdate, onSuccess, onError, onEnqueue, cancelSuperseded, resume: _r, resumeKey: _k, ...rest } = o;
+    const latest = () => ({ ...this.options, ...callOptions });
+    const signal = either(o.signal, call.controller.signal);
+    const options = {
       ...rest,
-      input,
-      signal: either(o.signal, call.controller.signal),
+      signal,
       logs: rest.logs ?? true,
+      // With resume, an abort (an unmount) lets the job go; cancel() and a superseding submit cancel it by hand.
+      ...(resume ? { cancelOnAbort: false } : {}),
       onQueueUpdate(status) {
         update({
           status: PHASES[status.status] ?? "running",
@@ -82,31 +123,74 @@ export class GenerationObserver extends Store {
           queuePosition: status.status === "IN_QUEUE" ? status.queue_position : undefined,
           ...(status.logs ? { logs: status.logs } : {}),
         });
-        if (live()) onQueueUpdate?.(status);
+        if (live()) latest().onQueueUpdate?.(status);
       },
-    }).then(
+    };
+    const enqueued = (requestId) => {
+      call.requestId = requestId;
+      if (resume) call.jobs.add({ endpoint: this.endpoint, requestId, key: this.resumeKey });
+      update({ requestId });
+      if (live()) latest().onEnqueue?.(requestId);
+    };
+    return start(options, enqueued).then(
       (result) => {
+        call.done = true;
+        if (resume) call.jobs.remove(call.requestId);
         if (live()) {
           update({ status: "success", data: result.data, requestId: result.requestId, queuePosition: undefined });
-          onSuccess?.(result.data, result);
+          latest().onSuccess?.(result.data, result);
         }
         return result.data;
       },
       (error) => {
+        const canceled = error?.kind === "aborted"; // cancel(), the caller's signal, an unmount
+        if (!canceled) {
+          call.done = true;
+          if (resume && call.requestId) call.jobs.remove(call.requestId); // delivered, as an error
+        }
         if (live()) {
-          const canceled = error?.kind === "aborted"; // cancel(), the caller's signal
           update({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, queuePosition: undefined });
-          if (!canceled) onError?.(error);
+          if (!canceled) latest().onError?.(error);
         }
         throw error;
       },
     );
   }
 
+  submitAsync(input, callOptions = {}) {
+    return this.begin({ status: "submitting" }, callOptions, (options, enqueued) =>
+      this.client.subscribe(this.endpoint, { ...options, input, onEnqueue: enqueued }));
+  }
+
+  /**
+   * Follows the newest stored job of this hook (`resumeKey`, default the endpoint) again; older
+   * ones are forgotten (superseded: their results would be dropped). A job that finished meanwhile
+   * delivers its result; one whose result is gone upstream ends as an error.
+   */
+  resume() {
+    const jobs = this.client.jobs;
+    if (!jobs) return;
+    const go = () => {
+      if (!this.mounted) return;
+      if (this.current && !this.current.controller.signal.aborted) return; // a call of its own runs
+      this.current = null; // let go by an unmount (StrictMode's, say): not to be cancelled now
+      const stored = jobs.list({ key: this.resumeKey });
+      if (!stored.length) return;
+      const newest = stored.reduce((a, b) => (b.submittedAt >= a.submittedAt ? b : a));
+      for (const j of stored) if (j !== newest) jobs.remove(j.requestId);
+      this.begin({ status: "resuming", requestId: newest.requestId }, {}, (options) => {
+        const { input: _i, validate: _v, webhookUrl: _w, priority: _p, hint: _h, startTimeout: _s, ...follow } = options;
+        return this.client.queue.subscribeToStatus(newest.endpoint, { ...follow, requestId: newest.requestId });
+      }).catch(() => {});
+    };
+    // After an async store's first read; a microtask later for sessionStorage.
+    Promise.resolve(jobs.ready).then(go);
+  }
+
   submit(input, callOptions) { this.submitAsync(input, callOptions).catch(() => {}); }
-  cancel() { this.current?.controller.abort(); }
+  cancel() { this.stop(this.current); }
   reset() {
-    this.current?.controller.abort();
+    this.stop(this.current);
     this.current = null;
     this.set(IDLE_GENERATION, true);
   }

@@ -15,12 +15,20 @@ export function GenwireProvider(props: GenwireProviderProps): ReactElement;
 /** The provider's client; without a provider, a default client (proxy at `/api/fal/proxy`). */
 export function useGenwire(): GenwireClient;
 
-export type GenerationStatus = "idle" | "submitting" | "queued" | "running" | "success" | "error" | "canceled";
+/** `resuming`: following a stored job again after a mount (`resume`), before its first status. */
+export type GenerationStatus = "idle" | "submitting" | "resuming" | "queued" | "running" | "success" | "error" | "canceled";
 
 export interface GenerationOptions<Output = any, Input = Record<string, unknown>>
   extends Omit<SubscribeOptions<Input>, "input" | "onQueueUpdate"> {
   /** Cancel the job of a superseded submit upstream (its result is dropped either way). Default true. */
   cancelSuperseded?: boolean;
+  /**
+   * `"session"` (or true): keep the job in flight in `client.jobs` (sessionStorage by default), let it
+   * run on when the component unmounts or the page reloads, and follow it again on the next mount.
+   */
+  resume?: "session" | boolean;
+  /** Which stored jobs this hook follows again. Default the endpoint. */
+  resumeKey?: string;
   onQueueUpdate?: (status: QueueStatus) => void;
   onSuccess?: (data: Output, result: { data: Output; requestId: string }) => void;
   onError?: (error: GenwireError) => void;
@@ -37,7 +45,7 @@ export interface Generation<Output = any, Input = Record<string, unknown>> {
   logs: RequestLog[];
   requestId: string | undefined;
   isIdle: boolean;
-  /** submitting, queued or running. */
+  /** submitting, resuming, queued or running. */
   isPending: boolean;
   isSuccess: boolean;
   isError: boolean;

@@ -50,8 +50,10 @@ function useObserver(Kind, client, endpoint, options) {
 /**
  * A generation job, shaped like a mutation: `submit(input)` runs it on the queue with live status,
  * `submitAsync` returns the promise. A new submit supersedes the current one: its result is dropped
- * and, unless `cancelSuperseded: false`, its job cancelled upstream. Unmounting cancels too. The
- * rules are `GenerationObserver`'s (js/observe.js); this hook subscribes to it.
+ * and, unless `cancelSuperseded: false`, its job cancelled upstream. Unmounting cancels too, unless
+ * `resume: "session"`: then the job is kept in `client.jobs` while in flight, an unmount (or a
+ * reload) lets it run on, and the next mount follows it again (status `resuming`) to its result.
+ * The rules are `GenerationObserver`'s (js/observe.js); this hook subscribes to it.
  */
 export function useGeneration(endpoint, options = {}) {
   const [observer, state] = useObserver(GenerationObserver, useGenwire(), endpoint, options);
@@ -68,7 +70,7 @@ export function useGeneration(endpoint, options = {}) {
   return useMemo(() => ({
     ...state,
     isIdle: state.status === "idle",
-    isPending: state.status === "submitting" || state.status === "queued" || state.status === "running",
+    isPending: state.status === "submitting" || state.status === "resuming" || state.status === "queued" || state.status === "running",
     isSuccess: state.status === "success",
     isError: state.status === "error",
     ...actions,

@@ -23,6 +23,9 @@
 //   40 MiB file); the official client only above 90 MiB, so its multipart path is witnessed with a
 //   91 MiB file and its 40 MiB upload is a single PUT.
 // - genwire reconnects a dropped realtime socket by itself; the official client on the next send.
+// - `queue.subscribeToStatus` resolves with the result in genwire, with the COMPLETED status in the
+//   official client (which then needs `queue.result`); genwire probes the status once before it
+//   opens the stream.
 // - Output streaming (`fal.run/{id}/stream`) exists only in the official client (`fal.stream`);
 //   genwire has no streaming-output API, so those scenarios run the official client alone.
 import { after, before, describe, test } from "node:test";
@@ -208,6 +211,40 @@ describe("conformance: @fal-ai/client and genwire agree against the simulator", 
         }
         assert.deepEqual(r.genwire.data, r.official.data);
         assert.equal(r.official.data.images[0].width, 512);
+      });
+    }
+
+    for (const mode of ["streaming", "polling"]) {
+      test(`subscribeToStatus (${mode}) of a job a server submitted: the same phases, logs and data`, async () => {
+        // Submitted outside the page (as the app's server would), then followed by both clients at once.
+        const r0 = await fetch(`${server.url}/api/fal/proxy`, {
+          method: "POST",
+          headers: { "x-fal-target-url": "https://queue.fal.run/fal-ai/flux/dev", "content-type": "application/json" },
+          body: JSON.stringify({ prompt: uniquePrompt(`follow ${mode}`), seed: 13, image_size: "square" }),
+        });
+        const id = (await r0.json()).request_id;
+        const r = await both(page, async ({ kind, arg }) => {
+          const client = conf.client(kind);
+          const updates = [];
+          const onQueueUpdate = (u) => updates.push({ status: u.status, logs: Array.isArray(u.logs) ? u.logs.map((l) => l.message) : null });
+          try {
+            const done = await client.queue.subscribeToStatus("fal-ai/flux/dev", { requestId: arg.id, logs: true, mode: arg.mode, pollInterval: 100, onQueueUpdate });
+            // The official client resolves with the COMPLETED status and needs result(); genwire resolves with the result.
+            const result = kind === "official" ? await client.queue.result("fal-ai/flux/dev", { requestId: arg.id }) : done;
+            return { ok: true, data: result.data, requestId: result.requestId, updates };
+          } catch (e) {
+            return { ok: false, error: conf.error(e), updates };
+          }
+        }, { id, mode });
+        const log = await server.log();
+        for (const kind of KINDS) {
+          assert.ok(r[kind].ok, `${kind}: ${JSON.stringify(r[kind].error)}`);
+          assert.equal(r[kind].requestId, id);
+          assert.equal(phases(r[kind]).at(-1), "COMPLETED", kind);
+          assert.deepEqual(finalLogs(r[kind]), steps(4), `${kind}: the final log list`);
+        }
+        assert.deepEqual(r.genwire.data, r.official.data);
+        assert.equal(callsOf(log, id, "/status/stream").length > 0, mode === "streaming");
       });
     }
 

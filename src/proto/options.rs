@@ -127,6 +127,13 @@ impl Subscribe {
 }
 
 pub fn subscribe(v: &Value) -> R<Subscribe> {
+    let machine = follow_config(v, true)?;
+    Ok(Subscribe { machine, logs: logs(v)?, submit: submit(v)? })
+}
+
+/// How a job is followed: mode, intervals, deadline, and whether an abort cancels it upstream
+/// (`cancelOnAbort`, by default only for a job the call submitted itself).
+fn follow_config(v: &Value, owned: bool) -> R<SubscribeConfig> {
     let o = Reader::of(v);
     let mut machine = SubscribeConfig::default();
     match o.str("mode")?.as_deref() {
@@ -141,7 +148,29 @@ pub fn subscribe(v: &Value) -> R<Subscribe> {
         machine.stall = d;
     }
     machine.timeout = o.ms("timeout", 0.0)?;
-    Ok(Subscribe { machine, logs: logs(v)?, submit: submit(v)? })
+    machine.cancel_on_abort = o.bool("cancelOnAbort")?.unwrap_or(owned);
+    Ok(machine)
+}
+
+/// `queue.subscribeToStatus` (`fetch_result`) and `queue.streamStatus`: a job followed by its id.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    pub machine: SubscribeConfig,
+    pub logs: bool,
+    pub request_id: RequestId,
+}
+
+pub fn follow(v: &Value, fetch_result: bool) -> R<Follow> {
+    let o = Reader::of(v);
+    // What only a submit sends: said, not silently dropped.
+    for key in ["input", "webhookUrl", "priority", "hint", "startTimeout"] {
+        if o.get(key).is_some() {
+            return Err(OptionError(format!("option '{key}' is for submitting a job; this call follows one already submitted (its 'requestId')")));
+        }
+    }
+    let mut machine = follow_config(v, false)?;
+    machine.fetch_result = fetch_result;
+    Ok(Follow { machine, logs: logs(v)?, request_id: request_id(v)? })
 }
 
 pub fn logs(v: &Value) -> R<bool> {
@@ -292,6 +321,22 @@ mod tests {
         assert_eq!(err(subscribe(&v(r#"{"startTimeout":1}"#))), "option 'startTimeout' must be a number of seconds greater than 1");
         assert_eq!(err(subscribe(&v(r#"{"priority":"high"}"#))), "option 'priority' must be 'normal' or 'low'");
         assert!(subscribe(&v(r#"{"timeout":null,"mode":null}"#)).is_ok(), "null is no option");
+    }
+
+    #[test]
+    fn followed_jobs_are_let_go_on_abort_unless_owned() {
+        let f = follow(&v(r#"{"requestId":"abc-1","mode":"polling","pollInterval":250,"timeout":5000,"logs":true}"#), true).unwrap();
+        assert_eq!((f.request_id.as_str(), f.machine.mode, f.machine.poll_interval, f.logs), ("abc-1", Mode::Polling, Duration::ms(250.0), true));
+        assert_eq!((f.machine.timeout, f.machine.cancel_on_abort, f.machine.fetch_result), (Some(Duration::ms(5000.0)), false, true));
+        let f = follow(&v(r#"{"requestId":"abc-1","cancelOnAbort":true}"#), false).unwrap();
+        assert_eq!((f.machine.mode, f.machine.cancel_on_abort, f.machine.fetch_result), (Mode::Streaming, true, false));
+        assert_eq!(err(follow(&v("{}"), true)), "option 'requestId' is required");
+        assert_eq!(err(follow(&v(r#"{"requestId":"a","cancelOnAbort":1}"#), true)), "option 'cancelOnAbort' must be true or false");
+        assert!(err(follow(&v(r#"{"requestId":"a","input":{}}"#), true)).starts_with("option 'input' is for submitting a job"));
+        assert!(err(follow(&v(r#"{"requestId":"a","mode":"sse"}"#), true)).contains("'sse'"));
+        // A job the call submits is its own: cancelled on abort unless told otherwise.
+        assert!(subscribe(&v("{}")).unwrap().machine.cancel_on_abort);
+        assert!(!subscribe(&v(r#"{"cancelOnAbort":false}"#)).unwrap().machine.cancel_on_abort);
     }
 
     #[test]

@@ -43,11 +43,25 @@ pub struct Config {
     pub stall: Duration,
     /// Whole-call deadline; on expiry the job is cancelled upstream and the call fails.
     pub timeout: Option<Duration>,
+    /// Whether an abort cancels the job upstream. A job this call submitted is cancelled (nobody
+    /// else is waiting for it); a job followed by its id (submitted elsewhere, or by a page before
+    /// a reload) is only let go, unless the caller says it owns it.
+    pub cancel_on_abort: bool,
+    /// Whether the call ends with the job's result (`FetchResult`), or with its COMPLETED status
+    /// (a stream of statuses: `Done(Ok(status))`, nothing fetched).
+    pub fetch_result: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { mode: Mode::Streaming, poll_interval: Duration::ms(DEFAULT_POLL_INTERVAL_MS), stall: Duration::ms(DEFAULT_STALL_MS), timeout: None }
+        Self {
+            mode: Mode::Streaming,
+            poll_interval: Duration::ms(DEFAULT_POLL_INTERVAL_MS),
+            stall: Duration::ms(DEFAULT_STALL_MS),
+            timeout: None,
+            cancel_on_abort: true,
+            fetch_result: true,
+        }
     }
 }
 
@@ -87,6 +101,9 @@ pub enum End<E> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<P, E> {
     Submit,
+    /// The submit was accepted under this id: told to the caller once, before any status (fal-js'
+    /// `onEnqueue`). A followed job (its id known from the start) has none.
+    Enqueued(RequestId),
     OpenStream(RequestId),
     CloseStream,
     Poll(RequestId),
@@ -107,6 +124,9 @@ pub enum Action<P, E> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Submitting,
+    /// A followed job's first status poll: it stands in for the submit (the job's phase, a round
+    /// trip to size the stream's open deadline, an unknown id failing at once).
+    Probing,
     /// `open_by`: until the stream's head arrives, when a proxy is taken to be holding it back.
     Streaming {
         last_activity: Instant,
@@ -139,22 +159,23 @@ pub struct Machine<P, E> {
 }
 
 impl<P: Clone, E> Machine<P, E> {
+    /// A call that submits the job, then follows it.
     pub fn new(cfg: Config, now: Instant) -> Self {
+        Self::start(cfg, now, State::Submitting, None, Action::Submit)
+    }
+
+    /// A call that follows a job already submitted (`subscribeToStatus`, a job resumed after a
+    /// reload): its status is polled once, then it goes on as after a submit.
+    pub fn follow(cfg: Config, request_id: RequestId, now: Instant) -> Self {
+        let first = Action::Poll(request_id.clone());
+        Self::start(cfg, now, State::Probing, Some(request_id), first)
+    }
+
+    fn start(cfg: Config, now: Instant, state: State, request_id: Option<RequestId>, first: Action<P, E>) -> Self {
         let deadline = cfg.timeout.map(|t| now + t);
         let mut actions = VecDeque::new();
-        actions.push_back(Action::Submit);
-        Self {
-            cfg,
-            state: State::Submitting,
-            request_id: None,
-            seen: None,
-            logs: LogBook::default(),
-            deadline,
-            started: now,
-            failed: false,
-            fell_back: false,
-            actions,
-        }
+        actions.push_back(first);
+        Self { cfg, state, request_id, seen: None, logs: LogBook::default(), deadline, started: now, failed: false, fell_back: false, actions }
     }
 
     pub fn poll_action(&mut self) -> Option<Action<P, E>> {
@@ -217,21 +238,11 @@ impl<P: Clone, E> Machine<P, E> {
             (_, Input::Abort) => self.finish_early(End::Aborted),
             (State::Submitting, Input::Submitted { request_id, status, raw }) => {
                 self.request_id = Some(request_id.clone());
-                let phase = status.phase;
-                self.observe(status, raw);
-                if phase == Phase::Completed {
-                    self.fetch_result();
-                } else if self.cfg.mode == Mode::Streaming {
-                    let rtt = now - self.started;
-                    let open_by = now + Duration::ms((rtt.as_ms() * STREAM_OPEN_RTTS).max(STREAM_OPEN_FLOOR_MS));
-                    self.state = State::Streaming { last_activity: now, open_by: Some(open_by) };
-                    self.actions.push_back(Action::OpenStream(request_id));
-                } else {
-                    // The first poll goes at once: a fast job may be done already, and
-                    // waiting a whole interval would add it to every short job.
-                    self.poll_now();
-                }
+                self.actions.push_back(Action::Enqueued(request_id));
+                self.begin(now, status, raw);
             }
+            (State::Probing, Input::PollStatus(status, raw)) => self.begin(now, status, raw),
+            (State::Probing, Input::PollFailed(e)) => self.finish(Err(End::Failed(e))),
             (State::Submitting, Input::SubmitFailed(e)) => self.finish(Err(End::Failed(e))),
             // An answer that is not an event stream will never stream: poll at once.
             (State::Streaming { .. }, Input::StreamOpened { event_stream: false }) => self.fall_back(),
@@ -241,15 +252,15 @@ impl<P: Clone, E> Machine<P, E> {
             (State::Streaming { .. }, Input::StreamActivity) => self.state = State::Streaming { last_activity: now, open_by: None },
             (State::Streaming { .. }, Input::StreamStatus(status, raw)) => {
                 self.state = State::Streaming { last_activity: now, open_by: None };
-                if self.observe(status, raw) == Phase::Completed {
+                if self.observe(status, raw.clone()) == Phase::Completed {
                     self.actions.push_back(Action::CloseStream);
-                    self.fetch_result();
+                    self.fetch_result(raw);
                 }
             }
             (State::Streaming { .. }, Input::StreamBroken) => self.fall_back(),
             (State::Polling, Input::PollStatus(status, raw)) => {
-                if self.observe(status, raw) == Phase::Completed {
-                    self.fetch_result();
+                if self.observe(status, raw.clone()) == Phase::Completed {
+                    self.fetch_result(raw);
                 } else {
                     self.state = State::PollWait { at: now + self.cfg.poll_interval };
                 }
@@ -259,6 +270,29 @@ impl<P: Clone, E> Machine<P, E> {
             // Late answers of something already given up (a stream event queued
             // before the fallback, a poll answered after completion): nothing to do.
             _ => {}
+        }
+    }
+
+    /// The job's first status is known (the submit's answer, or a followed job's first poll):
+    /// on to its result, the stream, or polling.
+    fn begin(&mut self, now: Instant, status: Status, raw: P) {
+        let Some(request_id) = self.request_id.clone() else { return };
+        let phase = status.phase;
+        self.observe(status, raw.clone());
+        if phase == Phase::Completed {
+            self.fetch_result(raw);
+        } else if self.cfg.mode == Mode::Streaming {
+            let rtt = now - self.started;
+            let open_by = now + Duration::ms((rtt.as_ms() * STREAM_OPEN_RTTS).max(STREAM_OPEN_FLOOR_MS));
+            self.state = State::Streaming { last_activity: now, open_by: Some(open_by) };
+            self.actions.push_back(Action::OpenStream(request_id));
+        } else if self.state == State::Probing {
+            // The probe was the first poll: the next one waits its interval.
+            self.state = State::PollWait { at: now + self.cfg.poll_interval };
+        } else {
+            // The first poll goes at once: a fast job may be done already, and
+            // waiting a whole interval would add it to every short job.
+            self.poll_now();
         }
     }
 
@@ -308,7 +342,12 @@ impl<P: Clone, E> Machine<P, E> {
         }
     }
 
-    fn fetch_result(&mut self) {
+    /// The job completed (`status` is its COMPLETED status): its result is fetched, or, for a
+    /// stream of statuses, that status ends the call.
+    fn fetch_result(&mut self, status: P) {
+        if !self.cfg.fetch_result {
+            return self.finish(Ok(status));
+        }
         if let Some(id) = self.request_id.clone() {
             self.state = State::FetchingResult;
             self.actions.push_back(Action::FetchResult(id));
@@ -317,7 +356,8 @@ impl<P: Clone, E> Machine<P, E> {
 
     /// Ends before the job finished: the stream is closed and the job cancelled upstream.
     fn finish_early(&mut self, why: End<E>) {
-        let running = !matches!(self.seen, Some((Phase::Completed, _)));
+        let ours = self.cfg.cancel_on_abort || !matches!(why, End::Aborted);
+        let running = ours && !matches!(self.seen, Some((Phase::Completed, _)));
         if matches!(self.state, State::Streaming { .. }) {
             self.actions.push_back(Action::CloseStream);
         }

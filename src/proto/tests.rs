@@ -167,20 +167,36 @@ fn the_subscribe_machine_keeps_its_invariants() {
     for seed in 0..RUNS {
         let mut g = Gen::new(seed);
         let mode = if g.chance(0.5) { Mode::Streaming } else { Mode::Polling };
-        let cfg = sub::Config { mode, poll_interval: g.ms(600.0), stall: g.ms(3_000.0), timeout: g.chance(0.4).then(|| g.ms(20_000.0)) };
+        let (cancel_on_abort, fetch_result) = (g.chance(0.7), g.chance(0.7));
+        let cfg = sub::Config {
+            mode,
+            poll_interval: g.ms(600.0),
+            stall: g.ms(3_000.0),
+            timeout: g.chance(0.4).then(|| g.ms(20_000.0)),
+            cancel_on_abort,
+            fetch_result,
+        };
         let mut now = Instant::at(g.ms(1e6).as_ms());
-        let mut m = M::new(cfg, now);
+        let id = RequestId::parse("req").unwrap();
+        // Submitted here, or followed by its id (no submit, no `Enqueued`).
+        let followed = g.chance(0.4);
+        let mut m = if followed { M::follow(cfg, id.clone(), now) } else { M::new(cfg, now) };
         let (mut done, mut submits, mut last_phase, mut logs, mut n) = (0, 0, None::<Phase>, 0, 0u32);
         // What the environment holds: an unanswered submit, poll, result fetch; an open stream.
         let (mut submit_out, mut poll_out, mut result_out, mut stream_open, mut cancels) = (false, false, false, false, 0);
-        let id = RequestId::parse("req").unwrap();
+        let (mut enqueued, mut completed, mut aborted) = (0, false, false);
         for _ in 0..300 {
             while let Some(a) = m.poll_action() {
                 assert_eq!(done, 0, "seed {seed}: {a:?} after Done");
                 match a {
                     sub::Action::Submit => {
+                        assert!(!followed, "seed {seed}: a followed job submitted");
                         submits += 1;
                         submit_out = true;
+                    }
+                    sub::Action::Enqueued(_) => {
+                        assert!(!followed && last_phase.is_none(), "seed {seed}: Enqueued after a status, or for a followed job");
+                        enqueued += 1;
                     }
                     sub::Action::OpenStream(_) => {
                         assert!(!stream_open, "seed {seed}: two streams");
@@ -192,18 +208,27 @@ fn the_subscribe_machine_keeps_its_invariants() {
                         poll_out = true;
                     }
                     sub::Action::FetchResult(_) => {
+                        assert!(fetch_result, "seed {seed}: a result fetched for a stream of statuses");
                         assert!(!result_out, "seed {seed}: two result fetches");
                         result_out = true;
                     }
-                    sub::Action::Cancel(_) => cancels += 1,
+                    sub::Action::Cancel(_) => {
+                        assert!(cancel_on_abort || !aborted, "seed {seed}: a job let go on abort was cancelled");
+                        cancels += 1
+                    }
                     sub::Action::Emit { phase, .. } => {
+                        assert!(followed || enqueued == 1, "seed {seed}: a status before Enqueued");
+                        completed |= phase == Phase::Completed;
                         assert!(last_phase.is_none_or(|p| phase >= p), "seed {seed}: the phase went back from {last_phase:?} to {phase:?}");
                         last_phase = Some(phase);
                     }
-                    sub::Action::Done(_) => done += 1,
+                    sub::Action::Done(r) => {
+                        assert!(fetch_result || r.is_err() || completed, "seed {seed}: a stream of statuses ended Ok before COMPLETED");
+                        done += 1
+                    }
                 }
             }
-            assert!(submits <= 1 && cancels <= 1, "seed {seed}");
+            assert!(submits <= 1 && cancels <= 1 && enqueued <= 1, "seed {seed}");
             if done > 0 {
                 break;
             }
@@ -239,7 +264,10 @@ fn the_subscribe_machine_keeps_its_invariants() {
                 }
                 // A poll answer when none is out: only a late one of an earlier phase of the call.
                 7 if !poll_out => m.handle(now, sub::Input::PollStatus(queue_status(&mut g, &mut logs), n)),
-                8 if g.chance(0.05) => m.handle(now, sub::Input::Abort),
+                8 if g.chance(0.05) => {
+                    aborted = true;
+                    m.handle(now, sub::Input::Abort)
+                }
                 _ => {
                     if let Some(at) = m.poll_timeout() {
                         let early = Instant::at((at.as_ms() - 1.0).max(now.as_ms()));
@@ -259,6 +287,7 @@ fn the_subscribe_machine_keeps_its_invariants() {
             m.handle(now, sub::Input::Abort);
             let a: Vec<_> = std::iter::from_fn(|| m.poll_action()).collect();
             assert_eq!(a.iter().filter(|x| matches!(x, sub::Action::Done(_))).count(), 1, "seed {seed}: {a:?}");
+            assert!(cancel_on_abort || !a.iter().any(|x| matches!(x, sub::Action::Cancel(_))), "seed {seed}: a job let go on abort was cancelled");
         }
         m.handle(now, sub::Input::Abort);
         m.handle_timeout(now + Duration::ms(1e9));

@@ -102,6 +102,14 @@ impl GenwireClient {
         promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
+    /// A job submitted elsewhere (or before a reload), followed by its id like `subscribe`'s:
+    /// `queue.subscribeToStatus` (`result`: resolves with the result), or the source of
+    /// `queue.streamStatus`'s async iterator (js/index.js: statuses through `onQueueUpdate`,
+    /// resolves with the COMPLETED status).
+    pub fn follow(&self, endpoint: String, options: JsValue, result: bool) -> Promise {
+        promise(subscribe::follow_status(self.shared.clone(), endpoint, options, result))
+    }
+
     pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, options)| {
             Box::pin(async move {

@@ -303,7 +303,7 @@ impl Driver {
             let opts: JsValue = js_sys::Object::new().into();
             set(&opts, "input", &input);
             let outcome = match super::queue::prepare(&shared, &ep, &opts, &crate::proto::value::Value::Null, Some(&signal)).await {
-                Ok(body) => super::subscribe::follow(shared, ep, Subscribe::fallback(), body.into(), None, Some(signal)).await,
+                Ok(body) => super::subscribe::follow(shared, ep, Subscribe::fallback(), body.into(), Some(signal)).await,
                 Err(e) => Err(e),
             };
             tx.send(Msg::Input(Input::JobDone { job, outcome: outcome.map(|r| get(&r, "data")) }));

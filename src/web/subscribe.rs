@@ -16,12 +16,12 @@ use super::js::{get, now, set, signal_of};
 use super::queue;
 use super::shared::Shared;
 use super::tasks::{Inbox, Listener, Sender};
-use crate::proto::endpoint::EndpointId;
-use crate::proto::options::Subscribe;
+use crate::proto::endpoint::{EndpointId, RequestId};
+use crate::proto::options::{SubmitExtras, Subscribe};
 use crate::proto::shapes;
 use crate::proto::sse::Parser;
 use crate::proto::status::Phase;
-use crate::proto::subscribe::{Action, End, Input, Machine};
+use crate::proto::subscribe::{Action, Config, End, Input, Machine};
 
 type In = Input<JsValue, JsValue>;
 
@@ -30,11 +30,35 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> R
     let ep = Rc::new(conv::endpoint(&endpoint)?);
     let plain = conv::options(&opts, &["input", "signal"])?;
     let o = crate::proto::options::subscribe(&plain).map_err(conv::option)?;
-    let on_update = conv::opt_fn(&opts, "onQueueUpdate")?;
+    let hooks = Hooks { update: conv::opt_fn(&opts, "onQueueUpdate")?, enqueue: conv::opt_fn(&opts, "onEnqueue")? };
     let signal = conv::opt_signal(&opts, "signal")?;
     conv::check(signal.as_ref())?;
     let body = queue::prepare(&shared, &ep, &opts, &plain, signal.as_ref()).await?;
-    follow(shared, ep, o, body.into(), on_update, signal).await
+    drive(shared, ep, o.machine, o.logs, Start::Submit(body.into(), o.submit), hooks, signal).await
+}
+
+/// `client.queue.subscribeToStatus` (`fetch_result`: resolves with the result) and the core of
+/// `client.queue.streamStatus` (resolves with the COMPLETED status): a job followed by its id.
+pub async fn follow_status(shared: Rc<Shared>, endpoint: String, opts: JsValue, fetch_result: bool) -> Result<JsValue, JsValue> {
+    let ep = Rc::new(conv::endpoint(&endpoint)?);
+    let f = crate::proto::options::follow(&conv::options(&opts, &["signal"])?, fetch_result).map_err(conv::option)?;
+    let hooks = Hooks { update: conv::opt_fn(&opts, "onQueueUpdate")?, enqueue: None };
+    let signal = conv::opt_signal(&opts, "signal")?;
+    conv::check(signal.as_ref())?;
+    drive(shared, ep, f.machine, f.logs, Start::Follow(f.request_id), hooks, signal).await
+}
+
+/// Where a call starts: a submit of this body, or a job already submitted.
+enum Start {
+    Submit(Rc<str>, SubmitExtras),
+    Follow(RequestId),
+}
+
+/// The caller's callbacks: every status that is news, and the id once the submit is accepted.
+#[derive(Default)]
+struct Hooks {
+    update: Option<Function>,
+    enqueue: Option<Function>,
 }
 
 /// Runs `f` in the background; its outcome goes to the machine.
@@ -45,18 +69,23 @@ fn spawn(tx: &Sender<In>, f: impl core::future::Future<Output = In> + 'static) {
     });
 }
 
-/// The job of `body`, submitted and followed to its result (also the realtime fallback's way).
-pub async fn follow(
+/// The job of `body`, submitted and followed to its result (the realtime fallback's way).
+pub async fn follow(shared: Rc<Shared>, ep: Rc<EndpointId>, o: Subscribe, body: Rc<str>, signal: Option<AbortSignal>) -> Result<JsValue, JsValue> {
+    drive(shared, ep, o.machine, o.logs, Start::Submit(body, o.submit), Hooks::default(), signal).await
+}
+
+/// One call: the machine started as `start` says, carried out to its end.
+async fn drive(
     shared: Rc<Shared>,
     ep: Rc<EndpointId>,
-    o: Subscribe,
-    body: Rc<str>,
-    on_update: Option<Function>,
+    cfg: Config,
+    logs: bool,
+    start: Start,
+    hooks: Hooks,
     signal: Option<AbortSignal>,
 ) -> Result<JsValue, JsValue> {
     let (tx, mut inbox) = Inbox::new();
-    let timeout_ms = o.machine.timeout.map_or(0.0, |d| d.as_ms());
-    let extras = Rc::new(o.submit);
+    let (timeout_ms, fetch_result) = (cfg.timeout.map_or(0.0, |d| d.as_ms()), cfg.fetch_result);
     // Every request of this call (submit, polls, result) stops when it ends.
     let jobs = AbortController::new()?;
     let t = tx.clone();
@@ -64,7 +93,10 @@ pub async fn follow(
         t.send(Input::Abort);
     });
     let mut stream: Option<AbortController> = None;
-    let mut machine: Machine<JsValue, JsValue> = Machine::new(o.machine, now());
+    let (mut machine, body, extras): (Machine<JsValue, JsValue>, _, _) = match start {
+        Start::Submit(body, extras) => (Machine::new(cfg, now()), body, Rc::new(extras)),
+        Start::Follow(id) => (Machine::follow(cfg, id, now()), Rc::from(""), Rc::default()),
+    };
     // Every log line told so far, in order: each update carries them all (a copy).
     let told = Array::new();
     let outcome = loop {
@@ -84,13 +116,12 @@ pub async fn follow(
                 Action::OpenStream(id) => {
                     let ctl = AbortController::new()?;
                     let t = tx.clone();
-                    let url = ep.status_stream_url(&id, o.logs);
+                    let url = ep.status_stream_url(&id, logs);
                     spawn_local(follow_stream(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
                     stream = Some(ctl);
                 }
                 Action::CloseStream => stream.take().iter().for_each(js::abort),
                 Action::Poll(id) => {
-                    let logs = o.logs;
                     spawn(&tx, async move {
                         queue::status(&s, &e, &id, logs, Some(&sig)).await.map_or_else(Input::PollFailed, |(st, raw)| Input::PollStatus(st, raw))
                     });
@@ -101,6 +132,14 @@ pub async fn follow(
                 }
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
                 Action::Cancel(id) => spawn_local(async move { drop(queue::cancel(&s, &e, &id).await) }),
+                // Once a callback threw, the call is over: no more callbacks.
+                Action::Enqueued(_) | Action::Emit { .. } if finished.is_some() => {}
+                Action::Enqueued(id) => {
+                    if let Some(Err(thrown)) = hooks.enqueue.as_ref().map(|f| f.call1(&JsValue::NULL, &JsValue::from_str(id.as_str()))) {
+                        machine.handle(now(), Input::Abort);
+                        finished = Some(Err(thrown));
+                    }
+                }
                 Action::Emit { phase, raw, new_logs } => {
                     let lines = get(&raw, "logs");
                     if let Some(lines) = lines.dyn_ref::<Array>() {
@@ -108,12 +147,14 @@ pub async fn follow(
                             told.push(&lines.get(*i as u32));
                         });
                     }
-                    if let Some(Err(thrown)) = on_update.as_ref().map(|f| f.call1(&JsValue::NULL, &update(phase, raw, &told))) {
+                    if let Some(Err(thrown)) = hooks.update.as_ref().map(|f| f.call1(&JsValue::NULL, &update(phase, raw, &told))) {
                         machine.handle(now(), Input::Abort);
                         finished = Some(Err(thrown));
                     }
                 }
                 Action::Done(r) => {
+                    // A stream of statuses ends with the COMPLETED status, as its last update.
+                    let r = if fetch_result { r } else { r.map(|raw| update(Phase::Completed, raw, &told)) };
                     finished.get_or_insert(r.map_err(|end| match end {
                         End::Failed(e) => e,
                         End::TimedOut => {

@@ -37,7 +37,11 @@ export function Generate(): ReactElement {
         console.log(gen.error.status.toFixed());
     }
   }
-  const status: "idle" | "submitting" | "queued" | "running" | "success" | "error" | "canceled" = gen.status;
+  const status: "idle" | "submitting" | "resuming" | "queued" | "running" | "success" | "error" | "canceled" = gen.status;
+  const resumed = useGeneration("fal-ai/flux/dev", { resume: "session", resumeKey: "main", onEnqueue: (id: string) => console.log(id.length) });
+  console.log(resumed.requestId);
+  // @ts-expect-error: resume is "session" or a boolean
+  useGeneration("fal-ai/flux/dev", { resume: "local" });
   return createElement("p", null, status, url, video, gen.queuePosition, gen.logs.length);
 }
 

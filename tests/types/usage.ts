@@ -50,6 +50,21 @@ async function main() {
       }
     }
   }
+  // Following a job by its id: the result, or its statuses with for-await.
+  const followed = await client.queue.subscribeToStatus<{ seed: number }>("fal-ai/flux/dev", { requestId: "r", mode: "polling", logs: true, timeout: 60_000 });
+  console.log(followed.data.seed, followed.requestId);
+  // @ts-expect-error: the request id is required
+  void client.queue.subscribeToStatus("fal-ai/flux/dev", { mode: "polling" });
+  const statuses = client.queue.streamStatus("fal-ai/flux/dev", { requestId: "r" });
+  for await (const st of statuses) if (st.status === "IN_QUEUE") console.log(st.queue_position.toFixed());
+  const last: "COMPLETED" = (await statuses.done()).status;
+  console.log(last, statuses.requestId);
+  await client.subscribe("fal-ai/flux/dev", { input: { prompt: "a" }, onEnqueue: (id) => console.log(id.length), cancelOnAbort: false });
+  const kept = createClient({ jobs: { storage: "session", maxAgeMs: 3_600_000 } });
+  for (const job of kept.jobs.resume({ endpoint: "fal-ai/flux/dev" })) console.log(job.submittedAt.toFixed(), (await job.result).requestId);
+  kept.jobs.add({ endpoint: "fal-ai/flux/dev", requestId: "r" });
+  // @ts-expect-error: a store needs getItem, setItem and removeItem
+  createClient({ jobs: { storage: { getItem: () => null } } });
   const s = client.stats();
   console.log(s.successRate ?? 0, s.errorsByType[0]?.[1], s.breakers["fal-ai/flux"]?.state);
   const fromResponse: GenwireError = await decodeError(new Response("{}", { status: 500 }));

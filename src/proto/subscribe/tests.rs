@@ -11,7 +11,7 @@ fn rid() -> RequestId {
     RequestId::parse("req-1").unwrap()
 }
 fn cfg(mode: Mode) -> Config {
-    Config { mode, poll_interval: Duration::ms(500.0), stall: Duration::ms(3_000.0), timeout: None }
+    Config { mode, poll_interval: Duration::ms(500.0), stall: Duration::ms(3_000.0), timeout: None, ..Config::default() }
 }
 fn t(ms: f64) -> Instant {
     Instant::at(ms)
@@ -25,7 +25,11 @@ fn emits(actions: &[Action<&'static str, &'static str>]) -> Vec<(Phase, &'static
 fn submitted(m: &mut M, now: Instant) -> Vec<Action<&'static str, &'static str>> {
     assert_eq!(drain(m), vec![Action::Submit]);
     m.handle(now, Input::Submitted { request_id: rid(), status: st(Phase::InQueue, Some(2), 0), raw: "q2" });
-    drain(m)
+    // The id is told first, once, before any status.
+    let mut a = drain(m);
+    assert_eq!(a.first(), Some(&Action::Enqueued(rid())));
+    a.remove(0);
+    a
 }
 
 #[test]
@@ -194,7 +198,10 @@ fn an_already_completed_submit_goes_straight_to_the_result() {
     let mut m = M::new(cfg(Mode::Streaming), t(0.0));
     drain(&mut m);
     m.handle(t(1.0), Input::Submitted { request_id: rid(), status: st(Phase::Completed, None, 0), raw: "cached" });
-    assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "cached", new_logs: vec![] }, Action::FetchResult(rid())]);
+    assert_eq!(
+        drain(&mut m),
+        vec![Action::Enqueued(rid()), Action::Emit { phase: Phase::Completed, raw: "cached", new_logs: vec![] }, Action::FetchResult(rid())]
+    );
 }
 
 fn lines(range: std::ops::Range<usize>) -> Status {
@@ -307,4 +314,114 @@ fn a_completed_status_with_an_error_marks_the_job_failed() {
     m.handle(t(20.0), Input::PollStatus(done, "failed"));
     drain(&mut m);
     assert!(m.job_failed());
+}
+
+// A job followed by its id (`subscribeToStatus`, a job resumed after a reload).
+
+fn following(mode: Mode) -> M {
+    let mut m = M::follow(Config { cancel_on_abort: false, ..cfg(mode) }, rid(), t(0.0));
+    // No submit, and no `Enqueued`: the first action is the probe, a status poll.
+    assert_eq!(drain(&mut m), vec![Action::Poll(rid())]);
+    m
+}
+
+#[test]
+fn a_followed_job_is_probed_then_streamed_with_the_probe_sizing_the_open_deadline() {
+    let mut m = following(Mode::Streaming);
+    // Stream traffic before the probe's answer means nothing (no stream is open).
+    m.handle(t(100.0), Input::StreamStatus(st(Phase::Completed, None, 0), "stray"));
+    assert!(drain(&mut m).is_empty());
+    m.handle(t(400.0), Input::PollStatus(st(Phase::InQueue, Some(1), 0), "q1"));
+    assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::InQueue, raw: "q1", new_logs: vec![] }, Action::OpenStream(rid())]);
+    // The probe took 400 ms: the stream's head is due within 4 of those.
+    assert_eq!(m.poll_timeout(), Some(t(2_000.0)));
+    m.handle(t(500.0), Input::StreamOpened { event_stream: true });
+    m.handle(t(600.0), Input::StreamStatus(st(Phase::InQueue, Some(1), 0), "q1-again"));
+    m.handle(t(700.0), Input::StreamStatus(st(Phase::InProgress, None, 1), "p1"));
+    m.handle(t(800.0), Input::StreamStatus(st(Phase::Completed, None, 2), "done"));
+    let a = drain(&mut m);
+    assert_eq!(emits(&a), vec![(Phase::InProgress, "p1"), (Phase::Completed, "done")]);
+    assert_eq!(&a[a.len() - 2..], &[Action::CloseStream, Action::FetchResult(rid())]);
+    m.handle(t(900.0), Input::ResultFetched("output"));
+    assert_eq!(drain(&mut m), vec![Action::Done(Ok("output"))]);
+}
+
+#[test]
+fn a_followed_job_in_polling_mode_waits_an_interval_after_the_probe() {
+    let mut m = following(Mode::Polling);
+    m.handle(t(50.0), Input::PollStatus(st(Phase::InProgress, None, 0), "p0"));
+    assert_eq!(emits(&drain(&mut m)), vec![(Phase::InProgress, "p0")]);
+    assert_eq!(m.poll_timeout(), Some(t(550.0)));
+    m.handle_timeout(t(549.0));
+    assert!(drain(&mut m).is_empty());
+    m.handle_timeout(t(550.0));
+    assert_eq!(drain(&mut m), vec![Action::Poll(rid())]);
+    // A job seen running then done.
+    m.handle(t(600.0), Input::PollStatus(st(Phase::Completed, None, 0), "done"));
+    assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "done", new_logs: vec![] }, Action::FetchResult(rid())]);
+}
+
+#[test]
+fn a_followed_job_that_finished_meanwhile_goes_straight_to_its_result() {
+    for mode in [Mode::Streaming, Mode::Polling] {
+        let mut m = following(mode);
+        m.handle(t(30.0), Input::PollStatus(st(Phase::Completed, None, 3), "done"));
+        assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "done", new_logs: vec![0, 1, 2] }, Action::FetchResult(rid())]);
+    }
+}
+
+#[test]
+fn an_unknown_followed_job_fails_on_its_probe() {
+    let mut m = following(Mode::Streaming);
+    m.handle(t(30.0), Input::PollFailed("404"));
+    assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Failed("404")))]);
+}
+
+#[test]
+fn aborting_a_followed_job_lets_it_go_but_a_timeout_cancels_it() {
+    let mut m = following(Mode::Streaming);
+    m.handle(t(30.0), Input::PollStatus(st(Phase::InQueue, Some(0), 0), "q0"));
+    drain(&mut m);
+    m.handle(t(40.0), Input::Abort);
+    // The stream closes; the job (someone else's, or the page's before a reload) runs on.
+    assert_eq!(drain(&mut m), vec![Action::CloseStream, Action::Done(Err(End::Aborted))]);
+
+    let mut m = M::follow(Config { cancel_on_abort: false, timeout: Some(Duration::ms(1_000.0)), ..cfg(Mode::Polling) }, rid(), t(0.0));
+    drain(&mut m);
+    m.handle(t(30.0), Input::PollStatus(st(Phase::InQueue, Some(0), 0), "q0"));
+    drain(&mut m);
+    m.handle_timeout(t(1_000.0));
+    assert_eq!(drain(&mut m), vec![Action::Cancel(rid()), Action::Done(Err(End::TimedOut))]);
+
+    // A caller that owns the job says so: an abort cancels it.
+    let mut m = M::follow(cfg(Mode::Polling), rid(), t(0.0));
+    drain(&mut m);
+    m.handle(t(5.0), Input::Abort);
+    assert_eq!(drain(&mut m), vec![Action::Cancel(rid()), Action::Done(Err(End::Aborted))]);
+}
+
+#[test]
+fn a_submitted_job_that_is_not_cancelled_on_abort_is_let_go() {
+    let mut m = M::new(Config { cancel_on_abort: false, ..cfg(Mode::Polling) }, t(0.0));
+    submitted(&mut m, t(0.0));
+    m.handle(t(5.0), Input::Abort);
+    assert_eq!(drain(&mut m), vec![Action::Done(Err(End::Aborted))]);
+}
+
+#[test]
+fn a_stream_of_statuses_ends_with_the_completed_status_and_fetches_nothing() {
+    let mut m = M::follow(Config { fetch_result: false, ..cfg(Mode::Streaming) }, rid(), t(0.0));
+    drain(&mut m);
+    m.handle(t(10.0), Input::PollStatus(st(Phase::InProgress, None, 0), "p0"));
+    drain(&mut m);
+    m.handle(t(20.0), Input::StreamStatus(st(Phase::Completed, None, 1), "done"));
+    let a = drain(&mut m);
+    assert_eq!(emits(&a), vec![(Phase::Completed, "done")]);
+    assert_eq!(&a[a.len() - 2..], &[Action::CloseStream, Action::Done(Ok("done"))]);
+    assert!(!a.iter().any(|x| matches!(x, Action::FetchResult(_))));
+    // Polling too, and a job already done at the probe.
+    let mut m = M::follow(Config { fetch_result: false, ..cfg(Mode::Polling) }, rid(), t(0.0));
+    drain(&mut m);
+    m.handle(t(10.0), Input::PollStatus(st(Phase::Completed, None, 0), "done"));
+    assert_eq!(drain(&mut m), vec![Action::Emit { phase: Phase::Completed, raw: "done", new_logs: vec![] }, Action::Done(Ok("done"))]);
 }
