@@ -119,7 +119,7 @@ pub fn field_path(loc: &[LocPart]) -> String {
     out
 }
 
-fn loc_of(v: Option<&Value>) -> Vec<LocPart> {
+pub fn loc_of(v: Option<&Value>) -> Vec<LocPart> {
     let Some(items) = v.and_then(Value::as_array) else {
         // A bare string loc (seen from odd gateways) still names the place.
         return v.and_then(Value::as_str).map(|s| vec![LocPart::Key(s.into())]).unwrap_or_default();
@@ -152,6 +152,13 @@ pub fn read_issue(item: &Value) -> FieldIssue {
         msg,
         kind,
     }
+}
+
+/// An issue as `shapes::issues` wrote it (the validator module's answer to the core): all of
+/// [`read_issue`] and the client's `hint`.
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub fn read_shaped(item: &Value) -> FieldIssue {
+    FieldIssue { hint: item.str_field("hint").map(String::from), ..read_issue(item) }
 }
 
 fn default_msg(kind: &str) -> String {
