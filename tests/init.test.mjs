@@ -70,7 +70,7 @@ test("a first call that doesn't validate loads the lean core; the first validati
     const issues = [];
     for (const input of inputs) issues.push(await c.validate("a/b", input));
     // Submitting with validation on: refused by the validator module, before anything is sent.
-    const refused = await c.submit("a/b", { input: inputs[0], validate: true }).then(() => null, (e) => ({ kind: e.kind, issues: e.issues.length }));
+    const refused = await c.queue.submit("a/b", { input: inputs[0], validate: true }).then(() => null, (e) => ({ kind: e.kind, issues: e.issues.length }));
     await g.init(); // the lean core stays; init makes the pure validate usable
     const pure = inputs.map((i) => g.validate(schema, i));
     return { images: r.data.images.length, before, issues, refused, pure };

@@ -258,19 +258,25 @@ mod tests {
         let json = |t: &str| Value::from_deserializer(&mut serde_json::Deserializer::from_str(t)).unwrap();
         let schema = Schema::from_openapi(
             &json(
-                r#"{"type":"object","required":["prompt"],"properties":{
+                r##"{"type":"object","required":["prompt"],"properties":{
                 "prompt":{"type":"string","maxLength":3},"n":{"type":"integer","minimum":1,"maximum":4,"multipleOf":1},
                 "size":{"enum":["square","portrait"]},"image_url":{"type":"string","format":"uri"},
                 "scale":{"type":"number","exclusiveMinimum":0},"tags":{"type":"array","minItems":2,"items":{"type":"string"}},
-                "image_size":{"type":"object","properties":{"width":{"type":"integer"},"height":{"type":"integer"}}}}}"#,
+                "image_size":{"anyOf":[{"$ref":"#/components/schemas/ImageSize"},{"enum":["square_hd","portrait_4_3"]}]},
+                "mode":{"anyOf":[{"type":"integer","minimum":1},{"const":"auto"}]}},
+                "components":{"schemas":{"ImageSize":{"title":"ImageSize","type":"object","properties":{"width":{"type":"integer"},"height":{"type":"integer"}}}}}}"##,
             ),
             None,
         )
         .unwrap();
-        let input = json(r#"{"prompt":"long","n":9,"size":"wide","image_url":"/local.png","scale":0,"tags":["x"],"image_size":"512x512","extra":[1.5,null]}"#);
+        let input = json(
+            r#"{"prompt":"long","n":9,"size":"wide","image_url":"/local.png","scale":0,"tags":["x"],"image_size":"512x512","mode":0.5,"extra":[1.5,null]}"#,
+        );
         let lone = vec![vec![LocPart::Key("prompt".into())]];
         let found = schema.validate_with(&input, &Options { client: true, lone_surrogates: lone.clone() });
         assert!(found.len() >= 6 && found.iter().any(|i| i.hint.is_some()) && found.iter().any(|i| i.ctx.is_some()), "{found:?}");
+        // A union's members are labelled in `loc`, not in `field`.
+        assert!(found.iter().any(|i| i.field == "image_size" && i.loc.len() == 3), "{found:?}");
         let Value::Arr(shaped) = issues(&found) else { panic!() };
         assert_eq!(shaped.iter().map(read_shaped).collect::<Vec<_>>(), found);
         // Every documented ctx, a url, a bare issue.

@@ -155,10 +155,12 @@ pub fn read_issue(item: &Value) -> FieldIssue {
 }
 
 /// An issue as `shapes::issues` wrote it (the validator module's answer to the core): all of
-/// [`read_issue`] and the client's `hint`.
-#[cfg_attr(not(feature = "client"), allow(dead_code))]
+/// [`read_issue`], the client's `hint`, and `field` as written (a union member's label in `loc`
+/// is not part of the field).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "client")), allow(dead_code))]
 pub fn read_shaped(item: &Value) -> FieldIssue {
-    FieldIssue { hint: item.str_field("hint").map(String::from), ..read_issue(item) }
+    let issue = read_issue(item);
+    FieldIssue { hint: item.str_field("hint").map(String::from), field: item.str_field("field").map(String::from).unwrap_or(issue.field.clone()), ..issue }
 }
 
 fn default_msg(kind: &str) -> String {
