@@ -75,18 +75,18 @@ export const MODULES = {
 const minName = (glue) => glue.replace(/^pkg\/(.*)\.js$/, "$1.min.js");
 
 /**
- * Each kind of page, by what it fetches before its first call completes: the JS entry with its
- * glue always, the core its first call picks (the full one when that call validates, else the lean
- * one), the modules it brings in later, and for `everything` the React hooks. `everything` is the
- * whole library (the `total`). The size gate budgets each of them.
+ * Each kind of page, by what it fetches: the JS entry with its glue always, the core its first call
+ * picks (the lean one when that call's client has `validation: false`, else the full one), the
+ * modules it brings in later, and for `everything` the React hooks. `everything` is the whole
+ * library (the `total`). The size gate budgets each of them.
  */
 export const PAGES = {
   subscribe: { what: "queue, subscribe and run with `validation: false`", parts: ["lean"] },
   validation: { what: "subscribe with validation (the default)", parts: ["full"] },
-  realtime: { what: "realtime connections", parts: ["lean"] },
-  uploads: { what: "storage.upload", parts: ["lean"] },
-  lateValidation: { what: "a page whose first call doesn't validate and a later one does: the lean core, then the validator module", parts: ["lean", "validator"] },
-  everything: { what: "every feature and the React hooks, the first call validating: the whole library", parts: ["full", "hooks"] },
+  realtime: { what: "realtime connections, with `validation: false`", parts: ["lean"] },
+  uploads: { what: "storage.upload, with `validation: false`", parts: ["lean"] },
+  lateValidation: { what: "a client with `validation: false` asking for a validation later: the lean core, then the validator module", parts: ["lean", "validator"] },
+  everything: { what: "every feature and the React hooks: the whole library", parts: ["full", "hooks"] },
 };
 
 /**
@@ -126,9 +126,9 @@ export async function buildDownloads({ withTheirs = true, write = true, brotli =
   if (write) {
     mkdirSync(outDir, { recursive: true });
     for (const f of [...genwire, ...theirs]) writeFileSync(outDir + f.file.replace(/^pkg\//, ""), f.bytes);
-    // js/index.js finds the lean core at ../pkg/ from the bundle: /pkg/ on the asset server (outDir/pkg/).
+    // js/index.js finds the lean core and the validator's wasm at ../pkg/ from the bundle: /pkg/ on the asset server (outDir/pkg/).
     mkdirSync(`${outDir}pkg`, { recursive: true });
-    for (const f of genwire.filter((g) => g.part === "lean")) writeFileSync(`${outDir}${f.file}`, f.bytes);
+    for (const f of genwire.filter((g) => g.file.startsWith("pkg/") && g.part !== "full")) writeFileSync(`${outDir}${f.file}`, f.bytes);
     // The bench page's genwire: the same bundle plus an accessor for the wasm memory (not counted).
     if (withTheirs) {
       writeFileSync(`${outDir}genwire-bench-entry.mjs`, `export * from ${JSON.stringify(`${root}js/index.js`)};\nexport { default as wasmExports } from ${JSON.stringify(`${root}pkg/genwire.js`)};\n`);

@@ -1,8 +1,9 @@
 // genwire: the public JS entry. The wasm is loaded lazily on first use (or by an explicit
 // `init()`), so importing this file touches neither wasm nor `window` and is safe during a server
-// render. The first call picks the core module (docs/size.md, "The split"): the full one, with the
-// validator, when it validates; else the lean one, without, and a lean page's first validation
-// fetches the validator module while it fetches the schema. One glue runs both cores.
+// render. The first call picks the core module (docs/size.md, "The split"): the lean one, without
+// the validator, when that call's client has `validation: false` and the call doesn't ask for a
+// validation; else the full one. A lean page that validates after all fetches the validator module
+// then, with the schema. One glue runs both cores.
 import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate, setModuleLoader, compile } from "../pkg/genwire.js";
 import { DEFAULT_PROXY_URL, STATS_WINDOW_MS } from "./facts.js";
 
@@ -16,10 +17,14 @@ const source = (input) => (input === undefined ? undefined : { module_or_path: i
 
 /** The validator module (pkg/genwire_validate_bg.wasm), for a page whose core is the lean one. */
 function loadValidator() {
-  validatorLoading ??= import("../pkg/genwire_validate.js").then(
-    async (m) => { await m.default(); validator = m; return m; },
-    (e) => { validatorLoading = null; throw e; },
-  );
+  if (!validatorLoading) {
+    // The wasm is fetched while the glue is: one round trip, not two.
+    const wasmFile = fetch(new URL("../pkg/genwire_validate_bg.wasm", import.meta.url));
+    wasmFile.catch(() => {});
+    validatorLoading = import("../pkg/genwire_validate.js").then(
+      async (m) => { await m.default({ module_or_path: wasmFile }); validator = m; return m; },
+    ).catch((e) => { validatorLoading = null; throw e; });
+  }
   return validatorLoading;
 }
 
@@ -53,7 +58,7 @@ export function init(input) {
  */
 export function decodeError(value) {
   if (loaded) return wasmDecodeError(value);
-  if (typeof Response !== "undefined" && value instanceof Response) return core(false).then(() => wasmDecodeError(value));
+  if (typeof Response !== "undefined" && value instanceof Response) return core(true).then(() => wasmDecodeError(value));
   throw new Error("genwire: call `await init()` before decodeError() on anything but a Response");
 }
 
@@ -79,8 +84,9 @@ export function createClient(options = {}) {
   };
   // Already loaded: say about bad options now, synchronously.
   if (loaded) make();
-  // Whether a call validates: it picks the full core when it comes first.
-  const validates = (method, opts) => method === "validate" || (method !== "status" && method !== "result" && method !== "cancel" && (opts?.validate ?? options?.validation) !== false);
+  // Whether a call may need the validator, now or later: the full core, if it comes first. Only a
+  // client that turned validation off, on a call that doesn't turn it on, starts with the lean one.
+  const validates = (method, opts) => method === "validate" || (opts?.validate ?? options?.validation) !== false;
   const call = (method) => (endpoint, opts = {}) => core(validates(method, opts)).then(() => make()[method](endpoint, opts));
   return Object.freeze({
     get proxyUrl() { return options.proxyUrl ?? DEFAULT_PROXY_URL; },
@@ -100,7 +106,7 @@ export function createClient(options = {}) {
        * proxy, then sent straight to the presigned upload URL (no key goes with it); above
        * `multipartThreshold` (90 MiB, as in fal's own client) in 10 MiB parts, three at a time, each retried.
        */
-      upload: (data, opts = {}) => core(false).then(() => make().upload(data, opts)),
+      upload: (data, opts = {}) => core(validates("upload")).then(() => make().upload(data, opts)),
     }),
     realtime: Object.freeze({
       /**
@@ -123,7 +129,7 @@ export function createClient(options = {}) {
           close() { closed = true; handle?.close(); },
           reconnect() { handle?.reconnect(); },
         };
-        core(false).then(() => {
+        core(validates("realtime")).then(() => {
           if (closed) return;
           try {
             handle = make().realtimeConnect(endpoint, opts);

@@ -1,7 +1,7 @@
 // Loading the wasm: nothing at import, once on first use, and `init(urlOrBytes)` for setups whose
 // bundler can't resolve the default URL: a URL string, a URL, a Response, bytes, a compiled Module.
-// The first call picks the core (docs/size.md, "The split"): the full one when it validates, the
-// lean one otherwise, and a lean page's first validation brings the validator module.
+// The first call picks the core (docs/size.md, "The split"): the lean one when its client has
+// `validation: false`, else the full one; a lean page's first validation brings the validator module.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchBrowser, startServer } from "./support/env.mjs";
@@ -97,14 +97,16 @@ test("a first call that doesn't validate loads the lean core; the first validati
   await other.page.close();
 });
 
-test("an upload as the first call takes the lean core", async () => {
-  const { page, wasm } = await blank();
-  await page.evaluate(async () => {
-    const g = await import("/js/index.js");
-    await g.createClient().storage.upload(new Blob(["x"], { type: "text/plain" }));
-  });
-  assert.deepEqual(wasm, ["/pkg/genwire_lean_bg.wasm"]);
-  await page.close();
+test("the client's validation option picks the core of a first upload", async () => {
+  for (const [options, expected] of [[{ validation: false }, "/pkg/genwire_lean_bg.wasm"], [{}, "/pkg/genwire_bg.wasm"]]) {
+    const { page, wasm } = await blank();
+    await page.evaluate(async (options) => {
+      const g = await import("/js/index.js");
+      await g.createClient(options).storage.upload(new Blob(["x"], { type: "text/plain" }));
+    }, options);
+    assert.deepEqual(wasm, [expected], JSON.stringify(options));
+    await page.close();
+  }
 });
 
 for (const [how, make] of [
