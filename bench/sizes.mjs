@@ -28,8 +28,11 @@ function lazyExternal(lazy) {
     setup(b) {
       b.onResolve({ filter: /.*/ }, (a) => {
         if (a.kind !== "dynamic-import") return undefined;
-        lazy?.add(new URL(a.path, `file://${a.resolveDir}/`).pathname);
-        return { path: a.path, external: true };
+        const abs = new URL(a.path, `file://${a.resolveDir}/`).pathname;
+        lazy?.add(abs);
+        // A wasm module's glue is written beside the bundle (outDir) as its minified file.
+        const glue = Object.values(MODULES).find((m) => root + m.glue === abs);
+        return { path: glue ? `./${minName(glue.glue)}` : a.path, external: true };
       });
     },
   };
@@ -60,9 +63,37 @@ const coreExternal = {
 };
 
 /**
+ * The wasm modules beside the full core (pkg/genwire_bg.wasm), each built by scripts/build.sh
+ * (docs/size.md, "The split"): the lean core (the full one without the validator, run by the same
+ * glue) and the validator module with its own glue, loaded by js/index.js with `import()`. A module
+ * whose files don't exist is left out.
+ */
+export const MODULES = {
+  lean: { wasm: "pkg/genwire_lean_bg.wasm" },
+  validator: { wasm: "pkg/genwire_validate_bg.wasm", glue: "pkg/genwire_validate.js" },
+};
+const minName = (glue) => glue.replace(/^pkg\/(.*)\.js$/, "$1.min.js");
+
+/**
+ * Each kind of page, by what it fetches: the JS entry with its glue always, the core its first call
+ * picks (the lean one when that call's client has `validation: false`, else the full one), the
+ * modules it brings in later, and for `everything` the React hooks. `everything` is the whole
+ * library (the `total`). The size gate budgets each of them.
+ */
+export const PAGES = {
+  subscribe: { what: "queue, subscribe and run with `validation: false`", parts: ["lean"] },
+  validation: { what: "subscribe with validation (the default)", parts: ["full"] },
+  realtime: { what: "realtime connections, with `validation: false`", parts: ["lean"] },
+  uploads: { what: "storage.upload, with `validation: false`", parts: ["lean"] },
+  lateValidation: { what: "a client with `validation: false` asking for a validation later: the lean core, then the validator module", parts: ["lean", "validator"] },
+  everything: { what: "every feature and the React hooks: the whole library", parts: ["full", "hooks"] },
+};
+
+/**
  * Builds the download of each client and writes the files used by the bench pages to `outDir`.
- * genwire: the wasm, the JS (js/index.js with its wasm-bindgen glue pkg/genwire.js) and the React
- * hooks (js/react.js, React itself external: the app has it anyway) if they exist.
+ * genwire: the wasm, the JS (js/index.js with its wasm-bindgen glue pkg/genwire.js), each extra
+ * module (wasm + glue) and the React hooks (js/react.js, React itself external: the app has it
+ * anyway) if they exist; `pages` sums them per kind of page (PAGES).
  * theirs: @fal-ai/client as one bundle (its dependencies included).
  */
 export async function buildDownloads({ withTheirs = true, write = true, brotli = true } = {}) {
@@ -70,11 +101,18 @@ export async function buildDownloads({ withTheirs = true, write = true, brotli =
   if (!existsSync(wasmPath)) throw new Error("pkg/genwire_bg.wasm is missing: run `bash scripts/build.sh` first");
   const lazyPaths = new Set();
   const genwire = [
-    { file: "pkg/genwire_bg.wasm", what: "wasm module", bytes: readFileSync(wasmPath) },
-    { file: "genwire.min.js", what: "js/index.js + pkg/genwire.js (glue), bundled, minified", bytes: await bundle(`${root}js/index.js`, { lazy: lazyPaths }) },
+    { file: "pkg/genwire_bg.wasm", what: "wasm module: the full core", bytes: readFileSync(wasmPath), part: "full" },
+    { file: "genwire.min.js", what: "js/index.js + pkg/genwire.js (glue), bundled, minified", bytes: await bundle(`${root}js/index.js`, { lazy: lazyPaths }), part: "entry" },
   ];
   if (existsSync(`${root}js/react.js`)) {
-    genwire.push({ file: "genwire-react.min.js", what: "js/react.js (hooks), minified, react external", bytes: await bundle(`${root}js/react.js`, { external: ["react"], plugins: [coreExternal], lazy: lazyPaths }) });
+    genwire.push({ file: "genwire-react.min.js", what: "js/react.js (hooks), minified, react external", bytes: await bundle(`${root}js/react.js`, { external: ["react"], plugins: [coreExternal], lazy: lazyPaths }), part: "hooks" });
+  }
+  const modules = Object.entries(MODULES).filter(([, m]) => existsSync(root + m.wasm) && (!m.glue || existsSync(root + m.glue)));
+  for (const [name, m] of modules) {
+    genwire.push({ file: m.wasm, what: `wasm module: ${name}`, bytes: readFileSync(root + m.wasm), part: name });
+    if (!m.glue) continue;
+    lazyPaths.delete(root + m.glue);
+    genwire.push({ file: minName(m.glue), what: `${m.glue} (glue of ${name}), minified, loaded by import()`, bytes: await bundle(root + m.glue), part: name });
   }
   // Lazily loaded modules: reported, not counted (the browser fetches them only when used).
   const lazy = [];
@@ -88,16 +126,31 @@ export async function buildDownloads({ withTheirs = true, write = true, brotli =
   if (write) {
     mkdirSync(outDir, { recursive: true });
     for (const f of [...genwire, ...theirs]) writeFileSync(outDir + f.file.replace(/^pkg\//, ""), f.bytes);
+    // js/index.js finds the lean core and the validator's wasm at ../pkg/ from the bundle: /pkg/ on the asset server (outDir/pkg/).
+    mkdirSync(`${outDir}pkg`, { recursive: true });
+    for (const f of genwire.filter((g) => g.file.startsWith("pkg/") && g.part !== "full")) writeFileSync(`${outDir}${f.file}`, f.bytes);
     // The bench page's genwire: the same bundle plus an accessor for the wasm memory (not counted).
     if (withTheirs) {
       writeFileSync(`${outDir}genwire-bench-entry.mjs`, `export * from ${JSON.stringify(`${root}js/index.js`)};\nexport { default as wasmExports } from ${JSON.stringify(`${root}pkg/genwire.js`)};\n`);
       writeFileSync(`${outDir}genwire-bench.min.js`, await bundle(`${outDir}genwire-bench-entry.mjs`));
     }
   }
+  const sum = (rows) => rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
   const table = (files) => {
-    const rows = files.map(({ file, what, bytes }) => ({ file, what, ...compressed(bytes, { brotli }) }));
-    const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
-    return { files: rows, total };
+    const rows = files.map(({ file, what, bytes, part }) => ({ file, what, ...(part ? { part } : {}), ...compressed(bytes, { brotli }) }));
+    return { files: rows, total: sum(rows) };
   };
-  return { genwire: { ...table(genwire), lazy }, theirs: withTheirs ? table(theirs) : null };
+  const all = table(genwire);
+  const loaded = new Set(genwire.map((f) => f.part));
+  const pages = Object.fromEntries(
+    Object.entries(PAGES).map(([kind, p]) => {
+      // A module not built (the lean core, say) is the full core's work.
+      const parts = new Set(["entry", ...p.parts.map((x) => (loaded.has(x) ? x : x === "hooks" || x === "validator" ? null : "full")).filter(Boolean)]);
+      const files = all.files.filter((f) => parts.has(f.part));
+      return [kind, { what: p.what, files: files.map((f) => f.file), ...sum(files) }];
+    }),
+  );
+  // The whole library: what a page using everything downloads.
+  const g = { files: all.files, total: (({ raw, gzip, brotli }) => ({ raw, gzip, brotli }))(pages.everything) };
+  return { genwire: { ...g, pages, lazy }, theirs: withTheirs ? table(theirs) : null };
 }

@@ -1,24 +1,55 @@
-// genwire: the public JS entry. The wasm module is loaded lazily on first use
-// (or by an explicit `init()`), so importing this file touches neither wasm nor
-// `window` and is safe during a server render.
-import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate } from "../pkg/genwire.js";
+// genwire: the public JS entry. The wasm is loaded lazily on first use (or by an explicit
+// `init()`), so importing this file touches neither wasm nor `window` and is safe during a server
+// render. The first call picks the core module (docs/size.md, "The split"): the lean one, without
+// the validator, when that call's client has `validation: false` and the call doesn't ask for a
+// validation; else the full one. A lean page that validates after all fetches the validator module
+// then, with the schema. One glue runs both cores.
+import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate, setModuleLoader, compile } from "../pkg/genwire.js";
 import { DEFAULT_PROXY_URL, STATS_WINDOW_MS } from "./facts.js";
 import { createJobs } from "./jobs.js";
 
 let loading = null;
 let loaded = false;
+let lean = false;
+let validatorLoading = null;
+let validator = null; // what compiles schemas: the full core's export, or the validator module's
 
-/**
- * Loads the wasm module. Optional: every call does it on first use. Pass a URL,
- * a Response, bytes or a WebAssembly.Module when your bundler can't resolve the
- * default `genwire_bg.wasm` next to this package.
- */
-export function init(input) {
-  loading ??= wasmInit(input === undefined ? undefined : { module_or_path: input }).then(
-    () => { loaded = true; },
+const source = (input) => (input === undefined ? undefined : { module_or_path: input });
+
+/** The validator module (pkg/genwire_validate_bg.wasm), for a page whose core is the lean one. */
+function loadValidator() {
+  if (!validatorLoading) {
+    // The wasm is fetched while the glue is: one round trip, not two.
+    const wasmFile = fetch(new URL("../pkg/genwire_validate_bg.wasm", import.meta.url));
+    wasmFile.catch(() => {});
+    validatorLoading = import("../pkg/genwire_validate.js").then(
+      async (m) => { await m.default({ module_or_path: wasmFile }); validator = m; return m; },
+    ).catch((e) => { validatorLoading = null; throw e; });
+  }
+  return validatorLoading;
+}
+
+/** The core module, loaded once: the full one if `full` (or `input` is given), else the lean one. */
+function core(full, input) {
+  loading ??= wasmInit(source(input ?? (full ? undefined : new URL("../pkg/genwire_lean_bg.wasm", import.meta.url)))).then(
+    () => {
+      lean = !full && input === undefined;
+      if (!lean) validator = { compile };
+      setModuleLoader((name) => (name !== "validator" ? Promise.reject(new Error(`genwire: no module ${name}`)) : lean ? loadValidator() : Promise.resolve(validator)));
+      loaded = true;
+    },
     (e) => { loading = null; throw e; },
   );
   return loading;
+}
+
+/**
+ * Loads the wasm ahead of the first call (the full core, with the validator). Optional: every
+ * call loads what it needs on first use. Pass a URL, a Response, bytes or a WebAssembly.Module
+ * when your bundler can't resolve the default `genwire_bg.wasm` next to this package.
+ */
+export function init(input) {
+  return core(true, input).then(() => (lean ? loadValidator() : undefined)).then(() => {});
 }
 
 /**
@@ -28,7 +59,7 @@ export function init(input) {
  */
 export function decodeError(value) {
   if (loaded) return wasmDecodeError(value);
-  if (typeof Response !== "undefined" && value instanceof Response) return init().then(() => wasmDecodeError(value));
+  if (typeof Response !== "undefined" && value instanceof Response) return core(true).then(() => wasmDecodeError(value));
   throw new Error("genwire: call `await init()` before decodeError() on anything but a Response");
 }
 
@@ -37,8 +68,8 @@ export function decodeError(value) {
  * client or a request; returns the issues, as the server's 422 would list them. Needs `await init()`.
  */
 export function validate(schema, input, endpoint) {
-  if (!loaded) throw new Error("genwire: call `await init()` before validate()");
-  return wasmValidate(schema, input, endpoint);
+  if (!loaded || !validator) throw new Error("genwire: call `await init()` before validate()");
+  return wasmValidate(schema, input, endpoint, validator);
 }
 
 /**
@@ -112,7 +143,10 @@ export function createClient(options = {}) {
   };
   // Already loaded: say about bad options now, synchronously.
   if (loaded) make();
-  const call = (method) => (endpoint, opts = {}) => init().then(() => make()[method](endpoint, opts));
+  // Whether a call may need the validator, now or later: the full core, if it comes first. Only a
+  // client that turned validation off, on a call that doesn't turn it on, starts with the lean one.
+  const validates = (method, opts) => method === "validate" || (opts?.validate ?? options?.validation) !== false;
+  const call = (method) => (endpoint, opts = {}) => core(validates(method, opts)).then(() => make()[method](endpoint, opts));
   const client = {
     get proxyUrl() { return options.proxyUrl ?? DEFAULT_PROXY_URL; },
     queue: Object.freeze({
@@ -126,11 +160,11 @@ export function createClient(options = {}) {
        * `onQueueUpdate`, merged logs, `timeout` (cancels upstream, as fal's client does); resolves
        * with `{ data, requestId }`. An abort only stops following, unless `cancelOnAbort: true`.
        */
-      subscribeToStatus: (endpoint, opts = {}) => init().then(() => make().follow(endpoint, opts, true)),
+      subscribeToStatus: (endpoint, opts = {}) => core(validates("follow")).then(() => make().follow(endpoint, opts, true)),
       /** The job's statuses as an async iterator (see `statusStream`), ending after COMPLETED. */
       streamStatus(endpoint, opts = {}) {
         const { abortSignal, ...rest } = opts ?? {};
-        return statusStream(rest.requestId, rest.signal ?? abortSignal, (sig, push) => init().then(() => make().follow(endpoint, {
+        return statusStream(rest.requestId, rest.signal ?? abortSignal, (sig, push) => core(validates("follow")).then(() => make().follow(endpoint, {
           ...rest,
           signal: sig,
           onQueueUpdate(status) {
@@ -150,7 +184,7 @@ export function createClient(options = {}) {
        * proxy, then sent straight to the presigned upload URL (no key goes with it); above
        * `multipartThreshold` (90 MiB, as in fal's own client) in 10 MiB parts, three at a time, each retried.
        */
-      upload: (data, opts = {}) => init().then(() => make().upload(data, opts)),
+      upload: (data, opts = {}) => core(validates("upload")).then(() => make().upload(data, opts)),
     }),
     realtime: Object.freeze({
       /**
@@ -173,7 +207,7 @@ export function createClient(options = {}) {
           close() { closed = true; handle?.close(); },
           reconnect() { handle?.reconnect(); },
         };
-        init().then(() => {
+        core(validates("realtime")).then(() => {
           if (closed) return;
           try {
             handle = make().realtimeConnect(endpoint, opts);

@@ -16,6 +16,8 @@ const self = {
 rmSync(`${root}www/dist`, { recursive: true, force: true }); // no stale chunks
 mkdirSync(`${root}www/dist`, { recursive: true });
 copyFileSync(`${root}pkg/genwire_bg.wasm`, `${root}www/dist/genwire_bg.wasm`);
+// The lean core is found at `../pkg/` from js/index.js; from www/dist that is the server's /pkg.
+copyFileSync(`${root}pkg/genwire_validate_bg.wasm`, `${root}www/dist/genwire_validate_bg.wasm`);
 await build({
   entryPoints: { app: `${root}www/src/main.jsx`, "hooks-fixture": `${root}tests/react/fixture.jsx` },
   outdir: `${root}www/dist`,

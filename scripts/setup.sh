@@ -12,6 +12,13 @@ WASM_PACK_VERSION=0.15.1
 say() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The toolchain pinned in rust-toolchain.toml, with rust-src: the release wasm rebuilds std (docs/size.md).
+TOOLCHAIN=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+if ! rustup component list --installed --toolchain "$TOOLCHAIN" 2>/dev/null | grep -q '^rust-src'; then
+  say "installing rust $TOOLCHAIN with rust-src, rustfmt, clippy"
+  rustup toolchain install "$TOOLCHAIN" --profile minimal --component rust-src,rustfmt,clippy --target wasm32-unknown-unknown
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown

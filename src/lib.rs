@@ -10,11 +10,17 @@ pub mod proto;
 #[global_allocator]
 static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "client"))]
+mod web;
+
+/// The validator module alone (`--no-default-features --features validator`): only its exports
+/// and the conversions they use. With `client`, the same exports sit in `web` (docs/size.md).
+#[cfg(all(target_arch = "wasm32", feature = "validator", not(feature = "client")))]
+#[path = "web/validator_module.rs"]
 mod web;
 
 /// The exported JS API, reachable from Rust for the browser tests.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "client"))]
 pub mod web_api {
     pub use crate::web::GenwireClient;
 }

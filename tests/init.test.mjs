@@ -1,5 +1,7 @@
 // Loading the wasm: nothing at import, once on first use, and `init(urlOrBytes)` for setups whose
 // bundler can't resolve the default URL: a URL string, a URL, a Response, bytes, a compiled Module.
+// The first call picks the core (docs/size.md, "The split"): the lean one when its client has
+// `validation: false`, else the full one; a lean page's first validation brings the validator module.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchBrowser, startServer } from "./support/env.mjs";
@@ -41,6 +43,70 @@ test("importing loads no wasm; the first call loads it once, from next to the gl
   assert.deepEqual(issues.map((i) => i.type), ["less_than_equal"]);
   assert.deepEqual(wasm, ["/pkg/genwire_bg.wasm"], "fetched once");
   await page.close();
+});
+
+/** A schema with something to say about most kinds of input. */
+const RICH = {
+  type: "object",
+  required: ["prompt"],
+  properties: {
+    prompt: { type: "string", maxLength: 5 },
+    n: { type: "integer", minimum: 1, maximum: 4 },
+    size: { enum: ["square", "portrait"] },
+    image_url: { type: "string", format: "uri" },
+    tags: { type: "array", minItems: 2, items: { type: "string" } },
+    image_size: { type: "object", properties: { width: { type: "integer" }, height: { type: "integer" } } },
+  },
+};
+const BAD = [{ n: 9, size: "wide", image_url: "/local.png", tags: [1], image_size: "512x512" }, { prompt: "far too long", n: 2.5 }, { prompt: "ok", n: 2 }];
+
+test("a first call that doesn't validate loads the lean core; the first validation brings the validator module, with the same verdicts", async () => {
+  const { page, wasm } = await blank();
+  const lean = await page.evaluate(async ({ schema, inputs }) => {
+    const g = await import("/js/index.js");
+    const c = g.createClient({ validation: false, schemas: { "a/b": schema } });
+    const r = await c.subscribe("fal-ai/flux/dev", { input: { prompt: "lean" } });
+    const before = performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).length;
+    const issues = [];
+    for (const input of inputs) issues.push(await c.validate("a/b", input));
+    // Submitting with validation on: refused by the validator module, before anything is sent.
+    const refused = await c.queue.submit("a/b", { input: inputs[0], validate: true }).then(() => null, (e) => ({ kind: e.kind, issues: e.issues.length }));
+    await g.init(); // the lean core stays; init makes the pure validate usable
+    const pure = inputs.map((i) => g.validate(schema, i));
+    return { images: r.data.images.length, before, issues, refused, pure };
+  }, { schema: RICH, inputs: BAD });
+  assert.ok(lean.images >= 1);
+  assert.equal(lean.before, 1, "only the core before validating");
+  assert.deepEqual(wasm, ["/pkg/genwire_lean_bg.wasm", "/pkg/genwire_validate_bg.wasm"]);
+  assert.deepEqual(lean.refused, { kind: "validation", issues: lean.issues[0].length });
+  assert.deepEqual(lean.pure, lean.issues);
+  assert.ok(lean.issues[0].length >= 5 && lean.issues[1].length >= 2 && lean.issues[2].length === 0, JSON.stringify(lean.issues));
+  await page.close();
+
+  // The same inputs on the full core: the very same issues.
+  const other = await blank();
+  const full = await other.page.evaluate(async ({ schema, inputs }) => {
+    const g = await import("/js/index.js");
+    const c = g.createClient({ schemas: { "a/b": schema } });
+    const issues = [];
+    for (const input of inputs) issues.push(await c.validate("a/b", input));
+    return issues;
+  }, { schema: RICH, inputs: BAD });
+  assert.deepEqual(other.wasm, ["/pkg/genwire_bg.wasm"]);
+  assert.deepEqual(full, lean.issues);
+  await other.page.close();
+});
+
+test("the client's validation option picks the core of a first upload", async () => {
+  for (const [options, expected] of [[{ validation: false }, "/pkg/genwire_lean_bg.wasm"], [{}, "/pkg/genwire_bg.wasm"]]) {
+    const { page, wasm } = await blank();
+    await page.evaluate(async (options) => {
+      const g = await import("/js/index.js");
+      await g.createClient(options).storage.upload(new Blob(["x"], { type: "text/plain" }));
+    }, options);
+    assert.deepEqual(wasm, [expected], JSON.stringify(options));
+    await page.close();
+  }
 });
 
 for (const [how, make] of [

@@ -185,7 +185,9 @@ async function drive(url, t) {
     assert.equal(gen.status, "success", `generation failed: ${gen.error}`);
     assert.match(gen.url, /^https?:\/\//, "an image URL");
     await page.waitForFunction(() => { const img = document.querySelector("#gen-image"); return img?.complete && img.naturalWidth > 0; }, null, { timeout: 10_000 });
+    // The first call validates (the default): the full core, once.
     assert.equal(wasm.length, 1, `one wasm download: ${JSON.stringify(wasm)}`);
+    assert.match(wasm[0].url, /genwire_bg[^/]*\.wasm/);
     assert.equal(wasm[0].status, 200);
     assert.equal(wasm[0].type, "application/wasm", "served as application/wasm (else no streaming compile)");
     // Live status: the job runs 600 ms in the simulator; a proxy that buffers the stream
@@ -226,9 +228,11 @@ async function drive(url, t) {
 describe("packaging", () => {
   test("the tarball holds the package and nothing else", async () => {
     const list = (await run("tar", ["-tzf", tarball], { cwd: work })).trim().split("\n").map((f) => f.replace(/^package\//, ""));
-    const allowed = (f) => /^js\/[^/]+\.(js|d\.ts)$/.test(f) || ["package.json", "README.md", "pkg/genwire.js", "pkg/genwire_bg.wasm", "pkg/genwire.d.ts"].includes(f) || /^LICEN[SC]E/.test(f);
-    assert.deepEqual(list.filter((f) => !allowed(f)), [], "only js/, the wasm package's three files, package.json, README, LICENSE");
-    for (const f of ["package.json", "README.md", "js/index.js", "js/index.d.ts", "js/react.js", "js/react.d.ts", "pkg/genwire.js", "pkg/genwire_bg.wasm", "pkg/genwire.d.ts"]) {
+    // Every wasm module with its glue and types: the full and the lean core, the validator (docs/size.md).
+    const modules = ["pkg/genwire.js", "pkg/genwire_bg.wasm", "pkg/genwire.d.ts", "pkg/genwire_lean_bg.wasm", "pkg/genwire_validate.js", "pkg/genwire_validate_bg.wasm", "pkg/genwire_validate.d.ts"];
+    const allowed = (f) => /^js\/[^/]+\.(js|d\.ts)$/.test(f) || ["package.json", "README.md", ...modules].includes(f) || /^LICEN[SC]E/.test(f);
+    assert.deepEqual(list.filter((f) => !allowed(f)), [], "only js/, each wasm module's three files, package.json, README, LICENSE");
+    for (const f of ["package.json", "README.md", "js/index.js", "js/index.d.ts", "js/react.js", "js/react.d.ts", ...modules]) {
       assert.ok(list.includes(f), `${f} is in the tarball`);
     }
     // The packed manifest: entry points, types, tree-shaking, and every file it names is there.

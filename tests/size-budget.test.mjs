@@ -16,6 +16,38 @@ test("the committed budget is a positive byte count", () => {
   assert.ok(Number.isInteger(committed.gzipBytes) && committed.gzipBytes > 0, JSON.stringify(committed));
 });
 
+test("the committed budget covers each kind of page", () => {
+  assert.deepEqual(Object.keys(committed.pages ?? {}).sort(), ["everything", "lateValidation", "realtime", "subscribe", "uploads", "validation"]);
+  for (const [kind, p] of Object.entries(committed.pages)) assert.ok(Number.isInteger(p.gzipBytes) && p.gzipBytes > 0, kind);
+  // The lean core is what the split is for; the whole library is what a page using everything fetches.
+  const { subscribe, validation, everything } = committed.pages;
+  assert.ok(subscribe.gzipBytes < validation.gzipBytes && validation.gzipBytes <= everything.gzipBytes, JSON.stringify(committed.pages));
+  assert.equal(everything.gzipBytes, committed.gzipBytes);
+});
+
+test("the check fails, naming the page, when one kind of page is over its budget", () => {
+  const dir = mkdtempSync(join(tmpdir(), "genwire-size-"));
+  try {
+    const out = check().stdout;
+    const page = Number(out.match(/page subscribe +(\d+) B gzip/)[1]);
+    const validation = Number(out.match(/page validation +(\d+) B gzip/)[1]);
+    assert.ok(page > 0 && validation >= page, out);
+    const file = join(dir, "budget.json");
+    writeFileSync(file, JSON.stringify({ gzipBytes: 10_000_000, pages: { subscribe: { gzipBytes: page - 1 }, validation: { gzipBytes: validation } } }));
+    const r = check("--budget", file);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`the "subscribe" page downloads ${page} B gzip, over its budget of ${page - 1} B by 1 B`));
+    assert.doesNotMatch(r.stderr, /"validation" page/);
+    writeFileSync(file, JSON.stringify({ gzipBytes: 10_000_000, pages: { subscribe: { gzipBytes: page } } }));
+    assert.equal(check("--budget", file).status, 0);
+    // A page the gate doesn't know is a mistake in the budget, not a pass.
+    writeFileSync(file, JSON.stringify({ gzipBytes: 10_000_000, pages: { subscrbe: { gzipBytes: page } } }));
+    assert.equal(check("--budget", file).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the check passes at the committed budget", () => {
   const r = check();
   assert.equal(r.status, 0, r.stderr + r.stdout);

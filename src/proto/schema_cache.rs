@@ -1,6 +1,8 @@
 //! Each endpoint's compiled schema, loaded once per client: concurrent callers share one load
 //! (`W`, the edge's handle to wait on), a document is compiled by the first waiter to wake, and
 //! a load that failed is not tried again for a minute (its error `E` is answered meanwhile).
+//! `S` is the compiled schema: a [`Schema`] here, the edge's handle to one in the validator
+//! module in the browser (compiled there as the load ends: [`Cache::settled`]).
 //! A schema that can't be had never blocks a request: the server stays the judge.
 
 use std::rc::Rc;
@@ -30,15 +32,15 @@ pub fn openapi_url(endpoint: &str) -> String {
 }
 
 #[derive(Debug)]
-enum Slot<W, E> {
+enum Slot<W, E, S> {
     Loading(W),
-    Ready(Rc<Schema>),
+    Ready(S),
     Failed { until: Instant, error: E },
 }
 
 #[derive(Debug)]
-pub enum Lookup<W, E> {
-    Ready(Rc<Schema>),
+pub enum Lookup<W, E, S = Rc<Schema>> {
+    Ready(S),
     Failed(E),
     /// Someone is loading it: wait on this, then call [`Cache::loaded`].
     Wait(W),
@@ -47,18 +49,18 @@ pub enum Lookup<W, E> {
 }
 
 #[derive(Debug)]
-pub struct Cache<W, E> {
-    slots: Map<Slot<W, E>>,
+pub struct Cache<W, E, S = Rc<Schema>> {
+    slots: Map<Slot<W, E, S>>,
 }
 
-impl<W: Clone, E: Clone> Default for Cache<W, E> {
+impl<W: Clone, E: Clone, S: Clone> Default for Cache<W, E, S> {
     fn default() -> Self {
         Self { slots: Map::new() }
     }
 }
 
-impl<W: Clone, E: Clone> Cache<W, E> {
-    pub fn lookup(&self, key: &str, now: Instant) -> Lookup<W, E> {
+impl<W: Clone, E: Clone, S: Clone> Cache<W, E, S> {
+    pub fn lookup(&self, key: &str, now: Instant) -> Lookup<W, E, S> {
         match self.slots.get(key) {
             Some(Slot::Ready(s)) => Lookup::Ready(s.clone()),
             Some(Slot::Failed { until, error }) if now < *until => Lookup::Failed(error.clone()),
@@ -71,19 +73,17 @@ impl<W: Clone, E: Clone> Cache<W, E> {
         self.slots.insert(key.into(), Slot::Loading(w));
     }
 
-    /// The load ended with `doc`. The first waiter compiles it; later ones find it ready (or
-    /// failed). Returns the schema or the error, and whether this call recorded a new failure
-    /// (`bad` turns a document that can't be compiled into an error).
-    pub fn loaded(&mut self, key: &str, doc: Result<&Value, E>, now: Instant, bad: impl FnOnce(String) -> E) -> (Result<Rc<Schema>, E>, bool) {
+    /// The load ended with `compiled` (the schema, or why there is none). The first waiter
+    /// records it; later ones find it ready (or failed). Returns the schema or the error, and
+    /// whether this call recorded a new failure.
+    pub fn settled(&mut self, key: &str, compiled: Result<S, E>, now: Instant) -> (Result<S, E>, bool) {
         match self.slots.get(key) {
             Some(Slot::Ready(s)) => return (Ok(s.clone()), false),
             Some(Slot::Failed { error, .. }) => return (Err(error.clone()), false),
             _ => {}
         }
-        let compiled = doc.and_then(|d| Schema::from_openapi(d, Some(key)).map_err(|e| bad(format!("The input schema of {key} can't be used: {e}."))));
         match compiled {
             Ok(s) => {
-                let s = Rc::new(s);
                 self.slots.insert(key.into(), Slot::Ready(s.clone()));
                 (Ok(s), false)
             }
@@ -92,6 +92,19 @@ impl<W: Clone, E: Clone> Cache<W, E> {
                 (Err(error), true)
             }
         }
+    }
+}
+
+impl<W: Clone, E: Clone> Cache<W, E> {
+    /// The load ended with `doc`: [`Cache::settled`] with the document compiled here, once
+    /// (`bad` turns a document that can't be compiled into an error).
+    pub fn loaded(&mut self, key: &str, doc: Result<&Value, E>, now: Instant, bad: impl FnOnce(String) -> E) -> (Result<Rc<Schema>, E>, bool) {
+        if let Some(Slot::Ready(_) | Slot::Failed { .. }) = self.slots.get(key) {
+            return self.settled(key, Err(bad(String::new())), now);
+        }
+        let compiled =
+            doc.and_then(|d| Schema::from_openapi(d, Some(key)).map(Rc::new).map_err(|e| bad(format!("The input schema of {key} can't be used: {e}."))));
+        self.settled(key, compiled, now)
     }
 }
 

@@ -50,21 +50,27 @@ pub fn error(info: &ErrorInfo) -> Fields {
     o
 }
 
-/// Field issues: `{loc, field, type, msg, ctx?, input?, url?, hint?}`.
+/// A place in the input: `["body", "images", 0]`.
+pub fn loc(parts: &[LocPart]) -> Value {
+    Value::Arr(
+        parts
+            .iter()
+            .map(|p| match p {
+                LocPart::Key(k) => s(k),
+                LocPart::Index(x) => n(*x as f64),
+            })
+            .collect(),
+    )
+}
+
+/// Field issues: `{loc, field, type, msg, ctx?, input?, url?, hint?}` (read back by
+/// `error::issues::read_shaped`).
 pub fn issues(list: &[FieldIssue]) -> Value {
     Value::Arr(
         list.iter()
             .map(|i| {
                 let mut o = Fields::new();
-                let loc = i
-                    .loc
-                    .iter()
-                    .map(|p| match p {
-                        LocPart::Key(k) => s(k),
-                        LocPart::Index(x) => n(*x as f64),
-                    })
-                    .collect();
-                put(&mut o, "loc", Value::Arr(loc));
+                put(&mut o, "loc", loc(&i.loc));
                 put(&mut o, "field", s(&i.field));
                 put(&mut o, "type", s(&i.kind));
                 put(&mut o, "msg", s(&i.msg));
@@ -241,6 +247,72 @@ mod tests {
         let keys: Vec<&str> = issue.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["loc", "field", "type", "msg", "ctx", "input"]);
         assert_eq!(issue[4].1, Value::Obj(vec![("le".into(), Value::Num(20.0))]));
+    }
+
+    /// The validator module answers the core with `issues` as written here; the core reads them
+    /// back (`read_shaped`) and must get the very issues the validator found.
+    #[test]
+    fn issues_cross_between_modules_unchanged() {
+        use crate::proto::error::issues::{loc_of, read_shaped};
+        use crate::proto::schema::{Options, Schema};
+        let json = |t: &str| Value::from_deserializer(&mut serde_json::Deserializer::from_str(t)).unwrap();
+        let schema = Schema::from_openapi(
+            &json(
+                r##"{"type":"object","required":["prompt"],"properties":{
+                "prompt":{"type":"string","maxLength":3},"n":{"type":"integer","minimum":1,"maximum":4,"multipleOf":1},
+                "size":{"enum":["square","portrait"]},"image_url":{"type":"string","format":"uri"},
+                "scale":{"type":"number","exclusiveMinimum":0},"tags":{"type":"array","minItems":2,"items":{"type":"string"}},
+                "image_size":{"anyOf":[{"$ref":"#/components/schemas/ImageSize"},{"enum":["square_hd","portrait_4_3"]}]},
+                "mode":{"anyOf":[{"type":"integer","minimum":1},{"const":"auto"}]}},
+                "components":{"schemas":{"ImageSize":{"title":"ImageSize","type":"object","properties":{"width":{"type":"integer"},"height":{"type":"integer"}}}}}}"##,
+            ),
+            None,
+        )
+        .unwrap();
+        let input = json(
+            r#"{"prompt":"long","n":9,"size":"wide","image_url":"/local.png","scale":0,"tags":["x"],"image_size":"512x512","mode":0.5,"extra":[1.5,null]}"#,
+        );
+        let lone = vec![vec![LocPart::Key("prompt".into())]];
+        let found = schema.validate_with(&input, &Options { client: true, lone_surrogates: lone.clone() });
+        assert!(found.len() >= 6 && found.iter().any(|i| i.hint.is_some()) && found.iter().any(|i| i.ctx.is_some()), "{found:?}");
+        // A union's members are labelled in `loc`, not in `field`.
+        assert!(found.iter().any(|i| i.field == "image_size" && i.loc.len() == 3), "{found:?}");
+        let Value::Arr(shaped) = issues(&found) else { panic!() };
+        assert_eq!(shaped.iter().map(read_shaped).collect::<Vec<_>>(), found);
+        // Every documented ctx, a url, a bare issue.
+        let ctx = |k: &str, c: &str| FieldIssue {
+            loc: vec![LocPart::Key("body".into()), LocPart::Key("a".into()), LocPart::Index(2)],
+            field: "a[2]".into(),
+            kind: k.into(),
+            msg: format!("{k}!"),
+            ctx: Ctx::read(k, &json(c)),
+            input: Some(json(r#"{"x":[1,"y"]}"#)),
+            url: Some("https://errors.pydantic.dev/2/v/x".into()),
+            hint: None,
+        };
+        let all = vec![
+            ctx("greater_than", r#"{"gt":1}"#),
+            ctx("less_than_equal", r#"{"le":2.5}"#),
+            ctx("string_too_short", r#"{"min_length":3}"#),
+            ctx("literal_error", r#"{"expected":["a",1]}"#),
+            ctx("image_too_large", r#"{"max_height":9,"max_width":8}"#),
+            ctx("archive_file_count_below_minimum", r#"{"min_count":2,"provided_count":1,"supported_extensions":[".zip"]}"#),
+            ctx("odd", r#"{"anything":[true]}"#),
+            FieldIssue {
+                loc: vec![],
+                field: String::new(),
+                kind: "missing".into(),
+                msg: "Field required".into(),
+                ctx: None,
+                input: None,
+                url: None,
+                hint: Some("h".into()),
+            },
+        ];
+        let Value::Arr(shaped) = issues(&all) else { panic!() };
+        assert_eq!(shaped.iter().map(read_shaped).collect::<Vec<_>>(), all);
+        // Lone-surrogate places go over as locs and come back the same.
+        assert_eq!(loc_of(Some(&loc(&lone[0]))), lone[0]);
     }
 
     #[test]

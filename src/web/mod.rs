@@ -8,6 +8,7 @@ mod conv;
 mod decode;
 mod http;
 mod js;
+mod modules;
 mod queue;
 mod realtime;
 mod shared;
@@ -15,6 +16,8 @@ mod storage;
 mod subscribe;
 mod tasks;
 mod validate;
+#[cfg(feature = "validator")]
+mod validator;
 
 use std::rc::Rc;
 

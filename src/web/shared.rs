@@ -17,8 +17,9 @@ use crate::proto::policy::Policy;
 use crate::proto::schema_cache::Cache;
 use crate::proto::value::Value;
 
-/// Schemas by endpoint: a load is a promise of the document; a failure is the error to answer with.
-pub type Schemas = Cache<js_sys::Promise, JsValue>;
+/// Schemas by endpoint: a load is a promise of the compiled schema (the validator module's
+/// handle); a failure is the error to answer with.
+pub type Schemas = Cache<js_sys::Promise, JsValue, JsValue>;
 
 pub struct Shared {
     cfg: ClientConfig,

@@ -1,6 +1,8 @@
 //! Client-side validation: the endpoint's schema from the core's cache (loaded through the
 //! proxy from its public OpenAPI URL, or given by the app), the input read with its files, and
-//! the `validate` exports.
+//! the `validate` exports. The schema is compiled and checked by the validator module
+//! (`validator`, an instance of its own, loaded while the document is: docs/size.md); the walk
+//! of the input, the file checks and the errors are the core's.
 
 use std::rc::Rc;
 
@@ -15,33 +17,49 @@ use super::shared::Shared;
 use crate::proto::call::Spec;
 use crate::proto::config::SchemaSource;
 use crate::proto::endpoint::EndpointId;
+use crate::proto::error::issues::read_shaped;
 use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
 use crate::proto::schema::files::{file_issues, FileMeta};
-use crate::proto::schema::{Options, Schema};
 use crate::proto::schema_cache::{openapi_url, Lookup};
 use crate::proto::shapes;
 use crate::proto::value::Value;
 use conv::lossy;
 
-/// The endpoint's compiled schema, or why there is none.
-pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<Rc<Schema>, JsValue> {
+/// The endpoint's compiled schema (the validator module's handle), or why there is none.
+pub async fn schema_for(shared: &Rc<Shared>, ep: &EndpointId) -> Result<JsValue, JsValue> {
     let key = ep.full();
     let pending = match shared.with_schemas(|c| c.lookup(&key, now())) {
         Lookup::Ready(s) => return Ok(s),
         Lookup::Failed(e) => return Err(e),
         Lookup::Wait(p) => p,
         Lookup::Load => {
-            let p = load(shared.clone(), ep.clone());
+            // The validator module is fetched while the document is: neither waits for the other.
+            let p = compiled(load(shared.clone(), ep.clone()), super::modules::load("validator"), key.clone());
             shared.with_schemas(|c| c.loading(&key, p.clone()));
             p
         }
     };
-    let doc = JsFuture::from(pending).await.map(|d| lossy(&d));
-    let (r, failed) = shared.with_schemas(|c| c.loaded(&key, doc.as_ref().map_err(Clone::clone), now(), |m| conv::config(&m)));
+    let compiled = JsFuture::from(pending).await;
+    let (r, failed) = shared.with_schemas(|c| c.settled(&key, compiled, now()));
     if let (Err(e), true) = (&r, failed) {
         shared.emit(&shapes::refused("schema", &key), Some(e));
     }
     r
+}
+
+/// The document compiled by the validator module, once both are here.
+fn compiled(doc: js_sys::Promise, module: Result<js_sys::Promise, JsValue>, key: String) -> js_sys::Promise {
+    promise(async move {
+        let doc = JsFuture::from(doc).await;
+        let module = super::modules::ready(module).await;
+        let (doc, module) = (doc?, module?);
+        js::call2(&module, "compile", &doc, &JsValue::from_str(&key)).map_err(|e| unusable(&format!("The input schema of {key}"), &e))
+    })
+}
+
+/// Why the validator module refused a schema (it throws the reason as a string).
+fn unusable(what: &str, thrown: &JsValue) -> JsValue {
+    conv::config(&format!("{what} can't be used: {}.", thrown.as_string().unwrap_or_default()))
 }
 
 /// The document: from the app's option (an object, or a URL), else fal's public OpenAPI URL through the proxy.
@@ -122,9 +140,12 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
     }
 }
 
-/// The input as the client judges it: the server's rules, the client's extras, its lone surrogates.
-fn judge(schema: &Schema, value: &Value, found: Found) -> Vec<FieldIssue> {
-    schema.validate_with(value, &Options { client: true, lone_surrogates: found.lone_surrogates })
+/// The input as the client judges it (by the validator module): the server's rules, the
+/// client's extras, its lone surrogates.
+fn judge(schema: &JsValue, value: &Value, found: Found) -> Vec<FieldIssue> {
+    let lone = Value::Arr(found.lone_surrogates.iter().map(|l| shapes::loc(l)).collect());
+    let issues = js::call2(schema, "check", &conv::from_value(value), &conv::from_value(&lone)).map(|v| lossy(&v)).unwrap_or(Value::Null);
+    issues.as_array().map(|l| l.iter().map(read_shaped).collect()).unwrap_or_default()
 }
 
 /// What the browser can tell about a file without sending it; image dimensions only when needed.
@@ -144,7 +165,7 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
 }
 
 /// Every issue of the input: file checks (when the app gave limits), then the schema's.
-pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Schema>, input: &JsValue) -> Vec<FieldIssue> {
+pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&JsValue>, input: &JsValue) -> Vec<FieldIssue> {
     let mut found = Found::default();
     let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
     let mut issues = Vec::new();
@@ -160,7 +181,7 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Sch
 /// Validates `input` when the endpoint's schema can be had. `Err` is the validation error to reject with.
 pub async fn check_input(shared: &Rc<Shared>, ep: &EndpointId, input: &JsValue) -> Result<(), JsValue> {
     let schema = schema_for(shared, ep).await.ok();
-    let issues = issues_of(shared, ep, schema.as_deref(), input).await;
+    let issues = issues_of(shared, ep, schema.as_ref(), input).await;
     if issues.is_empty() {
         return Ok(());
     }
@@ -173,10 +194,12 @@ pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
     conv::from_value(&shapes::issues(issues))
 }
 
-/// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.
+/// `validate(schema, input, endpoint?)`: the pure check, without a client or a request, by the
+/// validator module's exports `validator` (js/index.js has loaded them).
 #[wasm_bindgen(js_name = validate)]
-pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>) -> Result<JsValue, JsValue> {
-    let s = Schema::from_openapi(&lossy(&schema), endpoint.as_deref()).map_err(|e| conv::config(&format!("The schema can't be used: {e}.")))?;
+pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>, validator: JsValue) -> Result<JsValue, JsValue> {
+    let endpoint = endpoint.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+    let s = js::call2(&validator, "compile", &schema, &endpoint).map_err(|e| unusable("The schema", &e))?;
     let mut found = Found::default();
     let value = walk(&input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
     Ok(issues_to_js(&judge(&s, &value, found)))

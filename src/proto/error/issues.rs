@@ -119,7 +119,7 @@ pub fn field_path(loc: &[LocPart]) -> String {
     out
 }
 
-fn loc_of(v: Option<&Value>) -> Vec<LocPart> {
+pub fn loc_of(v: Option<&Value>) -> Vec<LocPart> {
     let Some(items) = v.and_then(Value::as_array) else {
         // A bare string loc (seen from odd gateways) still names the place.
         return v.and_then(Value::as_str).map(|s| vec![LocPart::Key(s.into())]).unwrap_or_default();
@@ -152,6 +152,15 @@ pub fn read_issue(item: &Value) -> FieldIssue {
         msg,
         kind,
     }
+}
+
+/// An issue as `shapes::issues` wrote it (the validator module's answer to the core): all of
+/// [`read_issue`], the client's `hint`, and `field` as written (a union member's label in `loc`
+/// is not part of the field).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "client")), allow(dead_code))]
+pub fn read_shaped(item: &Value) -> FieldIssue {
+    let issue = read_issue(item);
+    FieldIssue { hint: item.str_field("hint").map(String::from), field: item.str_field("field").map(String::from).unwrap_or(issue.field.clone()), ..issue }
 }
 
 fn default_msg(kind: &str) -> String {
