@@ -26,7 +26,7 @@ use crate::proto::subscribe::{Action, End, Input, Machine};
 type In = Input<JsValue, JsValue>;
 
 /// `client.subscribe(endpoint, options)`.
-pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> Result<JsValue, JsValue> {
+pub async fn subscribe(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
     let ep = Rc::new(conv::endpoint(&endpoint)?);
     let plain = conv::options(&opts, &["input", "signal"])?;
     let o = crate::proto::options::subscribe(&plain).map_err(conv::option)?;

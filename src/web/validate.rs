@@ -175,7 +175,12 @@ pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
 
 /// `validate(schema, input, endpoint?)`: the pure check, without a client or a request.
 #[wasm_bindgen(js_name = validate)]
-pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>) -> Result<JsValue, JsValue> {
+pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: JsValue) -> Result<JsValue, JsValue> {
+    let endpoint = match endpoint.as_string() {
+        Some(id) => Some(id),
+        None if endpoint.is_undefined() || endpoint.is_null() => None,
+        None => return Err(conv::endpoint(&endpoint).err().unwrap_or(JsValue::UNDEFINED)),
+    };
     let s = Schema::from_openapi(&lossy(&schema), endpoint.as_deref()).map_err(|e| conv::config(&format!("The schema can't be used: {e}.")))?;
     let mut found = Found::default();
     let value = walk(&input, &mut vec![LocPart::Key("body".into())], &mut found, 0);

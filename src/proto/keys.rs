@@ -1,0 +1,242 @@
+//! What looks like an API key, wherever one could hide: an option's name, a header's name or
+//! value, a URL's query or user info. One set of rules, written once: the client's options
+//! (`proto::config`), call headers and `js/diagnose.js` (through `js/facts.js`) use these.
+//!
+//! A name is compared in a normal form: lower case, without `-`, `_`, `.` and spaces, so
+//! `apiKey`, `API_KEY`, `api-key` and `x-api-key` are one name to the rules.
+
+/// Names (normal form) that carry a secret as a whole. `js/facts.js` exports this list.
+pub const SECRET_NAMES: [&str; 17] = [
+    "credentials",
+    "credential",
+    "apikey",
+    "key",
+    "falkey",
+    "authorization",
+    "proxyauthorization",
+    "auth",
+    "token",
+    "secret",
+    "password",
+    "bearer",
+    "cookie",
+    "jwt",
+    "keyid",
+    "keysecret",
+    "signature",
+];
+
+/// Endings (normal form) that make any name a secret's: `falKey`, `accessToken`, `x-fal-key`,
+/// `openaiApiKey`, `client_secret`, `session_token`. `js/facts.js` exports this list.
+pub const SECRET_SUFFIXES: [&str; 11] =
+    ["apikey", "falkey", "token", "secret", "password", "authorization", "credentials", "privatekey", "secretkey", "accesskey", "authkey"];
+
+/// The name in its normal form (see the module).
+pub fn normal(name: &str) -> String {
+    name.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' ')).flat_map(char::to_lowercase).collect()
+}
+
+/// An option, header or query parameter of this name would carry a key.
+pub fn key_like_name(name: &str) -> bool {
+    let n = normal(name);
+    !n.is_empty() && (SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) || ["falkey", "xfalkey", "apikey", "xapikey"].iter().any(|p| n.starts_with(p)))
+}
+
+/// A value shaped like a key: an HTTP credential (`Key …`, `Bearer …`, `Basic …`), an
+/// assignment of a key-like name (`fal_key=…`, `token: …`), or a fal key anywhere in it
+/// (`<uuid>:<hex>`, as fal's dashboard issues them).
+pub fn key_like_value(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    let scheme = ["key ", "bearer ", "basic ", "token "].iter().any(|p| lower.starts_with(p) && v.len() > p.len());
+    scheme || has_key_assignment(v) || has_fal_key(v)
+}
+
+/// A header an app must not set in the browser: a key-like name (`x-fal-key`, `Authorization`,
+/// `Cookie`, `X-Api-Key`) or a key-like value under any name. Call headers go through this too.
+pub fn key_like_header(name: &str, value: &str) -> bool {
+    key_like_name(name) || key_like_value(value)
+}
+
+/// Where a key hides in `url`: its user info, or a query (or fragment) parameter whose name or
+/// value looks like a key. The parameter's name as written (or `user info`), for the message.
+pub fn key_in_url(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if url.contains("://") && authority.contains('@') {
+        return Some("user info".into());
+    }
+    let query = url.split_once(['?', '#']).map_or("", |(_, q)| q);
+    for pair in query.split(['&', ';', '?', '#']).filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (percent_decode(name), percent_decode(value));
+        if key_like_name(&name) || key_like_value(&value) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// `%XX` decoded (and `+` as a space), leniently: a bad escape stays as written.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `name=value` or `name: value` with a key-like name and a non-empty value, anywhere in `v`.
+fn has_key_assignment(v: &str) -> bool {
+    let bytes = v.as_bytes();
+    for (i, &c) in bytes.iter().enumerate() {
+        if c != b'=' && c != b':' {
+            continue;
+        }
+        let start = v[..i].char_indices().rev().find(|(_, ch)| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))).map_or(0, |(p, ch)| p + ch.len_utf8());
+        let name = &v[start..i];
+        let value = v[i + 1..].trim_start();
+        if !name.is_empty() && !value.is_empty() && key_like_name(name) && !(c == b':' && value.starts_with("//")) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A fal key: a UUID (8-4-4-4-12 hex), `:`, then at least 16 hex digits.
+fn has_fal_key(v: &str) -> bool {
+    let b = v.as_bytes();
+    let hex_run = |from: usize| b[from.min(b.len())..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    (0..b.len()).any(|i| {
+        let mut at = i;
+        for (n, len) in [8usize, 4, 4, 4, 12].iter().enumerate() {
+            if hex_run(at) < *len {
+                return false;
+            }
+            at += len;
+            let sep = if n < 4 { b'-' } else { b':' };
+            if b.get(at) != Some(&sep) {
+                return false;
+            }
+            at += 1;
+        }
+        hex_run(at) >= 16
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAL_KEY: &str = "0c6b1a52-9f5e-4d1b-8a3e-2f7c9d4e5b6a:3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e";
+
+    #[test]
+    fn names_in_any_spelling() {
+        for name in [
+            "key",
+            "apiKey",
+            "API_KEY",
+            "api-key",
+            "x-api-key",
+            "falKey",
+            "FAL_KEY",
+            "x-fal-key",
+            "X-Fal-Key-Id",
+            "accessToken",
+            "access_token",
+            "apiToken",
+            "authToken",
+            "token",
+            "fal_jwt_token",
+            "secret",
+            "client_secret",
+            "Authorization",
+            "proxy-authorization",
+            "Cookie",
+            "credentials",
+            "openaiApiKey",
+            "password",
+            "privateKey",
+        ] {
+            assert!(key_like_name(name), "{name}");
+        }
+        for name in ["proxyUrl", "connectionKey", "keyword", "monkey", "realtimeUrl", "retry", "x-fal-target-url", "accept", "content-type", "hint", ""] {
+            assert!(!key_like_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn values_shaped_like_keys() {
+        for v in [
+            FAL_KEY,
+            "Key abc",
+            "key abc",
+            "Bearer eyJhbGciOi",
+            "Basic dXNlcjpwYXNz",
+            "fal_key=abc",
+            "x; token=abc",
+            "apiKey: abc",
+            &format!("prefix {FAL_KEY} suffix"),
+            &FAL_KEY.to_uppercase(),
+        ] {
+            assert!(key_like_value(v), "{v}");
+        }
+        for v in ["", "Key", "a lighthouse at dusk", "application/json", "fal-ai/flux/dev", "https://example.com/a:b", "0c6b1a52-9f5e-4d1b-8a3e-2f7c9d4e5b6a", "keyframes=3"] {
+            assert!(!key_like_value(v), "{v}");
+        }
+        assert!(key_like_header("X-Fal-Key", "x") && key_like_header("x-custom", "Key abc") && !key_like_header("x-fal-queue-priority", "low"));
+    }
+
+    #[test]
+    fn keys_in_urls() {
+        for (url, name) in [
+            ("/api/fal/proxy?fal_key=abc", "fal_key"),
+            ("/p?x=1&key=abc", "key"),
+            ("/p?token=abc", "token"),
+            ("/p?FAL%5FKEY=abc", "FAL_KEY"),
+            ("/p?access_token=abc", "access_token"),
+            ("wss://rt.example/ws?auth=1", "auth"),
+            (&format!("/p?x={FAL_KEY}"), "x"),
+            (&format!("/p?x=Key%20{FAL_KEY}"), "x"),
+            ("/p#token=abc", "token"),
+            ("https://u:p@me.dev/p", "user info"),
+            ("/p?key", "key"),
+        ] {
+            assert_eq!(key_in_url(url).as_deref(), Some(name), "{url}");
+        }
+        for url in ["/api/fal/proxy", "/p?x=1&mode=dev", "https://me.dev/p?keyword=x", "wss://fal.run", "/p?%zz=1"] {
+            assert_eq!(key_in_url(url), None, "{url}");
+        }
+    }
+
+    /// Random strings never panic any rule, and a fal key hidden in one is always found.
+    #[test]
+    fn total_on_random_text() {
+        let mut r = crate::proto::rand::Rng::new(7);
+        let mut draw = |n: usize| (r.next01() * n as f64) as usize;
+        let alphabet: Vec<char> = "aZ09-_:=?&#%+@/ .KeyBearer\u{e9}\u{1F600}".chars().collect();
+        for _ in 0..4000 {
+            let n = draw(40);
+            let s: String = (0..n).map(|_| alphabet[draw(alphabet.len())]).collect();
+            let _ = (key_like_name(&s), key_like_value(&s), key_in_url(&s), key_like_header(&s, &s));
+            let hidden = format!("{s}{FAL_KEY}{s}");
+            assert!(key_like_value(&hidden), "{hidden}");
+            assert!(key_in_url(&format!("/p?v={}", hidden.replace(['&', '#', ';', '?', '=', '%'], ""))).is_some(), "{hidden}");
+        }
+    }
+}
