@@ -111,7 +111,8 @@ fn has_key_assignment(v: &str) -> bool {
         let start = v[..i].char_indices().rev().find(|(_, ch)| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))).map_or(0, |(p, ch)| p + ch.len_utf8());
         let name = &v[start..i];
         let value = v[i + 1..].trim_start();
-        if !name.is_empty() && !value.is_empty() && key_like_name(name) && !(c == b':' && value.starts_with("//")) {
+        let url = c == b':' && value.starts_with("//");
+        if !name.is_empty() && !value.is_empty() && !url && key_like_name(name) {
             return true;
         }
     }

@@ -7,7 +7,7 @@ use web_sys::AbortSignal;
 
 use super::call::{json, Req};
 use super::conv;
-use super::js::{get, set};
+use super::js::set;
 use super::shared::Shared;
 use crate::proto::call::Spec;
 use crate::proto::endpoint::{EndpointId, RequestId};
