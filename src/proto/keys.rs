@@ -31,6 +31,9 @@ pub const SECRET_NAMES: [&str; 17] = [
 pub const SECRET_SUFFIXES: [&str; 11] =
     ["apikey", "falkey", "token", "secret", "password", "authorization", "credentials", "privatekey", "secretkey", "accesskey", "authkey"];
 
+/// Beginnings (normal form) that make a name a secret's: `FAL_KEY_ID`, `x-api-key-2`. `js/facts.js` exports this list.
+pub const SECRET_PREFIXES: [&str; 4] = ["falkey", "xfalkey", "apikey", "xapikey"];
+
 /// The name in its normal form (see the module).
 pub fn normal(name: &str) -> String {
     name.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' ')).flat_map(char::to_lowercase).collect()
@@ -39,7 +42,7 @@ pub fn normal(name: &str) -> String {
 /// An option, header or query parameter of this name would carry a key.
 pub fn key_like_name(name: &str) -> bool {
     let n = normal(name);
-    !n.is_empty() && (SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) || ["falkey", "xfalkey", "apikey", "xapikey"].iter().any(|p| n.starts_with(p)))
+    !n.is_empty() && (SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) || SECRET_PREFIXES.iter().any(|p| n.starts_with(p)))
 }
 
 /// A value shaped like a key: an HTTP credential (`Key …`, `Bearer …`, `Basic …`), an
@@ -178,6 +181,17 @@ mod tests {
         }
         for name in ["proxyUrl", "connectionKey", "keyword", "monkey", "realtimeUrl", "retry", "x-fal-target-url", "accept", "content-type", "hint", ""] {
             assert!(!key_like_name(name), "{name}");
+        }
+    }
+
+    /// The table `js/errors.js` is held to as well (tests/facts.test.mjs).
+    #[test]
+    fn names_table_shared_with_js() {
+        let table: serde_json::Value = serde_json::from_str(include_str!("../../tests/facts/key-names.json")).unwrap();
+        for (list, want) in [("secret", true), ("plain", false)] {
+            for name in table[list].as_array().unwrap() {
+                assert_eq!(key_like_name(name.as_str().unwrap()), want, "{name}");
+            }
         }
     }
 
