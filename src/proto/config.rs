@@ -85,7 +85,9 @@ impl ClientConfig {
         let entries: &[(String, Value)] = match v {
             Value::Null => &[],
             Value::Obj(m) => m,
-            other => return Err(ConfigError::BadOptions(format!("createClient takes an options object (or nothing), not {}", crate::proto::host::what(other)))),
+            other => {
+                return Err(ConfigError::BadOptions(format!("createClient takes an options object (or nothing), not {}", crate::proto::host::what(other))))
+            }
         };
         let mut proxy_url = None;
         // Names are reported in sorted order, the first secret one.
@@ -112,7 +114,11 @@ impl ClientConfig {
                         }
                     }
                 }
-                ("headers", _) => return Err(OptionError(format!("option 'headers' must be an object of header names and values, not {}", crate::proto::host::what(x))).into()),
+                ("headers", _) => {
+                    return Err(
+                        OptionError(format!("option 'headers' must be an object of header names and values, not {}", crate::proto::host::what(x))).into()
+                    )
+                }
                 ("schemas", Value::Obj(m)) => {
                     for (id, doc) in m {
                         if let Some(p) = doc.as_str().and_then(key_in_url) {
@@ -308,16 +314,8 @@ mod tests {
 
     #[test]
     fn fal_itself_and_odd_urls_are_not_a_proxy() {
-        for bad in [
-            "https://fal.run",
-            "https://queue.fal.run/x",
-            "https://rest.fal.ai",
-            "//evil.example/p",
-            "api/fal/proxy",
-            "",
-            "javascript:alert(1)",
-            "/a b",
-        ] {
+        for bad in ["https://fal.run", "https://queue.fal.run/x", "https://rest.fal.ai", "//evil.example/p", "api/fal/proxy", "", "javascript:alert(1)", "/a b"]
+        {
             assert!(matches!(cfg(&format!(r#"{{"proxyUrl":"{bad}"}}"#)), Err(ConfigError::BadProxyUrl(_))), "{bad}");
         }
         assert_eq!(cfg(r#"{"proxyUrl":"https://u:p@me.dev/p"}"#).err(), Some(ConfigError::SecretRefused("proxyUrl (user info)".into())));
@@ -360,7 +358,10 @@ mod tests {
     #[test]
     fn wrong_types_are_a_clear_error() {
         assert_eq!(cfg(r#"{"proxyUrl":5}"#).unwrap_err().to_string(), "option 'proxyUrl' must be a string, not the number 5");
-        assert_eq!(cfg(r#""/p""#).unwrap_err().to_string(), "createClient options are not valid: createClient takes an options object (or nothing), not a string");
+        assert_eq!(
+            cfg(r#""/p""#).unwrap_err().to_string(),
+            "createClient options are not valid: createClient takes an options object (or nothing), not a string"
+        );
         assert_eq!(cfg(r#"{"headers":"x"}"#).unwrap_err().to_string(), "option 'headers' must be an object of header names and values, not a string");
         for text in [r#"42"#, r#"[1]"#, r#"true"#] {
             let msg = cfg(text).unwrap_err().to_string();

@@ -120,7 +120,9 @@ fn read_shape<H: Host>(shape: Shape<H>, ancestors: &mut Vec<H>, path: &mut Vec<S
             }
             Value::Obj(out)
         }
-        Shape::Other(name) => return Err(format!("{} can't be sent (only plain objects, arrays, strings, numbers, booleans, null and bytes can)", article(&name))),
+        Shape::Other(name) => {
+            return Err(format!("{} can't be sent (only plain objects, arrays, strings, numbers, booleans, null and bytes can)", article(&name)))
+        }
         Shape::Unreadable(why) => return Err(format!("reading it threw: {why}")),
     })
 }
@@ -355,7 +357,10 @@ mod tests {
             (J::Fn, "options must be an object (or nothing), not a function"),
             (J::Big(Some(1.0)), "options must be an object (or nothing), not a BigInt"),
             (J::Throws("trap"), "the options can't be read: trap"),
-            (J::Obj(vec![("timeout", J::Sym)]), "option 'timeout': a Symbol can't be sent (only plain objects, arrays, strings, numbers, booleans, null and bytes can)"),
+            (
+                J::Obj(vec![("timeout", J::Sym)]),
+                "option 'timeout': a Symbol can't be sent (only plain objects, arrays, strings, numbers, booleans, null and bytes can)",
+            ),
         ] {
             assert_eq!(options(&bad, &[]).unwrap_err(), said);
         }
@@ -380,9 +385,17 @@ mod tests {
                 0 => J::Undefined,
                 1 => J::Num(r.next01() * 100.0),
                 2 => J::Str("s"),
-                3 => J::Big(if r.next01() < 0.5 { Some(1.0) } else { *bad = true; None }),
+                3 => J::Big(if r.next01() < 0.5 {
+                    Some(1.0)
+                } else {
+                    *bad = true;
+                    None
+                }),
                 4 => J::U8(vec![1]),
-                5 => { *bad = true; [J::Fn, J::Sym, J::Throws("t")][(r.next01() * 3.0) as usize].clone() }
+                5 => {
+                    *bad = true;
+                    [J::Fn, J::Sym, J::Throws("t")][(r.next01() * 3.0) as usize].clone()
+                }
                 6 | 7 => J::Arr((0..(r.next01() * 4.0) as usize).map(|_| gen(r, depth + 1, bad)).collect()),
                 8 => J::Map(vec![(J::Str("k"), gen(r, depth + 1, bad))]),
                 _ => J::Obj(["a", "b", "c"].iter().take((r.next01() * 4.0) as usize).map(|k| (*k, gen(r, depth + 1, bad))).collect()),

@@ -111,7 +111,8 @@ fn has_key_assignment(v: &str) -> bool {
         if c != b'=' && c != b':' {
             continue;
         }
-        let start = v[..i].char_indices().rev().find(|(_, ch)| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))).map_or(0, |(p, ch)| p + ch.len_utf8());
+        let start =
+            v[..i].char_indices().rev().find(|(_, ch)| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))).map_or(0, |(p, ch)| p + ch.len_utf8());
         let name = &v[start..i];
         let value = v[i + 1..].trim_start();
         let url = c == b':' && value.starts_with("//");
@@ -211,7 +212,16 @@ mod tests {
         ] {
             assert!(key_like_value(v), "{v}");
         }
-        for v in ["", "Key", "a lighthouse at dusk", "application/json", "fal-ai/flux/dev", "https://example.com/a:b", "0c6b1a52-9f5e-4d1b-8a3e-2f7c9d4e5b6a", "keyframes=3"] {
+        for v in [
+            "",
+            "Key",
+            "a lighthouse at dusk",
+            "application/json",
+            "fal-ai/flux/dev",
+            "https://example.com/a:b",
+            "0c6b1a52-9f5e-4d1b-8a3e-2f7c9d4e5b6a",
+            "keyframes=3",
+        ] {
             assert!(!key_like_value(v), "{v}");
         }
         assert!(key_like_header("X-Fal-Key", "x") && key_like_header("x-custom", "Key abc") && !key_like_header("x-fal-queue-priority", "low"));
