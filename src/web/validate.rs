@@ -68,8 +68,8 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
 /// What the walk of an input found beside its [`Value`].
 #[derive(Default)]
 struct Found {
-    /// Files, Blobs and byte arrays, with where they sit.
-    files: Vec<(Vec<LocPart>, web_sys::Blob)>,
+    /// Files, Blobs and byte arrays, with where they sit and their names.
+    files: Vec<(Vec<LocPart>, web_sys::Blob, Option<String>)>,
     /// Where a string held a lone UTF-16 surrogate (a path from the input's root).
     lone_surrogates: Vec<Vec<LocPart>>,
 }
@@ -80,7 +80,7 @@ struct Found {
 /// location for the file checks.
 fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) -> Value {
     if let Some(b) = super::storage::as_blob(v, None).filter(|_| super::storage::is_file(v)) {
-        found.files.push((loc.clone(), b));
+        found.files.push((loc.clone(), b, get(v, "name").as_string()));
         return Value::Str("https://upload.pending/file".into());
     }
     if let Some(s) = v.as_string() {
@@ -148,10 +148,10 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&Sch
     let mut found = Found::default();
     let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
     let mut issues = Vec::new();
-    for (loc, blob) in core::mem::take(&mut found.files) {
+    for (loc, blob, name) in core::mem::take(&mut found.files) {
         let Some(lim) = shared.cfg().file_limits_for(&ep.full(), &loc) else { continue };
         let meta = meta_of(&blob, lim.needs_dimensions()).await;
-        issues.extend(file_issues(&loc, &meta, lim, &get(&blob, "name").as_string().unwrap_or_else(|| "blob".into())));
+        issues.extend(file_issues(&loc, &meta, lim, &name.unwrap_or_else(|| "blob".into())));
     }
     issues.extend(schema.map(|s| judge(s, &value, found)).unwrap_or_default());
     issues
