@@ -36,7 +36,7 @@ pub const SECRET_PREFIXES: [&str; 4] = ["falkey", "xfalkey", "apikey", "xapikey"
 
 /// The name in its normal form (see the module).
 pub fn normal(name: &str) -> String {
-    name.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' ')).flat_map(char::to_lowercase).collect()
+    name.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' ')).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// An option, header or query parameter of this name would carry a key.
@@ -63,16 +63,22 @@ pub fn key_like_header(name: &str, value: &str) -> bool {
 
 /// Where a key hides in `url`: its user info, or a query (or fragment) parameter whose name or
 /// value looks like a key. The parameter's name as written (or `user info`), for the message.
+/// (On bytes, without `str` slicing or substring search: their panic and search code would weigh
+/// kilobytes in the download.)
 pub fn key_in_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if url.contains("://") && authority.contains('@') {
-        return Some("user info".into());
+    let b = url.as_bytes();
+    let cut = |s: &[u8], stops: &[u8]| s.iter().position(|c| stops.contains(c)).unwrap_or(s.len());
+    if let Some(i) = b.windows(3).position(|w| w == b"://") {
+        let rest = &b[i + 3..];
+        if rest[..cut(rest, b"/?#")].contains(&b'@') {
+            return Some("user info".into());
+        }
     }
-    let query = url.split_once(['?', '#']).map_or("", |(_, q)| q);
-    for pair in query.split(['&', ';', '?', '#']).filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (name, value) = (percent_decode(name), percent_decode(value));
+    let start = cut(b, b"?#");
+    let query = if start < b.len() { &b[start + 1..] } else { &[][..] };
+    for pair in query.split(|c| b"&;?#".contains(c)).filter(|p| !p.is_empty()) {
+        let eq = cut(pair, b"=");
+        let (name, value) = (percent_decode(&pair[..eq]), percent_decode(pair.get(eq + 1..).unwrap_or(&[])));
         if key_like_name(&name) || key_like_value(&value) {
             return Some(name);
         }
@@ -81,8 +87,7 @@ pub fn key_in_url(url: &str) -> Option<String> {
 }
 
 /// `%XX` decoded (and `+` as a space), leniently: a bad escape stays as written.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
+fn percent_decode(b: &[u8]) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -106,21 +111,16 @@ fn percent_decode(s: &str) -> String {
 
 /// `name=value` or `name: value` with a key-like name and a non-empty value, anywhere in `v`.
 fn has_key_assignment(v: &str) -> bool {
-    let bytes = v.as_bytes();
-    for (i, &c) in bytes.iter().enumerate() {
-        if c != b'=' && c != b':' {
-            continue;
-        }
-        let start =
-            v[..i].char_indices().rev().find(|(_, ch)| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))).map_or(0, |(p, ch)| p + ch.len_utf8());
-        let name = &v[start..i];
-        let value = v[i + 1..].trim_start();
-        let url = c == b':' && value.starts_with("//");
-        if !name.is_empty() && !value.is_empty() && !url && key_like_name(name) {
-            return true;
-        }
-    }
-    false
+    let b = v.as_bytes();
+    let name_byte = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    (0..b.len()).filter(|&i| b[i] == b'=' || b[i] == b':').any(|i| {
+        let start = b[..i].iter().rposition(|c| !name_byte(c)).map_or(0, |p| p + 1);
+        let name = core::str::from_utf8(&b[start..i]).unwrap_or("");
+        let value = &b[i + 1..];
+        let value = &value[value.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(value.len())..];
+        let url = b[i] == b':' && value.starts_with(b"//");
+        !name.is_empty() && !value.is_empty() && !url && key_like_name(name)
+    })
 }
 
 /// A fal key: a UUID (8-4-4-4-12 hex), `:`, then at least 16 hex digits.
