@@ -56,9 +56,9 @@ impl Host for JsValue {
             js::bytes(v).map_or_else(threw, Shape::Bytes)
         } else if v.is_instance_of::<js_sys::Map>() {
             let iter = js_sys::try_iter(v).map_err(|e| js::message(&e)).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
-            let pair =
-                |p: JsValue| (js::items(&p, 2).unwrap_or_default().into_iter().chain([JsValue::UNDEFINED, JsValue::UNDEFINED])).take(2).collect::<Vec<_>>();
-            Shape::Map(iter.and_then(|i| i.map(|p| p.map(pair).map(|p| (p[0].clone(), p[1].clone())).map_err(|e| js::message(&e))).collect()))
+            // A Map's iterator yields its own [key, value] arrays.
+            let pair = |p: JsValue| p.unchecked_into::<Array>();
+            Shape::Map(iter.and_then(|i| i.map(|p| p.map(pair).map(|p| (p.get(0), p.get(1))).map_err(|e| js::message(&e))).collect()))
         } else {
             match js::has(v, &js_sys::Symbol::iterator()) {
                 Err(e) => threw(e),
