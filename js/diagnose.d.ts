@@ -67,7 +67,7 @@ export interface DiagnoseOptions {
 
 /**
  * Runs the integration checklist against the app's proxy (and realtime server) from this page.
- * Never rejects for a failing check; rejects only for bad arguments (TypeError) or an abort.
+ * Never rejects for a failing check; rejects only for bad arguments (a GenwireError of kind `config`) or an abort.
  */
 export function diagnose(
   clientOptions?: { proxyUrl?: string; realtimeUrl?: string; [option: string]: unknown },

@@ -6,7 +6,8 @@
 // open proxy can't send the key anywhere), the realtime socket is opened and closed without an
 // input. Only the streaming check needs a job, and only one the app names.
 
-import { DEFAULT_PROXY_URL, DEFAULT_REALTIME_URL, ENDPOINT_NAMESPACES, SECRET_NAMES } from "./facts.js";
+import { DEFAULT_PROXY_URL, DEFAULT_REALTIME_URL, ENDPOINT_NAMESPACES } from "./facts.js";
+import { configError, keyInUrl, keyLikeName } from "./errors.js";
 
 const IDS = ["proxy", "key", "statuses", "allowlist", "schemas", "uploads", "streaming", "realtime", "clock", "csp"];
 const TITLES = {
@@ -39,40 +40,51 @@ const message = (e) => (e && typeof e.message === "string" ? e.message : String(
 
 /**
  * Runs the checks and resolves to a report; a failing check is a `fail` in it, never a rejection.
- * Rejects only for bad arguments (TypeError) and when `opts.signal` aborts (with its reason).
+ * Rejects only for bad arguments (a GenwireError of kind `config`) and when `opts.signal` aborts (with its reason).
  */
 export async function diagnose(clientOptions = {}, opts = {}) {
-  const o = clientOptions ?? {};
-  if (typeof o !== "object") throw new TypeError("diagnose: clientOptions must be an object (the options of createClient)");
-  if (typeof opts !== "object" || opts === null) throw new TypeError("diagnose: options must be an object");
-  const secret = Object.keys(o).find((k) => SECRET_NAMES.includes(k.toLowerCase()));
-  if (secret) throw new TypeError(`diagnose: refusing the option '${secret}': keys never belong in a browser; your proxy adds FAL_KEY`);
-  const proxyUrl = o.proxyUrl ?? DEFAULT_PROXY_URL;
-  const realtimeUrl = o.realtimeUrl ?? DEFAULT_REALTIME_URL;
-  if (typeof proxyUrl !== "string" || !proxyUrl) throw new TypeError("diagnose: proxyUrl must be a non-empty string");
-  if (typeof realtimeUrl !== "string") throw new TypeError("diagnose: realtimeUrl must be a string");
+  // Read once, in a guard: a getter or Proxy trap that throws is a config error like any other.
+  let o, proxyUrl, realtimeUrl;
+  try {
+    o = clientOptions ?? {};
+    if (typeof o !== "object") throw configError("diagnose: clientOptions must be an object (the options of createClient)");
+    if (typeof opts !== "object" || opts === null) throw configError("diagnose: options must be an object");
+    opts = { ...opts };
+    const secret = Object.keys(o).find(keyLikeName);
+    if (secret) throw configError(`diagnose: refusing the option '${secret}': keys never belong in a browser; your proxy adds FAL_KEY`);
+    proxyUrl = o.proxyUrl ?? DEFAULT_PROXY_URL;
+    realtimeUrl = o.realtimeUrl ?? DEFAULT_REALTIME_URL;
+  } catch (e) {
+    throw e?.name === "GenwireError" ? e : configError(`diagnose: the options can't be read: ${e?.message ?? e}`);
+  }
+  if (typeof proxyUrl !== "string" || !proxyUrl) throw configError("diagnose: proxyUrl must be a non-empty string");
+  if (typeof realtimeUrl !== "string") throw configError("diagnose: realtimeUrl must be a string");
+  for (const [name, url] of [["proxyUrl", proxyUrl], ["realtimeUrl", realtimeUrl]]) {
+    const where = keyInUrl(url);
+    if (where) throw configError(`diagnose: refusing the option '${name}' (${where}): keys never belong in a browser; your proxy adds FAL_KEY`);
+  }
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw new TypeError("diagnose: timeoutMs must be a positive number");
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw configError("diagnose: timeoutMs must be a positive number");
   const maxSkew = opts.maxClockSkewMs ?? 5_000;
-  if (typeof maxSkew !== "number" || !(maxSkew >= 0)) throw new TypeError("diagnose: maxClockSkewMs must be a number >= 0");
+  if (typeof maxSkew !== "number" || !(maxSkew >= 0)) throw configError("diagnose: maxClockSkewMs must be a number >= 0");
   const only = opts.checks ?? IDS;
-  if (!Array.isArray(only) || only.some((c) => !IDS.includes(c))) throw new TypeError(`diagnose: checks must be a list of ${IDS.join(", ")}`);
+  if (!Array.isArray(only) || only.some((c) => !IDS.includes(c))) throw configError(`diagnose: checks must be a list of ${IDS.join(", ")}`);
   const probeEp = parseEndpoint(opts.endpoint ?? "fal-ai/flux/dev", "endpoint");
   const rtEp = opts.realtimeEndpoint == null ? null : parseEndpoint(opts.realtimeEndpoint, "realtimeEndpoint");
   const rtPath = opts.realtimePath ?? "/realtime";
-  if (typeof rtPath !== "string" || !rtPath.startsWith("/")) throw new TypeError("diagnose: realtimePath must start with '/'");
-  if (opts.tokenProvider != null && typeof opts.tokenProvider !== "function") throw new TypeError("diagnose: tokenProvider must be a function");
+  if (typeof rtPath !== "string" || !rtPath.startsWith("/")) throw configError("diagnose: realtimePath must start with '/'");
+  if (opts.tokenProvider != null && typeof opts.tokenProvider !== "function") throw configError("diagnose: tokenProvider must be a function");
   const st = opts.streaming ?? null;
   let streamEp = null;
   if (st !== null) {
-    if (typeof st !== "object") throw new TypeError("diagnose: streaming must be { endpoint, input } or { endpoint, requestId }");
+    if (typeof st !== "object") throw configError("diagnose: streaming must be { endpoint, input } or { endpoint, requestId }");
     streamEp = parseEndpoint(st.endpoint, "streaming.endpoint");
-    if ((st.input === undefined) === (st.requestId === undefined)) throw new TypeError("diagnose: streaming needs exactly one of input and requestId");
-    if (st.requestId !== undefined && (typeof st.requestId !== "string" || !/^[A-Za-z0-9_-]+$/.test(st.requestId))) throw new TypeError("diagnose: streaming.requestId must be a request id");
-    if (st.timeoutMs !== undefined && !(st.timeoutMs > 0)) throw new TypeError("diagnose: streaming.timeoutMs must be a positive number");
+    if ((st.input === undefined) === (st.requestId === undefined)) throw configError("diagnose: streaming needs exactly one of input and requestId");
+    if (st.requestId !== undefined && (typeof st.requestId !== "string" || !/^[A-Za-z0-9_-]+$/.test(st.requestId))) throw configError("diagnose: streaming.requestId must be a request id");
+    if (st.timeoutMs !== undefined && !(st.timeoutMs > 0)) throw configError("diagnose: streaming.timeoutMs must be a positive number");
   }
   const outer = opts.signal ?? null;
-  if (outer !== null && typeof outer.aborted !== "boolean") throw new TypeError("diagnose: signal must be an AbortSignal");
+  if (outer !== null && typeof outer.aborted !== "boolean") throw configError("diagnose: signal must be an AbortSignal");
   if (outer?.aborted) throw outer.reason;
 
   const started = now();
@@ -165,12 +177,12 @@ async function runCheck(id, ms, outer, fn) {
 
 /** An endpoint id by the core's rules (the same table checks both: tests/facts/endpoint-ids.json). */
 export function parseEndpoint(id, name = "endpoint") {
-  if (typeof id !== "string") throw new TypeError(`diagnose: ${name} must be an endpoint id such as "fal-ai/flux/dev"`);
+  if (typeof id !== "string") throw configError(`diagnose: ${name} must be an endpoint id such as "fal-ai/flux/dev"`);
   let parts = id.trim().replace(/^\/+|\/+$/g, "").split("/");
-  if (parts.some((p) => !/^[A-Za-z0-9._-]+$/.test(p) || p === "." || p === "..")) throw new TypeError(`diagnose: ${name} '${id}' is not an endpoint id`);
+  if (parts.some((p) => !/^[A-Za-z0-9._-]+$/.test(p) || p === "." || p === "..")) throw configError(`diagnose: ${name} '${id}' is not an endpoint id`);
   if (parts.length === 1) {
     const m = /^(\d+)-(.+)$/.exec(parts[0]); // legacy `12345-alias`
-    if (!m) throw new TypeError(`diagnose: ${name} '${id}' needs an owner and an alias, e.g. "fal-ai/flux/dev"`);
+    if (!m) throw configError(`diagnose: ${name} '${id}' needs an owner and an alias, e.g. "fal-ai/flux/dev"`);
     parts = [m[1], m[2]];
   }
   const ns = ENDPOINT_NAMESPACES.includes(parts[0]) && parts.length >= 3 ? parts.shift() : null;

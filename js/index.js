@@ -7,6 +7,7 @@
 import wasmInit, { GenwireClient, decodeError as wasmDecodeError, validate as wasmValidate, setModuleLoader, compile } from "../pkg/genwire.js";
 import { DEFAULT_PROXY_URL, STATS_WINDOW_MS } from "./facts.js";
 import { createJobs } from "./jobs.js";
+import { configError } from "./errors.js";
 
 let loading = null;
 let loaded = false;
@@ -60,7 +61,7 @@ export function init(input) {
 export function decodeError(value) {
   if (loaded) return wasmDecodeError(value);
   if (typeof Response !== "undefined" && value instanceof Response) return core(true).then(() => wasmDecodeError(value));
-  throw new Error("genwire: call `await init()` before decodeError() on anything but a Response");
+  throw configError("genwire: call `await init()` before decodeError() on anything but a Response");
 }
 
 /**
@@ -68,7 +69,7 @@ export function decodeError(value) {
  * client or a request; returns the issues, as the server's 422 would list them. Needs `await init()`.
  */
 export function validate(schema, input, endpoint) {
-  if (!loaded || !validator) throw new Error("genwire: call `await init()` before validate()");
+  if (!loaded || !validator) throw configError("genwire: call `await init()` before validate()");
   return wasmValidate(schema, input, endpoint, validator);
 }
 
@@ -133,7 +134,13 @@ export function createClient(options = {}) {
   let inner = null;
   const early = []; // listeners added before the module loaded
   // The jobs store's options are the page's (a store object may hold functions): not the core's.
-  const { jobs: jobsOptions, ...coreOptions } = options ?? {};
+  // Anything else (not an object, getters that throw) goes to the core as given, to be judged there.
+  let jobsOptions, coreOptions = options;
+  try {
+    if (options !== null && typeof options === "object" && !Array.isArray(options) && "jobs" in options) ({ jobs: jobsOptions, ...coreOptions } = options);
+  } catch {
+    coreOptions = options;
+  }
   const make = () => {
     if (!inner) {
       inner = new GenwireClient(coreOptions);
@@ -145,10 +152,22 @@ export function createClient(options = {}) {
   if (loaded) make();
   // Whether a call may need the validator, now or later: the full core, if it comes first. Only a
   // client that turned validation off, on a call that doesn't turn it on, starts with the lean one.
-  const validates = (method, opts) => method === "validate" || (opts?.validate ?? options?.validation) !== false;
+  // (Options whose getters throw are the core's to judge: the full core then.)
+  const validates = (method, opts) => {
+    try {
+      return method === "validate" || (opts?.validate ?? options?.validation) !== false;
+    } catch {
+      return true;
+    }
+  };
   const call = (method) => (endpoint, opts = {}) => core(validates(method, opts)).then(() => make()[method](endpoint, opts));
+  // Arguments are judged by the core (any JS value: a typed `config` error, never a trap); a
+  // synchronous throw of a call becomes its rejection.
   const client = {
-    get proxyUrl() { return options.proxyUrl ?? DEFAULT_PROXY_URL; },
+    get proxyUrl() {
+      if (inner) return inner.proxyUrl;
+      try { return typeof options?.proxyUrl === "string" ? options.proxyUrl : DEFAULT_PROXY_URL; } catch { return DEFAULT_PROXY_URL; }
+    },
     queue: Object.freeze({
       submit: call("submit"),
       status: call("status"),
@@ -195,13 +214,24 @@ export function createClient(options = {}) {
       connect(endpoint, opts = {}) {
         let handle = null;
         let closed = false;
+        let failure = null; // why it could not connect: send() throws it
         let early = undefined;
+        const report = (e) => {
+          failure = e;
+          try {
+            const f = opts?.onError;
+            if (typeof f === "function") f(e);
+          } catch (thrown) {
+            console.error("genwire: a callback threw", thrown);
+          }
+        };
         const conn = {
           get status() { return handle ? handle.status : { status: closed ? "closed" : "idle" }; },
           // Once loaded, the handle throws a typed GenwireError when closed (after a fatal close, saying why).
           send(input) {
             if (handle) return handle.send(input);
-            if (closed) throw Object.assign(new Error("this realtime connection is closed"), { name: "GenwireError", kind: "config", category: "config", retryable: false, issues: [] });
+            if (failure) throw failure;
+            if (closed) throw configError("this realtime connection is closed");
             early = input;
           },
           close() { closed = true; handle?.close(); },
@@ -211,12 +241,18 @@ export function createClient(options = {}) {
           if (closed) return;
           try {
             handle = make().realtimeConnect(endpoint, opts);
-            if (early !== undefined) handle.send(early);
           } catch (e) {
-            closed = true; // a bad option: said once, through onError, as a config error
-            opts.onError?.(e);
+            closed = true; // a bad argument: said through onError (and by send()), as a config error
+            report(e);
+            return;
           }
-        }, (e) => opts.onError?.(e));
+          if (early === undefined) return;
+          try {
+            handle.send(early);
+          } catch (e) {
+            report(e);
+          }
+        }, report);
         return conn;
       },
       /** What realtime holds right now (for leak checks): connections, sockets, listeners, timers. */
@@ -225,6 +261,7 @@ export function createClient(options = {}) {
     /** Every attempt, retry, error, success and breaker change. Returns the unsubscribe function. */
     on(listener) {
       if (inner) return inner.on(listener);
+      if (typeof listener !== "function") throw configError(`the listener must be a function, not ${listener === null ? "null" : typeof listener}`);
       const l = { fn: listener, off: null };
       early.push(l);
       return () => (l.off ? l.off() : early.splice(early.indexOf(l) >>> 0, 1));
@@ -233,7 +270,9 @@ export function createClient(options = {}) {
      * The integration checklist (proxy, key, allowlist, streaming, realtime, clock, CSP) as a report.
      * Loaded on first use: it costs nothing in the main download.
      */
-    diagnose: (opts = {}) => import("./diagnose.js").then((m) => m.diagnose(options, opts)),
+    // The client's options are judged by the core first (keys anywhere refused) when the wasm can
+    // load; when it can't, diagnose still runs (its CSP check says why) with the same key rules.
+    diagnose: (opts = {}) => core(validates("diagnose")).then(() => { make(); }, () => {}).then(() => import("./diagnose.js")).then((m) => m.diagnose(options, opts)),
     /** Rolling summary of the last five minutes of calls. */
     stats() {
       return inner ? inner.stats() : { windowMs: STATS_WINDOW_MS, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };

@@ -6,12 +6,12 @@
 // (a sandboxed frame, privacy modes) or is full never breaks a call: the store then lives in memory
 // for the page's lifetime. A corrupt entry is skipped and dropped at the next write.
 
+import { configError } from "./errors.js";
+
 export const DEFAULT_JOBS_KEY = "genwire:jobs";
 /** A day: a job still in flight after that is not coming back, and fal keeps results for a while only. */
 export const DEFAULT_JOB_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
-const configError = (message) =>
-  Object.assign(new Error(message), { name: "GenwireError", kind: "config", category: "config", retryable: false, issues: [] });
 
 /** A `Storage`-like object, or null when there is none the page may use. */
 function pickStorage(choice) {

@@ -40,6 +40,10 @@ function useMounted(onUnmount) {
   return mounted;
 }
 
+/** Options as hooks read them during render: an object, or none (null, a number: no options; the
+ *  endpoint and inputs are judged by the client when a call starts, as typed errors in `error`). */
+const asOptions = (options) => (options !== null && typeof options === "object" ? options : {});
+
 /** An observer of `Kind` made once per component, told the latest client, endpoint and options on every render. */
 function useObserver(Kind, client, endpoint, options) {
   const [observer] = useState(() => new Kind(client, endpoint, options));
@@ -56,6 +60,7 @@ function useObserver(Kind, client, endpoint, options) {
  * The rules are `GenerationObserver`'s (js/observe.js); this hook subscribes to it.
  */
 export function useGeneration(endpoint, options = {}) {
+  options = asOptions(options);
   const [observer, state] = useObserver(GenerationObserver, useGenwire(), endpoint, options);
   useEffect(() => {
     observer.mount();
@@ -84,6 +89,7 @@ export function useGeneration(endpoint, options = {}) {
  * The rules are `RealtimeObserver`'s (js/observe.js).
  */
 export function useRealtime(endpoint, options = {}) {
+  options = asOptions(options);
   const client = useGenwire();
   const [observer, state] = useObserver(RealtimeObserver, client, endpoint, options);
   const [generation, setGeneration] = useState(0); // bumped by reconnect() after close()
@@ -102,6 +108,7 @@ const IDLE_UPLOAD = Object.freeze({ status: "idle", progress: 0, loaded: 0, tota
 
 /** Uploads a File or Blob with progress; a new upload or an unmount aborts the one in flight. */
 export function useUpload(options = {}) {
+  options = asOptions(options);
   const client = useGenwire();
   const opts = useLatest(options);
   const [state, setState] = useState(IDLE_UPLOAD);
@@ -165,7 +172,7 @@ const NO_ISSUES = Object.freeze([]);
  */
 export function useValidation(endpoint, input, options = {}) {
   const client = useGenwire();
-  const { debounceMs = 150, enabled = true } = options;
+  const { debounceMs = 150, enabled = true } = asOptions(options);
   const [state, setState] = useState({ issues: NO_ISSUES, valid: null, pending: false, error: undefined });
   const key = inputKey(input);
   const latestInput = useLatest(input);

@@ -406,7 +406,7 @@ describe("diagnose", () => {
     });
     assert.equal(out.aborted, "Error: stop now");
     assert.equal(out.pre, "Error: already");
-    assert.match(out.key, /^TypeError: .*credentials/);
-    for (const k of ["checks", "streaming", "both", "timeout", "endpoint"]) assert.match(out[k], /^TypeError: diagnose: /, k);
+    assert.match(out.key, /^GenwireError: .*credentials/);
+    for (const k of ["checks", "streaming", "both", "timeout", "endpoint"]) assert.match(out[k], /^GenwireError: diagnose: /, k);
   });
 });

@@ -15,9 +15,8 @@ use crate::proto::value::Value;
 
 pub const DEFAULT_PROXY_URL: &str = "/api/fal/proxy";
 
-/// Option names that would carry a secret. Matched case-insensitively. `js/diagnose.js` refuses
-/// the same names; a native test keeps the two lists equal (tests/facts.rs).
-pub const SECRET_NAMES: [&str; 9] = ["credentials", "apikey", "api_key", "key", "falkey", "fal_key", "authorization", "token", "secret"];
+/// What looks like a key, in one place (`proto::keys`): `js/diagnose.js` and call headers use the same rules.
+pub use crate::proto::keys::{key_in_url, key_like_header, key_like_name, SECRET_NAMES, SECRET_SUFFIXES};
 
 /// A schema the app gave for an endpoint (`schemas`): a document, or a URL to fetch.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,43 +82,59 @@ impl ClientConfig {
 
     /// From the options object (`Null` for none); every option's name is checked for a key.
     pub fn from_value(v: &Value) -> Result<Self, ConfigError> {
-        let bad = |v: &Value, expected: &str| Err(ConfigError::BadOptions(v.invalid_type(expected)));
         let entries: &[(String, Value)] = match v {
             Value::Null => &[],
             Value::Obj(m) => m,
-            other => return bad(other, "struct Raw"),
+            other => {
+                return Err(ConfigError::BadOptions(format!("createClient takes an options object (or nothing), not {}", crate::proto::host::what(other))))
+            }
         };
         let mut proxy_url = None;
         // Names are reported in sorted order, the first secret one.
-        let mut secret: Option<&str> = None;
-        let mut header_secret: Option<&str> = None;
+        let mut secret: Option<String> = None;
+        let mut found = |name: String| {
+            if secret.as_ref().is_none_or(|s| name < *s) {
+                secret = Some(name);
+            }
+        };
         for (k, x) in entries {
-            match k.as_str() {
-                "proxyUrl" => match x {
-                    Value::Null => {}
-                    Value::Str(s) => proxy_url = Some(s.clone()),
-                    other => return bad(other, "a string"),
-                },
-                "headers" => match x {
-                    Value::Null => {}
-                    Value::Obj(h) => {
-                        for (name, _) in h {
-                            if (is_secret_name(name) || name.eq_ignore_ascii_case("cookie")) && header_secret.is_none_or(|s| name.as_str() < s) {
-                                header_secret = Some(name);
-                            }
+            match (k.as_str(), x) {
+                (_, Value::Null) if !key_like_name(k) => {}
+                ("proxyUrl", Value::Str(s)) => proxy_url = Some(s.clone()),
+                ("proxyUrl", _) => return Err(OptionError(format!("option 'proxyUrl' must be a string, not {}", crate::proto::host::what(x))).into()),
+                ("realtimeUrl", Value::Str(url)) => {
+                    if let Some(p) = key_in_url(url) {
+                        found(format!("{k} ({p})"));
+                    }
+                }
+                ("headers", Value::Obj(h)) => {
+                    for (name, value) in h {
+                        if key_like_header(name, value.as_str().unwrap_or("")) {
+                            found(format!("headers.{name}"));
                         }
                     }
-                    other => return bad(other, "a map"),
-                },
-                name if is_secret_name(name) && secret.is_none_or(|s| name < s) => secret = Some(name),
+                }
+                ("headers", _) => {
+                    return Err(
+                        OptionError(format!("option 'headers' must be an object of header names and values, not {}", crate::proto::host::what(x))).into()
+                    )
+                }
+                ("schemas", Value::Obj(m)) => {
+                    for (id, doc) in m {
+                        if let Some(p) = doc.as_str().and_then(key_in_url) {
+                            found(format!("schemas.{id} ({p})"));
+                        }
+                    }
+                }
+                (name, _) if key_like_name(name) => found(name.into()),
                 _ => {}
             }
         }
-        if let Some(name) = secret {
-            return Err(ConfigError::SecretRefused(name.into()));
+        if let Some(p) = proxy_url.as_deref().and_then(key_in_url) {
+            found(format!("proxyUrl ({p})"));
         }
-        if let Some(h) = header_secret {
-            return Err(ConfigError::SecretRefused(format!("headers.{h}")));
+        if let Some(name) = secret {
+            return Err(ConfigError::SecretRefused(name));
         }
         let proxy_url = proxy_url.unwrap_or_else(|| DEFAULT_PROXY_URL.into());
         check_proxy_url(&proxy_url)?;
@@ -239,10 +254,6 @@ fn file_limits(o: Reader<'_>) -> Result<Map<Vec<(String, FileLimits)>>, ConfigEr
     Ok(out)
 }
 
-fn is_secret_name(name: &str) -> bool {
-    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
-}
-
 /// Relative paths (same origin, the normal case) and http(s) URLs are accepted;
 /// a URL pointing at fal itself means the app skipped its proxy.
 fn check_proxy_url(url: &str) -> Result<(), ConfigError> {
@@ -303,19 +314,11 @@ mod tests {
 
     #[test]
     fn fal_itself_and_odd_urls_are_not_a_proxy() {
-        for bad in [
-            "https://fal.run",
-            "https://queue.fal.run/x",
-            "https://rest.fal.ai",
-            "//evil.example/p",
-            "api/fal/proxy",
-            "",
-            "javascript:alert(1)",
-            "https://u:p@me.dev/p",
-            "/a b",
-        ] {
+        for bad in ["https://fal.run", "https://queue.fal.run/x", "https://rest.fal.ai", "//evil.example/p", "api/fal/proxy", "", "javascript:alert(1)", "/a b"]
+        {
             assert!(matches!(cfg(&format!(r#"{{"proxyUrl":"{bad}"}}"#)), Err(ConfigError::BadProxyUrl(_))), "{bad}");
         }
+        assert_eq!(cfg(r#"{"proxyUrl":"https://u:p@me.dev/p"}"#).err(), Some(ConfigError::SecretRefused("proxyUrl (user info)".into())));
     }
 
     #[test]
@@ -354,9 +357,36 @@ mod tests {
 
     #[test]
     fn wrong_types_are_a_clear_error() {
-        assert!(matches!(cfg(r#"{"proxyUrl":5}"#), Err(ConfigError::BadOptions(_))));
-        assert!(matches!(cfg(r#""/p""#), Err(ConfigError::BadOptions(_))));
-        assert!(matches!(cfg(r#"{"headers":"x"}"#), Err(ConfigError::BadOptions(_))));
+        assert_eq!(cfg(r#"{"proxyUrl":5}"#).unwrap_err().to_string(), "option 'proxyUrl' must be a string, not the number 5");
+        assert_eq!(
+            cfg(r#""/p""#).unwrap_err().to_string(),
+            "createClient options are not valid: createClient takes an options object (or nothing), not a string"
+        );
+        assert_eq!(cfg(r#"{"headers":"x"}"#).unwrap_err().to_string(), "option 'headers' must be an object of header names and values, not a string");
+        for text in [r#"42"#, r#"[1]"#, r#"true"#] {
+            let msg = cfg(text).unwrap_err().to_string();
+            assert!(!msg.contains("expected") && !msg.contains("struct"), "no serde wording: {msg}");
+        }
+    }
+
+    #[test]
+    fn keys_hidden_in_urls_headers_and_new_names() {
+        let refused = |json: &str| match cfg(json) {
+            Err(ConfigError::SecretRefused(what)) => what,
+            other => panic!("{json}: {other:?}"),
+        };
+        assert_eq!(refused(r#"{"proxyUrl":"/api/fal/proxy?fal_key=abc"}"#), "proxyUrl (fal_key)");
+        assert_eq!(refused(r#"{"proxyUrl":"https://me.dev/p?x=1&token=abc"}"#), "proxyUrl (token)");
+        assert_eq!(refused(r#"{"realtimeUrl":"wss://rt.me.dev/ws?key=abc"}"#), "realtimeUrl (key)");
+        assert_eq!(refused(r#"{"schemas":{"a/b":"/s.json?access_token=x"}}"#), "schemas.a/b (access_token)");
+        assert_eq!(refused(r#"{"headers":{"X-Fal-Key":"abc"}}"#), "headers.X-Fal-Key");
+        assert_eq!(refused(r#"{"headers":{"x-custom":"Key 0c6b1a52-9f5e-4d1b-8a3e-2f7c9d4e5b6a:3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e"}}"#), "headers.x-custom");
+        for name in ["accessToken", "access_token", "falKey", "apiToken", "authToken", "clientSecret", "FAL_KEY_ID", "password"] {
+            assert_eq!(refused(&format!(r#"{{"{name}":"x"}}"#)), name);
+        }
+        let msg = cfg(r#"{"proxyUrl":"/p?fal_key=abc"}"#).unwrap_err().to_string();
+        assert!(!msg.contains("abc"), "the key itself is never repeated: {msg}");
+        assert!(cfg(r#"{"proxyUrl":"/p?mode=x","realtimeUrl":"wss://fal.run","headers":{"x-fal-queue-priority":"low"}}"#).is_ok());
     }
 
     #[test]

@@ -14,7 +14,9 @@ pub fn js_facts() -> Vec<(&'static str, Value)> {
     vec![
         ("DEFAULT_PROXY_URL", s(crate::proto::config::DEFAULT_PROXY_URL)),
         ("DEFAULT_REALTIME_URL", s(crate::proto::realtime::frame::DEFAULT_REALTIME_URL)),
-        ("SECRET_NAMES", list(&crate::proto::config::SECRET_NAMES)),
+        ("SECRET_NAMES", list(&crate::proto::keys::SECRET_NAMES)),
+        ("SECRET_SUFFIXES", list(&crate::proto::keys::SECRET_SUFFIXES)),
+        ("SECRET_PREFIXES", list(&crate::proto::keys::SECRET_PREFIXES)),
         ("ENDPOINT_NAMESPACES", list(&crate::proto::endpoint::NAMESPACES)),
         ("STATS_WINDOW_MS", Value::Num(crate::proto::stats::WINDOW_MS)),
     ]

@@ -3,9 +3,16 @@
 //! `deserialize_any`, which genwire used before: null and undefined are `Null`; numbers,
 //! strings, booleans and BigInts (in i64/u64) as such; arrays item by item; `Uint8Array` and
 //! `ArrayBuffer` as bytes; plain objects by their entries, `Map`s by theirs (string keys only);
-//! anything else (functions, symbols, other iterables) is an error naming it. Bounded like
-//! [`Value`]: past [`MAX_DEPTH`] a value reads as null, past [`MAX_ITEMS`] items are cut.
+//! anything else (functions, symbols, other iterables), a value that contains itself and one
+//! whose reading threw (a getter, a Proxy's trap) is an error that says where and what, in
+//! words for people. Bounded like [`Value`]: past [`MAX_DEPTH`] a value reads as null, past
+//! [`MAX_ITEMS`] items are cut.
+//!
+//! The arguments of every public entry point are judged here too ([`options`], [`endpoint`],
+//! [`input`], [`function`]): whatever JS value a caller passes, the answer is a value or a
+//! sentence for a `config` error, never a trap.
 
+use crate::proto::endpoint::EndpointId;
 use crate::proto::logs::LogKey;
 use crate::proto::status::{BadStatus, Phase, Status};
 use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
@@ -25,50 +32,188 @@ pub enum Shape<H> {
     Object(Vec<(String, H)>),
     /// A `Map`'s entries, or why they could not be iterated.
     Map(Result<Vec<(H, H)>, String>),
-    /// Anything else, by its constructor's name.
+    /// Anything else, by its constructor's name (`Function`, `Symbol`, `Set`, ...).
     Other(String),
+    /// Reading it threw (a getter, a Proxy's trap, a revoked Proxy): what was thrown.
+    Unreadable(String),
 }
 
-pub trait Host: Sized {
+pub trait Host: Sized + Clone {
     /// What this value is; of its children, at most `max`.
     fn shape(&self, max: usize) -> Shape<Self>;
-    /// `self[key]` (undefined for a non-object).
+    /// `self[key]` (undefined for a non-object, or when reading it threw).
     fn field(&self, key: &str) -> Self;
+    /// The same object (identity, JS's `===`): a value that holds one of its ancestors has a cycle.
+    fn same(&self, other: &Self) -> bool;
 }
 
-/// `v` as a [`Value`]; `Err` says why it can't be one.
+/// `v` as a [`Value`]; `Err` says why it can't be one, and where (`at a.b[2]: ...`).
 pub fn read<H: Host>(v: &H) -> Result<Value, String> {
-    read_at(v, 0)
+    let (mut ancestors, mut path) = (Vec::new(), Vec::new());
+    read_at(v, &mut ancestors, &mut path).map_err(|why| if path.is_empty() { why } else { format!("at {}: {why}", at(&path)) })
 }
 
-fn read_at<H: Host>(v: &H, depth: usize) -> Result<Value, String> {
-    if depth > MAX_DEPTH {
+/// A step into a value: a key, or an index.
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Where in a value: `a.b[2]`.
+fn at(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// `ancestors` are the containers above `v`; on an error, `path` is left at the failing value.
+fn read_at<H: Host>(v: &H, ancestors: &mut Vec<H>, path: &mut Vec<Seg>) -> Result<Value, String> {
+    if ancestors.len() > MAX_DEPTH {
         return Ok(Value::Null);
     }
-    let child = |x: &H| read_at(x, depth + 1);
-    Ok(match v.shape(MAX_ITEMS) {
+    let shape = v.shape(MAX_ITEMS);
+    let container = matches!(shape, Shape::Array(_) | Shape::Object(_) | Shape::Map(_));
+    if container && ancestors.iter().any(|a| a.same(v)) {
+        return Err("the value contains itself (a cycle), which can't be sent".into());
+    }
+    ancestors.push(v.clone());
+    let r = read_shape(shape, ancestors, path);
+    ancestors.pop();
+    r
+}
+
+fn read_shape<H: Host>(shape: Shape<H>, ancestors: &mut Vec<H>, path: &mut Vec<Seg>) -> Result<Value, String> {
+    let mut child = |seg: Seg, x: &H| {
+        path.push(seg);
+        let r = read_at(x, ancestors, path)?;
+        path.pop();
+        Ok::<_, String>(r)
+    };
+    Ok(match shape {
         Shape::Null => Value::Null,
         Shape::Bool(b) => Value::Bool(b),
         Shape::Num(n) => Value::Num(n),
         Shape::Str(s) => Value::Str(s),
         Shape::BigInt(Some(n)) => Value::Num(n),
-        Shape::BigInt(None) => return Err("Couldn't deserialize i64 or u64 from a BigInt outside i64::MIN..u64::MAX bounds".into()),
-        Shape::Array(items) => Value::Arr(items.iter().map(child).collect::<Result<_, _>>()?),
+        Shape::BigInt(None) => return Err("a BigInt outside the 64-bit range can't be sent".into()),
+        Shape::Array(items) => Value::Arr(items.iter().enumerate().map(|(i, x)| child(Seg::Index(i), x)).collect::<Result<_, _>>()?),
         Shape::Bytes(b) => Value::Bytes(b),
-        Shape::Object(entries) => Value::Obj(entries.iter().map(|(k, x)| Ok((k.clone(), child(x)?))).collect::<Result<_, String>>()?),
+        Shape::Object(entries) => Value::Obj(entries.iter().map(|(k, x)| Ok((k.clone(), child(Seg::Key(k.clone()), x)?))).collect::<Result<_, String>>()?),
         Shape::Map(entries) => {
             let mut out = Vec::new();
-            for (k, x) in entries? {
-                let Shape::Str(k) = k.shape(0) else { return Err(format!("invalid type: {}, expected a string", describe(&k))) };
+            for (k, x) in entries.map_err(|e| format!("reading the Map threw: {e}"))? {
+                let Shape::Str(k) = k.shape(0) else { return Err(format!("a Map's keys must be strings, not {}", what_host(&k))) };
                 // Past the bound the rest are skipped (their keys still checked).
                 if out.len() < MAX_ITEMS {
-                    out.push((k, child(&x)?));
+                    out.push((k.clone(), child(Seg::Key(k), &x)?));
                 }
             }
             Value::Obj(out)
         }
-        Shape::Other(name) => return Err(format!("invalid type: JsValue({name}), expected any JSON value")),
+        Shape::Other(name) => {
+            return Err(format!("{} can't be sent (only plain objects, arrays, strings, numbers, booleans, null and bytes can)", article(&name)))
+        }
+        Shape::Unreadable(why) => return Err(format!("reading it threw: {why}")),
     })
+}
+
+/// `a Set`, `an Int16Array`, `a function`.
+fn article(name: &str) -> String {
+    match name {
+        "Function" => "a function".into(),
+        "Symbol" => "a Symbol".into(),
+        n if n.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) => format!("an {n}"),
+        n => format!("a {n}"),
+    }
+}
+
+/// A value named for people: `the number 42`, `a string`, `null`.
+pub fn what(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("{b}"),
+        Value::Num(n) => format!("the number {}", crate::proto::num::fmt(*n)),
+        Value::Str(_) => "a string".into(),
+        Value::Bytes(_) => "bytes".into(),
+        Value::Arr(_) => "an array".into(),
+        Value::Obj(_) => "an object".into(),
+    }
+}
+
+/// A host value named for people, as [`what`] names a [`Value`].
+pub fn what_host<H: Host>(v: &H) -> String {
+    match v.shape(0) {
+        Shape::Null => "null or undefined".into(),
+        Shape::Bool(b) => what(&Value::Bool(b)),
+        Shape::Num(n) => what(&Value::Num(n)),
+        Shape::Str(_) => "a string".into(),
+        Shape::BigInt(_) => "a BigInt".into(),
+        Shape::Array(_) => "an array".into(),
+        Shape::Bytes(_) => "bytes".into(),
+        Shape::Object(_) => "an object".into(),
+        Shape::Map(_) => "a Map".into(),
+        Shape::Other(name) => article(&name),
+        Shape::Unreadable(_) => "an object that can't be read".into(),
+    }
+}
+
+/// The plain-data options of an options argument (`Null` for none), for `proto::options` and
+/// `proto::config`: functions (callbacks) and the keys in `skip` (inputs, signals, codecs) stay
+/// with the edge, unread. Anything but an object (or nothing) is refused, saying what it was.
+pub fn options<H: Host>(v: &H, skip: &[&str]) -> Result<Value, String> {
+    match v.shape(MAX_ITEMS) {
+        Shape::Null => Ok(Value::Null),
+        Shape::Object(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, x) in entries {
+                if skip.contains(&k.as_str()) || matches!(x.shape(0), Shape::Other(ref n) if n == "Function") {
+                    continue;
+                }
+                let x = read(&x).map_err(|e| format!("option '{k}': {e}"))?;
+                out.push((k, x));
+            }
+            Ok(Value::Obj(out))
+        }
+        Shape::Unreadable(why) => Err(format!("the options can't be read: {why}")),
+        _ => Err(format!("options must be an object (or nothing), not {}", what_host(v))),
+    }
+}
+
+/// An endpoint id argument: a string the endpoint rules take.
+pub fn endpoint<H: Host>(v: &H) -> Result<EndpointId, String> {
+    match v.shape(0) {
+        Shape::Str(s) => EndpointId::parse(&s).map_err(|e| e.to_string()),
+        _ => Err(format!("the endpoint id must be a string such as 'fal-ai/flux/dev', not {}", what_host(v))),
+    }
+}
+
+/// An input: an object of the endpoint's fields (a `Map` too). `optional`: nothing (undefined or
+/// null) stands for `{}` (a queue call without input); a realtime `send` needs one.
+pub fn input<H: Host>(v: &H, optional: bool) -> Result<(), String> {
+    match v.shape(0) {
+        Shape::Object(_) | Shape::Map(_) => Ok(()),
+        Shape::Null if optional => Ok(()),
+        Shape::Unreadable(why) => Err(format!("the input can't be read: {why}")),
+        _ => Err(format!("the input must be an object of the endpoint's fields, not {}", what_host(v))),
+    }
+}
+
+/// A function argument (a listener): `name` says which.
+pub fn function<H: Host>(v: &H, name: &str) -> Result<(), String> {
+    match v.shape(0) {
+        Shape::Other(n) if n == "Function" => Ok(()),
+        _ => Err(format!("{name} must be a function, not {}", what_host(v))),
+    }
 }
 
 /// A value named as serde names an unexpected one.
@@ -84,6 +229,7 @@ pub fn describe<H: Host>(v: &H) -> String {
         Shape::Map(_) => "Map".into(),
         Shape::BigInt(_) => "BigInt".into(),
         Shape::Object(_) => "Object".into(),
+        Shape::Unreadable(_) => "Unreadable".into(),
     };
     format!("JsValue({name})")
 }
@@ -129,6 +275,11 @@ mod tests {
         Obj(Vec<(&'static str, J)>),
         Map(Vec<(J, J)>),
         Fn,
+        Sym,
+        /// A getter or trap that throws.
+        Throws(&'static str),
+        /// An object shared by reference: it can hold itself.
+        Shared(std::rc::Rc<std::cell::RefCell<Vec<(&'static str, J)>>>),
     }
 
     impl Host for J {
@@ -143,6 +294,9 @@ mod tests {
                 J::Obj(m) => Shape::Object(m.iter().take(max).map(|(k, v)| ((*k).into(), v.clone())).collect()),
                 J::Map(m) => Shape::Map(Ok(m.clone())),
                 J::Fn => Shape::Other("Function".into()),
+                J::Sym => Shape::Other("Symbol".into()),
+                J::Throws(why) => Shape::Unreadable((*why).into()),
+                J::Shared(m) => Shape::Object(m.borrow().iter().take(max).map(|(k, v)| ((*k).into(), v.clone())).collect()),
             }
         }
         fn field(&self, key: &str) -> J {
@@ -150,6 +304,9 @@ mod tests {
                 J::Obj(m) => m.iter().find(|(k, _)| *k == key).map_or(J::Undefined, |(_, v)| v.clone()),
                 _ => J::Undefined,
             }
+        }
+        fn same(&self, other: &J) -> bool {
+            matches!((self, other), (J::Shared(a), J::Shared(b)) if std::rc::Rc::ptr_eq(a, b))
         }
     }
 
@@ -168,11 +325,90 @@ mod tests {
             ("d".into(), Value::Obj(vec![("k".into(), Value::Num(5.0))])),
         ]);
         assert_eq!(read(&v).unwrap(), want);
-        assert_eq!(read(&J::Fn).unwrap_err(), "invalid type: JsValue(Function), expected any JSON value");
-        let key = format!("invalid type: {}, expected a string", Value::Num(1.0).unexpected());
-        assert_eq!(read(&J::Map(vec![(J::Num(1.0), J::Num(2.0))])).unwrap_err(), key, "a Map's keys must be strings");
+        let only = "(only plain objects, arrays, strings, numbers, booleans, null and bytes can)";
+        assert_eq!(read(&J::Fn).unwrap_err(), format!("a function can't be sent {only}"));
+        assert_eq!(read(&J::Map(vec![(J::Num(1.0), J::Num(2.0))])).unwrap_err(), "a Map's keys must be strings, not the number 1");
         assert!(read(&J::Big(None)).unwrap_err().contains("BigInt"));
-        assert_eq!(read(&J::Arr(vec![J::Fn])).unwrap_err(), "invalid type: JsValue(Function), expected any JSON value", "an error deep inside surfaces");
+        let deep = J::Obj(vec![("a", J::Arr(vec![J::Num(1.0), J::Obj(vec![("b", J::Sym)])]))]);
+        assert_eq!(read(&deep).unwrap_err(), format!("at a[1].b: a Symbol can't be sent {only}"), "an error deep inside says where");
+        assert_eq!(read(&J::Obj(vec![("x", J::Throws("boom"))])).unwrap_err(), "at x: reading it threw: boom");
+    }
+
+    #[test]
+    fn cycles_are_refused_and_shared_values_are_not() {
+        let o = std::rc::Rc::new(std::cell::RefCell::new(vec![("n", J::Num(1.0))]));
+        let twice = J::Obj(vec![("a", J::Shared(o.clone())), ("b", J::Arr(vec![J::Shared(o.clone())]))]);
+        assert!(read(&twice).is_ok(), "the same object twice, not inside itself, is no cycle");
+        o.borrow_mut().push(("me", J::Arr(vec![J::Shared(o.clone())])));
+        assert_eq!(read(&J::Obj(vec![("x", J::Shared(o.clone()))])).unwrap_err(), "at x.me[0]: the value contains itself (a cycle), which can't be sent");
+        o.borrow_mut().clear(); // no Rc cycle left behind
+    }
+
+    #[test]
+    fn arguments_of_entry_points() {
+        let ok = J::Obj(vec![("logs", J::Str("x")), ("onQueueUpdate", J::Fn), ("input", J::Sym)]);
+        assert_eq!(options(&ok, &["input"]).unwrap(), Value::Obj(vec![("logs".into(), Value::Str("x".into()))]), "callbacks and skipped keys stay unread");
+        assert_eq!(options(&J::Undefined, &[]).unwrap(), Value::Null);
+        for (bad, said) in [
+            (J::Num(42.0), "options must be an object (or nothing), not the number 42"),
+            (J::Str("x"), "options must be an object (or nothing), not a string"),
+            (J::Arr(vec![]), "options must be an object (or nothing), not an array"),
+            (J::Sym, "options must be an object (or nothing), not a Symbol"),
+            (J::Fn, "options must be an object (or nothing), not a function"),
+            (J::Big(Some(1.0)), "options must be an object (or nothing), not a BigInt"),
+            (J::Throws("trap"), "the options can't be read: trap"),
+            (
+                J::Obj(vec![("timeout", J::Sym)]),
+                "option 'timeout': a Symbol can't be sent (only plain objects, arrays, strings, numbers, booleans, null and bytes can)",
+            ),
+        ] {
+            assert_eq!(options(&bad, &[]).unwrap_err(), said);
+        }
+        assert_eq!(endpoint(&J::Str("fal-ai/flux/dev")).unwrap().full(), "fal-ai/flux/dev");
+        assert_eq!(endpoint(&J::Num(42.0)).unwrap_err(), "the endpoint id must be a string such as 'fal-ai/flux/dev', not the number 42");
+        assert_eq!(endpoint(&J::Undefined).unwrap_err(), "the endpoint id must be a string such as 'fal-ai/flux/dev', not null or undefined");
+        assert!(endpoint(&J::Str("")).is_err());
+        assert!(input(&J::Obj(vec![]), false).is_ok() && input(&J::Undefined, true).is_ok());
+        assert_eq!(input(&J::Undefined, false).unwrap_err(), "the input must be an object of the endpoint's fields, not null or undefined");
+        assert_eq!(input(&J::Arr(vec![]), true).unwrap_err(), "the input must be an object of the endpoint's fields, not an array");
+        assert!(function(&J::Fn, "listener").is_ok());
+        assert_eq!(function(&J::Num(1.0), "listener").unwrap_err(), "listener must be a function, not the number 1");
+    }
+
+    /// Random values with every kind a caller can pass, throwing readers and cycles among them:
+    /// reading never panics, and fails exactly when something unsendable is inside.
+    #[test]
+    fn any_value_reads_or_says_why() {
+        fn gen(r: &mut crate::proto::rand::Rng, depth: usize, bad: &mut bool) -> J {
+            let pick = (r.next01() * if depth > 3 { 6.0 } else { 11.0 }) as u32;
+            match pick {
+                0 => J::Undefined,
+                1 => J::Num(r.next01() * 100.0),
+                2 => J::Str("s"),
+                3 => J::Big(if r.next01() < 0.5 {
+                    Some(1.0)
+                } else {
+                    *bad = true;
+                    None
+                }),
+                4 => J::U8(vec![1]),
+                5 => {
+                    *bad = true;
+                    [J::Fn, J::Sym, J::Throws("t")][(r.next01() * 3.0) as usize].clone()
+                }
+                6 | 7 => J::Arr((0..(r.next01() * 4.0) as usize).map(|_| gen(r, depth + 1, bad)).collect()),
+                8 => J::Map(vec![(J::Str("k"), gen(r, depth + 1, bad))]),
+                _ => J::Obj(["a", "b", "c"].iter().take((r.next01() * 4.0) as usize).map(|k| (*k, gen(r, depth + 1, bad))).collect()),
+            }
+        }
+        let mut r = crate::proto::rand::Rng::new(11);
+        for _ in 0..3000 {
+            let mut bad = false;
+            let v = gen(&mut r, 0, &mut bad);
+            let out = read(&v);
+            assert_eq!(out.is_err(), bad, "{v:?} -> {out:?}");
+            let _ = (options(&v, &[]), endpoint(&v), input(&v, false), what_host(&v));
+        }
     }
 
     #[test]

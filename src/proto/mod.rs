@@ -9,6 +9,7 @@ pub mod error;
 pub mod facts;
 pub mod host;
 pub mod json;
+pub mod keys;
 pub mod logs;
 pub mod map;
 pub mod num;

@@ -24,47 +24,56 @@ use crate::proto::options::{wrong, OptionError};
 use crate::proto::shapes;
 use crate::proto::value::Value;
 
-/// What a JS value is, for the core's reading rules (`proto::host`).
+/// What a JS value is, for the core's reading rules (`proto::host`). Every read of an object
+/// goes through `js`'s catching helpers: a getter or Proxy trap that throws makes it `Unreadable`.
 impl Host for JsValue {
     fn shape(&self, max: usize) -> Shape<JsValue> {
         let v = self;
-        let take = |n: u32| n.min(max.min(u32::MAX as usize) as u32);
+        let threw = |e: JsValue| Shape::Unreadable(js::message(&e));
         if v.is_undefined() || v.is_null() {
-            Shape::Null
+            return Shape::Null;
         } else if let Some(b) = v.as_bool() {
-            Shape::Bool(b)
+            return Shape::Bool(b);
         } else if v.is_bigint() {
-            Shape::BigInt(i64::try_from(v.clone()).map(|n| n as f64).or_else(|v| u64::try_from(v).map(|n| n as f64)).ok())
+            return Shape::BigInt(i64::try_from(v.clone()).map(|n| n as f64).or_else(|v| u64::try_from(v).map(|n| n as f64)).ok());
         } else if let Some(n) = v.as_f64() {
-            Shape::Num(n)
+            return Shape::Num(n);
         } else if let Some(s) = v.as_string() {
-            Shape::Str(s)
-        } else if let Some(a) = v.dyn_ref::<Array>() {
-            Shape::Array((0..take(a.length())).map(|i| a.get(i)).collect())
-        } else if let Some(b) = v.dyn_ref::<Uint8Array>() {
+            return Shape::Str(s);
+        } else if v.is_symbol() {
+            return Shape::Other("Symbol".into());
+        } else if v.is_function() {
+            return Shape::Other("Function".into());
+        }
+        match js::is_array(v) {
+            Err(e) => return threw(e),
+            Ok(true) => return js::items(v, max).map_or_else(threw, Shape::Array),
+            Ok(false) => {}
+        }
+        if let Some(b) = v.dyn_ref::<Uint8Array>().filter(|_| js_sys::ArrayBuffer::is_view(v)) {
             Shape::Bytes(b.to_vec())
-        } else if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
-            Shape::Bytes(Uint8Array::new(b).to_vec())
-        } else if v.is_object() && !js_sys::Symbol::iterator().js_in(v) {
-            let entries = Object::entries(v.unchecked_ref());
-            Shape::Object(
-                (0..take(entries.length()))
-                    .map(|i| entries.get(i).unchecked_into::<Array>())
-                    .map(|p| (p.get(0).as_string().unwrap_or_default(), p.get(1)))
-                    .collect(),
-            )
+        } else if v.is_instance_of::<js_sys::ArrayBuffer>() {
+            js::bytes(v).map_or_else(threw, Shape::Bytes)
         } else if v.is_instance_of::<js_sys::Map>() {
-            let text = |e: JsValue| get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "JS error".into());
-            let iter = js_sys::try_iter(v).map_err(text).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
-            Shape::Map(iter.and_then(|i| i.map(|p| p.map(|p| p.unchecked_into::<Array>()).map(|p| (p.get(0), p.get(1))).map_err(text)).collect()))
+            let iter = js_sys::try_iter(v).map_err(|e| js::message(&e)).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
+            // A Map's iterator yields its own [key, value] arrays.
+            let pair = |p: JsValue| p.unchecked_into::<Array>();
+            Shape::Map(iter.and_then(|i| i.map(|p| p.map(pair).map(|p| (p.get(0), p.get(1))).map_err(|e| js::message(&e))).collect()))
         } else {
-            let name = if v.is_function() { JsValue::from_str("Function") } else { get(&get(v, "constructor"), "name") };
-            Shape::Other(name.as_string().unwrap_or_else(|| "Object".into()))
+            match js::has(v, &js_sys::Symbol::iterator()) {
+                Err(e) => threw(e),
+                Ok(false) => js::entries(v).map_or_else(threw, |e| Shape::Object(e.into_iter().take(max).collect())),
+                Ok(true) => Shape::Other(get(&get(v, "constructor"), "name").as_string().unwrap_or_else(|| "Object".into())),
+            }
         }
     }
 
     fn field(&self, key: &str) -> JsValue {
         get(self, key)
+    }
+
+    fn same(&self, other: &JsValue) -> bool {
+        self == other
     }
 }
 
@@ -108,25 +117,6 @@ pub fn set_fields(target: &JsValue, fields: &[(String, Value)]) {
     for (k, v) in fields {
         set(target, k, &from_value(v));
     }
-}
-
-/// The plain-data options of a JS options object as a [`Value`], for the core to check: functions
-/// (callbacks) and the keys in `skip` (inputs, signals, codecs) stay on this side, unread.
-fn options_value(js: &JsValue, skip: &[&str]) -> Result<Value, String> {
-    if !js.is_object() {
-        return host::read(js);
-    }
-    let entries = Object::entries(js.unchecked_ref());
-    let mut out = Vec::new();
-    for e in entries.iter() {
-        let pair: Array = e.unchecked_into();
-        let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
-        if !v.is_function() && !skip.contains(&k.as_str()) {
-            let x = host::read(&v).map_err(|e| format!("option '{k}': {e}"))?;
-            out.push((k, x));
-        }
-    }
-    Ok(Value::Obj(out))
 }
 
 // Errors and options.
@@ -178,13 +168,14 @@ pub fn thrown(cause: &JsValue) -> (ErrorInfo, JsValue) {
     (info, js)
 }
 
-pub fn endpoint(id: &str) -> Result<EndpointId, JsValue> {
-    EndpointId::parse(id).map_err(|e| config(&e.to_string()))
+/// An endpoint id argument, any JS value: the core's id, or a config error.
+pub fn endpoint(id: &JsValue) -> Result<EndpointId, JsValue> {
+    host::endpoint(id).map_err(|e| config(&e))
 }
 
-/// The plain-data options of `js` for the core (`conv::options`), or a config error.
+/// The plain-data options of `js` for the core (`proto::host::options`), or a config error.
 pub fn options(js: &JsValue, skip: &[&str]) -> Result<Value, JsValue> {
-    options_value(js, skip).map_err(|e| config(&e))
+    host::options(js, skip).map_err(|e| config(&e))
 }
 
 /// A function-valued option (callbacks stay on this side).

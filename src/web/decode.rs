@@ -40,9 +40,6 @@ fn header_of(headers: &JsValue, name: &str) -> Option<String> {
     if !headers.is_object() {
         return None;
     }
-    let entries = js_sys::Object::entries(headers.unchecked_ref::<js_sys::Object>());
-    entries.iter().map(JsCast::unchecked_into::<js_sys::Array>).find(|e| e.get(0).as_string().is_some_and(|k| k.eq_ignore_ascii_case(name))).and_then(|e| {
-        let v = e.get(1);
-        v.as_string().or_else(|| v.as_f64().map(crate::proto::num::fmt))
-    })
+    let entries = js::entries(headers).ok()?;
+    entries.into_iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_string().or_else(|| v.as_f64().map(crate::proto::num::fmt)))
 }

@@ -46,7 +46,7 @@ type Body = core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>;
 impl GenwireClient {
     /// An export's promise: `f` of the shared state, the endpoint, the options as the core reads
     /// them, the signal. (One instance of the reading for every export: `f` is boxed.)
-    fn go(&self, endpoint: String, options: JsValue, f: fn(Request) -> Body) -> Promise {
+    fn go(&self, endpoint: JsValue, options: JsValue, f: fn(Request) -> Body) -> Promise {
         let s = self.shared.clone();
         promise(async move {
             let (ep, plain, signal) = (conv::endpoint(&endpoint)?, conv::options(&options, &["input", "signal"])?, conv::opt_signal(&options, "signal")?);
@@ -70,7 +70,7 @@ impl GenwireClient {
         self.shared.cfg().proxy_url.clone()
     }
 
-    pub fn submit(&self, endpoint: String, options: JsValue) -> Promise {
+    pub fn submit(&self, endpoint: JsValue, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, options)| {
             Box::pin(async move {
                 let extras = opt::submit(&plain).map_err(conv::option)?;
@@ -80,7 +80,7 @@ impl GenwireClient {
         })
     }
 
-    pub fn status(&self, endpoint: String, options: JsValue) -> Promise {
+    pub fn status(&self, endpoint: JsValue, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, _)| {
             Box::pin(async move {
                 let (id, logs) = (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?);
@@ -89,19 +89,19 @@ impl GenwireClient {
         })
     }
 
-    pub fn result(&self, endpoint: String, options: JsValue) -> Promise {
+    pub fn result(&self, endpoint: JsValue, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, _)| {
             Box::pin(async move { queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, false, signal.as_ref()).await })
         })
     }
 
-    pub fn cancel(&self, endpoint: String, options: JsValue) -> Promise {
+    pub fn cancel(&self, endpoint: JsValue, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, _, _)| {
             Box::pin(async move { queue::cancel(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?).await })
         })
     }
 
-    pub fn subscribe(&self, endpoint: String, options: JsValue) -> Promise {
+    pub fn subscribe(&self, endpoint: JsValue, options: JsValue) -> Promise {
         promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
@@ -109,11 +109,11 @@ impl GenwireClient {
     /// `queue.subscribeToStatus` (`result`: resolves with the result), or the source of
     /// `queue.streamStatus`'s async iterator (js/index.js: statuses through `onQueueUpdate`,
     /// resolves with the COMPLETED status).
-    pub fn follow(&self, endpoint: String, options: JsValue, result: bool) -> Promise {
+    pub fn follow(&self, endpoint: JsValue, options: JsValue, result: bool) -> Promise {
         promise(subscribe::follow_status(self.shared.clone(), endpoint, options, result))
     }
 
-    pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
+    pub fn run(&self, endpoint: JsValue, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, options)| {
             Box::pin(async move {
                 let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
@@ -123,7 +123,7 @@ impl GenwireClient {
     }
 
     /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
-    pub fn validate(&self, endpoint: String, input: JsValue) -> Promise {
+    pub fn validate(&self, endpoint: JsValue, input: JsValue) -> Promise {
         let s = self.shared.clone();
         promise(async move {
             let ep = conv::endpoint(&endpoint)?;
@@ -139,7 +139,7 @@ impl GenwireClient {
 
     /// Opens (or joins, by `connectionKey`) a realtime connection.
     #[wasm_bindgen(js_name = realtimeConnect)]
-    pub fn realtime_connect(&self, endpoint: String, options: JsValue) -> Result<realtime::RealtimeConnection, JsValue> {
+    pub fn realtime_connect(&self, endpoint: JsValue, options: JsValue) -> Result<realtime::RealtimeConnection, JsValue> {
         self.realtime.connect(&endpoint, &options)
     }
 
@@ -158,10 +158,12 @@ impl GenwireClient {
     }
 
     /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.
-    pub fn on(&self, listener: Function) -> Function {
+    pub fn on(&self, listener: JsValue) -> Result<Function, JsValue> {
+        crate::proto::host::function(&listener, "the listener").map_err(|e| conv::config(&e))?;
+        let listener: Function = listener.unchecked_into();
         self.shared.listen(listener.clone());
         let shared = Rc::downgrade(&self.shared);
-        Closure::once_into_js(move || shared.upgrade().iter().for_each(|s| s.unlisten(&listener))).unchecked_into()
+        Ok(Closure::once_into_js(move || shared.upgrade().iter().for_each(|s| s.unlisten(&listener))).unchecked_into())
     }
 
     /// A rolling summary of the last five minutes, plus the state of every troubled endpoint's breaker.

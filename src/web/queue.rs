@@ -7,7 +7,7 @@ use web_sys::AbortSignal;
 
 use super::call::{json, Req};
 use super::conv;
-use super::js::{get, set};
+use super::js::set;
 use super::shared::Shared;
 use crate::proto::call::Spec;
 use crate::proto::endpoint::{EndpointId, RequestId};
@@ -19,12 +19,10 @@ use crate::proto::value::Value;
 /// The input, checked (`validate`), its files uploaded, as the JSON text to send. `plain` is the
 /// call's options read by `conv::options`. Anything JSON can't carry is said before anything else.
 pub async fn prepare(shared: &std::rc::Rc<Shared>, ep: &EndpointId, opts: &JsValue, plain: &Value, signal: Option<&AbortSignal>) -> Result<String, JsValue> {
-    let mut input = get(opts, "input");
-    if input.is_undefined() {
+    let mut input = super::js::try_get(opts, "input").map_err(|e| conv::config(&format!("option 'input' can't be read: {}", super::js::message(&e))))?;
+    crate::proto::host::input(&input, true).map_err(|e| conv::config(&format!("option 'input': {e}")))?;
+    if input.is_undefined() || input.is_null() {
         input = js_sys::Object::new().into();
-    }
-    if !input.is_object() || js_sys::Array::is_array(&input) {
-        return Err(conv::config("option 'input' must be an object"));
     }
     stringify(&input)?;
     conv::check(signal)?;
@@ -38,7 +36,8 @@ pub async fn prepare(shared: &std::rc::Rc<Shared>, ep: &EndpointId, opts: &JsVal
 }
 
 fn stringify(input: &JsValue) -> Result<String, JsValue> {
-    js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("option 'input' can't be sent as JSON (a cycle, or a BigInt?)"))
+    let why = |e: JsValue| conv::config(&format!("option 'input' can't be sent as JSON: {}", super::js::message(&e)));
+    js_sys::JSON::stringify(input).map_err(why)?.as_string().ok_or_else(|| conv::config("option 'input' can't be sent as JSON"))
 }
 
 pub async fn submit(

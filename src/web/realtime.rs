@@ -81,14 +81,15 @@ impl Hub {
     }
 
     /// `client.realtime.connect(endpoint, options)`.
-    pub fn connect(self: &Rc<Self>, endpoint: &str, opts: &JsValue) -> Result<RealtimeConnection, JsValue> {
+    pub fn connect(self: &Rc<Self>, endpoint: &JsValue, opts: &JsValue) -> Result<RealtimeConnection, JsValue> {
+        let id = conv::endpoint(endpoint)?.full();
         let sub = [conv::opt_fn(opts, "onResult")?, conv::opt_fn(opts, "onError")?, conv::opt_fn(opts, "onStatus")?];
-        let (ticket, conn) = self.join(endpoint, opts, sub.clone())?;
-        Ok(RealtimeConnection { hub: Rc::downgrade(self), conn: Some(conn), ticket, endpoint: endpoint.into(), opts: opts.clone(), sub })
+        let (ticket, conn) = self.join(&id, opts, sub.clone())?;
+        Ok(RealtimeConnection { hub: Rc::downgrade(self), now: RefCell::new((Some(conn), ticket)), endpoint: id, opts: opts.clone(), sub })
     }
 
     fn join(self: &Rc<Self>, endpoint: &str, opts: &JsValue, sub: Sub) -> Result<(Ticket, Rc<Conn>), JsValue> {
-        let ep = conv::endpoint(endpoint)?;
+        let ep = conv::endpoint(&JsValue::from_str(endpoint))?;
         let codec = get(opts, "codec");
         let plain = conv::options(opts, if codec.is_object() { &["codec"] } else { &[] })?;
         let o = crate::proto::options::realtime(&plain, &ep, codec.is_object(), &self.shared.cfg().realtime_url).map_err(conv::option)?;
@@ -120,14 +121,19 @@ impl Hub {
 
 impl Conn {
     fn encode(&self, input: &JsValue) -> Result<Result<String, Vec<u8>>, JsValue> {
+        let threw = |what: &str, e: JsValue| conv::config(&format!("this input can't be sent: {what} {}", js::message(&e)));
         Ok(match &self.coder {
             Coder::MsgPack => Err(msgpack::encode(&conv::to_value(input).map_err(|e| conv::config(&format!("this input can't be sent: {e}")))?)),
-            Coder::Json => {
-                Ok(js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("this input can't be sent as JSON"))?)
-            }
+            Coder::Json => Ok(js_sys::JSON::stringify(input)
+                .map_err(|e| threw("as JSON:", e))?
+                .as_string()
+                .ok_or_else(|| conv::config("this input can't be sent as JSON"))?),
             Coder::Custom { encode, .. } => {
-                let out = encode.call1(&JsValue::NULL, input)?;
-                out.as_string().ok_or_else(|| Uint8Array::new(&out).to_vec())
+                let out = encode.call1(&JsValue::NULL, input).map_err(|e| threw("the codec's encode threw:", e))?;
+                match out.as_string() {
+                    Some(text) => Ok(text),
+                    None => Err(js::bytes(&out).map_err(|e| threw("the codec's encode returned no bytes:", e))?),
+                }
             }
         })
     }
@@ -343,12 +349,14 @@ async fn provided(f: &Function, app_path: &str) -> Result<JsValue, bool> {
     wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)
 }
 
-/// What `connect()` returns: send, close, reconnect, status.
+/// What `connect()` returns: send, close, reconnect, status. Every method takes `&self` and
+/// borrows its cell only between calls out to JS, so a getter of an input or a callback that
+/// calls back in (`close()` from inside `send()`) finds nothing borrowed.
 #[wasm_bindgen]
 pub struct RealtimeConnection {
     hub: Weak<Hub>,
-    conn: Option<Rc<Conn>>,
-    ticket: Ticket,
+    /// The connection (none once closed) and this handle's place in it.
+    now: RefCell<(Option<Rc<Conn>>, Ticket)>,
     endpoint: String,
     opts: JsValue,
     sub: Sub,
@@ -358,29 +366,41 @@ pub struct RealtimeConnection {
 impl RealtimeConnection {
     /// Sends an input: throttled, newest wins; kept and sent after a reconnect. Files and Blobs
     /// in it are uploaded first and replaced by their URLs; byte arrays go as binary. Throws a
-    /// `GenwireError` once the connection is closed (after a fatal close, saying why).
+    /// `GenwireError` once the connection is closed (after a fatal close, saying why), and a
+    /// `config` one for an input that is not an object or can't be sent.
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
-        let Some(c) = &self.conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
+        let conn = self.now.borrow().0.clone();
+        let Some(c) = conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
         if let Some(f) = c.fatal.borrow().as_ref() {
             return Err(conv::to_js(&frame::after_fatal(f), None, None));
+        }
+        if matches!(c.coder, Coder::MsgPack | Coder::Json) {
+            crate::proto::host::input(&input, false).map_err(|e| conv::config(&e))?;
         }
         let n = c.newest.borrow_mut().number();
         let hub = self.hub.upgrade().filter(|_| super::storage::has_blob(&input, 0));
         let Some(hub) = hub else { return c.push(n, input) };
-        let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
+        let (shared, on_error) = (hub.shared.clone(), self.sub[ERROR].clone());
         spawn_local(async move {
-            match super::storage::upload_blobs(&shared, &input).await {
-                Ok(uploaded) => drop(c.push(n, uploaded)),
-                Err(e) => on_error.iter().for_each(|f| callback(f, &e)),
+            let sent = match super::storage::upload_blobs(&shared, &input).await {
+                Ok(uploaded) => c.push(n, uploaded),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                on_error.iter().for_each(|f| callback(f, &e));
             }
         });
         Ok(())
     }
 
     /// Leaves the connection; the last one to leave closes the socket and frees everything.
-    pub fn close(&mut self) {
-        let hub = self.hub.upgrade().filter(|_| self.conn.take().is_some());
-        let last = hub.and_then(|h| h.registry.borrow_mut().leave(self.ticket));
+    pub fn close(&self) {
+        let (conn, ticket) = {
+            let mut now = self.now.borrow_mut();
+            (now.0.take(), now.1)
+        };
+        let hub = self.hub.upgrade().filter(|_| conn.is_some());
+        let last = hub.and_then(|h| h.registry.borrow_mut().leave(ticket));
         if let Some(c) = last {
             c.tx.send(Msg::Input(Input::Close));
         }
@@ -388,23 +408,26 @@ impl RealtimeConnection {
 
     /// Reconnects now, with the backoff started over. After a fatal close, starts over: a new
     /// connection with this handle's options (joining the key's current one, if any).
-    pub fn reconnect(&mut self) -> Result<(), JsValue> {
-        let (Some(c), Some(hub)) = (&self.conn, self.hub.upgrade()) else { return Ok(()) };
-        if c.fatal.borrow().is_some() {
+    pub fn reconnect(&self) -> Result<(), JsValue> {
+        let conn = self.now.borrow().0.clone();
+        let (Some(c), Some(hub)) = (conn, self.hub.upgrade()) else { return Ok(()) };
+        let fatal = c.fatal.borrow().is_some();
+        let c = if fatal {
             self.close();
             let (ticket, conn) = hub.join(&self.endpoint, &self.opts, self.sub.clone())?;
-            (self.ticket, self.conn) = (ticket, Some(conn));
-        }
-        if let Some(c) = &self.conn {
-            c.tx.send(Msg::Input(Input::Reconnect));
-        }
+            *self.now.borrow_mut() = (Some(conn.clone()), ticket);
+            conn
+        } else {
+            c
+        };
+        c.tx.send(Msg::Input(Input::Reconnect));
         Ok(())
     }
 
     /// `{status, attempt?, delayMs?}`.
     #[wasm_bindgen(getter)]
     pub fn status(&self) -> JsValue {
-        let s = self.conn.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
+        let s = self.now.borrow().0.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
         conv::from_value(&s.to_value())
     }
 }

@@ -24,10 +24,13 @@ use crate::proto::upload::{self as up, Upload, UploadAction, UploadInput, PARALL
 /// Bytes of a PUT sent so far.
 type Report = Rc<dyn Fn(u64)>;
 
-/// Anything uploadable as a Blob: File, Blob, typed arrays, ArrayBuffer.
+/// Anything uploadable as a Blob: File, Blob, typed arrays, ArrayBuffer. A Blob is taken through
+/// its own `slice` (the whole of it, its type kept): something that only claims to be one (a
+/// Proxy) fails there, caught, instead of in a later call that can't catch it.
 pub fn as_blob(data: &JsValue, content_type: Option<&str>) -> Option<Blob> {
-    if let Some(b) = data.dyn_ref::<Blob>() {
-        return Some(b.clone());
+    if data.is_instance_of::<Blob>() {
+        let args = Array::of3(&JsValue::from(0), &JsValue::UNDEFINED, &get(data, "type"));
+        return js::call_args(data, "slice", &args).ok().and_then(|b| b.dyn_into::<Blob>().ok());
     }
     if !is_file(data) {
         return None;
@@ -199,13 +202,18 @@ async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&Abort
 /// The children of an array or a plain object, with their keys (index or name); None for
 /// anything else (files, Dates, Maps, class instances: sent as JSON would send them).
 pub fn children(v: &JsValue) -> Option<(bool, Vec<(JsValue, JsValue)>)> {
-    if Array::is_array(v) {
-        return Some((true, Array::from(v).iter().enumerate().map(|(i, x)| (JsValue::from(i as u32), x)).collect()));
+    // Each read can throw (a getter, a Proxy): such a value has no children here, and the
+    // reading that decides (the input's check, JSON.stringify) says why.
+    if js::is_array(v).ok()? {
+        let items = js::items(v, usize::MAX).ok()?;
+        return Some((true, items.into_iter().enumerate().map(|(i, x)| (JsValue::from(i as u32), x)).collect()));
     }
-    let proto = if v.is_object() && !is_file(v) { Object::get_prototype_of(v) } else { return None };
+    let proto = if v.is_object() && !is_file(v) { js::proto_of(v).ok()? } else { return None };
     // `Object.prototype` is the only prototype whose own prototype is null.
-    (proto.is_null() || Object::get_prototype_of(&proto).is_null())
-        .then(|| (false, Object::entries(v.unchecked_ref()).iter().map(|e| e.unchecked_into::<Array>()).map(|p| (p.get(0), p.get(1))).collect()))
+    if !(proto.is_null() || js::proto_of(&proto).ok()?.is_null()) {
+        return None;
+    }
+    Some((false, js::entries(v).ok()?.into_iter().map(|(k, x)| (JsValue::from_str(&k), x)).collect()))
 }
 
 /// A copy of plain objects and arrays; each file is recorded with where its URL goes.

@@ -26,7 +26,7 @@ use crate::proto::subscribe::{Action, Config, End, Input, Machine};
 type In = Input<JsValue, JsValue>;
 
 /// `client.subscribe(endpoint, options)`.
-pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> Result<JsValue, JsValue> {
+pub async fn subscribe(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
     let ep = Rc::new(conv::endpoint(&endpoint)?);
     let plain = conv::options(&opts, &["input", "signal"])?;
     let o = crate::proto::options::subscribe(&plain).map_err(conv::option)?;
@@ -39,7 +39,7 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint: String, opts: JsValue) -> R
 
 /// `client.queue.subscribeToStatus` (`fetch_result`: resolves with the result) and the core of
 /// `client.queue.streamStatus` (resolves with the COMPLETED status): a job followed by its id.
-pub async fn follow_status(shared: Rc<Shared>, endpoint: String, opts: JsValue, fetch_result: bool) -> Result<JsValue, JsValue> {
+pub async fn follow_status(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue, fetch_result: bool) -> Result<JsValue, JsValue> {
     let ep = Rc::new(conv::endpoint(&endpoint)?);
     let f = crate::proto::options::follow(&conv::options(&opts, &["signal"])?, fetch_result).map_err(conv::option)?;
     let hooks = Hooks { update: conv::opt_fn(&opts, "onQueueUpdate")?, enqueue: None };

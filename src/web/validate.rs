@@ -86,8 +86,8 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
 /// What the walk of an input found beside its [`Value`].
 #[derive(Default)]
 struct Found {
-    /// Files, Blobs and byte arrays, with where they sit.
-    files: Vec<(Vec<LocPart>, web_sys::Blob)>,
+    /// Files, Blobs and byte arrays, with where they sit and their names.
+    files: Vec<(Vec<LocPart>, web_sys::Blob, Option<String>)>,
     /// Where a string held a lone UTF-16 surrogate (a path from the input's root).
     lone_surrogates: Vec<Vec<LocPart>>,
 }
@@ -98,7 +98,7 @@ struct Found {
 /// location for the file checks.
 fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) -> Value {
     if let Some(b) = super::storage::as_blob(v, None).filter(|_| super::storage::is_file(v)) {
-        found.files.push((loc.clone(), b));
+        found.files.push((loc.clone(), b, get(v, "name").as_string()));
         return Value::Str("https://upload.pending/file".into());
     }
     if let Some(s) = v.as_string() {
@@ -169,10 +169,10 @@ pub async fn issues_of(shared: &Rc<Shared>, ep: &EndpointId, schema: Option<&JsV
     let mut found = Found::default();
     let value = walk(input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
     let mut issues = Vec::new();
-    for (loc, blob) in core::mem::take(&mut found.files) {
+    for (loc, blob, name) in core::mem::take(&mut found.files) {
         let Some(lim) = shared.cfg().file_limits_for(&ep.full(), &loc) else { continue };
         let meta = meta_of(&blob, lim.needs_dimensions()).await;
-        issues.extend(file_issues(&loc, &meta, lim, &get(&blob, "name").as_string().unwrap_or_else(|| "blob".into())));
+        issues.extend(file_issues(&loc, &meta, lim, &name.unwrap_or_else(|| "blob".into())));
     }
     issues.extend(schema.map(|s| judge(s, &value, found)).unwrap_or_default());
     issues
@@ -197,8 +197,11 @@ pub fn issues_to_js(issues: &[FieldIssue]) -> JsValue {
 /// `validate(schema, input, endpoint?)`: the pure check, without a client or a request, by the
 /// validator module's exports `validator` (js/index.js has loaded them).
 #[wasm_bindgen(js_name = validate)]
-pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: Option<String>, validator: JsValue) -> Result<JsValue, JsValue> {
-    let endpoint = endpoint.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+pub fn validate_pure(schema: JsValue, input: JsValue, endpoint: JsValue, validator: JsValue) -> Result<JsValue, JsValue> {
+    if !(endpoint.is_string() || endpoint.is_undefined() || endpoint.is_null()) {
+        return Err(conv::endpoint(&endpoint).err().unwrap_or(JsValue::UNDEFINED));
+    }
+    let endpoint = if endpoint.is_null() { JsValue::UNDEFINED } else { endpoint };
     let s = js::call2(&validator, "compile", &schema, &endpoint).map_err(|e| unusable("The schema", &e))?;
     let mut found = Found::default();
     let value = walk(&input, &mut vec![LocPart::Key("body".into())], &mut found, 0);
