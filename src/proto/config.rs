@@ -19,6 +19,66 @@ pub const DEFAULT_PROXY_URL: &str = "/api/fal/proxy";
 /// the same names; a native test keeps the two lists equal (tests/facts.rs).
 pub const SECRET_NAMES: [&str; 9] = ["credentials", "apikey", "api_key", "key", "falkey", "fal_key", "authorization", "token", "secret"];
 
+/// Headers genwire sets itself on every request through the proxy: no option or hook replaces them.
+pub const RESERVED_HEADERS: [&str; 3] = ["x-fal-target-url", "accept", "content-type"];
+
+/// The one key-likeness rule, for option names and header names alike: the name, in any case,
+/// without an `x-` prefix and with `-` read as `_`, is one of [`SECRET_NAMES`], a cookie or a proxy
+/// authorization. `apiKey`, `X-Fal-Key`, `x-api-key`, `Authorization`, `Cookie` are key-like;
+/// `x-session-token` (the app's own session for its own proxy) is not.
+pub fn key_like(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase().replace('-', "_");
+    let bare = lower.strip_prefix("x_").unwrap_or(&lower);
+    SECRET_NAMES.contains(&bare) || bare == "cookie" || bare == "proxy_authorization"
+}
+
+/// A header value that is a fal key or fal's `Authorization` value (`Key <id>:<secret>`), whatever its name.
+pub fn key_like_value(value: &str) -> bool {
+    let v = value.trim();
+    if v.len() >= 4 && v[..4].eq_ignore_ascii_case("key ") {
+        return true;
+    }
+    // `<uuid>:<hex secret>`, the shape of a fal key.
+    v.split_once(':').is_some_and(|(id, secret)| {
+        id.len() == 36
+            && id.bytes().filter(|b| *b == b'-').count() == 4
+            && id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())
+            && secret.len() >= 32
+            && secret.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// Why a header can't be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderProblem {
+    /// Its name or value would carry a key.
+    KeyLike,
+    /// genwire sets it ([`RESERVED_HEADERS`]).
+    Reserved,
+    /// Not an HTTP header name (a token of RFC 9110).
+    BadName,
+    /// A line break, a control character or a character fetch can't send.
+    BadValue,
+}
+
+/// The rules of a header the app adds (client or call `headers`, or `onRequest`).
+pub fn check_header(name: &str, value: &str) -> Result<(), HeaderProblem> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(HeaderProblem::BadName);
+    }
+    if key_like(name) || key_like_value(value) {
+        return Err(HeaderProblem::KeyLike);
+    }
+    if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(HeaderProblem::Reserved);
+    }
+    if value.chars().any(|c| (c.is_control() && c != '\t') || u32::from(c) > 0xFF) {
+        return Err(HeaderProblem::BadValue);
+    }
+    Ok(())
+}
+
 /// A schema the app gave for an endpoint (`schemas`): a document, or a URL to fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemaSource {
@@ -40,6 +100,8 @@ pub struct ClientConfig {
     pub schemas: Map<SchemaSource>,
     /// `fileLimits: {endpoint: {field: limits}}`, by full endpoint id then field name.
     pub file_limits: Map<Vec<(String, FileLimits)>>,
+    /// `headers`: the app's own headers on every request through the proxy (checked by [`check_header`]).
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,14 +166,14 @@ impl ClientConfig {
                     Value::Null => {}
                     Value::Obj(h) => {
                         for (name, _) in h {
-                            if (is_secret_name(name) || name.eq_ignore_ascii_case("cookie")) && header_secret.is_none_or(|s| name.as_str() < s) {
+                            if key_like(name) && header_secret.is_none_or(|s| name.as_str() < s) {
                                 header_secret = Some(name);
                             }
                         }
                     }
                     other => return bad(other, "a map"),
                 },
-                name if is_secret_name(name) && secret.is_none_or(|s| name < s) => secret = Some(name),
+                name if key_like(name) && secret.is_none_or(|s| name < s) => secret = Some(name),
                 _ => {}
             }
         }
@@ -132,6 +194,7 @@ impl ClientConfig {
             realtime_url: o.str("realtimeUrl")?.unwrap_or_else(|| DEFAULT_REALTIME_URL.into()),
             schemas: schemas(o)?,
             file_limits: file_limits(o)?,
+            headers: crate::proto::options::headers(v)?,
         })
     }
 }
@@ -237,10 +300,6 @@ fn file_limits(o: Reader<'_>) -> Result<Map<Vec<(String, FileLimits)>>, ConfigEr
         out.insert(endpoint_key("fileLimits", id)?, list);
     }
     Ok(out)
-}
-
-fn is_secret_name(name: &str) -> bool {
-    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 /// Relative paths (same origin, the normal case) and http(s) URLs are accepted;
@@ -364,5 +423,20 @@ mod tests {
         assert_eq!(cfg(r#"{"token":1,"apiKey":2}"#).err(), Some(ConfigError::SecretRefused("apiKey".into())));
         assert_eq!(cfg(r#"{"headers":{"x-key":1,"Cookie":2,"authorization":3}}"#).err(), Some(ConfigError::SecretRefused("headers.Cookie".into())));
         assert_eq!(cfg(r#"{"proxyUrl":"/p","other":{"nested":[1,2]},"retry":false}"#).unwrap().proxy_url, "/p");
+    }
+
+    #[test]
+    fn one_key_likeness_rule_for_options_and_headers() {
+        for name in ["apiKey", "API_KEY", "X-Fal-Key", "x-api-key", "Authorization", "Cookie", "token", "x_token", "fal-key", "Proxy-Authorization"] {
+            assert!(key_like(name), "{name}");
+        }
+        for name in ["x-session-token", "x-request-id", "keyboard", "monkey", "x-fal-queue-priority", "session"] {
+            assert!(!key_like(name), "{name}");
+        }
+        let c = cfg(r#"{"headers":{"x-session-token":"abc","X-Trace":"1"}}"#).unwrap();
+        assert_eq!(c.headers, vec![("x-session-token".to_string(), "abc".to_string()), ("X-Trace".into(), "1".into())]);
+        assert_eq!(cfg(r#"{"headers":{"X-Api-Key":"k"}}"#).err(), Some(ConfigError::SecretRefused("headers.X-Api-Key".into())));
+        assert!(cfg(r#"{"headers":{"x-s":"Key id:secret"}}"#).unwrap_err().to_string().contains("would carry a key"));
+        assert!(cfg(r#"{"headers":{"accept":"text/html"}}"#).unwrap_err().to_string().contains("genwire's own"));
     }
 }
