@@ -44,6 +44,10 @@ export async function diagnose(clientOptions = {}, opts = {}) {
   if (typeof opts !== "object" || opts === null) throw new TypeError("diagnose: options must be an object");
   const secret = Object.keys(o).find((k) => SECRET_NAMES.includes(k.toLowerCase()));
   if (secret) throw new TypeError(`diagnose: refusing the option '${secret}': keys never belong in a browser; your proxy adds FAL_KEY`);
+  // The core's key-likeness rule for header names (proto::config::key_like).
+  const keyLike = (n) => { const b = n.toLowerCase().replaceAll("-", "_").replace(/^x_/, ""); return SECRET_NAMES.includes(b) || b === "cookie" || b === "proxy_authorization"; };
+  const secretHeader = o.headers && typeof o.headers === "object" ? Object.keys(o.headers).find(keyLike) : undefined;
+  if (secretHeader) throw new TypeError(`diagnose: refusing the header '${secretHeader}': keys never belong in a browser; your proxy adds FAL_KEY`);
   const proxyUrl = o.proxyUrl ?? DEFAULT_PROXY_URL;
   const realtimeUrl = o.realtimeUrl ?? DEFAULT_REALTIME_URL;
   if (typeof proxyUrl !== "string" || !proxyUrl) throw new TypeError("diagnose: proxyUrl must be a non-empty string");
@@ -74,7 +78,8 @@ export async function diagnose(clientOptions = {}, opts = {}) {
 
   const started = now();
   const want = new Set(only);
-  const ctx = { proxyUrl, realtimeUrl, outer };
+  // The client's own fetch and headers (a proxy may want the app's session header); createClient checked them.
+  const ctx = { proxyUrl, realtimeUrl, outer, fetch: typeof o.fetch === "function" ? o.fetch : fetch, headers: o.headers && typeof o.headers === "object" ? o.headers : {} };
   const checks = {};
   const run = async (id, ms, fn) => {
     if (!want.has(id)) return;
@@ -176,11 +181,11 @@ export function parseEndpoint(id, name = "endpoint") {
 
 /** One call to the proxy: `{status, type, ct, text, json, date, sentAt, recvAt}`; network errors throw. */
 async function call(ctx, method, target, { body, accept = "application/json", read = true } = {}) {
-  const headers = { accept };
+  const headers = { ...ctx.headers, accept };
   if (target != null) headers["x-fal-target-url"] = target;
   if (body !== undefined) headers["content-type"] = "application/json";
   const sentAt = Date.now();
-  const res = await fetch(ctx.proxyUrl, {
+  const res = await ctx.fetch(ctx.proxyUrl, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     redirect: "manual", cache: "no-store", signal: ctx.signal,
   });
@@ -417,7 +422,7 @@ async function checkStreaming(ctx, ep, st) {
   } finally {
     if (submitted && !completed) {
       // Best effort, so the test job costs as little as possible.
-      fetch(ctx.proxyUrl, { method: "PUT", headers: { "x-fal-target-url": `${QUEUE}/${ep.app}/requests/${requestId}/cancel`, accept: "application/json" }, cache: "no-store" }).catch(() => {});
+      ctx.fetch(ctx.proxyUrl, { method: "PUT", headers: { ...ctx.headers, "x-fal-target-url": `${QUEUE}/${ep.app}/requests/${requestId}/cancel`, accept: "application/json" }, cache: "no-store" }).catch(() => {});
     }
   }
   const job = submitted ? `the test job ${requestId}` : `the job ${requestId}`;

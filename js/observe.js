@@ -70,10 +70,12 @@ export class GenerationObserver extends Store {
     const update = (patch) => { if (live()) this.set(patch); };
     this.set({ ...IDLE_GENERATION, status: "submitting" });
     const { onQueueUpdate, onSuccess, onError, cancelSuperseded, ...rest } = o;
+    // `abortSignal` (@fal-ai/client's name) is `signal`; two different ones are for the client to refuse.
+    if (!o.signal || o.signal === o.abortSignal) delete rest.abortSignal;
     return this.client.subscribe(this.endpoint, {
       ...rest,
       input,
-      signal: either(o.signal, call.controller.signal),
+      signal: either(o.signal ?? o.abortSignal, call.controller.signal),
       logs: rest.logs ?? true,
       onQueueUpdate(status) {
         update({

@@ -114,9 +114,10 @@ export function useUpload(options = {}) {
     const o = { ...opts.current, ...callOptions };
     const total = data?.size ?? data?.byteLength ?? 0;
     setState({ ...IDLE_UPLOAD, status: "uploading", total });
+    const { abortSignal, ...rest } = o;
     return client.storage.upload(data, {
-      ...o,
-      signal: either(o.signal, controller.signal),
+      ...(o.signal && o.signal !== abortSignal ? o : rest),
+      signal: either(o.signal ?? abortSignal, controller.signal),
       onProgress(p) {
         if (live()) setState((s) => ({ ...s, progress: p.fraction, loaded: p.loaded, total: p.total }));
         o.onProgress?.(p);
