@@ -104,7 +104,8 @@ pub fn submit(v: &Value) -> R<SubmitExtras> {
     if let Some(w) = &webhook {
         let lower = w.to_ascii_lowercase();
         let host = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-        if host.is_none_or(str::is_empty) || w.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let bad_host = host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace));
+        if bad_host || w.chars().any(char::is_control) {
             return Err(OptionError(format!("option 'webhookUrl' must be an absolute http(s) URL that fal can call, not '{w}'")));
         }
     }
@@ -673,10 +674,10 @@ mod tests {
         assert_eq!(timeout(&v(r#"{"timeout":250}"#)).unwrap(), Some(Duration::ms(250.0)));
         assert_eq!(timeout(&v("{}")).unwrap(), None);
         // webhookUrl: an absolute http(s) URL.
-        for bad in ["/hooks/fal", "ftp://x/y", "https://", "https:// a", "example.com/hook"] {
+        for bad in ["/hooks/fal", "ftp://x/y", "https://", "https:// a", "example.com/hook", r"https://a/\u0000"] {
             assert!(err(submit(&v(&format!(r#"{{"webhookUrl":"{bad}"}}"#)))).starts_with("option 'webhookUrl' must be an absolute http(s) URL"), "{bad}");
         }
-        assert!(submit(&v(r#"{"webhookUrl":"https://app.example/hooks?x=1"}"#)).is_ok());
+        assert!(submit(&v(r#"{"webhookUrl":"https://app.example/hooks?x=1&y=a b"}"#)).is_ok(), "percent-encoded when sent");
         // tokenExpirationSeconds: at least 10 s; the token's life, refreshed at 90%.
         let ep = EndpointId::parse("fal-ai/lcm").unwrap();
         let r = realtime(&v(r#"{"tokenExpirationSeconds":600}"#), &ep, false, "wss://fal.run").unwrap();
