@@ -79,7 +79,7 @@ export async function diagnose(clientOptions = {}, opts = {}) {
   const started = now();
   const want = new Set(only);
   // The client's own fetch and headers (a proxy may want the app's session header); createClient checked them.
-  const ctx = { proxyUrl, realtimeUrl, outer, fetch: typeof o.fetch === "function" ? o.fetch : fetch, headers: o.headers && typeof o.headers === "object" ? o.headers : {} };
+  const ctx = { proxyUrl, realtimeUrl, outer, fetch: typeof o.fetch === "function" ? (u, i) => o.fetch(u, i) : (u, i) => fetch(u, i), headers: o.headers && typeof o.headers === "object" ? o.headers : {} };
   const checks = {};
   const run = async (id, ms, fn) => {
     if (!want.has(id)) return;

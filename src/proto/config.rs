@@ -35,7 +35,7 @@ pub fn key_like(name: &str) -> bool {
 /// A header value that is a fal key or fal's `Authorization` value (`Key <id>:<secret>`), whatever its name.
 pub fn key_like_value(value: &str) -> bool {
     let v = value.trim();
-    if v.len() >= 4 && v[..4].eq_ignore_ascii_case("key ") {
+    if v.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("key ")) {
         return true;
     }
     // `<uuid>:<hex secret>`, the shape of a fal key.
@@ -62,6 +62,7 @@ pub enum HeaderProblem {
 }
 
 /// The rules of a header the app adds (client or call `headers`, or `onRequest`).
+#[inline(never)]
 pub fn check_header(name: &str, value: &str) -> Result<(), HeaderProblem> {
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token) {

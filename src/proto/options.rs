@@ -154,6 +154,7 @@ pub fn headers(v: &Value) -> R<Vec<(String, String)>> {
     headers_of(Reader::of(v), "headers")
 }
 
+#[inline(never)]
 fn headers_of(o: Reader<'_>, option: &str) -> R<Vec<(String, String)>> {
     let m = match o.get(option) {
         None => return Ok(Vec::new()),
@@ -170,6 +171,7 @@ fn headers_of(o: Reader<'_>, option: &str) -> R<Vec<(String, String)>> {
 }
 
 /// `name: value` checked by the header rules, or the error that says why not (`by`: who set it).
+#[inline(never)]
 fn header(name: &str, value: &str, by: &str) -> R<()> {
     use crate::proto::config::HeaderProblem::*;
     crate::proto::config::check_header(name, value).map_err(|p| {

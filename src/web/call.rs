@@ -136,7 +136,7 @@ async fn fetch_json(net: &Net, r: Req<'_>, signal: Option<&AbortSignal>, call: C
         Some(p) => send(net, p, r.method, r.url, r.body, r.headers, "application/json", signal).await,
         None => {
             let own = vec![("content-type".to_string(), "application/json".to_string())];
-            super::http::fetch(net, r.url, None, r.method, own, r.body.map(JsValue::from_str).as_ref(), signal).await
+            super::http::fetch(net, r.url, None, r.method, own, r.body.map(JsValue::from_str), signal).await
         }
     };
     let resp = sent.map_err(failed)?;

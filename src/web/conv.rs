@@ -197,6 +197,7 @@ fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> 
 }
 
 /// A call's `signal`, or `abortSignal` (@fal-ai/client's name for it): both only when the same.
+#[inline(never)]
 pub fn signal(obj: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
     crate::proto::options::one_signal(opt_signal(obj, "signal")?, opt_signal(obj, "abortSignal")?).map_err(option)
 }

@@ -60,15 +60,31 @@ fn headers_obj(headers: &[(String, String)]) -> Object {
     h
 }
 
+/// A request's future: boxed once here, so its poll is one function however many callers await it.
+pub type Sent<'a> = core::pin::Pin<Box<dyn core::future::Future<Output = Result<Response, Fail>> + 'a>>;
+
 /// `fetch(url, {method, headers, body, signal})` through the client's `Net`. `target` is the
 /// upstream URL of a request through the proxy: what `onRequest` and `onResponse` see as `url`.
-pub async fn fetch(
+#[inline(never)]
+pub fn fetch<'a>(
+    net: &'a Net,
+    url: &'a str,
+    target: Option<&'a str>,
+    method: &'a str,
+    headers: Vec<(String, String)>,
+    body: Option<JsValue>,
+    signal: Option<&'a AbortSignal>,
+) -> Sent<'a> {
+    Box::pin(fetch_now(net, url, target, method, headers, body, signal))
+}
+
+async fn fetch_now(
     net: &Net,
     url: &str,
     target: Option<&str>,
     method: &str,
     mut headers: Vec<(String, String)>,
-    body: Option<&JsValue>,
+    body: Option<JsValue>,
     signal: Option<&AbortSignal>,
 ) -> Result<Response, Fail> {
     let shown = target.unwrap_or(url);
@@ -113,20 +129,20 @@ pub async fn fetch(
 /// One request through the proxy: the client's `headers`, then `headers` (the call's, then what
 /// its options imply), then genwire's own (the target, `accept`, the content type).
 #[allow(clippy::too_many_arguments)]
-pub async fn send(
-    net: &Net,
-    proxy: &str,
-    method: &str,
-    target: &str,
+pub fn send<'a>(
+    net: &'a Net,
+    proxy: &'a str,
+    method: &'a str,
+    target: &'a str,
     body: Option<&str>,
     headers: &[(String, String)],
     accept: &str,
-    signal: Option<&AbortSignal>,
-) -> Result<Response, Fail> {
+    signal: Option<&'a AbortSignal>,
+) -> Sent<'a> {
     let mut own = vec![("x-fal-target-url", target), ("accept", accept)];
     own.extend(body.map(|_| ("content-type", "application/json")));
     let all = crate::proto::options::request_headers(&[&net.headers, headers], &own);
-    fetch(net, proxy, Some(target), method, all, body.map(JsValue::from_str).as_ref(), signal).await
+    fetch(net, proxy, Some(target), method, all, body.map(JsValue::from_str), signal)
 }
 
 /// The body as text.

@@ -51,6 +51,7 @@ impl Shared {
     }
 
     /// Warns (once per page for each call and name) about options `call` does not have, in development.
+    #[inline(never)]
     pub fn warn_unknown(&self, call: &str, opts: &JsValue, plain: &Value) {
         if !self.dev || !opts.is_object() {
             return;

@@ -123,7 +123,7 @@ async fn put(shared: &Shared, url: &str, blob: &Blob, content_type: &str, report
 /// One PUT through the client's `fetch` (when the app gave one).
 async fn fetch_put(shared: &Shared, url: &str, blob: &Blob, content_type: &str, report: Report, signal: Option<&AbortSignal>) -> Outcome {
     let headers = vec![("content-type".to_string(), content_type.to_string())];
-    let resp = super::http::fetch(shared.net(), url, None, "PUT", headers, Some(blob.as_ref()), signal).await.map_err(super::call::failed)?;
+    let resp = super::http::fetch(shared.net(), url, None, "PUT", headers, Some(blob.into()), signal).await.map_err(super::call::failed)?;
     if !super::http::ok(&resp) {
         return Err(super::call::error_from(&resp, Some(Call::Upload)).await);
     }
