@@ -172,9 +172,10 @@ export function useValidation(endpoint, input, options = {}) {
   useEffect(() => {
     if (!enabled || input === undefined) return undefined;
     let active = true;
+    const stop = new AbortController(); // a newer input or an unmount stops waiting for this one
     setState((s) => (s.pending ? s : { ...s, pending: true }));
     const timer = setTimeout(() => {
-      client.validate(endpoint, latestInput.current).then(
+      client.validate(endpoint, latestInput.current, { signal: stop.signal }).then(
         (issues) => { if (active) setState({ issues, valid: issues.length === 0, pending: false, error: undefined }); },
         (error) => { if (active) setState({ issues: NO_ISSUES, valid: null, pending: false, error }); },
       );
@@ -182,6 +183,7 @@ export function useValidation(endpoint, input, options = {}) {
     return () => {
       active = false;
       clearTimeout(timer);
+      stop.abort();
     };
   }, [client, endpoint, key, enabled, debounceMs]);
 

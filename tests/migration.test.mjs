@@ -301,6 +301,19 @@ describe("extension points: headers, fetch, onRequest, onResponse", () => {
     assert.ok(responses.every((s) => s.status >= 200 && s.status < 300), JSON.stringify(responses));
   });
 
+  test("diagnose goes through the client's fetch with its headers", async () => {
+    const r = await inPage(`
+      const seen = [];
+      const client = genwire.createClient({ headers: { "x-app-session": "s-9" },
+        fetch: (url, init) => { seen.push(init.headers["x-app-session"]); return fetch(url, init); } });
+      const report = await client.diagnose({ checks: ["proxy", "key"] });
+      return { seen, proxy: report.checks.find((c) => c.id === "proxy")?.status };
+    `);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.value.proxy, "pass");
+    assert.ok(r.value.seen.length >= 1 && r.value.seen.every((h) => h === "s-9"), JSON.stringify(r.value.seen));
+  });
+
   test("key-like headers are refused: client headers at once, call headers and onRequest's before anything is sent", async () => {
     const prompt = uniquePrompt("refused");
     const since = (await server.log()).length;
