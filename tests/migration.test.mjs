@@ -351,6 +351,26 @@ describe("extension points: headers, fetch, onRequest, onResponse", () => {
   });
 });
 
+describe("tokenExpirationSeconds", () => {
+  test("the default token provider asks fal for the given lifetime (120 s without it), and the socket opens with the token", async () => {
+    const r = await inPage(`
+      const bodies = [];
+      const client = genwire.createClient({ realtimeUrl: "ws://" + location.host + "/sim/realtime",
+        fetch: (url, init) => { if (String(init.headers["x-fal-target-url"]).includes("/tokens/")) bodies.push(JSON.parse(init.body)); return fetch(url, init); } });
+      const open = (opts) => new Promise((res, rej) => {
+        const c = client.realtime.connect("fal-ai/lcm-sd15-i2i", { ...opts, onStatus: (s) => { if (s.status === "open") { c.close(); res(); } }, onError: rej });
+        c.send({ prompt: "a cat", seed: 1 });
+      });
+      await open({ tokenExpirationSeconds: 600, connectionKey: "a" });
+      await open({ connectionKey: "b" });
+      return bodies;
+    `);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.map((b) => b.token_expiration), [600, 120]);
+    assert.deepEqual(r.value[0].allowed_apps, ["lcm-sd15-i2i"]);
+  });
+});
+
 describe("strict ranges as the official client has them", () => {
   test("maxBuffering outside 1..60, startTimeout of 1, tokenExpirationSeconds under 10 are config errors; run sends startTimeout", async () => {
     const prompt = uniquePrompt("ranges");
