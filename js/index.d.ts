@@ -65,7 +65,8 @@ export interface ClientOptions {
   /** The fetch every request goes through (status streams and upload parts included). Default: the global `fetch`. */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /**
-   * Called before each request (@fal-ai/client's `requestMiddleware`): sees the upstream `url` and the
+   * Called before each request made with fetch (@fal-ai/client's `requestMiddleware`; upload PUTs go by
+   * XMLHttpRequest unless `fetch` is given): sees the upstream `url` and the
    * `method`, and may add, replace or remove headers, by changing `request.headers` or returning
    * `{ headers }` (async allowed), under the rules of `headers`. A refused change is a `config` error.
    */
