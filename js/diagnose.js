@@ -7,7 +7,7 @@
 // input. Only the streaming check needs a job, and only one the app names.
 
 import { DEFAULT_PROXY_URL, DEFAULT_REALTIME_URL, ENDPOINT_NAMESPACES } from "./facts.js";
-import { configError, keyInUrl, keyLikeName } from "./errors.js";
+import { configError, keyInUrl, keyLikeHeaderName, keyLikeName } from "./errors.js";
 
 const IDS = ["proxy", "key", "statuses", "allowlist", "schemas", "uploads", "streaming", "realtime", "clock", "csp"];
 const TITLES = {
@@ -59,6 +59,13 @@ export async function diagnose(clientOptions = {}, opts = {}) {
   }
   if (typeof proxyUrl !== "string" || !proxyUrl) throw configError("diagnose: proxyUrl must be a non-empty string");
   if (typeof realtimeUrl !== "string") throw configError("diagnose: realtimeUrl must be a string");
+  let secretHeader;
+  try {
+    secretHeader = o.headers && typeof o.headers === "object" ? Object.keys(o.headers).find(keyLikeHeaderName) : undefined;
+  } catch (e) {
+    throw configError(`diagnose: the headers can't be read: ${e?.message ?? e}`);
+  }
+  if (secretHeader) throw configError(`diagnose: refusing the header '${secretHeader}': keys never belong in a browser; your proxy adds FAL_KEY`);
   for (const [name, url] of [["proxyUrl", proxyUrl], ["realtimeUrl", realtimeUrl]]) {
     const where = keyInUrl(url);
     if (where) throw configError(`diagnose: refusing the option '${name}' (${where}): keys never belong in a browser; your proxy adds FAL_KEY`);
@@ -89,7 +96,8 @@ export async function diagnose(clientOptions = {}, opts = {}) {
 
   const started = now();
   const want = new Set(only);
-  const ctx = { proxyUrl, realtimeUrl, outer };
+  // The client's own fetch and headers (a proxy may want the app's session header); createClient checked them.
+  const ctx = { proxyUrl, realtimeUrl, outer, fetch: typeof o.fetch === "function" ? (u, i) => o.fetch(u, i) : (u, i) => fetch(u, i), headers: o.headers && typeof o.headers === "object" ? o.headers : {} };
   const checks = {};
   const run = async (id, ms, fn) => {
     if (!want.has(id)) return;
@@ -194,11 +202,11 @@ export function parseEndpoint(id, name = "endpoint") {
 
 /** One call to the proxy: `{status, type, ct, text, json, date, sentAt, recvAt}`; network errors throw. */
 async function call(ctx, method, target, { body, accept = "application/json", read = true } = {}) {
-  const headers = { accept };
+  const headers = { ...ctx.headers, accept };
   if (target != null) headers["x-fal-target-url"] = target;
   if (body !== undefined) headers["content-type"] = "application/json";
   const sentAt = Date.now();
-  const res = await fetch(ctx.proxyUrl, {
+  const res = await ctx.fetch(ctx.proxyUrl, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     redirect: "manual", cache: "no-store", signal: ctx.signal,
   });
@@ -536,7 +544,7 @@ async function checkStreaming(ctx, ep, st) {
   } finally {
     if (submitted && !completed) {
       // Best effort, so the test job costs as little as possible.
-      fetch(ctx.proxyUrl, { method: "PUT", headers: { "x-fal-target-url": `${QUEUE}/${ep.app}/requests/${requestId}/cancel`, accept: "application/json" }, cache: "no-store" }).catch(() => {});
+      ctx.fetch(ctx.proxyUrl, { method: "PUT", headers: { ...ctx.headers, "x-fal-target-url": `${QUEUE}/${ep.app}/requests/${requestId}/cancel`, accept: "application/json" }, cache: "no-store" }).catch(() => {});
     }
   }
   const job = submitted ? `the test job ${requestId}` : `the job ${requestId}`;

@@ -4,5 +4,6 @@ export const DEFAULT_REALTIME_URL = "wss://fal.run";
 export const SECRET_NAMES = ["credentials","credential","apikey","key","falkey","authorization","proxyauthorization","auth","token","secret","password","bearer","cookie","jwt","keyid","keysecret","signature"];
 export const SECRET_SUFFIXES = ["apikey","falkey","token","secret","password","authorization","credentials","privatekey","secretkey","accesskey","authkey"];
 export const SECRET_PREFIXES = ["falkey","xfalkey","apikey","xapikey"];
+export const APP_SESSION_HEADERS = ["sessiontoken","csrftoken","xsrftoken"];
 export const ENDPOINT_NAMESPACES = ["workflows","comfy"];
 export const STATS_WINDOW_MS = 300000;

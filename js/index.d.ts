@@ -58,10 +58,51 @@ export interface ClientOptions {
   onEvent?: (event: GenwireEvent) => void;
   /** Where `client.jobs` keeps jobs in flight (for resuming after a reload). */
   jobs?: JobsOptions;
+  /**
+   * The app's own headers on every request through the proxy (a session for your own proxy route).
+   * Key-like names (`Authorization`, `x-fal-key`, `x-api-key`, `Cookie`, …), values shaped like a fal key
+   * and genwire's own headers (`x-fal-target-url`, `accept`, `content-type`) are refused.
+   */
+  headers?: Record<string, string>;
+  /** The fetch every request goes through (status streams and upload parts included). Default: the global `fetch`. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Called before each request made with fetch (@fal-ai/client's `requestMiddleware`; upload PUTs go by
+   * XMLHttpRequest unless `fetch` is given): sees the upstream `url` and the
+   * `method`, and may add, replace or remove headers, by changing `request.headers` or returning
+   * `{ headers }` (async allowed), under the rules of `headers`. A refused change is a `config` error.
+   */
+  onRequest?: (request: OutgoingRequest) => void | { headers?: Record<string, string> } | Promise<void | { headers?: Record<string, string> }>;
+  /** Called with each answer's status and headers (observes; genwire reads the body itself). */
+  onResponse?: (response: IncomingResponse) => void;
   /** Refused: keys never belong in a browser. Passing any of these throws. */
   credentials?: never;
   apiKey?: never;
   key?: never;
+}
+
+/** What `onRequest` sees: the upstream URL (what `x-fal-target-url` names), the method, every header genwire sends. */
+export interface OutgoingRequest {
+  readonly url: string;
+  readonly method: string;
+  headers: Record<string, string>;
+}
+/** What `onResponse` sees. */
+export interface IncomingResponse {
+  readonly url: string;
+  readonly method: string;
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Headers;
+}
+
+/** What every call takes besides its own options. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** @fal-ai/client's name for `signal`; both only when they are the same signal. */
+  abortSignal?: AbortSignal;
+  /** This call's own headers (on each of its requests through the proxy), under the rules of the client's `headers`. */
+  headers?: Record<string, string>;
 }
 
 export type QueuePhase = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED";
@@ -96,7 +137,7 @@ export interface Result<Output = any> {
   requestId: string;
 }
 
-export interface SubmitOptions<Input = Record<string, unknown>> {
+export interface SubmitOptions<Input = Record<string, unknown>> extends CallOptions {
   /** Files, Blobs and byte arrays anywhere in it are uploaded first and replaced by their URLs. */
   input?: Input;
   /** Validate this input before sending; default: the client's `validation`. */
@@ -107,7 +148,8 @@ export interface SubmitOptions<Input = Record<string, unknown>> {
   /** Seconds (more than 1) the job may wait in the queue before it starts; then it ends with a 504 that is not retried (`x-fal-request-timeout`). */
   startTimeout?: number;
   hint?: string;
-  signal?: AbortSignal;
+  /** Milliseconds for the whole call (checks, uploads, retries); on expiry it rejects with kind `timeout`. A job may have been queued. */
+  timeout?: number;
 }
 
 export interface SubscribeOptions<Input = Record<string, unknown>> extends SubmitOptions<Input> {
@@ -133,6 +175,10 @@ export interface SubscribeOptions<Input = Record<string, unknown>> extends Submi
 export interface FollowOptions {
   requestId: string;
   signal?: AbortSignal;
+  /** @fal-ai/client's name for `signal`; both at once must be the same signal. */
+  abortSignal?: AbortSignal;
+  /** Headers of this call on each of its requests (the rules of the client's `headers`). */
+  headers?: Record<string, string>;
   /** Include logs in status updates (every line so far, in order, once each). Default false. */
   logs?: boolean;
   onQueueUpdate?: (status: QueueStatus) => void;
@@ -201,9 +247,19 @@ export interface JobStore {
   resume<Output = any>(filter?: { endpoint?: string; key?: string }, options?: Omit<FollowOptions, "requestId">): Array<StoredJob & { result: Promise<Result<Output>> }>;
 }
 
-export interface RequestOptions {
+export interface RequestOptions extends CallOptions {
   requestId: string;
-  signal?: AbortSignal;
+  /** Milliseconds for the call, retries included; on expiry it rejects with kind `timeout`. */
+  timeout?: number;
+}
+
+export interface RunOptions<Input = Record<string, unknown>> extends CallOptions {
+  input?: Input;
+  validate?: boolean;
+  /** Seconds (more than 1) the run may wait before it starts (`x-fal-request-timeout`). */
+  startTimeout?: number;
+  /** Milliseconds for the whole call; on expiry it rejects with kind `timeout` (the run may still complete upstream). */
+  timeout?: number;
 }
 
 /** What a UI does about an error. */
@@ -373,7 +429,7 @@ export interface QueueClient {
   submit<Input = Record<string, unknown>>(endpoint: string, options: SubmitOptions<Input>): Promise<InQueueStatus>;
   status(endpoint: string, options: RequestOptions & { logs?: boolean }): Promise<QueueStatus>;
   result<Output = any>(endpoint: string, options: RequestOptions): Promise<Result<Output>>;
-  cancel(endpoint: string, options: { requestId: string }): Promise<unknown>;
+  cancel(endpoint: string, options: RequestOptions): Promise<unknown>;
   /** Follows a job already submitted (by a server, before a reload) like `subscribe`; resolves with its result. */
   subscribeToStatus<Output = any>(endpoint: string, options: FollowOptions): Promise<Result<Output>>;
   /** The job's statuses as an async iterator (`for await`), ending after COMPLETED. */
@@ -404,10 +460,10 @@ export interface GenwireClient {
   readonly jobs: JobStore;
   subscribe<E extends keyof Endpoints & string>(endpoint: E, options: SubscribeOptions<InputOf<E>>): Promise<Result<OutputOf<E>>>;
   subscribe<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: SubscribeOptions<Input>): Promise<Result<Output>>;
-  run<E extends keyof Endpoints & string>(endpoint: E, options: { input?: InputOf<E>; signal?: AbortSignal; validate?: boolean }): Promise<Result<OutputOf<E>>>;
-  run<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: { input?: Input; signal?: AbortSignal; validate?: boolean }): Promise<Result<Output>>;
-  /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had. */
-  validate(endpoint: string, input: unknown): Promise<FieldIssue[]>;
+  run<E extends keyof Endpoints & string>(endpoint: E, options: RunOptions<InputOf<E>>): Promise<Result<OutputOf<E>>>;
+  run<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: RunOptions<Input>): Promise<Result<Output>>;
+  /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had, or with kind `aborted` when the signal aborts first. */
+  validate(endpoint: string, input: unknown, options?: { signal?: AbortSignal; abortSignal?: AbortSignal }): Promise<FieldIssue[]>;
   readonly storage: {
     upload(data: Blob | File | ArrayBuffer | ArrayBufferView, options?: UploadOptions): Promise<string>;
   };
@@ -441,6 +497,8 @@ export interface UploadOptions {
   fileName?: string;
   onProgress?: (p: UploadProgress) => void;
   signal?: AbortSignal;
+  /** @fal-ai/client's name for `signal`. */
+  abortSignal?: AbortSignal;
   /** Bytes above which the file goes in 10 MiB parts. Default 90 MiB, as in fal's own client (the default `@fal-ai/server-proxy` allowlist refuses multipart). */
   multipartThreshold?: number;
 }
@@ -476,6 +534,8 @@ export interface RealtimeOptions<Output = any> {
   };
   /** Your own token source, given the app's full realtime path (`"fal-ai/fast-lcm-diffusion/realtime"`, as fal's own client passes it); default: fal's token endpoint through the proxy. */
   tokenProvider?: (app: string) => string | Promise<string>;
+  /** Seconds a token lives (at least 10): asked of fal's token endpoint, or what your `tokenProvider`'s tokens live; refreshed at 90%. Default 120. */
+  tokenExpirationSeconds?: number;
   /** Socket path after the endpoint id. Default `/realtime`, unless the id already ends in `/realtime`. */
   path?: string;
 }

@@ -129,10 +129,23 @@ function statusStream(requestId, callerSignal, start) {
   });
 }
 
+/**
+ * A development build: where unknown options are warned about. Bundlers replace
+ * `process.env.NODE_ENV` in production builds; without a bundler (no `process`), development.
+ */
+function development() {
+  try {
+    return process.env.NODE_ENV !== "production";
+  } catch {
+    return true;
+  }
+}
+
 /** Creates a client bound to the app's proxy route. Refuses any key or credentials. */
 export function createClient(options = {}) {
   let inner = null;
   const early = []; // listeners added before the module loaded
+  const dev = development();
   // The jobs store's options are the page's (a store object may hold functions): not the core's.
   // Anything else (not an object, getters that throw) goes to the core as given, to be judged there.
   let jobsOptions, coreOptions = options;
@@ -143,7 +156,7 @@ export function createClient(options = {}) {
   }
   const make = () => {
     if (!inner) {
-      inner = new GenwireClient(coreOptions);
+      inner = new GenwireClient(coreOptions, dev);
       for (const l of early.splice(0)) l.off = inner.on(l.fn);
     }
     return inner;
@@ -195,8 +208,8 @@ export function createClient(options = {}) {
     }),
     subscribe: call("subscribe"),
     run: call("run"),
-    /** The input's issues by the endpoint's schema (loaded once, cached), without sending it. */
-    validate: call("validate"),
+    /** The input's issues by the endpoint's schema (loaded once, cached), without sending it; `opts.signal` stops waiting. */
+    validate: (endpoint, input, opts = {}) => init().then(() => make().validate(endpoint, input, opts)),
     storage: Object.freeze({
       /**
        * Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL. Initiated through the

@@ -109,7 +109,9 @@ export class GenerationObserver extends Store {
     this.set({ ...IDLE_GENERATION, ...patch });
     const { onQueueUpdate, onSuccess, onError, onEnqueue, cancelSuperseded, resume: _r, resumeKey: _k, ...rest } = o;
     const latest = () => ({ ...this.options, ...callOptions });
-    const signal = either(o.signal, call.controller.signal);
+    // `abortSignal` (@fal-ai/client's name) is `signal`; two different ones are for the client to refuse.
+    if (!o.signal || o.signal === o.abortSignal) delete rest.abortSignal;
+    const signal = either(o.signal ?? o.abortSignal, call.controller.signal);
     const options = {
       ...rest,
       signal,

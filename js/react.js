@@ -123,9 +123,10 @@ export function useUpload(options = {}) {
     const o = { ...opts.current, ...callOptions };
     const total = data?.size ?? data?.byteLength ?? 0;
     setState({ ...IDLE_UPLOAD, status: "uploading", total });
+    const { abortSignal, ...rest } = o;
     return client.storage.upload(data, {
-      ...o,
-      signal: either(o.signal, controller.signal),
+      ...(o.signal && o.signal !== abortSignal ? o : rest),
+      signal: either(o.signal ?? abortSignal, controller.signal),
       onProgress(p) {
         if (live()) setState((s) => ({ ...s, progress: p.fraction, loaded: p.loaded, total: p.total }));
         o.onProgress?.(p);
@@ -180,9 +181,10 @@ export function useValidation(endpoint, input, options = {}) {
   useEffect(() => {
     if (!enabled || input === undefined) return undefined;
     let active = true;
+    const stop = new AbortController(); // a newer input or an unmount stops waiting for this one
     setState((s) => (s.pending ? s : { ...s, pending: true }));
     const timer = setTimeout(() => {
-      client.validate(endpoint, latestInput.current).then(
+      client.validate(endpoint, latestInput.current, { signal: stop.signal }).then(
         (issues) => { if (active) setState({ issues, valid: issues.length === 0, pending: false, error: undefined }); },
         (error) => { if (active) setState({ issues: NO_ISSUES, valid: null, pending: false, error }); },
       );
@@ -190,6 +192,7 @@ export function useValidation(endpoint, input, options = {}) {
     return () => {
       active = false;
       clearTimeout(timer);
+      stop.abort();
     };
   }, [client, endpoint, key, enabled, debounceMs]);
 

@@ -20,7 +20,7 @@ fn server() -> &'static str {
 
 fn client() -> GenwireClient {
     let opts = JSON::parse(&format!(r#"{{"proxyUrl":"{}/api/fal/proxy"}}"#, server())).unwrap();
-    GenwireClient::new(opts).unwrap()
+    GenwireClient::new(opts, None).unwrap()
 }
 
 async fn post_json(path: &str, body: &str) {
@@ -94,7 +94,7 @@ async fn a_stalled_stream_falls_back_to_polling() {
 #[wasm_bindgen_test]
 async fn a_key_in_the_options_is_refused() {
     let opts = JSON::parse(r#"{"proxyUrl":"/api/fal/proxy","credentials":"fal-secret"}"#).unwrap();
-    let err = GenwireClient::new(opts).err().expect("refused");
+    let err = GenwireClient::new(opts, None).err().expect("refused");
     assert_eq!(Reflect::get(&err, &"kind".into()).unwrap().as_string().as_deref(), Some("config"));
 }
 

@@ -18,6 +18,41 @@ pub const DEFAULT_PROXY_URL: &str = "/api/fal/proxy";
 /// What looks like a key, in one place (`proto::keys`): `js/diagnose.js` and call headers use the same rules.
 pub use crate::proto::keys::{key_in_url, key_like_header, key_like_name, SECRET_NAMES, SECRET_SUFFIXES};
 
+/// Headers genwire sets itself on every request through the proxy: no option or hook replaces them.
+pub const RESERVED_HEADERS: [&str; 3] = ["x-fal-target-url", "accept", "content-type"];
+
+/// Why a header can't be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderProblem {
+    /// Its name or value would carry a key.
+    KeyLike,
+    /// genwire sets it ([`RESERVED_HEADERS`]).
+    Reserved,
+    /// Not an HTTP header name (a token of RFC 9110).
+    BadName,
+    /// A line break, a control character or a character fetch can't send.
+    BadValue,
+}
+
+/// The rules of a header the app adds (client or call `headers`, or `onRequest`).
+#[inline(never)]
+pub fn check_header(name: &str, value: &str) -> Result<(), HeaderProblem> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(HeaderProblem::BadName);
+    }
+    if key_like_header(name, value) {
+        return Err(HeaderProblem::KeyLike);
+    }
+    if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(HeaderProblem::Reserved);
+    }
+    if value.chars().any(|c| (c.is_control() && c != '\t') || u32::from(c) > 0xFF) {
+        return Err(HeaderProblem::BadValue);
+    }
+    Ok(())
+}
+
 /// A schema the app gave for an endpoint (`schemas`): a document, or a URL to fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemaSource {
@@ -39,6 +74,8 @@ pub struct ClientConfig {
     pub schemas: Map<SchemaSource>,
     /// `fileLimits: {endpoint: {field: limits}}`, by full endpoint id then field name.
     pub file_limits: Map<Vec<(String, FileLimits)>>,
+    /// `headers`: the app's own headers on every request through the proxy (checked by [`check_header`]).
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +184,7 @@ impl ClientConfig {
             realtime_url: o.str("realtimeUrl")?.unwrap_or_else(|| DEFAULT_REALTIME_URL.into()),
             schemas: schemas(o)?,
             file_limits: file_limits(o)?,
+            headers: crate::proto::options::headers(v)?,
         })
     }
 }
@@ -394,5 +432,20 @@ mod tests {
         assert_eq!(cfg(r#"{"token":1,"apiKey":2}"#).err(), Some(ConfigError::SecretRefused("apiKey".into())));
         assert_eq!(cfg(r#"{"headers":{"x-key":1,"Cookie":2,"authorization":3}}"#).err(), Some(ConfigError::SecretRefused("headers.Cookie".into())));
         assert_eq!(cfg(r#"{"proxyUrl":"/p","other":{"nested":[1,2]},"retry":false}"#).unwrap().proxy_url, "/p");
+    }
+
+    #[test]
+    fn one_key_likeness_rule_for_options_and_headers() {
+        for name in ["apiKey", "API_KEY", "X-Fal-Key", "x-api-key", "Authorization", "Cookie", "token", "x_token", "fal-key", "Proxy-Authorization"] {
+            assert!(key_like_header(name, ""), "{name}");
+        }
+        for name in ["x-session-token", "X-CSRF-Token", "x-request-id", "keyboard", "monkey", "x-fal-queue-priority", "session"] {
+            assert!(!key_like_header(name, ""), "{name}");
+        }
+        let c = cfg(r#"{"headers":{"x-session-token":"abc","X-Trace":"1"}}"#).unwrap();
+        assert_eq!(c.headers, vec![("x-session-token".to_string(), "abc".to_string()), ("X-Trace".into(), "1".into())]);
+        assert_eq!(cfg(r#"{"headers":{"X-Api-Key":"k"}}"#).err(), Some(ConfigError::SecretRefused("headers.X-Api-Key".into())));
+        assert_eq!(cfg(r#"{"headers":{"x-s":"Key id:secret"}}"#).err(), Some(ConfigError::SecretRefused("headers.x-s".into())));
+        assert!(cfg(r#"{"headers":{"accept":"text/html"}}"#).unwrap_err().to_string().contains("genwire's own"));
     }
 }

@@ -17,6 +17,7 @@ pub fn js_facts() -> Vec<(&'static str, Value)> {
         ("SECRET_NAMES", list(&crate::proto::keys::SECRET_NAMES)),
         ("SECRET_SUFFIXES", list(&crate::proto::keys::SECRET_SUFFIXES)),
         ("SECRET_PREFIXES", list(&crate::proto::keys::SECRET_PREFIXES)),
+        ("APP_SESSION_HEADERS", list(&crate::proto::keys::APP_SESSION_HEADERS)),
         ("ENDPOINT_NAMESPACES", list(&crate::proto::endpoint::NAMESPACES)),
         ("STATS_WINDOW_MS", Value::Num(crate::proto::stats::WINDOW_MS)),
     ]

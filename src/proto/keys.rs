@@ -55,10 +55,19 @@ pub fn key_like_value(value: &str) -> bool {
     scheme || has_key_assignment(v) || has_fal_key(v)
 }
 
+/// Header names (normal form, with or without an `x` prefix) that end like a secret's but carry the
+/// app's own session with its own server (`X-Session-Token`, `X-CSRF-Token`): what the `headers`
+/// option is for (fal-js issue 86). fal never reads them; their values are still checked.
+/// `js/facts.js` exports this list.
+pub const APP_SESSION_HEADERS: [&str; 3] = ["sessiontoken", "csrftoken", "xsrftoken"];
+
 /// A header an app must not set in the browser: a key-like name (`x-fal-key`, `Authorization`,
-/// `Cookie`, `X-Api-Key`) or a key-like value under any name. Call headers go through this too.
+/// `Cookie`, `X-Api-Key`) other than an app-session one, or a key-like value under any name.
+/// Client headers, call headers and `onRequest` go through this.
 pub fn key_like_header(name: &str, value: &str) -> bool {
-    key_like_name(name) || key_like_value(value)
+    let n = normal(name);
+    let session = APP_SESSION_HEADERS.iter().any(|s| n.strip_prefix('x').unwrap_or(&n) == *s || n == *s);
+    (key_like_name(name) && !session) || key_like_value(value)
 }
 
 /// Where a key hides in `url`: its user info, or a query (or fragment) parameter whose name or

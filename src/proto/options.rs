@@ -77,11 +77,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// What a submit sends besides the input: webhook, priority, start timeout, runner hint.
+/// What a submit sends besides the input: webhook, priority, start timeout, runner hint (fal's
+/// headers, which win over the app's), and the call's own `headers` (on every request of the call).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubmitExtras {
     pub webhook: Option<String>,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
+    /// The call's `headers`: on the submit and on every status, result and cancel request of the call.
+    pub app: Vec<(String, String)>,
 }
 
 pub fn submit(v: &Value) -> R<SubmitExtras> {
@@ -91,19 +94,157 @@ pub fn submit(v: &Value) -> R<SubmitExtras> {
         if p != "normal" && p != "low" {
             return Err(OptionError("option 'priority' must be 'normal' or 'low'".into()));
         }
-        headers.push(("x-fal-queue-priority", p));
+        headers.push(("x-fal-queue-priority".into(), p));
     }
-    // Seconds the job may wait before it starts; fal wants more than 1 and takes the value as given.
-    if let Some(t) = o.num("startTimeout", 0.0)? {
-        if t <= 1.0 {
-            return Err(OptionError("option 'startTimeout' must be a number of seconds greater than 1".into()));
-        }
-        headers.push(("x-fal-request-timeout", crate::proto::num::fmt(t)));
-    }
+    headers.extend(start_timeout(o)?);
     if let Some(h) = o.str("hint")? {
-        headers.push(("x-fal-runner-hint", h));
+        headers.push(("x-fal-runner-hint".into(), h));
     }
-    Ok(SubmitExtras { webhook: o.str("webhookUrl")?, headers })
+    let webhook = o.str("webhookUrl")?;
+    if let Some(w) = &webhook {
+        let lower = w.to_ascii_lowercase();
+        let host = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        let bad_host = host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace));
+        if bad_host || w.chars().any(char::is_control) {
+            return Err(OptionError(format!("option 'webhookUrl' must be an absolute http(s) URL that fal can call, not '{w}'")));
+        }
+    }
+    Ok(SubmitExtras { webhook, headers, app: headers_of(o, "headers")? })
+}
+
+/// Seconds the job may wait before it starts; fal wants more than 1 and takes the value as given.
+fn start_timeout(o: Reader<'_>) -> R<Option<(String, String)>> {
+    match o.get("startTimeout") {
+        None => Ok(None),
+        Some(Value::Num(t)) if t.is_finite() && *t > 1.0 => Ok(Some(("x-fal-request-timeout".into(), crate::proto::num::fmt(*t)))),
+        Some(_) => Err(OptionError("option 'startTimeout' must be a number of seconds greater than 1".into())),
+    }
+}
+
+/// `run`'s extras: its start timeout (fal's header, as the official client sends it) and the call's `headers`.
+pub fn run(v: &Value) -> R<SubmitExtras> {
+    let o = Reader::of(v);
+    Ok(SubmitExtras { webhook: None, headers: start_timeout(o)?.into_iter().collect(), app: headers_of(o, "headers")? })
+}
+
+/// `timeout` of one call (`run`, `queue.submit`, `status`, `result`, `cancel`): milliseconds for
+/// the whole call, retries and (for run and submit) the input's checks and uploads included.
+pub fn timeout(v: &Value) -> R<Option<Duration>> {
+    match Reader::of(v).get("timeout") {
+        None => Ok(None),
+        Some(Value::Num(n)) if n.is_finite() && *n > 0.0 => Ok(Some(Duration::ms(*n))),
+        Some(_) => Err(OptionError("option 'timeout' must be a number of milliseconds greater than 0".into())),
+    }
+}
+
+/// `signal` and `abortSignal` (@fal-ai/client's name for it): either, or both when they are the same signal.
+pub fn one_signal<T: PartialEq>(signal: Option<T>, abort_signal: Option<T>) -> R<Option<T>> {
+    match (signal, abort_signal) {
+        (Some(a), Some(b)) if a != b => Err(OptionError(
+            "options 'signal' and 'abortSignal' are two names of one option ('abortSignal' is @fal-ai/client's): pass one, or the same AbortSignal".into(),
+        )),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+/// `headers` of the client or of a call: the app's own, non-secret headers (a session for its own
+/// proxy). Values are strings; names are HTTP tokens; a key-like name or value
+/// ([`crate::proto::config::key_like`]) and the headers genwire sets itself are refused.
+pub fn headers(v: &Value) -> R<Vec<(String, String)>> {
+    headers_of(Reader::of(v), "headers")
+}
+
+#[inline(never)]
+fn headers_of(o: Reader<'_>, option: &str) -> R<Vec<(String, String)>> {
+    let m = match o.get(option) {
+        None => return Ok(Vec::new()),
+        Some(Value::Obj(m)) => m,
+        Some(_) => return Err(wrong(option, "an object of header names to string values")),
+    };
+    let mut out = Vec::with_capacity(m.len());
+    for (name, value) in m {
+        let Value::Str(value) = value else { return Err(OptionError(format!("header '{name}' of option '{option}' must be a string"))) };
+        header(name, value, option)?;
+        set_header(&mut out, name, value);
+    }
+    Ok(out)
+}
+
+/// `name: value` checked by the header rules, or the error that says why not (`by`: who set it).
+#[inline(never)]
+fn header(name: &str, value: &str, by: &str) -> R<()> {
+    use crate::proto::config::HeaderProblem::*;
+    crate::proto::config::check_header(name, value).map_err(|p| {
+        OptionError(match p {
+            KeyLike => format!(
+                "genwire refuses the header '{name}' ({by}): it would carry a key, and a key in the browser is visible to every visitor. \
+                 Keep FAL_KEY on your server; your proxy adds it."
+            ),
+            Reserved => format!("the header '{name}' ({by}) is genwire's own: it can't be set or replaced"),
+            BadName => format!("'{name}' ({by}) is not an HTTP header name"),
+            BadValue => format!("the value of header '{name}' ({by}) has a line break, a control character or a character outside Latin-1"),
+        })
+    })
+}
+
+/// Sets `name` (compared in any case) to `value`: replaced where it was, else added.
+fn set_header(list: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match list.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        Some(slot) => *slot = (name.into(), value.into()),
+        None => list.push((name.into(), value.into())),
+    }
+}
+
+/// The headers of one request through the proxy, each layer replacing the one before (names in
+/// any case): the client's `headers`, the call's, those its options imply (priority, start
+/// timeout, hint: fal's, as the official client lets them win), then genwire's own, which
+/// nothing replaces.
+pub fn request_headers(layers: &[&[(String, String)]], own: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (n, v) in layers.iter().flat_map(|l| l.iter()) {
+        set_header(&mut out, n, v);
+    }
+    for (n, v) in own {
+        set_header(&mut out, n, v);
+    }
+    out
+}
+
+/// The headers after `onRequest`: `after` is what the hook returned (or the request object it was
+/// given, which it may have changed): `{url, method, headers}`. It may add, replace and remove
+/// headers under the same rules as `headers`; genwire's own stay as they were, and the URL and
+/// method can't change (the hook observes them).
+pub fn after_on_request(url: &str, method: &str, before: &[(String, String)], after: &Value) -> R<Vec<(String, String)>> {
+    let o = Reader::of(after);
+    if o.str("url").ok().flatten().is_some_and(|u| u != url) {
+        return Err(OptionError("onRequest can't change a request's url (it goes to your proxy with the target named in x-fal-target-url)".into()));
+    }
+    if o.str("method").ok().flatten().is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
+        return Err(OptionError("onRequest can't change a request's method".into()));
+    }
+    let m = match o.get("headers") {
+        None => return Ok(before.to_vec()),
+        Some(Value::Obj(m)) => m,
+        Some(_) => return Err(OptionError("onRequest must leave 'headers' an object of header names to string values".into())),
+    };
+    let own =
+        |n: &str| before.iter().find(|(b, _)| b.eq_ignore_ascii_case(n) && crate::proto::config::RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(n)));
+    let mut out = Vec::with_capacity(m.len());
+    for (name, value) in m {
+        let Value::Str(value) = value else { return Err(OptionError(format!("header '{name}' set by onRequest must be a string"))) };
+        match own(name) {
+            Some((_, was)) if was == value => {}
+            Some(_) => return Err(OptionError(format!("the header '{name}' (onRequest) is genwire's own: it can't be replaced"))),
+            None => header(name, value, "onRequest")?,
+        }
+        set_header(&mut out, name, value);
+    }
+    for (n, v) in before.iter().filter(|(n, _)| own(n).is_some()) {
+        if !out.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)) {
+            out.push((n.clone(), v.clone()));
+        }
+    }
+    Ok(out)
 }
 
 /// `validate`: this call's say over the client's `validation`.
@@ -147,7 +288,7 @@ fn follow_config(v: &Value, owned: bool) -> R<SubscribeConfig> {
     if let Some(d) = o.ms("streamStallTimeout", 10.0)? {
         machine.stall = d;
     }
-    machine.timeout = o.ms("timeout", 0.0)?;
+    machine.timeout = timeout(v)?;
     machine.cancel_on_abort = o.bool("cancelOnAbort")?.unwrap_or(owned);
     Ok(machine)
 }
@@ -158,6 +299,8 @@ pub struct Follow {
     pub machine: SubscribeConfig,
     pub logs: bool,
     pub request_id: RequestId,
+    /// The call's own `headers`, on each of its requests.
+    pub headers: Vec<(String, String)>,
 }
 
 pub fn follow(v: &Value, fetch_result: bool) -> R<Follow> {
@@ -170,7 +313,7 @@ pub fn follow(v: &Value, fetch_result: bool) -> R<Follow> {
     }
     let mut machine = follow_config(v, false)?;
     machine.fetch_result = fetch_result;
-    Ok(Follow { machine, logs: logs(v)?, request_id: request_id(v)? })
+    Ok(Follow { machine, logs: logs(v)?, request_id: request_id(v)?, headers: headers(v)? })
 }
 
 pub fn logs(v: &Value) -> R<bool> {
@@ -263,6 +406,13 @@ pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool, realtime_url: &s
     if let Some(n) = o.num("bufferSize", 1.0)? {
         m.buffer = n as usize;
     }
+    // How long a token lives (the default provider asks fal for it; a custom provider's tokens
+    // live what the app says): refreshed at 90% of it. Without it, 120 s, fal's default.
+    match o.get("tokenExpirationSeconds") {
+        None => {}
+        Some(Value::Num(n)) if n.is_finite() && *n >= 10.0 => m.token_ttl = Duration::ms(n * 1000.0),
+        Some(_) => return Err(OptionError("option 'tokenExpirationSeconds' must be a number of seconds of at least 10".into())),
+    }
     let codec = match o.str("codec") {
         _ if custom_codec => Codec::Custom,
         Ok(None) => Codec::MsgPack,
@@ -282,6 +432,195 @@ pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool, realtime_url: &s
     base_url.push('/');
     base_url.push_str(&app_path);
     Ok(Realtime { machine: m, codec, max_buffering, app_path, key: o.str("connectionKey")?, base_url })
+}
+
+/// The option names of each call (and of the objects nested in options), for the warning about
+/// an unknown one: a misspelt option must not silently do nothing. `label` is how the warning
+/// names the call.
+pub struct Call {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub known: &'static [&'static str],
+    /// Fields whose objects are checked too, with the call that names their fields.
+    pub nested: &'static [(&'static str, &'static str)],
+}
+
+const SUBMIT: [&str; 10] = ["input", "validate", "webhookUrl", "priority", "startTimeout", "hint", "signal", "abortSignal", "headers", "timeout"];
+const REQUEST: [&str; 5] = ["requestId", "signal", "abortSignal", "headers", "timeout"];
+
+pub const CALLS: &[Call] = &[
+    Call {
+        name: "client",
+        label: "createClient()",
+        known: &[
+            "proxyUrl",
+            "validation",
+            "schemas",
+            "fileLimits",
+            "retry",
+            "circuitBreaker",
+            "realtimeUrl",
+            "onEvent",
+            "headers",
+            "fetch",
+            "onRequest",
+            "onResponse",
+            "jobs",
+        ],
+        nested: &[("retry", "retry"), ("circuitBreaker", "circuitBreaker")],
+    },
+    Call { name: "retry", label: "createClient({ retry })", known: &["maxRetries", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "budget"], nested: &[] },
+    Call { name: "circuitBreaker", label: "createClient({ circuitBreaker })", known: &["failureThreshold", "openMs"], nested: &[] },
+    Call { name: "submit", label: "queue.submit()", known: &SUBMIT, nested: &[] },
+    Call {
+        name: "subscribe",
+        label: "subscribe()",
+        known: &[
+            "input",
+            "validate",
+            "webhookUrl",
+            "priority",
+            "startTimeout",
+            "hint",
+            "signal",
+            "abortSignal",
+            "headers",
+            "timeout",
+            "logs",
+            "onQueueUpdate",
+            "onEnqueue",
+            "cancelOnAbort",
+            "mode",
+            "pollInterval",
+            "streamStallTimeout",
+        ],
+        nested: &[],
+    },
+    Call {
+        name: "subscribeToStatus",
+        label: "queue.subscribeToStatus()",
+        known: &[
+            "requestId",
+            "signal",
+            "abortSignal",
+            "headers",
+            "timeout",
+            "logs",
+            "onQueueUpdate",
+            "cancelOnAbort",
+            "mode",
+            "pollInterval",
+            "streamStallTimeout",
+        ],
+        nested: &[],
+    },
+    Call { name: "run", label: "run()", known: &["input", "validate", "startTimeout", "signal", "abortSignal", "headers", "timeout"], nested: &[] },
+    Call { name: "status", label: "queue.status()", known: &["requestId", "logs", "signal", "abortSignal", "headers", "timeout"], nested: &[] },
+    Call { name: "result", label: "queue.result()", known: &REQUEST, nested: &[] },
+    Call { name: "cancel", label: "queue.cancel()", known: &REQUEST, nested: &[] },
+    Call { name: "validate", label: "validate()", known: &["signal", "abortSignal"], nested: &[] },
+    Call {
+        name: "upload",
+        label: "storage.upload()",
+        known: &["contentType", "fileName", "onProgress", "signal", "abortSignal", "multipartThreshold"],
+        nested: &[],
+    },
+    Call {
+        name: "realtime",
+        label: "realtime.connect()",
+        known: &[
+            "connectionKey",
+            "throttleInterval",
+            "onResult",
+            "onError",
+            "onStatus",
+            "maxBuffering",
+            "bufferSize",
+            "codec",
+            "reconnect",
+            "tokenProvider",
+            "tokenExpirationSeconds",
+            "path",
+        ],
+        nested: &[("reconnect", "reconnect")],
+    },
+    Call {
+        name: "reconnect",
+        label: "realtime.connect({ reconnect })",
+        known: &["baseDelayMs", "maxDelayMs", "minUptimeMs", "maxAttempts", "fallbackAfter", "fallbackRetryMs"],
+        nested: &[],
+    },
+];
+
+/// @fal-ai/client's option names that genwire spells or does differently: what to use instead.
+const INSTEAD: &[(&str, &str)] = &[
+    ("requestMiddleware", "use onRequest (it can add headers and observe the url and method)"),
+    ("responseHandler", "use onResponse to observe answers; genwire decodes them itself"),
+    ("suppressLocalCredentialsWarning", "genwire takes no key in the browser; your proxy adds it"),
+    ("method", "genwire sends each call with the method fal expects"),
+    ("connectionMode", "genwire always streams through your proxy and falls back to polling by itself"),
+    ("clientOnly", "genwire never connects during a server render"),
+    ("encodeMessage", "use codec: { encode, decode }"),
+    ("decodeMessage", "use codec: { encode, decode }"),
+    ("baseDelay", "use baseDelayMs"),
+    ("maxDelay", "use maxDelayMs"),
+    ("backoffMultiplier", "genwire's backoff doubles with full jitter"),
+    ("enableJitter", "genwire's backoff always has jitter"),
+    ("retryableStatusCodes", "genwire decides from each answer (X-Fal-Retryable, status, error type)"),
+];
+
+pub fn call(name: &str) -> Option<&'static Call> {
+    CALLS.iter().find(|c| c.name == name)
+}
+
+/// The warnings about `names` (the options object's own keys) for `call`, and about the fields of
+/// its nested objects in `plain` (the options as the core reads them): `(key, message)`, the key
+/// the same for the same name of the same call, so each is said once.
+pub fn unknown(call_name: &str, names: &[String], plain: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(c) = call(call_name) else { return out };
+    for name in names.iter().filter(|n| !c.known.contains(&n.as_str())) {
+        let mut msg = format!("genwire: {} has no option '{name}'; it does nothing.", c.label);
+        if let Some((_, instead)) = INSTEAD.iter().find(|(n, _)| n == name) {
+            msg.push_str(&format!(" It is @fal-ai/client's: {instead}."));
+        } else if let Some(near) = nearest(name, c.known) {
+            msg.push_str(&format!(" Did you mean '{near}'?"));
+        }
+        out.push((format!("{call_name}.{name}"), msg));
+    }
+    let o = Reader::of(plain);
+    for (field, nested) in c.nested {
+        if let Some(Value::Obj(m)) = o.get(field) {
+            let keys: Vec<String> = m.iter().map(|(k, _)| k.clone()).collect();
+            out.extend(unknown(nested, &keys, &Value::Null));
+        }
+    }
+    out
+}
+
+/// The known name closest to `name`: the same in another case, or at most two edits away (one for short names).
+fn nearest(name: &str, known: &[&'static str]) -> Option<&'static str> {
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+        return Some(k);
+    }
+    let limit = if name.len() <= 4 { 1 } else { 2 };
+    known.iter().map(|k| (edits(&name.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, k)| k)
+}
+
+/// Levenshtein distance.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -312,7 +651,11 @@ mod tests {
         );
         assert_eq!(
             s.submit.headers,
-            vec![("x-fal-queue-priority", "low".to_string()), ("x-fal-request-timeout", "2.5".into()), ("x-fal-runner-hint", "h".into())]
+            vec![
+                ("x-fal-queue-priority".to_string(), "low".to_string()),
+                ("x-fal-request-timeout".into(), "2.5".into()),
+                ("x-fal-runner-hint".into(), "h".into())
+            ]
         );
         assert_eq!(s.submit.webhook.as_deref(), Some("https://x"));
         assert_eq!(err(subscribe(&v(r#"{"mode":"carrier-pigeon"}"#))), "option 'mode' must be 'streaming' or 'polling', not 'carrier-pigeon'");
@@ -378,5 +721,137 @@ mod tests {
         assert_eq!(upload(&v("{}")).unwrap(), Upload { content_type: None, file_name: None, multipart_threshold: DEFAULT_MULTIPART_THRESHOLD });
         assert_eq!(upload(&v(r#"{"multipartThreshold":16777216,"fileName":"a.png"}"#)).unwrap().multipart_threshold, 16 << 20);
         assert!(upload(&v(r#"{"contentType":1}"#)).is_err());
+    }
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn strict_ranges_as_the_official_client_has_them() {
+        // startTimeout: a number greater than 1 (fal's MIN_REQUEST_TIMEOUT_SECONDS), sent as given.
+        for bad in ["1", "0.5", "-3", "\"5\"", "true"] {
+            assert_eq!(err(submit(&v(&format!(r#"{{"startTimeout":{bad}}}"#)))), "option 'startTimeout' must be a number of seconds greater than 1", "{bad}");
+        }
+        assert_eq!(submit(&v(r#"{"startTimeout":1.001}"#)).unwrap().headers, h(&[("x-fal-request-timeout", "1.001")]));
+        assert_eq!(run(&v(r#"{"startTimeout":30}"#)).unwrap().headers, h(&[("x-fal-request-timeout", "30")]));
+        assert!(run(&v(r#"{"startTimeout":1}"#)).is_err(), "run takes startTimeout with the same rule");
+        // timeout: milliseconds greater than 0, for every call.
+        for bad in ["0", "-1", "\"10\"", "false"] {
+            assert_eq!(err(timeout(&v(&format!(r#"{{"timeout":{bad}}}"#)))), "option 'timeout' must be a number of milliseconds greater than 0", "{bad}");
+            assert!(subscribe(&v(&format!(r#"{{"timeout":{bad}}}"#))).is_err(), "{bad}");
+        }
+        assert_eq!(timeout(&v(r#"{"timeout":250}"#)).unwrap(), Some(Duration::ms(250.0)));
+        assert_eq!(timeout(&v("{}")).unwrap(), None);
+        // webhookUrl: an absolute http(s) URL.
+        for bad in ["/hooks/fal", "ftp://x/y", "https://", "https:// a", "example.com/hook", r"https://a/\u0000"] {
+            assert!(err(submit(&v(&format!(r#"{{"webhookUrl":"{bad}"}}"#)))).starts_with("option 'webhookUrl' must be an absolute http(s) URL"), "{bad}");
+        }
+        assert!(submit(&v(r#"{"webhookUrl":"https://app.example/hooks?x=1&y=a b"}"#)).is_ok(), "percent-encoded when sent");
+        // tokenExpirationSeconds: at least 10 s; the token's life, refreshed at 90%.
+        let ep = EndpointId::parse("fal-ai/lcm").unwrap();
+        let r = realtime(&v(r#"{"tokenExpirationSeconds":600}"#), &ep, false, "wss://fal.run").unwrap();
+        assert_eq!(r.machine.token_ttl, Duration::ms(600_000.0));
+        assert_eq!(realtime(&v("{}"), &ep, false, "wss://fal.run").unwrap().machine.token_ttl, Duration::ms(120_000.0), "fal's default");
+        for bad in ["5", "0", "\"600\"", "-1"] {
+            assert_eq!(
+                err(realtime(&v(&format!(r#"{{"tokenExpirationSeconds":{bad}}}"#)), &ep, false, "wss://fal.run")),
+                "option 'tokenExpirationSeconds' must be a number of seconds of at least 10"
+            );
+        }
+    }
+
+    #[test]
+    fn abort_signal_is_an_alias_of_signal() {
+        assert_eq!(one_signal(Some(1), None), Ok(Some(1)));
+        assert_eq!(one_signal(None, Some(2)), Ok(Some(2)));
+        assert_eq!(one_signal(Some(3), Some(3)), Ok(Some(3)), "the same signal under both names");
+        assert_eq!(one_signal::<u8>(None, None), Ok(None));
+        assert!(err(one_signal(Some(1), Some(2))).contains("'abortSignal' is @fal-ai/client's"));
+    }
+
+    #[test]
+    fn headers_are_the_apps_own_and_never_a_key() {
+        let e = submit(&v(r#"{"headers":{"x-session-token":"s1","X-Trace":"t"},"priority":"low"}"#)).unwrap();
+        assert_eq!(e.app, h(&[("x-session-token", "s1"), ("X-Trace", "t")]));
+        for name in ["Authorization", "x-fal-key", "X-API-KEY", "api-key", "token", "x-token", "Cookie", "proxy-authorization", "secret", "credentials"] {
+            let msg = err(headers(&v(&format!(r#"{{"headers":{{"{name}":"v"}}}}"#))));
+            assert!(msg.starts_with(&format!("genwire refuses the header '{name}' (headers)")), "{name}: {msg}");
+        }
+        // A key under any name: fal's Authorization value, or the shape of a fal key.
+        for value in ["Key abc:def", "key 123", "0b5f1c2e-1234-4abc-9def-0123456789ab:0123456789abcdef0123456789abcdef"] {
+            assert!(err(headers(&v(&format!(r#"{{"headers":{{"x-session":"{value}"}}}}"#)))).contains("would carry a key"), "{value}");
+        }
+        for name in ["x-fal-target-url", "Accept", "content-type"] {
+            assert!(err(headers(&v(&format!(r#"{{"headers":{{"{name}":"v"}}}}"#)))).contains("is genwire's own"), "{name}");
+        }
+        assert!(err(headers(&v(r#"{"headers":{"bad name":"v"}}"#))).contains("not an HTTP header name"));
+        assert!(err(headers(&v(r#"{"headers":{"x-a":"line\nbreak"}}"#))).contains("line break"));
+        assert_eq!(err(headers(&v(r#"{"headers":{"x-a":5}}"#))), "header 'x-a' of option 'headers' must be a string");
+        assert_eq!(err(headers(&v(r#"{"headers":"x-a: 1"}"#))), "option 'headers' must be an object of header names to string values");
+        // Layers: the client's, the call's, fal's option headers, genwire's own; later wins, names in any case.
+        let out = request_headers(
+            &[&h(&[("x-app", "client"), ("X-Fal-Queue-Priority", "normal")]), &h(&[("X-APP", "call")]), &h(&[("x-fal-queue-priority", "low")])],
+            &[("x-fal-target-url", "https://queue.fal.run/a/b"), ("accept", "application/json")],
+        );
+        assert_eq!(
+            out,
+            h(&[("X-APP", "call"), ("x-fal-queue-priority", "low"), ("x-fal-target-url", "https://queue.fal.run/a/b"), ("accept", "application/json")])
+        );
+    }
+
+    #[test]
+    fn on_request_changes_headers_under_the_same_rules() {
+        let before = h(&[("x-fal-target-url", "https://queue.fal.run/a/b"), ("accept", "application/json"), ("x-app", "1")]);
+        let url = "https://queue.fal.run/a/b";
+        let hook = |json: &str| after_on_request(url, "POST", &before, &v(json));
+        // Nothing returned or headers untouched: as before.
+        assert_eq!(hook("{}").unwrap(), before);
+        // Added, replaced, removed; genwire's own kept even when the hook dropped them.
+        let out = hook(r#"{"url":"https://queue.fal.run/a/b","method":"post","headers":{"x-app":"2","x-session":"s"}}"#).unwrap();
+        assert_eq!(out, h(&[("x-app", "2"), ("x-session", "s"), ("x-fal-target-url", url), ("accept", "application/json")]));
+        // Never a key, never genwire's own changed, url and method only observed.
+        assert!(err(hook(r#"{"headers":{"authorization":"Key k:s"}}"#)).starts_with("genwire refuses the header 'authorization' (onRequest)"));
+        assert!(err(hook(r#"{"headers":{"x-session":"Key k:s"}}"#)).contains("would carry a key"));
+        assert!(err(hook(r#"{"headers":{"x-fal-target-url":"https://evil.example/"}}"#)).contains("genwire's own"));
+        assert!(hook(r#"{"headers":{"x-fal-target-url":"https://queue.fal.run/a/b"}}"#).is_ok(), "kept as it was");
+        assert!(err(hook(r#"{"url":"https://evil.example/"}"#)).starts_with("onRequest can't change a request's url"));
+        assert!(err(hook(r#"{"method":"DELETE"}"#)).starts_with("onRequest can't change a request's method"));
+        assert!(err(hook(r#"{"headers":[1]}"#)).contains("an object"));
+        assert!(err(hook(r#"{"headers":{"x-n":1}}"#)).contains("must be a string"));
+    }
+
+    #[test]
+    fn unknown_options_are_named_with_what_to_use() {
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(unknown("subscribe", &names(&["input", "logs", "abortSignal", "onQueueUpdate", "timeout"]), &Value::Null).is_empty());
+        let w = unknown("subscribe", &names(&["timout", "Logs", "pollIntervall", "zzz"]), &Value::Null);
+        let msgs: Vec<&str> = w.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "genwire: subscribe() has no option 'timout'; it does nothing. Did you mean 'timeout'?",
+                "genwire: subscribe() has no option 'Logs'; it does nothing. Did you mean 'logs'?",
+                "genwire: subscribe() has no option 'pollIntervall'; it does nothing. Did you mean 'pollInterval'?",
+                "genwire: subscribe() has no option 'zzz'; it does nothing.",
+            ]
+        );
+        assert_eq!(w[0].0, "subscribe.timout", "said once per call and name");
+        let w = unknown("client", &names(&["requestMiddleware", "retry"]), &v(r#"{"retry":{"baseDelay":100,"maxRetries":2}}"#));
+        assert_eq!(w.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["client.requestMiddleware", "retry.baseDelay"], "nested objects are checked too");
+        assert!(w[0].1.ends_with("It is @fal-ai/client's: use onRequest (it can add headers and observe the url and method)."));
+        assert!(w[1].1.starts_with("genwire: createClient({ retry }) has no option 'baseDelay'"));
+        let w = unknown("realtime", &names(&["encodeMessage", "reconnect"]), &v(r#"{"reconnect":{"maxAttempt":2}}"#));
+        assert!(w[0].1.contains("use codec: { encode, decode }"));
+        assert!(w[1].1.ends_with("Did you mean 'maxAttempts'?"));
+        // Every call's names are distinct, and the nested calls exist.
+        for c in CALLS {
+            let mut k = c.known.to_vec();
+            k.sort_unstable();
+            k.dedup();
+            assert_eq!(k.len(), c.known.len(), "{}", c.name);
+            assert!(c.nested.iter().all(|(f, n)| c.known.contains(f) && call(n).is_some()), "{}", c.name);
+        }
+        assert!(unknown("nope", &names(&["x"]), &Value::Null).is_empty());
     }
 }

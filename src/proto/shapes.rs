@@ -226,6 +226,17 @@ pub fn timed_out(ms: f64) -> (ErrorInfo, Fields) {
     (info, vec![("timeoutMs".into(), n(ms))])
 }
 
+/// A single call (run, a queue call) whose `timeout` ran out: its request was abandoned. A `run`
+/// or a submit may still have reached the server (a run may complete, a job may be queued).
+pub fn call_timed_out(ms: f64) -> (ErrorInfo, Fields) {
+    let info = ErrorInfo::local(
+        crate::proto::error::Kind::Timeout,
+        crate::proto::error::Category::Timeout,
+        format!("No answer within {} ms; the request was abandoned.", crate::proto::num::fmt(ms)),
+    );
+    (info, vec![("timeoutMs".into(), n(ms))])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{AbortSignal, Response};
 
 use super::conv;
-use super::http::{read_bounded, send};
+use super::http::{read_bounded, send, Fail, Net};
 use super::js;
 use super::js::{clock, now, set};
 use super::shared::Shared;
@@ -98,7 +98,8 @@ pub struct Req<'a> {
     pub method: &'a str,
     pub url: &'a str,
     pub body: Option<&'a str>,
-    pub headers: &'a [(&'a str, &'a str)],
+    /// The call's headers (the app's, then those its options imply); the client's come first.
+    pub headers: &'a [(String, String)],
     pub want: Option<&'a str>,
     /// What a 2xx answer must be (and whether the job is known to have failed): one that is an
     /// error document instead is that error (a proxy that answers everything 200).
@@ -114,15 +115,31 @@ impl<'a> Req<'a> {
 /// `req` under the policy of `spec`.
 pub async fn json(shared: &Shared, spec: Spec, req: Req<'_>, signal: Option<&AbortSignal>) -> Result<Answer, JsValue> {
     let call = spec.call;
-    run(shared, spec, req.url, signal, &mut || Box::pin(fetch_json(req, signal, call))).await
+    run(shared, spec, req.url, signal, &mut || Box::pin(fetch_json(shared.net(), req, signal, call))).await
 }
 
-async fn fetch_json(r: Req<'_>, signal: Option<&AbortSignal>, call: Call) -> Outcome {
+/// A request that did not get an answer, as the call's outcome: a network failure, or the app's
+/// `onRequest` refused (a config error, not retried).
+pub fn failed(f: Fail) -> (ErrorInfo, JsValue) {
+    match f {
+        Fail::Thrown(thrown) => conv::thrown(&thrown),
+        Fail::Refused(m, cause) => {
+            let info = ErrorInfo::local(Kind::Config, crate::proto::error::Category::Config, &m);
+            let js = Fail::Refused(m, cause).into_js();
+            (info, js)
+        }
+    }
+}
+
+async fn fetch_json(net: &Net, r: Req<'_>, signal: Option<&AbortSignal>, call: Call) -> Outcome {
     let sent = match r.proxy {
-        Some(p) => send(p, r.method, r.url, r.body, r.headers, "application/json", signal).await,
-        None => super::http::fetch(r.url, r.method, &[("content-type", "application/json")], r.body, signal).await,
+        Some(p) => send(net, p, r.method, r.url, r.body, r.headers, "application/json", signal).await,
+        None => {
+            let own = vec![("content-type".to_string(), "application/json".to_string())];
+            super::http::fetch(net, r.url, None, r.method, own, r.body.map(JsValue::from_str), signal).await
+        }
     };
-    let resp = sent.map_err(|thrown| conv::thrown(&thrown))?;
+    let resp = sent.map_err(failed)?;
     if !super::http::ok(&resp) {
         return Err(error_from(&resp, Some(call)).await);
     }

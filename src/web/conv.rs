@@ -183,9 +183,18 @@ pub fn opt_fn(obj: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
     present(obj, key).map(|v| v.dyn_into::<Function>().map_err(|_| option(wrong(key, "a function")))).transpose()
 }
 
-pub fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> {
+fn opt_signal(obj: &JsValue, key: &str) -> Result<Option<AbortSignal>, JsValue> {
     present(obj, key).map(|v| v.dyn_into::<AbortSignal>().map_err(|_| option(wrong(key, "an AbortSignal")))).transpose()
 }
+
+/// A call's `signal`, or `abortSignal` (@fal-ai/client's name for it): both only when the same.
+#[inline(never)]
+pub fn signal(obj: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
+    crate::proto::options::one_signal(opt_signal(obj, "signal")?, opt_signal(obj, "abortSignal")?).map_err(option)
+}
+
+/// What `conv::options` leaves unread in a call's options: the input and the signals.
+pub const SKIP: [&str; 3] = ["input", "signal", "abortSignal"];
 
 /// `Err(aborted)` when the caller's signal already fired.
 pub fn check(signal: Option<&AbortSignal>) -> Result<(), JsValue> {

@@ -1,13 +1,15 @@
 //! The one way out: every request goes to the app's proxy, with the real target in
-//! `x-fal-target-url`. Never an `authorization` header: the proxy adds the key. A Response's
-//! fields and methods are read by name: one import for all of them.
+//! `x-fal-target-url`. Never an `authorization` header: the proxy adds the key (the app's headers
+//! and `onRequest` are held to the core's key rule). A Response's fields and methods are read by
+//! name: one import for all of them.
 
-use js_sys::Object;
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Response};
 
 use super::js::{call, get, set};
+use crate::proto::error::{Category, ErrorInfo, Kind};
 
 #[wasm_bindgen]
 extern "C" {
@@ -16,31 +18,131 @@ extern "C" {
     fn global_fetch(url: &str, init: &Object) -> js_sys::Promise;
 }
 
-/// `fetch(url, {method, headers, body, signal})`. `Err` is the rejection as a fresh `Error` (name and message kept).
-pub async fn fetch(url: &str, method: &str, headers: &[(&str, &str)], body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, JsValue> {
-    let (init, h) = (Object::new(), Object::new());
-    headers.iter().for_each(|(k, v)| set(&h, k, &JsValue::from_str(v)));
-    set(&init, "method", &JsValue::from_str(method));
-    set(&init, "headers", &h);
-    body.iter().for_each(|b| set(&init, "body", &JsValue::from_str(b)));
-    signal.iter().for_each(|s| set(&init, "signal", s));
-    JsFuture::from(global_fetch(url, &init)).await.and_then(JsCast::dyn_into).map_err(as_error)
+/// The client's extension points on the way out: the app's `fetch` (every request genwire makes
+/// with fetch goes through it, status streams included), `onRequest` (may change headers by the
+/// core's rules), `onResponse` (observes), and its `headers` (on requests through the proxy).
+#[derive(Default)]
+pub struct Net {
+    pub fetch: Option<Function>,
+    pub on_request: Option<Function>,
+    pub on_response: Option<Function>,
+    pub headers: Vec<(String, String)>,
 }
 
-/// One request through the proxy. `Err` is the rejected fetch.
-pub async fn send(
-    proxy: &str,
+/// Why a request did not go out or came back without an answer.
+pub enum Fail {
+    /// The fetch rejected (or the app's `fetch` threw): the network's, decoded by name and message.
+    Thrown(JsValue),
+    /// `onRequest` threw or asked for what the rules refuse: a `config` error, never retried.
+    Refused(String, JsValue),
+}
+
+impl Fail {
+    /// As a JS value (the `GenwireError` for a refusal).
+    pub fn into_js(self) -> JsValue {
+        match self {
+            Fail::Thrown(e) => e,
+            Fail::Refused(m, cause) => {
+                super::conv::to_js(&ErrorInfo::local(Kind::Config, Category::Config, &m), None, Some(&cause).filter(|c| !c.is_undefined()))
+            }
+        }
+    }
+}
+
+/// A JS value that may be a promise, awaited.
+async fn settle(v: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(js_sys::Promise::resolve(&v)).await
+}
+
+fn headers_obj(headers: &[(String, String)]) -> Object {
+    let h = Object::new();
+    headers.iter().for_each(|(k, v)| set(&h, k, &JsValue::from_str(v)));
+    h
+}
+
+/// A request's future: boxed once here, so its poll is one function however many callers await it.
+pub type Sent<'a> = core::pin::Pin<Box<dyn core::future::Future<Output = Result<Response, Fail>> + 'a>>;
+
+/// `fetch(url, {method, headers, body, signal})` through the client's `Net`. `target` is the
+/// upstream URL of a request through the proxy: what `onRequest` and `onResponse` see as `url`.
+#[inline(never)]
+pub fn fetch<'a>(
+    net: &'a Net,
+    url: &'a str,
+    target: Option<&'a str>,
+    method: &'a str,
+    headers: Vec<(String, String)>,
+    body: Option<JsValue>,
+    signal: Option<&'a AbortSignal>,
+) -> Sent<'a> {
+    Box::pin(fetch_now(net, url, target, method, headers, body, signal))
+}
+
+async fn fetch_now(
+    net: &Net,
+    url: &str,
+    target: Option<&str>,
     method: &str,
-    target: &str,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-    accept: &str,
+    mut headers: Vec<(String, String)>,
+    body: Option<JsValue>,
     signal: Option<&AbortSignal>,
-) -> Result<Response, JsValue> {
-    let mut all = vec![("x-fal-target-url", target), ("accept", accept)];
-    all.extend_from_slice(headers);
-    all.extend(body.map(|_| ("content-type", "application/json")));
-    fetch(proxy, method, &all, body, signal).await
+) -> Result<Response, Fail> {
+    let shown = target.unwrap_or(url);
+    if let Some(hook) = &net.on_request {
+        let req = Object::new();
+        set(&req, "url", &JsValue::from_str(shown));
+        set(&req, "method", &JsValue::from_str(method));
+        set(&req, "headers", &headers_obj(&headers));
+        let refused =
+            |e: JsValue| Fail::Refused(format!("onRequest threw: {}", get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_default()), e);
+        let out = settle(hook.call1(&JsValue::UNDEFINED, &req).map_err(refused)?).await.map_err(refused)?;
+        let after = if out.is_object() { out } else { req.into() };
+        let after = super::conv::to_value(&after).map_err(|e| Fail::Refused(format!("onRequest's request can't be read: {e}"), JsValue::UNDEFINED))?;
+        headers = crate::proto::options::after_on_request(shown, method, &headers, &after).map_err(|e| Fail::Refused(e.0, JsValue::UNDEFINED))?;
+    }
+    let init = Object::new();
+    set(&init, "method", &JsValue::from_str(method));
+    set(&init, "headers", &headers_obj(&headers));
+    body.iter().for_each(|b| set(&init, "body", b));
+    signal.iter().for_each(|s| set(&init, "signal", s));
+    let sent = match &net.fetch {
+        Some(f) => f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init).map(|p| js_sys::Promise::resolve(&p)).map_err(as_error),
+        None => Ok(global_fetch(url, &init)),
+    };
+    let resp = JsFuture::from(sent.map_err(Fail::Thrown)?).await.map_err(|e| Fail::Thrown(as_error(e)))?;
+    if !resp.is_object() {
+        return Err(Fail::Refused("the client's fetch did not resolve to a Response".into(), JsValue::UNDEFINED));
+    }
+    let resp: Response = resp.unchecked_into();
+    if let Some(hook) = &net.on_response {
+        let res = Object::new();
+        set(&res, "url", &JsValue::from_str(shown));
+        set(&res, "method", &JsValue::from_str(method));
+        set(&res, "status", &get(&resp, "status"));
+        set(&res, "ok", &get(&resp, "ok"));
+        set(&res, "headers", &get(&resp, "headers"));
+        super::js::callback(hook, &res);
+    }
+    Ok(resp)
+}
+
+/// One request through the proxy: the client's `headers`, then `headers` (the call's, then what
+/// its options imply), then genwire's own (the target, `accept`, the content type).
+#[allow(clippy::too_many_arguments)]
+pub fn send<'a>(
+    net: &'a Net,
+    proxy: &'a str,
+    method: &'a str,
+    target: &'a str,
+    body: Option<&str>,
+    headers: &[(String, String)],
+    accept: &str,
+    signal: Option<&'a AbortSignal>,
+) -> Sent<'a> {
+    let mut own = vec![("x-fal-target-url", target), ("accept", accept)];
+    own.extend(body.map(|_| ("content-type", "application/json")));
+    let all = crate::proto::options::request_headers(&[&net.headers, headers], &own);
+    fetch(net, proxy, Some(target), method, all, body.map(JsValue::from_str), signal)
 }
 
 /// The body as text.

@@ -45,12 +45,22 @@ type Body = core::pin::Pin<Box<dyn core::future::Future<Output = JsResult>>>;
 
 impl GenwireClient {
     /// An export's promise: `f` of the shared state, the endpoint, the options as the core reads
-    /// them, the signal. (One instance of the reading for every export: `f` is boxed.)
-    fn go(&self, endpoint: JsValue, options: JsValue, f: fn(Request) -> Body) -> Promise {
+    /// them, the signal (the caller's, `abortSignal` too, ended by the call's `timeout`). Options
+    /// `call` does not have are warned about. (One instance of the reading for every export: `f` is boxed.)
+    fn go(&self, call: &'static str, endpoint: JsValue, options: JsValue, f: fn(Request) -> Body) -> Promise {
         let s = self.shared.clone();
         promise(async move {
-            let (ep, plain, signal) = (conv::endpoint(&endpoint)?, conv::options(&options, &["input", "signal"])?, conv::opt_signal(&options, "signal")?);
-            f((s, ep, plain, signal, options)).await
+            let (ep, plain, signal) = (conv::endpoint(&endpoint)?, conv::options(&options, &conv::SKIP)?, conv::signal(&options)?);
+            s.warn_unknown(call, &options, &plain);
+            let Some(after) = opt::timeout(&plain).map_err(conv::option)? else { return f((s, ep, plain, signal, options)).await };
+            let deadline = tasks::Deadline::new(after, signal.as_ref())?;
+            match deadline.race(f((s, ep, plain, Some(deadline.signal()), options))).await {
+                Some(r) if !deadline.fired() => r,
+                _ => {
+                    let (info, extra) = crate::proto::shapes::call_timed_out(after.as_ms());
+                    Err(conv::with(&info, &extra))
+                }
+            }
         })
     }
 }
@@ -58,10 +68,19 @@ impl GenwireClient {
 #[wasm_bindgen]
 impl GenwireClient {
     /// Throws a `GenwireError` of kind `config` for a key, credentials or an unusable option.
+    /// `dev`: a development build (the JS entry decides), where unknown options are warned about.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<GenwireClient, JsValue> {
-        let cfg = ClientConfig::from_value(&conv::options(&options, &[])?).map_err(|e| conv::config(&e.to_string()))?;
-        let shared = Shared::new(cfg, conv::opt_fn(&options, "onEvent")?);
+    pub fn new(options: JsValue, dev: Option<bool>) -> Result<GenwireClient, JsValue> {
+        let plain = conv::options(&options, &[])?;
+        let cfg = ClientConfig::from_value(&plain).map_err(|e| conv::config(&e.to_string()))?;
+        let net = http::Net {
+            fetch: conv::opt_fn(&options, "fetch")?,
+            on_request: conv::opt_fn(&options, "onRequest")?,
+            on_response: conv::opt_fn(&options, "onResponse")?,
+            headers: Vec::new(),
+        };
+        let shared = Shared::new(cfg, conv::opt_fn(&options, "onEvent")?, net, dev.unwrap_or(true));
+        shared.warn_unknown("client", &options, &plain);
         Ok(Self { realtime: realtime::Hub::new(shared.clone()), shared })
     }
 
@@ -71,7 +90,7 @@ impl GenwireClient {
     }
 
     pub fn submit(&self, endpoint: JsValue, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, options)| {
+        self.go("submit", endpoint, options, |(s, ep, plain, signal, options)| {
             Box::pin(async move {
                 let extras = opt::submit(&plain).map_err(conv::option)?;
                 let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
@@ -81,23 +100,30 @@ impl GenwireClient {
     }
 
     pub fn status(&self, endpoint: JsValue, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, _)| {
+        self.go("status", endpoint, options, |(s, ep, plain, signal, _)| {
             Box::pin(async move {
-                let (id, logs) = (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?);
-                queue::status(&s, &ep, &id, logs, signal.as_ref()).await.map(|(_, raw)| raw)
+                let (id, logs, headers) =
+                    (opt::request_id(&plain).map_err(conv::option)?, opt::logs(&plain).map_err(conv::option)?, opt::headers(&plain).map_err(conv::option)?);
+                queue::status(&s, &ep, &id, logs, &headers, signal.as_ref()).await.map(|(_, raw)| raw)
             })
         })
     }
 
     pub fn result(&self, endpoint: JsValue, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, _)| {
-            Box::pin(async move { queue::result(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?, false, signal.as_ref()).await })
+        self.go("result", endpoint, options, |(s, ep, plain, signal, _)| {
+            Box::pin(async move {
+                let (id, headers) = (opt::request_id(&plain).map_err(conv::option)?, opt::headers(&plain).map_err(conv::option)?);
+                queue::result(&s, &ep, &id, false, &headers, signal.as_ref()).await
+            })
         })
     }
 
     pub fn cancel(&self, endpoint: JsValue, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, _, _)| {
-            Box::pin(async move { queue::cancel(&s, &ep, &opt::request_id(&plain).map_err(conv::option)?).await })
+        self.go("cancel", endpoint, options, |(s, ep, plain, signal, _)| {
+            Box::pin(async move {
+                let (id, headers) = (opt::request_id(&plain).map_err(conv::option)?, opt::headers(&plain).map_err(conv::option)?);
+                queue::cancel(&s, &ep, &id, &headers, signal.as_ref()).await
+            })
         })
     }
 
@@ -114,21 +140,30 @@ impl GenwireClient {
     }
 
     pub fn run(&self, endpoint: JsValue, options: JsValue) -> Promise {
-        self.go(endpoint, options, |(s, ep, plain, signal, options)| {
+        self.go("run", endpoint, options, |(s, ep, plain, signal, options)| {
             Box::pin(async move {
+                let extras = opt::run(&plain).map_err(conv::option)?;
                 let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
-                queue::run(&s, &ep, &body, signal.as_ref()).await
+                queue::run(&s, &ep, &body, &extras, signal.as_ref()).await
             })
         })
     }
 
-    /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can be had.
-    pub fn validate(&self, endpoint: JsValue, input: JsValue) -> Promise {
+    /// The input's issues by the endpoint's schema, without sending it. Rejects when no schema can
+    /// be had, or when `options.signal` (or `abortSignal`) aborts first: the schema's load, shared
+    /// with other callers, goes on.
+    pub fn validate(&self, endpoint: JsValue, input: JsValue, options: JsValue) -> Promise {
         let s = self.shared.clone();
         promise(async move {
             let ep = conv::endpoint(&endpoint)?;
-            let schema = validate::schema_for(&s, &ep).await?;
-            Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
+            let signal = conv::signal(&options)?;
+            s.warn_unknown("validate", &options, &Value::Null);
+            conv::check(signal.as_ref())?;
+            let work = async {
+                let schema = validate::schema_for(&s, &ep).await?;
+                Ok(validate::issues_to_js(&validate::issues_of(&s, &ep, Some(&schema), &input).await))
+            };
+            tasks::until_abort(work, signal.as_ref()).await.unwrap_or_else(|| Err(conv::aborted(js::reason(signal.as_ref()))))
         })
     }
 

@@ -48,7 +48,7 @@ pub async fn submit(
     signal: Option<&AbortSignal>,
 ) -> Result<(RequestId, Status, JsValue), JsValue> {
     let url = ep.submit_url(extras.webhook.as_deref());
-    let headers: Vec<(&str, &str)> = extras.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let headers = crate::proto::options::request_headers(&[&extras.app, &extras.headers], &[]);
     let req = Req { headers: &headers, expect: Some((Expected::Submit, false)), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
     let raw = json(shared, Spec::submit(ep), req, signal).await?.body;
     let bad = |why: &str| conv::protocol(&format!("The submit answer {why}."), &raw);
@@ -57,8 +57,18 @@ pub async fn submit(
     Ok((id, status, raw))
 }
 
-pub async fn status(shared: &Shared, ep: &EndpointId, id: &RequestId, logs: bool, signal: Option<&AbortSignal>) -> Result<(Status, JsValue), JsValue> {
-    let raw = get_json(shared, Spec::status(ep), "GET", &ep.status_url(id, logs), Some((Expected::Status, false)), signal).await?;
+/// `headers`: the call's own (`headers` of the call), on this request.
+pub type Headers = [(String, String)];
+
+pub async fn status(
+    shared: &Shared,
+    ep: &EndpointId,
+    id: &RequestId,
+    logs: bool,
+    headers: &Headers,
+    signal: Option<&AbortSignal>,
+) -> Result<(Status, JsValue), JsValue> {
+    let raw = get_json(shared, Spec::status(ep), "GET", &ep.status_url(id, logs), Some((Expected::Status, false)), headers, signal).await?;
     let status = crate::proto::host::status(&raw, false).map_err(|e| conv::protocol(&format!("The status answer is not a queue status: {}.", e.0), &raw))?;
     Ok((status, raw))
 }
@@ -69,26 +79,35 @@ async fn get_json(
     method: &str,
     url: &str,
     expect: Option<(Expected, bool)>,
+    headers: &Headers,
     signal: Option<&AbortSignal>,
 ) -> Result<JsValue, JsValue> {
-    Ok(json(shared, spec, Req { expect, ..Req::new(Some(&shared.cfg().proxy_url), method, url, None) }, signal).await?.body)
+    Ok(json(shared, spec, Req { expect, headers, ..Req::new(Some(&shared.cfg().proxy_url), method, url, None) }, signal).await?.body)
 }
 
 /// `{ data, requestId }`, the shape @fal-ai/client resolves with. `failed`: the job's COMPLETED
 /// status said it failed, so whatever the answer is, it is the job's error.
-pub async fn result(shared: &Shared, ep: &EndpointId, id: &RequestId, failed: bool, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
-    let data = get_json(shared, Spec::result(ep), "GET", &ep.result_url(id), Some((Expected::Result, failed)), signal).await?;
+pub async fn result(
+    shared: &Shared,
+    ep: &EndpointId,
+    id: &RequestId,
+    failed: bool,
+    headers: &Headers,
+    signal: Option<&AbortSignal>,
+) -> Result<JsValue, JsValue> {
+    let data = get_json(shared, Spec::result(ep), "GET", &ep.result_url(id), Some((Expected::Result, failed)), headers, signal).await?;
     Ok(wrap(data, id.as_str()))
 }
 
-pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<JsValue, JsValue> {
-    get_json(shared, Spec::cancel(ep), "PUT", &ep.cancel_url(id), None, None).await
+pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId, headers: &Headers, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
+    get_json(shared, Spec::cancel(ep), "PUT", &ep.cancel_url(id), None, headers, signal).await
 }
 
 /// A billed run: never repeated after an answer that may hide one (`Spec::run`).
-pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
+pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, extras: &SubmitExtras, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.run_url();
-    let req = Req { want: Some("x-fal-request-id"), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let headers = crate::proto::options::request_headers(&[&extras.app, &extras.headers], &[]);
+    let req = Req { want: Some("x-fal-request-id"), headers: &headers, ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
     let a = json(shared, Spec::run(ep), req, signal).await?;
     Ok(wrap(a.body, &a.header.unwrap_or_default()))
 }

@@ -92,6 +92,7 @@ impl Hub {
         let ep = conv::endpoint(&JsValue::from_str(endpoint))?;
         let codec = get(opts, "codec");
         let plain = conv::options(opts, if codec.is_object() { &["codec"] } else { &[] })?;
+        self.shared.warn_unknown("realtime", opts, &plain);
         let o = crate::proto::options::realtime(&plain, &ep, codec.is_object(), &self.shared.cfg().realtime_url).map_err(conv::option)?;
         let coder = match o.codec {
             Codec::MsgPack => Coder::MsgPack,

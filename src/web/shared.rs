@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Function;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::conv;
 use super::js;
@@ -16,6 +16,8 @@ use crate::proto::config::ClientConfig;
 use crate::proto::policy::Policy;
 use crate::proto::schema_cache::Cache;
 use crate::proto::value::Value;
+
+thread_local!(static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) });
 
 /// Schemas by endpoint: a load is a promise of the compiled schema (the validator module's
 /// handle); a failure is the error to answer with.
@@ -26,17 +28,49 @@ pub struct Shared {
     policy: RefCell<Policy>,
     schemas: RefCell<Schemas>,
     listeners: RefCell<Vec<Function>>,
+    net: super::http::Net,
+    /// Development build: unknown options are warned about.
+    dev: bool,
 }
 
 impl Shared {
-    pub fn new(cfg: ClientConfig, on_event: Option<Function>) -> Rc<Self> {
+    pub fn new(cfg: ClientConfig, on_event: Option<Function>, mut net: super::http::Net, dev: bool) -> Rc<Self> {
+        net.headers = cfg.headers.clone();
         let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
         Rc::new(Self {
             policy: RefCell::new(Policy::new(cfg.retry.clone(), cfg.breaker.clone(), seed)),
             cfg,
             schemas: RefCell::new(Schemas::default()),
             listeners: RefCell::new(on_event.into_iter().collect()),
+            net,
+            dev,
         })
+    }
+
+    pub fn net(&self) -> &super::http::Net {
+        &self.net
+    }
+
+    /// Warns (once per page for each call and name) about options `call` does not have, in development.
+    #[inline(never)]
+    pub fn warn_unknown(&self, call: &str, opts: &JsValue, plain: &Value) {
+        if !self.dev || !opts.is_object() {
+            return;
+        }
+        let names: Vec<String> = js_sys::Object::keys(opts.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect();
+        for (key, msg) in crate::proto::options::unknown(call, &names, plain) {
+            let first = WARNED.with(|w| {
+                let mut w = w.borrow_mut();
+                let first = !w.contains(&key);
+                if first {
+                    w.push(key);
+                }
+                first
+            });
+            if first {
+                web_sys::console::warn_1(&JsValue::from_str(&msg));
+            }
+        }
     }
 
     pub fn cfg(&self) -> &ClientConfig {

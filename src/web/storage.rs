@@ -47,12 +47,14 @@ pub fn is_file(v: &JsValue) -> bool {
 /// `client.storage.upload(data, {contentType, fileName, onProgress, signal, multipartThreshold})` →
 /// the file URL: `proto::upload::Upload` carried out.
 pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-    let o = crate::proto::options::upload(&conv::options(&opts, &["signal"])?).map_err(conv::option)?;
+    let plain = conv::options(&opts, &conv::SKIP)?;
+    shared.warn_unknown("upload", &opts, &plain);
+    let o = crate::proto::options::upload(&plain).map_err(conv::option)?;
     let blob = as_blob(&data, o.content_type.as_deref()).ok_or_else(|| conv::config("upload takes a File, a Blob, a typed array or an ArrayBuffer"))?;
     let content_type: Rc<str> = up::content_type(o.content_type, get(&blob, "type").as_string()).into();
     let name = up::file_name(o.file_name, get(&data, "name").as_string(), &content_type);
     let on_progress = conv::opt_fn(&opts, "onProgress")?;
-    let signal = conv::opt_signal(&opts, "signal")?;
+    let signal = conv::signal(&opts)?;
     conv::check(signal.as_ref())?;
     let mut m = Upload::new(get(&blob, "size").as_f64().unwrap_or(0.0) as u64, o.multipart_threshold, &content_type, &name);
     let (tx, mut inbox) = Inbox::<Result<UploadInput, JsValue>>::new();
@@ -113,9 +115,25 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
 async fn put(shared: &Shared, url: &str, blob: &Blob, content_type: &str, report: &Report, signal: Option<&AbortSignal>) -> Result<Answer, JsValue> {
     run(shared, Spec::upload(), url, signal, &mut || {
         let r = report.clone();
-        Box::pin(xhr_put(url, blob, content_type, move |loaded| r(loaded), signal))
+        match shared.net().fetch.is_some() {
+            // The app's fetch carries every request; its progress is the part's end.
+            true => Box::pin(fetch_put(shared, url, blob, content_type, r, signal)),
+            false => Box::pin(xhr_put(url, blob, content_type, move |loaded| r(loaded), signal)),
+        }
     })
     .await
+}
+
+/// One PUT through the client's `fetch` (when the app gave one).
+async fn fetch_put(shared: &Shared, url: &str, blob: &Blob, content_type: &str, report: Report, signal: Option<&AbortSignal>) -> Outcome {
+    let headers = vec![("content-type".to_string(), content_type.to_string())];
+    let resp = super::http::fetch(shared.net(), url, None, "PUT", headers, Some(blob.into()), signal).await.map_err(super::call::failed)?;
+    if !super::http::ok(&resp) {
+        return Err(super::call::error_from(&resp, Some(Call::Upload)).await);
+    }
+    let body = super::http::text(&resp).await.map_err(|e| conv::thrown(&e))?;
+    report(get(blob, "size").as_f64().unwrap_or(0.0) as u64);
+    Ok(Answer { body: JsValue::from_str(&body), header: super::http::header(&resp, "etag") })
 }
 
 /// One PUT through XMLHttpRequest: fetch can't report upload progress.

@@ -28,10 +28,11 @@ type In = Input<JsValue, JsValue>;
 /// `client.subscribe(endpoint, options)`.
 pub async fn subscribe(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
     let ep = Rc::new(conv::endpoint(&endpoint)?);
-    let plain = conv::options(&opts, &["input", "signal"])?;
+    let plain = conv::options(&opts, &conv::SKIP)?;
+    shared.warn_unknown("subscribe", &opts, &plain);
     let o = crate::proto::options::subscribe(&plain).map_err(conv::option)?;
     let hooks = Hooks { update: conv::opt_fn(&opts, "onQueueUpdate")?, enqueue: conv::opt_fn(&opts, "onEnqueue")? };
-    let signal = conv::opt_signal(&opts, "signal")?;
+    let signal = conv::signal(&opts)?;
     conv::check(signal.as_ref())?;
     let body = queue::prepare(&shared, &ep, &opts, &plain, signal.as_ref()).await?;
     drive(shared, ep, o.machine, o.logs, Start::Submit(body.into(), o.submit), hooks, signal).await
@@ -41,17 +42,20 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue) -> 
 /// `client.queue.streamStatus` (resolves with the COMPLETED status): a job followed by its id.
 pub async fn follow_status(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue, fetch_result: bool) -> Result<JsValue, JsValue> {
     let ep = Rc::new(conv::endpoint(&endpoint)?);
-    let f = crate::proto::options::follow(&conv::options(&opts, &["signal"])?, fetch_result).map_err(conv::option)?;
+    let plain = conv::options(&opts, &conv::SKIP)?;
+    shared.warn_unknown("subscribeToStatus", &opts, &plain);
+    let f = crate::proto::options::follow(&plain, fetch_result).map_err(conv::option)?;
     let hooks = Hooks { update: conv::opt_fn(&opts, "onQueueUpdate")?, enqueue: None };
-    let signal = conv::opt_signal(&opts, "signal")?;
+    let signal = conv::signal(&opts)?;
     conv::check(signal.as_ref())?;
-    drive(shared, ep, f.machine, f.logs, Start::Follow(f.request_id), hooks, signal).await
+    drive(shared, ep, f.machine, f.logs, Start::Follow(f.request_id, f.headers), hooks, signal).await
 }
 
 /// Where a call starts: a submit of this body, or a job already submitted.
 enum Start {
     Submit(Rc<str>, SubmitExtras),
-    Follow(RequestId),
+    /// With the call's own `headers`, for its status, result and cancel requests.
+    Follow(RequestId, Vec<(String, String)>),
 }
 
 /// The caller's callbacks: every status that is news, and the id once the submit is accepted.
@@ -95,7 +99,7 @@ async fn drive(
     let mut stream: Option<AbortController> = None;
     let (mut machine, body, extras): (Machine<JsValue, JsValue>, _, _) = match start {
         Start::Submit(body, extras) => (Machine::new(cfg, now()), body, Rc::new(extras)),
-        Start::Follow(id) => (Machine::follow(cfg, id, now()), Rc::from(""), Rc::default()),
+        Start::Follow(id, app) => (Machine::follow(cfg, id, now()), Rc::from(""), Rc::new(SubmitExtras { app, ..SubmitExtras::default() })),
     };
     // Every log line told so far, in order: each update carries them all (a copy).
     let told = Array::new();
@@ -117,21 +121,28 @@ async fn drive(
                     let ctl = AbortController::new()?;
                     let t = tx.clone();
                     let url = ep.status_stream_url(&id, logs);
-                    spawn_local(follow_stream(shared.cfg().proxy_url.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
+                    spawn_local(follow_stream(shared.clone(), extras.clone(), url, signal_of(&ctl), Box::new(move |i| t.send(i))));
                     stream = Some(ctl);
                 }
                 Action::CloseStream => stream.take().iter().for_each(js::abort),
                 Action::Poll(id) => {
+                    let x = extras.clone();
                     spawn(&tx, async move {
-                        queue::status(&s, &e, &id, logs, Some(&sig)).await.map_or_else(Input::PollFailed, |(st, raw)| Input::PollStatus(st, raw))
+                        queue::status(&s, &e, &id, logs, &x.app, Some(&sig)).await.map_or_else(Input::PollFailed, |(st, raw)| Input::PollStatus(st, raw))
                     });
                 }
                 Action::FetchResult(id) => {
-                    let failed = machine.job_failed();
-                    spawn(&tx, async move { queue::result(&s, &e, &id, failed, Some(&sig)).await.map_or_else(Input::ResultFailed, Input::ResultFetched) })
+                    let (failed, x) = (machine.job_failed(), extras.clone());
+                    spawn(
+                        &tx,
+                        async move { queue::result(&s, &e, &id, failed, &x.app, Some(&sig)).await.map_or_else(Input::ResultFailed, Input::ResultFetched) },
+                    )
                 }
                 // Best effort and deliberately not tied to `jobs`: it must go out after an abort.
-                Action::Cancel(id) => spawn_local(async move { drop(queue::cancel(&s, &e, &id).await) }),
+                Action::Cancel(id) => {
+                    let x = extras.clone();
+                    spawn_local(async move { drop(queue::cancel(&s, &e, &id, &x.app, None).await) })
+                }
                 // Once a callback threw, the call is over: no more callbacks.
                 Action::Enqueued(_) | Action::Emit { .. } if finished.is_some() => {}
                 Action::Enqueued(id) => {
@@ -201,15 +212,16 @@ type Sink = dyn Fn(Input<JsValue, JsValue>) -> bool;
 
 /// Runs until the stream ends, breaks, or `signal` aborts it. Every way out other than an abort
 /// reports `StreamBroken`; the machine ignores it once done. `sink` is false once nobody listens.
-async fn follow_stream(proxy: String, url: String, signal: AbortSignal, sink: Box<Sink>) {
-    let _ = read(&proxy, &url, &signal, &*sink).await;
+async fn follow_stream(shared: Rc<Shared>, extras: Rc<crate::proto::options::SubmitExtras>, url: String, signal: AbortSignal, sink: Box<Sink>) {
+    let _ = read(&shared, &extras.app, &url, &signal, &*sink).await;
     if !js::aborted(&signal) {
         sink(Input::StreamBroken);
     }
 }
 
-async fn read(proxy: &str, url: &str, signal: &AbortSignal, sink: &Sink) -> Result<(), JsValue> {
-    let resp = http::send(proxy, "GET", url, None, &[], "text/event-stream", Some(signal)).await?;
+async fn read(shared: &Shared, headers: &[(String, String)], url: &str, signal: &AbortSignal, sink: &Sink) -> Result<(), JsValue> {
+    let resp =
+        http::send(shared.net(), &shared.cfg().proxy_url, "GET", url, None, headers, "text/event-stream", Some(signal)).await.map_err(http::Fail::into_js)?;
     let reader = http::reader(&resp).filter(|_| http::ok(&resp)).ok_or(JsValue::NULL)?;
     let (mut parser, mut events) = (Parser::default(), Vec::new());
     let send = |i| sink(i).then_some(()).ok_or(JsValue::NULL);

@@ -170,3 +170,76 @@ pub async fn sleep_until(at: Instant, signal: Option<&AbortSignal>) {
         bell.wait().await;
     }
 }
+
+/// A call's `timeout`: a signal that aborts when the caller's does (with its reason) or when the
+/// time is up, its timer and listener undone when dropped.
+pub struct Deadline {
+    ctl: web_sys::AbortController,
+    bell: Rc<Bell>,
+    fired: Rc<Cell<bool>>,
+    _timer: Timer,
+    _relay: Option<Listener>,
+}
+
+impl Deadline {
+    pub fn new(after: crate::proto::time::Duration, signal: Option<&AbortSignal>) -> Result<Self, JsValue> {
+        let ctl = web_sys::AbortController::new()?;
+        let (bell, fired) = (Rc::new(Bell::default()), Rc::new(Cell::new(false)));
+        let (c, b, f) = (ctl.clone(), bell.clone(), fired.clone());
+        let timer = Timer::at(js::now() + after, move || {
+            f.set(true);
+            js::abort(&c);
+            b.ring(true);
+        });
+        let relay = |c: web_sys::AbortController, s: AbortSignal| move || drop(js::call(&c, "abort", Some(&js::reason(Some(&s)))));
+        if let Some(s) = signal.filter(|s| js::aborted(s)) {
+            relay(ctl.clone(), s.clone())();
+        }
+        let _relay = signal.and_then(|s| Listener::on_abort(Some(s), relay(ctl.clone(), s.clone())));
+        Ok(Self { ctl, bell, fired, _timer: timer, _relay })
+    }
+
+    pub fn signal(&self) -> AbortSignal {
+        js::signal_of(&self.ctl)
+    }
+
+    /// `work`'s outcome, or None once the time is up, even if `work` does not heed the signal
+    /// (an app's `fetch` may not): then `work` is dropped.
+    pub async fn race<T>(&self, work: impl core::future::Future<Output = T>) -> Option<T> {
+        let mut work = core::pin::pin!(work);
+        core::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            if self.fired.get() {
+                return Poll::Ready(None);
+            }
+            self.bell.waker.set(Some(cx.waker().clone()));
+            Poll::Pending
+        })
+        .await
+    }
+
+    pub fn fired(&self) -> bool {
+        self.fired.get()
+    }
+}
+
+/// `work`'s outcome, or None when `signal` aborts first (`work` is dropped: what it shares goes on).
+pub async fn until_abort<T>(work: impl core::future::Future<Output = T>, signal: Option<&AbortSignal>) -> Option<T> {
+    let bell = Rc::new(Bell::default());
+    let b = bell.clone();
+    let _abort = Listener::on_abort(signal, move || b.ring(true));
+    let mut work = core::pin::pin!(work);
+    core::future::poll_fn(|cx| {
+        if signal.is_some_and(js::aborted) {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(v) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        bell.waker.set(Some(cx.waker().clone()));
+        Poll::Pending
+    })
+    .await
+}

@@ -72,9 +72,9 @@ fn load(shared: Rc<Shared>, ep: EndpointId) -> js_sys::Promise {
         };
         // The app's own files load directly; anything else goes through the proxy's allowlist.
         if url.starts_with('/') && !url.starts_with("//") {
-            let text = match super::http::fetch(&url, "GET", &[], None, None).await {
+            let text = match super::http::fetch(shared.net(), &url, None, "GET", Vec::new(), None, None).await {
                 Ok(resp) => super::http::text(&resp).await,
-                Err(e) => Err(e),
+                Err(e) => Err(e.into_js()),
             };
             let text = text.map_err(|e| conv::thrown(&e).1)?;
             return js_sys::JSON::parse(&text).map_err(|_| conv::config(&format!("The schema at {url} is not JSON.")));

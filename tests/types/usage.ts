@@ -8,6 +8,21 @@ async function main() {
   // @ts-expect-error a key is refused by the types too
   createClient({ credentials: "fal-key" });
 
+  // Extension points and @fal-ai/client's names.
+  const hooked = createClient({
+    headers: { "x-app-session": "s" },
+    fetch: (url, init) => fetch(url, init),
+    onRequest: async (req) => { req.headers["x-trace"] = req.url + req.method; },
+    onResponse: (res) => console.log(res.status, res.headers.get("content-type")),
+  });
+  const ctl = new AbortController();
+  await hooked.run("fal-ai/flux/dev", { input: { prompt: "x" }, abortSignal: ctl.signal, timeout: 5_000, startTimeout: 30, headers: { "x-a": "1" } });
+  await hooked.queue.cancel("fal-ai/flux/dev", { requestId: "r", signal: ctl.signal, timeout: 1_000 });
+  await hooked.validate("fal-ai/flux/dev", { prompt: "x" }, { abortSignal: ctl.signal });
+  hooked.realtime.connect("fal-ai/lcm", { tokenExpirationSeconds: 600 });
+  // @ts-expect-error onRequest observes the url; it can't return a new one
+  createClient({ onRequest: () => ({ url: "https://elsewhere.example" }) });
+
   const off = client.on((e) => {
     if (e.type === "retry") console.log(e.delayMs.toFixed(0), e.error.kind);
     if (e.type === "breaker") console.log(e.from, e.to);

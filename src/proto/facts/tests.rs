@@ -109,3 +109,57 @@ fn endpoint_ids_mean_what_the_shared_table_says() {
         }
     }
 }
+
+/// The names an interface of the declarations gives its members (at its own level), with those of
+/// the interfaces it extends.
+fn members(dts: &str, name: &str) -> Vec<String> {
+    let start = dts.find(&format!("export interface {name}")).unwrap_or_else(|| panic!("no interface {name}"));
+    let head = &dts[start..start + dts[start..].find('{').unwrap()];
+    let body = &dts[start + head.len()..];
+    let body = &body[..body.find("\n}").unwrap()];
+    let mut out: Vec<String> = body
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| {
+            let n: String = l[2..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            (!n.is_empty() && (l[2 + n.len()..].starts_with("?:") || l[2 + n.len()..].starts_with(':'))).then_some(n)
+        })
+        .collect();
+    if let Some((_, parents)) = head.split_once(" extends ") {
+        for p in parents.split(',').map(|p| p.trim().split('<').next().unwrap().trim()) {
+            out.extend(members(dts, p));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_declared_options_are_the_ones_the_core_knows() {
+    use crate::proto::options::call;
+    let dts = read("js/index.d.ts");
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    let known = |c: &str| sorted(call(c).unwrap().known.iter().map(|s| s.to_string()).collect());
+    let refused = ["credentials", "apiKey", "key"];
+    let client = members(&dts, "ClientOptions").into_iter().filter(|n| !refused.contains(&n.as_str())).collect();
+    assert_eq!(sorted(client), known("client"), "ClientOptions");
+    for (iface, c) in [
+        ("SubmitOptions", "submit"),
+        ("SubscribeOptions", "subscribe"),
+        ("RunOptions", "run"),
+        ("RequestOptions", "result"),
+        ("RequestOptions", "cancel"),
+        ("UploadOptions", "upload"),
+        ("RealtimeOptions", "realtime"),
+        ("RetryOptions", "retry"),
+        ("CircuitBreakerOptions", "circuitBreaker"),
+    ] {
+        assert_eq!(sorted(members(&dts, iface)), known(c), "{iface} declares what `{c}` knows (proto::options::CALLS)");
+    }
+    let mut status = members(&dts, "RequestOptions");
+    status.push("logs".into());
+    assert_eq!(sorted(status), known("status"));
+}
