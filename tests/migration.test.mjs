@@ -337,7 +337,7 @@ describe("extension points: headers, fetch, onRequest, onResponse", () => {
       assert.equal(v[name].kind, "config", name);
       assert.match(v[name].message, new RegExp(`refuses the option 'headers.${name}'`), name);
     }
-    assert.match(v["x-session"].message, /would carry a key/);
+    assert.match(v["x-session"].message, /refuses the option 'headers.x-session'/);
     assert.match(v["x-fal-target-url"].message, /genwire's own/);
     assert.equal(v.call.kind, "config");
     assert.match(v.call.message, /refuses the header 'authorization' \(headers\)/);

@@ -42,7 +42,8 @@ pub async fn subscribe(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue) -> 
 /// `client.queue.streamStatus` (resolves with the COMPLETED status): a job followed by its id.
 pub async fn follow_status(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue, fetch_result: bool) -> Result<JsValue, JsValue> {
     let ep = Rc::new(conv::endpoint(&endpoint)?);
-    let plain = conv::options(&opts, &conv::SKIP)?;
+    // `input` is read here too: the core refuses it (a followed job was submitted already).
+    let plain = conv::options(&opts, &["signal", "abortSignal"])?;
     shared.warn_unknown("subscribeToStatus", &opts, &plain);
     let f = crate::proto::options::follow(&plain, fetch_result).map_err(conv::option)?;
     let hooks = Hooks { update: conv::opt_fn(&opts, "onQueueUpdate")?, enqueue: None };
