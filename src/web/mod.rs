@@ -1,7 +1,7 @@
 //! The thin web edge: the JS API over fetch, streams, sockets, XHR and timers. Every decision is
 //! the core's (`src/proto`); these modules carry them out and convert values. Layered, with no
 //! import circle (scripts/edge-check.mjs): `js` → `conv`, `tasks`, `http` → `shared` → `call` →
-//! `queue`, `storage`, `validate` → `subscribe` → `realtime` → this file, `decode`.
+//! `queue`, `storage`, `validate` → `subscribe`, `stream` → `realtime` → this file, `decode`.
 
 mod call;
 mod conv;
@@ -12,6 +12,7 @@ mod queue;
 mod realtime;
 mod shared;
 mod storage;
+mod stream;
 mod subscribe;
 mod tasks;
 mod validate;
@@ -102,11 +103,20 @@ impl GenwireClient {
         promise(subscribe::subscribe(self.shared.clone(), endpoint, options))
     }
 
+    /// An output stream (`fal.run/{id}/stream`): `on_partial(output)` for each partial output (a
+    /// parsed event, or a `Uint8Array` chunk of a binary answer), `on_open(requestId)` when the
+    /// answer's head is in; resolves with the final output (the last one). The facade (js/index.js)
+    /// makes the async iterator of it.
+    pub fn stream(&self, endpoint: String, options: JsValue, on_partial: Function, on_open: Function) -> Promise {
+        promise(stream::stream(self.shared.clone(), endpoint, options, on_partial, on_open))
+    }
+
     pub fn run(&self, endpoint: String, options: JsValue) -> Promise {
         self.go(endpoint, options, |(s, ep, plain, signal, options)| {
             Box::pin(async move {
+                let extras = opt::run(&plain).map_err(conv::option)?;
                 let body = queue::prepare(&s, &ep, &options, &plain, signal.as_ref()).await?;
-                queue::run(&s, &ep, &body, signal.as_ref()).await
+                queue::run(&s, &ep, &body, &extras, signal.as_ref()).await
             })
         })
     }

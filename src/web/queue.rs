@@ -87,9 +87,10 @@ pub async fn cancel(shared: &Shared, ep: &EndpointId, id: &RequestId) -> Result<
 }
 
 /// A billed run: never repeated after an answer that may hide one (`Spec::run`).
-pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
+pub async fn run(shared: &Shared, ep: &EndpointId, body: &str, extras: &[(&'static str, String)], signal: Option<&AbortSignal>) -> Result<JsValue, JsValue> {
     let url = ep.run_url();
-    let req = Req { want: Some("x-fal-request-id"), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
+    let headers: Vec<(&str, &str)> = extras.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let req = Req { headers: &headers, want: Some("x-fal-request-id"), ..Req::new(Some(&shared.cfg().proxy_url), "POST", &url, Some(body)) };
     let a = json(shared, Spec::run(ep), req, signal).await?;
     Ok(wrap(a.body, &a.header.unwrap_or_default()))
 }
