@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn lifecycle_presets_numbers_and_acls_as_the_official_client_writes_them() {
-        let h = |json: &str| storage_settings(&v(json)).map(|o| o.map(|(k, val)| (k, val)));
+        let h = |json: &str| storage_settings(&v(json));
         assert_eq!(h("{}").unwrap(), None);
         assert_eq!(h(r#"{"storageSettings":{}}"#).unwrap(), None);
         assert_eq!(h(r#"{"storageSettings":{"expiresIn":"never"}}"#).unwrap(), None, "never: nothing sent, as the official client");

@@ -276,7 +276,7 @@ impl<P: Host + Clone, E> Machine<P, E> {
                 if preview.len() < data.len() {
                     preview.push('…');
                 }
-                return self.protocol(format!("An output stream event is not JSON: {preview:?}"));
+                return self.protocol(format!("An output stream event is not JSON: \"{preview}\"."));
             }
         }
         self.end();
