@@ -55,11 +55,11 @@ function outputStream(client, endpoint, opts) {
   const signal = theirs == null || isSignal ? merged : theirs;
   const queue = [];
   const listeners = { data: [], error: [], done: [] };
-  let wake = null;
+  const waiting = []; // next() calls waiting for a partial or the end
   let requestId = null;
   let settled = null; // { ok, value } once the stream ended
   const tell = (type, v) => { for (const f of listeners[type]) f(v); };
-  const poke = () => { const w = wake; wake = null; w?.(); };
+  const poke = () => { for (const w of waiting.splice(0)) w(); };
   const onPartial = (p) => { queue.push(p); tell("data", p); poke(); };
   const onOpen = (id) => { requestId = id; };
   const done = client().then((inner) => inner.stream(endpoint, { ...opts, signal }, onPartial, onOpen));
@@ -81,7 +81,7 @@ function outputStream(client, endpoint, opts) {
           }
           return { value: undefined, done: true };
         }
-        await new Promise((r) => { wake = r; });
+        await new Promise((r) => waiting.push(r));
       }
     },
     /** Leaving a `for await` early stops the stream. */

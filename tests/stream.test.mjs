@@ -86,12 +86,20 @@ describe("client.stream", () => {
       let taken = 0;
       for await (const _ of b) if (++taken === 2) break;
       const broke = await b.done().then(() => "resolved", slim);
-      return { seen: seen.length, lastOut: last.output, final: seen.at(-1), broke, taken };
+      // Two next() calls at once each get their own partial, in order.
+      const c = client.stream("fal-ai/any-llm", { input: { prompt } });
+      const it = c[Symbol.asyncIterator]();
+      const [x, y] = await Promise.all([it.next(), it.next()]);
+      await c.done();
+      return { seen: seen.length, lastOut: last.output, final: seen.at(-1), broke, taken, pair: [x.value.output, y.value.output, x.done, y.done] };
     }, uniquePrompt("partials"));
     assert.ok(out.seen >= 5);
     assert.equal(out.final, out.lastOut);
     assert.equal(out.taken, 2);
     assert.equal(out.broke.kind, "aborted", "leaving the loop aborts the stream");
+    const [x, y, xDone, yDone] = out.pair;
+    assert.deepEqual([xDone, yDone], [false, false]);
+    assert.ok(y.startsWith(x) && y.length > x.length, `${x} then ${y}`);
   });
 
   test("abort() mid-stream: the iterator ends quietly, done() rejects aborted, the request is stopped", async () => {
