@@ -36,6 +36,24 @@ pub trait Host: Sized {
     fn field(&self, key: &str) -> Self;
 }
 
+/// The core's own values as host values: for native callers of the machines (tests, the fuzzer).
+impl Host for Value {
+    fn shape(&self, max: usize) -> Shape<Value> {
+        match self {
+            Value::Null => Shape::Null,
+            Value::Bool(b) => Shape::Bool(*b),
+            Value::Num(n) => Shape::Num(*n),
+            Value::Str(s) => Shape::Str(s.clone()),
+            Value::Bytes(b) => Shape::Bytes(b.clone()),
+            Value::Arr(a) => Shape::Array(a.iter().take(max).cloned().collect()),
+            Value::Obj(m) => Shape::Object(m.iter().take(max).cloned().collect()),
+        }
+    }
+    fn field(&self, key: &str) -> Value {
+        self.get(key).cloned().unwrap_or(Value::Null)
+    }
+}
+
 /// `v` as a [`Value`]; `Err` says why it can't be one.
 pub fn read<H: Host>(v: &H) -> Result<Value, String> {
     read_at(v, 0)
