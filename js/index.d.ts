@@ -137,9 +137,26 @@ export interface Result<Output = any> {
   requestId: string;
 }
 
+/** How long fal keeps a stored file: a preset, or whole seconds (at least 1). `never`: no expiry is sent. */
+export type ObjectExpiration = "never" | "immediate" | "1h" | "1d" | "7d" | "30d" | "1y" | number;
+export type StorageACLDecision = "hide" | "forbid" | "allow";
+export interface StorageACLRule { user: string; decision: StorageACLDecision }
+export interface StorageACL { default?: StorageACLDecision; rules?: StorageACLRule[] }
+/**
+ * fal's object lifecycle (as `@fal-ai/client`'s `StorageSettings`): sent as `x-fal-object-lifecycle-preference`
+ * on submit/subscribe/run (the job's outputs) and `X-Fal-Object-Lifecycle` on an upload's initiate.
+ * Unknown fields and bad values are `config` errors naming the field.
+ */
+export interface StorageSettings {
+  expiresIn?: ObjectExpiration;
+  initialAcl?: StorageACL;
+}
+
 export interface SubmitOptions<Input = Record<string, unknown>> extends CallOptions {
   /** Files, Blobs and byte arrays anywhere in it are uploaded first and replaced by their URLs. */
   input?: Input;
+  /** The lifecycle of the job's outputs (expiry, ACL). */
+  storageSettings?: StorageSettings;
   /** Validate this input before sending; default: the client's `validation`. */
   validate?: boolean;
   /** Called back by the queue when the job ends (fal's `fal_webhook`). */
@@ -169,6 +186,37 @@ export interface SubscribeOptions<Input = Record<string, unknown>> extends Submi
   onEnqueue?: (requestId: string) => void;
   /** Whether an abort (the signal) cancels the job upstream. Default true: the call submitted it. */
   cancelOnAbort?: boolean;
+}
+
+export interface StreamOptions<Input = Record<string, unknown>> {
+  /** Files, Blobs and byte arrays anywhere in it are uploaded first and replaced by their URLs. */
+  input?: Input;
+  /** Validate this input before sending; default: the client's `validation`. */
+  validate?: boolean;
+  signal?: AbortSignal;
+  /** @fal-ai/client's name for `signal`. */
+  abortSignal?: AbortSignal;
+  /** Milliseconds (at least 10) without a byte before the stream ends with a `timeout` error (`stalled: true`). Default 35000. (`@fal-ai/client`'s `timeout` meant this gap.) */
+  stallTimeout?: number;
+  /** Milliseconds for the whole stream; then it ends with a `timeout` error (`stalled: false`). */
+  timeout?: number;
+}
+
+/**
+ * An output stream: an async iterator of partial outputs (parsed events; `Uint8Array` chunks of a
+ * binary answer). It has one reader: partials are kept until the iterator takes them. A mid-stream
+ * error is thrown by the iterator once; after `abort()` (or a `break`) it ends quietly.
+ */
+export interface OutputStream<Output = any> extends AsyncIterable<Output> {
+  /** The final output: the last partial when the body ends. Rejects with the stream's `GenwireError` (`aborted` after `abort()`). */
+  done(): Promise<Output>;
+  /** Stops the request; a no-op once the stream ended. */
+  abort(reason?: unknown): void;
+  /** The answer's `x-fal-request-id`; null until the answer is in. */
+  readonly requestId: string | null;
+  on(type: "data", listener: (partial: Output) => void): void;
+  on(type: "done", listener: (output: Output) => void): void;
+  on(type: "error", listener: (error: GenwireError) => void): void;
 }
 
 /** `queue.subscribeToStatus` and `queue.streamStatus`: a job already submitted, followed by its id. */
@@ -260,6 +308,8 @@ export interface RunOptions<Input = Record<string, unknown>> extends CallOptions
   startTimeout?: number;
   /** Milliseconds for the whole call; on expiry it rejects with kind `timeout` (the run may still complete upstream). */
   timeout?: number;
+  /** The lifecycle of the outputs (expiry, ACL). */
+  storageSettings?: StorageSettings;
 }
 
 /** What a UI does about an error. */
@@ -373,7 +423,7 @@ export interface ApiError extends ErrorBase {
   truncated?: boolean;
 }
 export interface NetworkError extends ErrorBase { kind: "network" }
-export interface TimeoutError extends ErrorBase { kind: "timeout"; timeoutMs?: number }
+export interface TimeoutError extends ErrorBase { kind: "timeout"; timeoutMs?: number; /** An output stream: silent too long (true), or past its deadline (false). */ stalled?: boolean }
 export interface AbortedError extends ErrorBase { kind: "aborted" }
 /** The endpoint failed repeatedly; nothing was sent. Try again after `retryAfterMs`. */
 export interface CircuitOpenError extends ErrorBase { kind: "circuit_open"; endpoint: string; reopensAt: number; retryAfterMs: number }
@@ -396,7 +446,7 @@ export function decodeError(answer: { status: number; headers?: Headers | Record
 export function decodeError(thrown: unknown): GenwireError;
 
 /** What a request is: the queue's calls, a run, an upload's requests, a schema load, a realtime token (and `validate`, a refusal before sending). */
-export type CallName = "submit" | "status" | "result" | "cancel" | "run" | "upload" | "schema" | "token" | "validate";
+export type CallName = "submit" | "status" | "result" | "cancel" | "run" | "upload" | "schema" | "token" | "stream" | "validate";
 interface EventBase { at: number }
 export type GenwireEvent =
   | (EventBase & { type: "attempt"; call: CallName; endpoint: string; attempt: number; url: string })
@@ -462,6 +512,9 @@ export interface GenwireClient {
   subscribe<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: SubscribeOptions<Input>): Promise<Result<Output>>;
   run<E extends keyof Endpoints & string>(endpoint: E, options: RunOptions<InputOf<E>>): Promise<Result<OutputOf<E>>>;
   run<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: RunOptions<Input>): Promise<Result<Output>>;
+  /** `POST fal.run/{endpoint}/stream` through the proxy; see `OutputStream`. */
+  stream<E extends keyof Endpoints & string>(endpoint: E, options: StreamOptions<InputOf<E>>): OutputStream<OutputOf<E>>;
+  stream<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options: StreamOptions<Input>): OutputStream<Output>;
   /** The input's issues by the endpoint's schema, without sending it; rejects when no schema can be had, or with kind `aborted` when the signal aborts first. */
   validate(endpoint: string, input: unknown, options?: { signal?: AbortSignal; abortSignal?: AbortSignal }): Promise<FieldIssue[]>;
   readonly storage: {
@@ -501,6 +554,8 @@ export interface UploadOptions {
   abortSignal?: AbortSignal;
   /** Bytes above which the file goes in 10 MiB parts. Default 90 MiB, as in fal's own client (the default `@fal-ai/server-proxy` allowlist refuses multipart). */
   multipartThreshold?: number;
+  /** The uploaded file's lifecycle (expiry, ACL): `X-Fal-Object-Lifecycle` on the initiate, as fal's own client sends it. */
+  lifecycle?: StorageSettings;
 }
 
 export interface RealtimeStatus {

@@ -141,6 +141,79 @@ function development() {
   }
 }
 
+/**
+ * The object `client.stream` returns, over the core's stream (`inner.stream(endpoint, options,
+ * onPartial, onOpen)`, which decides what every chunk, event and silence means). One reader: every
+ * partial is kept for the iterator until it takes it. `abort()` (or leaving a `for await` early)
+ * stops the request; the iterator then ends quietly and `done()` rejects with an `aborted` error.
+ */
+function outputStream(client, endpoint, opts) {
+  const own = new AbortController();
+  const theirs = opts?.signal;
+  const isSignal = typeof AbortSignal !== "undefined" && theirs instanceof AbortSignal;
+  const merged = isSignal ? (AbortSignal.any ? AbortSignal.any([theirs, own.signal]) : relay(theirs, own)) : own.signal;
+  // Anything else the caller gave as a signal goes on as it is, for the core to refuse by name.
+  const signal = theirs == null || isSignal ? merged : theirs;
+  const queue = [];
+  const listeners = { data: [], error: [], done: [] };
+  const waiting = []; // next() calls waiting for a partial or the end
+  let requestId = null;
+  let settled = null; // { ok, value } once the stream ended
+  const tell = (type, v) => { for (const f of listeners[type]) f(v); };
+  const poke = () => { for (const w of waiting.splice(0)) w(); };
+  const onPartial = (p) => { queue.push(p); tell("data", p); poke(); };
+  const onOpen = (id) => { requestId = id; };
+  const done = client().then((inner) => inner.stream(endpoint, { ...opts, signal }, onPartial, onOpen));
+  const finished = done.then(
+    (value) => { settled = { ok: true, value }; tell("done", value); poke(); },
+    (error) => { settled = { ok: false, value: error }; tell("error", error); poke(); },
+  );
+  void finished;
+  let thrown = false;
+  const iterator = {
+    async next() {
+      for (;;) {
+        if (queue.length) return { value: queue.shift(), done: false };
+        if (settled) {
+          // An error is thrown once; an abort (ours or the caller's) ends the iteration quietly.
+          if (!settled.ok && !thrown && settled.value?.kind !== "aborted") {
+            thrown = true;
+            throw settled.value;
+          }
+          return { value: undefined, done: true };
+        }
+        await new Promise((r) => waiting.push(r));
+      }
+    },
+    /** Leaving a `for await` early stops the stream. */
+    async return() {
+      if (!settled) own.abort();
+      queue.length = 0;
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() { return this; },
+  };
+  return {
+    get requestId() { return requestId; },
+    /** The final output (the last partial); rejects with the stream's typed error. */
+    done: () => done,
+    /** Stops the request (a no-op once the stream ended). */
+    abort(reason) { if (!settled) own.abort(reason); },
+    /** `"data"` for each partial, `"error"`, `"done"` with the final output (as `@fal-ai/client`'s stream). */
+    on(type, fn) {
+      if (!listeners[type]) throw new TypeError(`genwire: stream events are "data", "error" and "done", not ${JSON.stringify(type)}`);
+      listeners[type].push(fn);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+}
+
+function relay(theirs, own) {
+  if (theirs.aborted) own.abort(theirs.reason);
+  else theirs.addEventListener("abort", () => own.abort(theirs.reason), { once: true });
+  return own.signal;
+}
+
 /** Creates a client bound to the app's proxy route. Refuses any key or credentials. */
 export function createClient(options = {}) {
   let inner = null;
@@ -208,8 +281,14 @@ export function createClient(options = {}) {
     }),
     subscribe: call("subscribe"),
     run: call("run"),
+    /**
+     * An output stream (`fal.run/{id}/stream`, through the proxy): an async iterator of partial
+     * outputs (parsed events, or `Uint8Array` chunks of a binary answer), `done()` (the final
+     * output: the last one), `abort()`, `requestId` (once the answer is in), `on(type, fn)`.
+     */
+    stream: (endpoint, opts = {}) => outputStream(() => core(validates("stream", opts)).then(() => make()), endpoint, opts),
     /** The input's issues by the endpoint's schema (loaded once, cached), without sending it; `opts.signal` stops waiting. */
-    validate: (endpoint, input, opts = {}) => init().then(() => make().validate(endpoint, input, opts)),
+    validate: (endpoint, input, opts = {}) => core(true).then(() => make().validate(endpoint, input, opts)),
     storage: Object.freeze({
       /**
        * Uploads a File, Blob, typed array or ArrayBuffer; resolves to its URL. Initiated through the

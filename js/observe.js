@@ -198,6 +198,76 @@ export class GenerationObserver extends Store {
   }
 }
 
+export const IDLE_STREAM = Object.freeze({
+  status: "idle", partial: undefined, data: undefined, error: undefined, requestId: undefined,
+});
+
+/** One output stream at a time on `client.stream`; see `useStream`. */
+export class StreamObserver extends Store {
+  constructor(client, endpoint, options = {}) {
+    super(IDLE_STREAM);
+    this.setOptions(client, endpoint, options);
+    this.current = null; // the stream whose partials count: { controller }
+    this.mounted = false;
+  }
+
+  setOptions(client, endpoint, options = {}) {
+    Object.assign(this, { client, endpoint, options });
+  }
+
+  mount() { this.mounted = true; }
+
+  /** Unmounted: nothing updates any more, and the stream in flight is aborted. */
+  unmount() {
+    this.mounted = false;
+    this.current?.controller.abort();
+  }
+
+  /**
+   * Starts a stream of `input`; a stream already running is aborted (its partials stop counting).
+   * Resolves with the final output; rejects with the stream's error.
+   */
+  async startAsync(input, callOptions = {}) {
+    this.current?.controller.abort();
+    const call = { controller: new AbortController() };
+    this.current = call;
+    const live = () => this.mounted && this.current === call;
+    const o = { ...this.options, ...callOptions };
+    const { onPartial: _p, onSuccess: _s, onError: _e, ...rest } = o;
+    const latest = () => ({ ...this.options, ...callOptions });
+    this.set({ ...IDLE_STREAM, status: "streaming" });
+    const stream = this.client.stream(this.endpoint, { ...rest, input, signal: either(o.signal, call.controller.signal) });
+    try {
+      for await (const partial of stream) {
+        if (!live()) continue; // drained quietly: an aborted stream ends at once
+        this.set({ partial, requestId: stream.requestId ?? undefined });
+        latest().onPartial?.(partial);
+      }
+      const data = await stream.done();
+      if (live()) {
+        this.set({ status: "success", data, partial: data, requestId: stream.requestId ?? undefined });
+        latest().onSuccess?.(data);
+      }
+      return data;
+    } catch (error) {
+      if (live()) {
+        const canceled = error?.kind === "aborted";
+        this.set({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, requestId: stream.requestId ?? undefined });
+        if (!canceled) latest().onError?.(error);
+      }
+      throw error;
+    }
+  }
+
+  start(input, callOptions) { this.startAsync(input, callOptions).catch(() => {}); }
+  abort() { this.current?.controller.abort(); }
+  reset() {
+    this.current?.controller.abort();
+    this.current = null;
+    this.set(IDLE_STREAM, true);
+  }
+}
+
 export const IDLE_REALTIME = Object.freeze({ status: { status: "idle" }, lastResult: undefined, error: undefined });
 
 /** A realtime connection while connected (mounted and enabled); see `useRealtime`. */

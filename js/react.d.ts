@@ -2,7 +2,7 @@
 import type { ReactNode, ReactElement } from "react";
 import type {
   Unlisted, ClientOptions, ClientStats, Endpoints, FieldIssue, GenwireClient, GenwireError, InputOf, OutputOf, QueueStatus,
-  RealtimeOptions, RealtimeStatus, RequestLog, SubscribeOptions, UploadOptions, UploadProgress,
+  RealtimeOptions, RealtimeStatus, RequestLog, StreamOptions, SubscribeOptions, UploadOptions, UploadProgress,
 } from "./index.js";
 
 export type GenwireProviderProps =
@@ -62,6 +62,42 @@ export interface Generation<Output = any, Input = Record<string, unknown>> {
 /** A generation job on the queue with live status, shaped like a mutation. */
 export function useGeneration<E extends keyof Endpoints & string>(endpoint: E, options?: GenerationOptions<OutputOf<E>, InputOf<E>>): Generation<OutputOf<E>, InputOf<E>>;
 export function useGeneration<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options?: GenerationOptions<Output, Input>): Generation<Output, Input>;
+
+export type StreamStatus = "idle" | "streaming" | "success" | "error" | "canceled";
+
+export interface UseStreamOptions<Output = any, Input = Record<string, unknown>> extends Omit<StreamOptions<Input>, "input"> {
+  /** Each partial output, in order (after `partial` is set). */
+  onPartial?: (partial: Output) => void;
+  onSuccess?: (data: Output) => void;
+  onError?: (error: GenwireError) => void;
+}
+
+export interface Stream<Output = any, Input = Record<string, unknown>> {
+  status: StreamStatus;
+  /** The latest partial output (the final one once `success`); cleared by a new start. */
+  partial: Output | undefined;
+  /** The final output: the last partial when the stream ended. */
+  data: Output | undefined;
+  /** Set when `status` is `error`; `switch (error.kind)` narrows it. */
+  error: GenwireError | undefined;
+  requestId: string | undefined;
+  isIdle: boolean;
+  isStreaming: boolean;
+  isSuccess: boolean;
+  isError: boolean;
+  /** Starts a stream; a stream in flight is aborted. Errors land in `error`, never as an unhandled rejection. */
+  start(input: Input, options?: UseStreamOptions<Output, Input>): void;
+  /** Starts a stream and resolves with its final output (rejects with a GenwireError). */
+  startAsync(input: Input, options?: UseStreamOptions<Output, Input>): Promise<Output>;
+  /** Stops the stream in flight; `status` becomes `canceled`. */
+  abort(): void;
+  /** Back to idle; a stream in flight is aborted. */
+  reset(): void;
+}
+
+/** An output stream (`client.stream`) as state: the partial output as it grows, the final output, the error; aborted on unmount. */
+export function useStream<E extends keyof Endpoints & string>(endpoint: E, options?: UseStreamOptions<OutputOf<E>, InputOf<E>>): Stream<OutputOf<E>, InputOf<E>>;
+export function useStream<Output = any, Input = Record<string, unknown>, E extends string = string>(endpoint: Unlisted<E>, options?: UseStreamOptions<Output, Input>): Stream<Output, Input>;
 
 export interface UseRealtimeOptions<Output = any> extends RealtimeOptions<Output> {
   /** Connect only while true. Default true. */

@@ -3,7 +3,7 @@
 // server render shows the idle state, and StrictMode's mount/unmount/mount leaves one connection.
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { createClient } from "./index.js";
-import { either, GenerationObserver, RealtimeObserver } from "./observe.js";
+import { either, GenerationObserver, RealtimeObserver, StreamObserver } from "./observe.js";
 
 const ClientContext = createContext(null);
 let fallbackClient = null;
@@ -76,6 +76,33 @@ export function useGeneration(endpoint, options = {}) {
     ...state,
     isIdle: state.status === "idle",
     isPending: state.status === "submitting" || state.status === "resuming" || state.status === "queued" || state.status === "running",
+    isSuccess: state.status === "success",
+    isError: state.status === "error",
+    ...actions,
+  }), [state, actions]);
+}
+
+/**
+ * An output stream (`client.stream`): `start(input)` streams it, `partial` is the latest partial
+ * output, `data` the final one. A new start aborts the stream in flight; so do `abort()` and an
+ * unmount. The rules are `StreamObserver`'s (js/observe.js).
+ */
+export function useStream(endpoint, options = {}) {
+  const [observer, state] = useObserver(StreamObserver, useGenwire(), endpoint, options);
+  useEffect(() => {
+    observer.mount();
+    return () => observer.unmount();
+  }, [observer]);
+  const actions = useMemo(() => ({
+    start: (input, callOptions) => observer.start(input, callOptions),
+    startAsync: (input, callOptions) => observer.startAsync(input, callOptions),
+    abort: () => observer.abort(),
+    reset: () => observer.reset(),
+  }), [observer]);
+  return useMemo(() => ({
+    ...state,
+    isIdle: state.status === "idle",
+    isStreaming: state.status === "streaming",
     isSuccess: state.status === "success",
     isError: state.status === "error",
     ...actions,

@@ -26,8 +26,10 @@
 // - `queue.subscribeToStatus` resolves with the result in genwire, with the COMPLETED status in the
 //   official client (which then needs `queue.result`); genwire probes the status once before it
 //   opens the stream.
-// - Output streaming (`fal.run/{id}/stream`) exists only in the official client (`fal.stream`);
-//   genwire has no streaming-output API, so those scenarios run the official client alone.
+// - Output streaming: `fal.stream` resolves to the stream, genwire's `client.stream` is the stream
+//   (`await` works on both). A mid-stream error event is output to the official client and a typed
+//   rejection in genwire (its `done()` after an abort rejects `aborted`; the official one resolves
+//   with the last partial).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -445,31 +447,80 @@ describe("conformance: @fal-ai/client and genwire agree against the simulator", 
       }
     });
 
-    test("output streaming (official client only): JSON partials ending with partial: false; raw audio bytes; a seed error", async () => {
-      const out = await page.evaluate(async (prompt) => {
-        const fal = conf.client("official");
+    test("output streaming: the same partials, final output and binary bytes; a seed error typed alike", async () => {
+      const prompt = uniquePrompt("stream");
+      const r = await both(page, async ({ kind, arg }) => {
+        const c = conf.client(kind);
         const events = [];
-        const text = await fal.stream("fal-ai/any-llm", { input: { prompt } });
+        // The official stream() is a promise of the stream; genwire's is the stream (await works on both).
+        const text = await c.stream("fal-ai/any-llm", { input: { prompt: arg } });
         for await (const e of text) events.push(e);
         const last = await text.done();
-        const audio = await fal.stream("genwire/audio-stream", { input: { prompt: "a short tone" } });
+        const audio = await c.stream("genwire/audio-stream", { input: { prompt: "a short tone" } });
         const chunks = [];
-        audio.on("data", (c) => chunks.push(c.length));
+        audio.on("data", (ch) => chunks.push(Array.from(ch)));
         await audio.done();
-        return { events, last, chunks };
-      }, uniquePrompt("stream"));
-      const { events, last, chunks } = out;
-      assert.ok(events.length >= 4, `${events.length} events`);
-      assert.deepEqual(last, events.at(-1));
-      assert.equal(last.partial, false);
-      assert.ok(events.slice(0, -1).every((e) => e.partial === true));
-      assert.ok(events.every((e, i) => i === 0 || e.output.startsWith(events[i - 1].output)), "each partial extends the previous");
-      assert.ok(chunks.length >= 2, `${chunks.length} chunks of audio`);
-      assert.equal(chunks.reduce((a, b) => a + b, 0), 44 + 16000 / 4 * 4 * 2, "a one-second WAV");
-      const prompt = uniquePrompt("stream error");
-      await server.fault(prompt, { output_error: { example: "seed002/runner_disconnected" } });
-      const failed = await page.evaluate((p) => conf.client("official").stream("fal-ai/any-llm", { input: { prompt: p } }).then((s) => s.done()).then(() => null, (e) => conf.error(e)), prompt);
-      assert.deepEqual([failed.status, failed.body], [503, { detail: "The runner disconnected unexpectedly during processing.", error_type: "runner_disconnected" }]);
+        return { events, last, bytes: chunks.flat(), nChunks: chunks.length, requestId: text.requestId };
+      }, prompt);
+      for (const kind of KINDS) {
+        const { events, last, bytes, nChunks, requestId } = r[kind];
+        assert.ok(events.length >= 4, `${kind}: ${events.length} events`);
+        assert.deepEqual(last, events.at(-1), kind);
+        assert.equal(last.partial, false, kind);
+        assert.ok(events.slice(0, -1).every((e) => e.partial === true), kind);
+        assert.ok(events.every((e, i) => i === 0 || e.output.startsWith(events[i - 1].output)), `${kind}: each partial extends the previous`);
+        assert.ok(nChunks >= 2, `${kind}: ${nChunks} chunks of audio`);
+        assert.equal(bytes.length, 44 + 16000 / 4 * 4 * 2, `${kind}: a one-second WAV`);
+        assert.match(requestId, /^[0-9a-f-]{36}$/, kind);
+      }
+      assert.deepEqual(r.genwire.events, r.official.events, "the same partials");
+      assert.deepEqual(r.genwire.bytes, r.official.bytes, "the same bytes");
+      const audioCalls = (await server.log()).filter((e) => e.step === "output" && e.url === "https://fal.run/genwire/audio-stream/stream");
+      assert.ok(audioCalls.length >= 2);
+      assert.ok(audioCalls.every((e) => e.headers.accept.includes("text/event-stream")), JSON.stringify(audioCalls.map((e) => e.headers.accept)));
+      const failing = uniquePrompt("stream error");
+      await server.fault(failing, { output_error: { example: "seed002/runner_disconnected" } }, 2);
+      const failed = await both(page, ({ kind, arg }) => Promise.resolve(conf.client(kind, { retry: false }).stream("fal-ai/any-llm", { input: { prompt: arg } })).then((s) => s.done()).then(() => null, (e) => conf.error(e)), failing);
+      for (const kind of KINDS) {
+        assert.deepEqual([failed[kind].status, failed[kind].body], [503, { detail: "The runner disconnected unexpectedly during processing.", error_type: "runner_disconnected" }], kind);
+      }
+      assert.deepEqual([failed.genwire.kind, failed.genwire.errorType], ["api", "runner_disconnected"]);
+    });
+
+    test("deliberate difference: a mid-stream error event; the official client hands it over as output, genwire rejects typed", async () => {
+      const prompt = uniquePrompt("stream error event");
+      await server.fault(prompt, { output_error_after: 2 }, 2);
+      const r = await both(page, async ({ kind, arg }) => {
+        const s = await conf.client(kind).stream("fal-ai/any-llm", { input: { prompt: arg } });
+        return s.done().then((last) => ({ ok: true, last }), (e) => ({ ok: false, error: conf.error(e) }));
+      }, prompt);
+      assert.deepEqual(r.official, { ok: true, last: { detail: "The runner disconnected unexpectedly during processing.", error_type: "runner_disconnected" } });
+      assert.deepEqual([r.genwire.ok, r.genwire.error.kind, r.genwire.error.errorType, r.genwire.error.status], [false, "api", "runner_disconnected", 503]);
+    });
+
+    test("storageSettings and lifecycle: the same headers reach the upstream from both clients", async () => {
+      const prompt = uniquePrompt("lifecycle");
+      const settings = { expiresIn: "1d", initialAcl: { default: "forbid", rules: [{ user: "someone", decision: "allow" }] } };
+      const since = (await server.sim("/__sim/log?since=0")).next;
+      for (const kind of KINDS) {
+        await page.evaluate(async ({ kind, prompt, settings }) => {
+          const c = conf.client(kind);
+          await c.subscribe("fal-ai/flux/dev", { input: { prompt }, storageSettings: settings, mode: "polling" });
+          await c.run("fal-ai/flux/dev", { input: { prompt }, storageSettings: { expiresIn: 120 } });
+          await c.storage.upload(new Blob([new Uint8Array([1, 2, 3])], { type: "application/octet-stream" }), { lifecycle: { expiresIn: "30d" } });
+        }, { kind, prompt, settings });
+      }
+      const log = await server.log(since);
+      // Other scenarios run at the same time: only calls that carry a lifecycle are this one's.
+      const seen = (pred, header) => log.filter((e) => pred(e) && e.headers[header] !== undefined).map((e) => e.headers[header]);
+      const submits = seen((e) => e.step === "submit", "x-fal-object-lifecycle-preference");
+      const runs = seen((e) => e.step === "run", "x-fal-object-lifecycle-preference");
+      const initiates = seen((e) => e.url.includes("/storage/upload/initiate"), "x-fal-object-lifecycle");
+      assert.equal(submits.length, 2);
+      assert.equal(submits[0], submits[1], "official, then genwire: the same submit header");
+      assert.equal(submits[1], '{"expiration_duration_seconds":86400,"initial_acl":{"default":"forbid","rules":[{"user":"someone","decision":"allow"}]}}');
+      assert.deepEqual(runs, ['{"expiration_duration_seconds":120}', '{"expiration_duration_seconds":120}']);
+      assert.deepEqual(initiates, ['{"expiration_duration_seconds":2592000}', '{"expiration_duration_seconds":2592000}']);
     });
 
     test("deliberate difference: a status stream cut mid-job; the official client fails, genwire finishes by polling", async () => {

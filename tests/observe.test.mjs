@@ -3,7 +3,7 @@
 // Chromium against the real server.)
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { GenerationObserver, IDLE_GENERATION, RealtimeObserver, either } from "../js/observe.js";
+import { GenerationObserver, IDLE_GENERATION, IDLE_STREAM, RealtimeObserver, StreamObserver, either } from "../js/observe.js";
 
 const aborted = () => Object.assign(new Error("aborted"), { name: "GenwireError", kind: "aborted" });
 
@@ -202,5 +202,104 @@ describe("RealtimeObserver", () => {
     assert.deepEqual([client.conns[0].closed, o.getSnapshot().status], [true, { status: "closed" }]);
     o.reconnect();
     assert.equal(generations, 1, "the hook connects again (a new generation)");
+  });
+});
+
+/** A client whose streams the test feeds: `push(partial)`, `end(final)`, `fail(error)`; an abort ends them as genwire's do. */
+function streamClient() {
+  const calls = [];
+  return {
+    calls,
+    stream(endpoint, opts) {
+      const queue = [];
+      let wake = null;
+      let end = null;
+      const poke = () => { const w = wake; wake = null; w?.(); };
+      const finish = (e) => { if (!end) { end = e; poke(); } };
+      opts.signal.addEventListener("abort", () => finish({ error: aborted() }));
+      const call = { endpoint, opts, push: (p) => { queue.push(p); poke(); }, end: (v) => finish({ value: v }), fail: (e) => finish({ error: e }) };
+      calls.push(call);
+      return {
+        requestId: "rid",
+        async *[Symbol.asyncIterator]() {
+          for (;;) {
+            if (queue.length) { yield queue.shift(); continue; }
+            if (end) { if (end.error && end.error.kind !== "aborted") throw end.error; return; }
+            await new Promise((r) => { wake = r; });
+          }
+        },
+        done: async () => { while (!end) await new Promise((r) => setTimeout(r, 0)); if (end.error) throw end.error; return end.value; },
+      };
+    },
+  };
+}
+
+describe("StreamObserver", () => {
+  function mountedStream(client, options = {}) {
+    const o = new StreamObserver(client, "fal-ai/any-llm", options);
+    const seen = [];
+    o.subscribe(() => seen.push(o.getSnapshot()));
+    o.mount();
+    return { o, seen };
+  }
+
+  test("partials as state in order, then the final output; callbacks are the latest ones", async () => {
+    const client = streamClient();
+    const partials = [];
+    const { o, seen } = mountedStream(client, { onPartial: () => partials.push("old") });
+    assert.equal(o.getSnapshot(), IDLE_STREAM);
+    const p = o.startAsync({ prompt: "x" }, { stallTimeout: 500 });
+    o.setOptions(client, "fal-ai/any-llm", { onPartial: (x) => partials.push(x.output) });
+    const [call] = client.calls;
+    assert.deepEqual([call.endpoint, call.opts.input, call.opts.stallTimeout, call.opts.onPartial], ["fal-ai/any-llm", { prompt: "x" }, 500, undefined]);
+    call.push({ output: "a" });
+    call.push({ output: "a b" });
+    await settle();
+    assert.deepEqual(o.getSnapshot().partial, { output: "a b" });
+    call.end({ output: "a b", partial: false });
+    call.push({ output: "a b", partial: false });
+    assert.deepEqual(await p, { output: "a b", partial: false });
+    assert.deepEqual(partials, ["a", "a b", "a b"]);
+    const last = o.getSnapshot();
+    assert.deepEqual([last.status, last.data, last.requestId], ["success", { output: "a b", partial: false }, "rid"]);
+    assert.deepEqual(seen.map((s) => s.status).filter((s, i, a) => i === 0 || s !== a[i - 1]), ["streaming", "success"]);
+  });
+
+  test("a new start aborts the stream in flight; its late partials change nothing", async () => {
+    const client = streamClient();
+    const { o } = mountedStream(client);
+    const first = o.startAsync({ n: 1 }).then(() => "resolved", (e) => e.kind);
+    o.start({ n: 2 });
+    const [a, b] = client.calls;
+    assert.equal(a.opts.signal.aborted, true);
+    assert.equal(await first, "aborted");
+    a.push({ output: "late" });
+    b.push({ output: "mine" });
+    await settle();
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().partial], ["streaming", { output: "mine" }]);
+  });
+
+  test("errors land in state and onError; abort() is canceled without an error; unmount aborts and updates nothing", async () => {
+    const client = streamClient();
+    const errors = [];
+    const { o } = mountedStream(client, { onError: (e) => errors.push(e.kind) });
+    o.start({});
+    client.calls[0].push({ output: "x" });
+    client.calls[0].fail(Object.assign(new Error("boom"), { kind: "api" }));
+    await settle();
+    await settle();
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().error.kind, o.getSnapshot().partial], ["error", "api", { output: "x" }]);
+    assert.deepEqual(errors, ["api"]);
+    o.start({});
+    o.abort();
+    await settle();
+    await settle();
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().error], ["canceled", undefined]);
+    const p = o.startAsync({}).then(() => "resolved", (e) => e.kind);
+    const before = o.getSnapshot();
+    o.unmount();
+    assert.equal(client.calls.at(-1).opts.signal.aborted, true);
+    assert.equal(await p, "aborted");
+    assert.equal(o.getSnapshot(), before, "nothing updated after the unmount");
   });
 });

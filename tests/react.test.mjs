@@ -122,6 +122,71 @@ describe("useGeneration", () => {
   });
 });
 
+describe("useStream", () => {
+  test("under StrictMode: idle → streaming with a growing partial → success with the final output; one stream upstream", async () => {
+    await mount("Stream", { endpoint: "fal-ai/any-llm" }, { strict: true });
+    const prompt = uniquePrompt("hook stream");
+    const since = (await server.sim("/__sim/log?since=0")).next;
+    await page.evaluate((p) => window.hooks.current.stream.start({ prompt: p }), prompt);
+    const last = await until("stream", (s) => s.status === "success" || s.status === "error");
+    assert.equal(last.status, "success", JSON.stringify(last.error));
+    const log = await entries("stream");
+    assert.deepEqual(distinct(log.map((e) => e.status)), ["idle", "streaming", "success"]);
+    const partials = distinct(log.filter((e) => e.status === "streaming" && e.partial).map((e) => e.partial));
+    assert.ok(partials.length >= 3, `${partials.length} partials shown`);
+    assert.ok(partials.every((p, i) => i === 0 || p.startsWith(partials[i - 1])), "the partial only grows");
+    assert.equal(last.data, partials.at(-1));
+    assert.equal(last.final, false, "the final event says partial: false");
+    assert.match(last.requestId, /^[0-9a-f-]{36}$/);
+    assert.equal((await server.log(since)).filter((e) => e.step === "output").length, 1, "StrictMode streams once");
+  });
+
+  test("abort(), a superseding start and an unmount each stop the stream in flight", async () => {
+    const slow = uniquePrompt("slow hook stream");
+    await server.fault(slow, { latency_ms: 4000 }, 3);
+    await mount("Stream", { endpoint: "fal-ai/any-llm" });
+    await page.evaluate((p) => window.hooks.current.stream.start({ prompt: p }), slow);
+    await until("stream", (s) => !!s.partial);
+    await page.evaluate(() => window.hooks.current.stream.abort());
+    const canceled = await until("stream", (s) => s.status !== "streaming");
+    assert.deepEqual([canceled.status, canceled.error], ["canceled", undefined]);
+
+    await page.evaluate((p) => { window.firstStream = window.hooks.current.stream.startAsync({ prompt: p }).then(() => "resolved", (e) => e.kind); }, slow);
+    await until("stream", (s) => s.status === "streaming" && !!s.partial);
+    const quick = uniquePrompt("quick");
+    await page.evaluate((p) => window.hooks.current.stream.start({ prompt: p }), quick);
+    const done = await until("stream", (s) => s.status === "success" || s.status === "error");
+    assert.equal(done.status, "success");
+    assert.match(done.data, new RegExp(`^You asked: "quick`), "the superseding stream's output");
+    assert.equal(await page.evaluate(() => window.firstStream), "aborted");
+    const afterSuperseding = (await entries("stream")).filter((e) => e.status === "streaming" && e.partial);
+    assert.ok(afterSuperseding.at(-1).partial.startsWith("You asked: \"quick"), "the superseded stream's partials stopped counting");
+
+    await page.evaluate((p) => { window.unmounted = window.hooks.current.stream.startAsync({ prompt: p }).then(() => "resolved", (e) => e.kind); }, slow);
+    await until("stream", (s) => s.status === "streaming" && !!s.partial && !s.partial.startsWith("You asked: \"quick"));
+    await page.evaluate(() => window.hooks.unmount());
+    assert.equal(await page.evaluate(() => window.unmounted), "aborted", "unmounting aborted the stream");
+  });
+
+  test("a mid-stream error: status error with the typed error, the last partial kept; a binary stream's chunks", async () => {
+    const prompt = uniquePrompt("hook stream error");
+    await server.fault(prompt, { output_error_after: 2 });
+    await mount("Stream", { endpoint: "fal-ai/any-llm" });
+    await page.evaluate((p) => window.hooks.current.stream.start({ prompt: p }), prompt);
+    const last = await until("stream", (s) => s.status === "success" || s.status === "error");
+    assert.equal(last.status, "error");
+    assert.equal(last.error.kind, "api");
+    assert.match(last.error.message, /runner disconnected/);
+    assert.match(last.partial, /^You asked:/, "the partial before the error stays");
+
+    await mount("Stream", { endpoint: "genwire/audio-stream" });
+    await page.evaluate(() => window.hooks.current.stream.start({ prompt: "one two three four" }));
+    const audio = await until("stream", (s) => s.status === "success" || s.status === "error");
+    assert.equal(audio.status, "success", JSON.stringify(audio.error));
+    assert.ok(audio.data > 0 && Number.isInteger(audio.data), "the last chunk's length");
+  });
+});
+
 describe("useRealtime", () => {
   beforeEach(async () => {
     await rt("faults", undefined, "DELETE");

@@ -15,7 +15,7 @@ test("a server render of a page using the hooks renders the idle state and touch
 
   const { createElement: h } = await import("react");
   const { renderToString } = await import("react-dom/server");
-  const { GenwireProvider, useGeneration, useRealtime, useUpload, useValidation, useClientStats } = await import("../js/react.js");
+  const { GenwireProvider, useGeneration, useRealtime, useStream, useUpload, useValidation, useClientStats } = await import("../js/react.js");
 
   function Page() {
     const gen = useGeneration("fal-ai/flux/dev");
@@ -23,7 +23,9 @@ test("a server render of a page using the hooks renders the idle state and touch
     const up = useUpload();
     const val = useValidation("fal-ai/flux/dev", { prompt: "a cat" });
     const stats = useClientStats();
+    const st = useStream("fal-ai/any-llm");
     return h("main", null,
+      h("p", { id: "stream" }, `stream: ${st.status}, partial: ${st.partial === undefined}`),
       h("p", { id: "gen" }, `generation: ${gen.status}, pending: ${gen.isPending}, data: ${gen.data === undefined}`),
       h("p", { id: "rt" }, `realtime: ${rt.status}`),
       h("p", { id: "up" }, `upload: ${up.status} ${up.progress}`),
@@ -37,6 +39,7 @@ test("a server render of a page using the hooks renders the idle state and touch
   assert.match(html, /upload: idle 0/);
   assert.match(html, /valid: null, issues: 0/);
   assert.match(html, /stats: none/);
+  assert.match(html, /stream: idle, partial: true/);
   // A render without a provider uses the default client, and is as quiet.
   assert.match(renderToString(h(Page)), /generation: idle/);
   assert.deepEqual(touched, [], "no wasm compiled or instantiated during the server render");

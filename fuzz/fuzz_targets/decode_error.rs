@@ -12,7 +12,7 @@ const HEADERS: [&str; 9] = [
     "x-fal-retryable", "x-fal-error-type", "x-fal-request-id", "retry-after", "retry-after-ms",
     "x-ratelimit-reset", "ratelimit-reset", "x-fal-request-timeout-type", "content-type",
 ];
-const CALLS: [Call; 8] = Call::ALL;
+const CALLS: [Call; 9] = Call::ALL;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {

@@ -39,6 +39,10 @@ impl Spec {
     pub fn run(ep: &EndpointId) -> Self {
         Self::new(Call::Run, Idempotency::UnsafeIfMaybeProcessed, ep.app())
     }
+    /// An output stream: a billed run too, so never repeated after an answer that may hide one.
+    pub fn stream(ep: &EndpointId) -> Self {
+        Self::new(Call::Stream, Idempotency::UnsafeIfMaybeProcessed, ep.app())
+    }
     pub fn status(ep: &EndpointId) -> Self {
         Self::new(Call::Status, Idempotency::Safe, ep.app())
     }

@@ -107,6 +107,15 @@ impl EndpointId {
         format!("{RUN_HOST}/{}", self.full())
     }
 
+    /// `fal.run/{id}/stream`; an id that already ends in `/stream` is not given the suffix twice.
+    pub fn stream_url(&self) -> String {
+        let mut u = self.run_url();
+        if self.path.as_deref().is_none_or(|p| p != "stream" && !p.ends_with("/stream")) {
+            u.push_str("/stream");
+        }
+        u
+    }
+
     fn request_base(&self, request_id: &RequestId) -> String {
         format!("{QUEUE_HOST}/{}/requests/{}", self.app(), request_id.0)
     }
@@ -191,6 +200,10 @@ mod tests {
         assert_eq!(e.submit_url(None), "https://queue.fal.run/fal-ai/flux/dev");
         let r = rid("abc-123");
         assert_eq!(e.status_url(&r, true), "https://queue.fal.run/fal-ai/flux/requests/abc-123/status?logs=1");
+        assert_eq!(e.stream_url(), "https://fal.run/fal-ai/flux/dev/stream");
+        assert_eq!(EndpointId::parse("fal-ai/any-llm/stream").unwrap().stream_url(), "https://fal.run/fal-ai/any-llm/stream");
+        assert_eq!(EndpointId::parse("fal-ai/any-llm").unwrap().stream_url(), "https://fal.run/fal-ai/any-llm/stream");
+        assert_eq!(EndpointId::parse("fal-ai/x/streamer").unwrap().stream_url(), "https://fal.run/fal-ai/x/streamer/stream");
         assert_eq!(e.status_stream_url(&r, false), "https://queue.fal.run/fal-ai/flux/requests/abc-123/status/stream?logs=0");
         assert_eq!(e.result_url(&r), "https://queue.fal.run/fal-ai/flux/requests/abc-123");
         assert_eq!(e.cancel_url(&r), "https://queue.fal.run/fal-ai/flux/requests/abc-123/cancel");

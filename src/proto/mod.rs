@@ -25,6 +25,7 @@ pub mod sort;
 pub mod sse;
 pub mod stats;
 pub mod status;
+pub mod stream;
 pub mod subscribe;
 pub mod time;
 pub mod upload;

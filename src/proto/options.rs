@@ -109,6 +109,7 @@ pub fn submit(v: &Value) -> R<SubmitExtras> {
             return Err(OptionError(format!("option 'webhookUrl' must be an absolute http(s) URL that fal can call, not '{w}'")));
         }
     }
+    headers.extend(storage_settings(v)?.map(|(n, v)| (n.to_string(), v)));
     Ok(SubmitExtras { webhook, headers, app: headers_of(o, "headers")? })
 }
 
@@ -124,7 +125,9 @@ fn start_timeout(o: Reader<'_>) -> R<Option<(String, String)>> {
 /// `run`'s extras: its start timeout (fal's header, as the official client sends it) and the call's `headers`.
 pub fn run(v: &Value) -> R<SubmitExtras> {
     let o = Reader::of(v);
-    Ok(SubmitExtras { webhook: None, headers: start_timeout(o)?.into_iter().collect(), app: headers_of(o, "headers")? })
+    let mut headers: Vec<(String, String)> = start_timeout(o)?.into_iter().collect();
+    headers.extend(storage_settings(v)?.map(|(n, v)| (n.to_string(), v)));
+    Ok(SubmitExtras { webhook: None, headers, app: headers_of(o, "headers")? })
 }
 
 /// `timeout` of one call (`run`, `queue.submit`, `status`, `result`, `cancel`): milliseconds for
@@ -247,6 +250,99 @@ pub fn after_on_request(url: &str, method: &str, before: &[(String, String)], af
     Ok(out)
 }
 
+/// What a synchronous run sends besides the input: the outputs' lifecycle.
+
+/// fal's header for the lifecycle of a job's outputs (submit, subscribe, run).
+pub const OUTPUT_LIFECYCLE_HEADER: &str = "x-fal-object-lifecycle-preference";
+/// fal's header for the lifecycle of an uploaded file (on the upload's initiate).
+pub const UPLOAD_LIFECYCLE_HEADER: &str = "x-fal-object-lifecycle";
+/// The official client's expiry presets, in seconds (`never`: no expiry is sent).
+pub const EXPIRATION_PRESETS: [(&str, Option<u32>); 7] = [
+    ("never", None),
+    ("immediate", Some(60)),
+    ("1h", Some(3_600)),
+    ("1d", Some(86_400)),
+    ("7d", Some(604_800)),
+    ("30d", Some(2_592_000)),
+    ("1y", Some(31_536_000)),
+];
+/// What an ACL rule (or its default) decides for a reader.
+pub const ACL_DECISIONS: [&str; 3] = ["hide", "forbid", "allow"];
+
+/// `storageSettings` as fal's `x-fal-object-lifecycle-preference` header, when it says anything.
+pub fn storage_settings(v: &Value) -> R<Option<(&'static str, String)>> {
+    Ok(lifecycle_json(Reader::of(v).get("storageSettings"), "storageSettings")?.map(|j| (OUTPUT_LIFECYCLE_HEADER, j)))
+}
+
+/// `{expiresIn?, initialAcl?}` as the JSON fal's lifecycle headers carry (`{"expiration_duration_seconds", "initial_acl"}`,
+/// as the official client writes it); None when it says nothing (`{}`, `expiresIn: "never"`).
+/// Unknown fields are refused: a misspelt setting must not silently keep files forever.
+pub fn lifecycle_json(v: Option<&Value>, key: &str) -> R<Option<String>> {
+    let Some(v) = v else { return Ok(None) };
+    let Value::Obj(fields) = v else { return Err(wrong(key, "an object {expiresIn?, initialAcl?}")) };
+    let (mut expiry, mut acl) = (None, None);
+    for (k, x) in fields.iter().filter(|(_, x)| !x.is_null()) {
+        match k.as_str() {
+            "expiresIn" => expiry = expires_in(x, key)?,
+            "initialAcl" => acl = Some(initial_acl(x, key)?),
+            other => return Err(OptionError(format!("option '{key}' has no field '{other}' (it takes expiresIn and initialAcl)"))),
+        }
+    }
+    let mut out = Vec::new();
+    out.extend(expiry.map(|s| ("expiration_duration_seconds".to_string(), Value::Num(s))));
+    out.extend(acl.map(|a| ("initial_acl".to_string(), a)));
+    Ok((!out.is_empty()).then(|| crate::proto::json::to_string(&Value::Obj(out))))
+}
+
+fn expires_in(x: &Value, key: &str) -> R<Option<f64>> {
+    match x {
+        Value::Str(s) => match EXPIRATION_PRESETS.iter().find(|(name, _)| name == s) {
+            Some((_, secs)) => Ok(secs.map(f64::from)),
+            None => Err(OptionError(format!(
+                "option '{key}.expiresIn' must be 'never', 'immediate', '1h', '1d', '7d', '30d', '1y' or a whole number of seconds, not '{s}'"
+            ))),
+        },
+        // Whole seconds, at least one, within what JSON integers carry exactly.
+        Value::Num(n) if n.fract() == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(n) => Ok(Some(*n)),
+        _ => Err(OptionError(format!(
+            "option '{key}.expiresIn' must be 'never', 'immediate', '1h', '1d', '7d', '30d', '1y' or a whole number of seconds of at least 1"
+        ))),
+    }
+}
+
+/// `{default?, rules?: [{user, decision}]}`, each decision one of [`ACL_DECISIONS`].
+fn initial_acl(x: &Value, key: &str) -> R<Value> {
+    let bad = |what: &str| OptionError(format!("option '{key}.initialAcl' {what}"));
+    let decision = |d: &Value, at: &str| match d {
+        Value::Str(s) if ACL_DECISIONS.contains(&s.as_str()) => Ok(Value::Str(s.clone())),
+        _ => Err(bad(&format!("{at} must be 'hide', 'forbid' or 'allow'"))),
+    };
+    let Value::Obj(fields) = x else { return Err(bad("must be an object {default?, rules?}")) };
+    let mut out = Vec::new();
+    for (k, v) in fields.iter().filter(|(_, v)| !v.is_null()) {
+        match k.as_str() {
+            "default" => out.push(("default".to_string(), decision(v, "default")?)),
+            "rules" => {
+                let Value::Arr(rules) = v else { return Err(bad("rules must be an array of {user, decision}")) };
+                let mut list = Vec::new();
+                for (i, r) in rules.iter().enumerate() {
+                    let at = format!("rules[{i}]");
+                    let (Some(Value::Str(user)), Some(d)) = (r.get("user"), r.get("decision")) else {
+                        return Err(bad(&format!("{at} must be {{user: string, decision}}")));
+                    };
+                    if user.trim().is_empty() || !matches!(r, Value::Obj(f) if f.len() == 2) {
+                        return Err(bad(&format!("{at} must be {{user: string, decision}} with a non-empty user and nothing else")));
+                    }
+                    list.push(Value::Obj(vec![("user".into(), Value::Str(user.clone())), ("decision".into(), decision(d, &format!("{at}.decision"))?)]));
+                }
+                out.push(("rules".to_string(), Value::Arr(list)));
+            }
+            other => return Err(bad(&format!("has no field '{other}' (it takes default and rules)"))),
+        }
+    }
+    Ok(Value::Obj(out))
+}
+
 /// `validate`: this call's say over the client's `validation`.
 pub fn validate(v: &Value) -> R<Option<bool>> {
     Reader::of(v).bool("validate")
@@ -316,6 +412,17 @@ pub fn follow(v: &Value, fetch_result: bool) -> R<Follow> {
     Ok(Follow { machine, logs: logs(v)?, request_id: request_id(v)?, headers: headers(v)? })
 }
 
+/// `client.stream`'s options: the stall window (`stallTimeout`, ms without a byte) and the deadline (`timeout`).
+pub fn stream(v: &Value) -> R<crate::proto::stream::Config> {
+    let o = Reader::of(v);
+    let mut c = crate::proto::stream::Config::default();
+    if let Some(d) = o.ms("stallTimeout", 10.0)? {
+        c.stall = d;
+    }
+    c.timeout = o.ms("timeout", 1.0)?;
+    Ok(c)
+}
+
 pub fn logs(v: &Value) -> R<bool> {
     Ok(Reader::of(v).bool("logs")?.unwrap_or(false))
 }
@@ -330,6 +437,8 @@ pub struct Upload {
     pub content_type: Option<String>,
     pub file_name: Option<String>,
     pub multipart_threshold: u64,
+    /// `lifecycle` as the `X-Fal-Object-Lifecycle` header of the initiate.
+    pub lifecycle: Option<String>,
 }
 
 pub fn upload(v: &Value) -> R<Upload> {
@@ -338,6 +447,7 @@ pub fn upload(v: &Value) -> R<Upload> {
         content_type: o.str("contentType")?,
         file_name: o.str("fileName")?,
         multipart_threshold: o.num("multipartThreshold", 0.0)?.map_or(DEFAULT_MULTIPART_THRESHOLD, |t| t as u64),
+        lifecycle: lifecycle_json(o.get("lifecycle"), "lifecycle")?,
     })
 }
 
@@ -445,7 +555,8 @@ pub struct Call {
     pub nested: &'static [(&'static str, &'static str)],
 }
 
-const SUBMIT: [&str; 10] = ["input", "validate", "webhookUrl", "priority", "startTimeout", "hint", "signal", "abortSignal", "headers", "timeout"];
+const SUBMIT: [&str; 11] =
+    ["input", "validate", "webhookUrl", "priority", "startTimeout", "hint", "signal", "abortSignal", "headers", "timeout", "storageSettings"];
 const REQUEST: [&str; 5] = ["requestId", "signal", "abortSignal", "headers", "timeout"];
 
 pub const CALLS: &[Call] = &[
@@ -486,6 +597,7 @@ pub const CALLS: &[Call] = &[
             "abortSignal",
             "headers",
             "timeout",
+            "storageSettings",
             "logs",
             "onQueueUpdate",
             "onEnqueue",
@@ -514,7 +626,13 @@ pub const CALLS: &[Call] = &[
         ],
         nested: &[],
     },
-    Call { name: "run", label: "run()", known: &["input", "validate", "startTimeout", "signal", "abortSignal", "headers", "timeout"], nested: &[] },
+    Call { name: "stream", label: "stream()", known: &["input", "validate", "signal", "abortSignal", "timeout", "stallTimeout"], nested: &[] },
+    Call {
+        name: "run",
+        label: "run()",
+        known: &["input", "validate", "startTimeout", "signal", "abortSignal", "headers", "timeout", "storageSettings"],
+        nested: &[],
+    },
     Call { name: "status", label: "queue.status()", known: &["requestId", "logs", "signal", "abortSignal", "headers", "timeout"], nested: &[] },
     Call { name: "result", label: "queue.result()", known: &REQUEST, nested: &[] },
     Call { name: "cancel", label: "queue.cancel()", known: &REQUEST, nested: &[] },
@@ -522,7 +640,7 @@ pub const CALLS: &[Call] = &[
     Call {
         name: "upload",
         label: "storage.upload()",
-        known: &["contentType", "fileName", "onProgress", "signal", "abortSignal", "multipartThreshold"],
+        known: &["contentType", "fileName", "onProgress", "signal", "abortSignal", "multipartThreshold", "lifecycle"],
         nested: &[],
     },
     Call {
@@ -683,6 +801,17 @@ mod tests {
     }
 
     #[test]
+    fn stream_options_with_their_defaults_and_ranges() {
+        let c = stream(&v("{}")).unwrap();
+        assert_eq!((c.stall, c.timeout), (Duration::ms(crate::proto::stream::DEFAULT_STALL_MS), None));
+        let c = stream(&v(r#"{"stallTimeout":2000,"timeout":60000}"#)).unwrap();
+        assert_eq!((c.stall, c.timeout), (Duration::ms(2_000.0), Some(Duration::ms(60_000.0))));
+        assert_eq!(err(stream(&v(r#"{"stallTimeout":5}"#))), "option 'stallTimeout' must be a number of at least 10");
+        assert_eq!(err(stream(&v(r#"{"timeout":0}"#))), "option 'timeout' must be a number of at least 1");
+        assert_eq!(err(stream(&v(r#"{"timeout":"1s"}"#))), "option 'timeout' must be a number of at least 1");
+    }
+
+    #[test]
     fn request_ids_are_required_and_checked() {
         assert_eq!(request_id(&v(r#"{"requestId":"abc-1"}"#)).unwrap().as_str(), "abc-1");
         assert_eq!(err(request_id(&v("{}"))), "option 'requestId' is required");
@@ -718,7 +847,10 @@ mod tests {
 
     #[test]
     fn upload_options() {
-        assert_eq!(upload(&v("{}")).unwrap(), Upload { content_type: None, file_name: None, multipart_threshold: DEFAULT_MULTIPART_THRESHOLD });
+        assert_eq!(
+            upload(&v("{}")).unwrap(),
+            Upload { content_type: None, file_name: None, multipart_threshold: DEFAULT_MULTIPART_THRESHOLD, lifecycle: None }
+        );
         assert_eq!(upload(&v(r#"{"multipartThreshold":16777216,"fileName":"a.png"}"#)).unwrap().multipart_threshold, 16 << 20);
         assert!(upload(&v(r#"{"contentType":1}"#)).is_err());
     }
@@ -853,5 +985,62 @@ mod tests {
             assert!(c.nested.iter().all(|(f, n)| c.known.contains(f) && call(n).is_some()), "{}", c.name);
         }
         assert!(unknown("nope", &names(&["x"]), &Value::Null).is_empty());
+    }
+
+    #[test]
+    fn lifecycle_presets_numbers_and_acls_as_the_official_client_writes_them() {
+        let h = |json: &str| storage_settings(&v(json));
+        assert_eq!(h("{}").unwrap(), None);
+        assert_eq!(h(r#"{"storageSettings":{}}"#).unwrap(), None);
+        assert_eq!(h(r#"{"storageSettings":{"expiresIn":"never"}}"#).unwrap(), None, "never: nothing sent, as the official client");
+        for (name, secs) in EXPIRATION_PRESETS.iter().filter_map(|(n, s)| s.map(|s| (n, s))) {
+            let got = h(&format!(r#"{{"storageSettings":{{"expiresIn":"{name}"}}}}"#)).unwrap();
+            assert_eq!(got, Some((OUTPUT_LIFECYCLE_HEADER, format!(r#"{{"expiration_duration_seconds":{secs}}}"#))), "{name}");
+        }
+        assert_eq!(EXPIRATION_PRESETS.iter().map(|p| p.1.unwrap_or(0)).collect::<Vec<_>>(), [0, 60, 3600, 86400, 604800, 2592000, 31536000]);
+        // The ACL comes after the expiry whatever the caller's order, like the official client's object.
+        let both = r#"{"storageSettings":{"initialAcl":{"rules":[{"user":"u1","decision":"allow"}],"default":"hide"},"expiresIn":90}}"#;
+        assert_eq!(
+            h(both).unwrap().unwrap().1,
+            r#"{"expiration_duration_seconds":90,"initial_acl":{"rules":[{"user":"u1","decision":"allow"}],"default":"hide"}}"#
+        );
+        let s = submit(&v(r#"{"storageSettings":{"expiresIn":"1h"},"priority":"low"}"#)).unwrap();
+        assert!(s.headers.contains(&(OUTPUT_LIFECYCLE_HEADER.into(), r#"{"expiration_duration_seconds":3600}"#.into())));
+        assert_eq!(
+            run(&v(r#"{"storageSettings":{"expiresIn":"1d"}}"#)).unwrap().headers,
+            vec![(OUTPUT_LIFECYCLE_HEADER.into(), r#"{"expiration_duration_seconds":86400}"#.into())]
+        );
+        let up = upload(&v(r#"{"lifecycle":{"expiresIn":"immediate","initialAcl":{"default":"forbid"}}}"#)).unwrap();
+        assert_eq!(up.lifecycle.as_deref(), Some(r#"{"expiration_duration_seconds":60,"initial_acl":{"default":"forbid"}}"#));
+    }
+
+    #[test]
+    fn bad_lifecycles_are_typed_errors_naming_the_field() {
+        let e = |json: &str| err(storage_settings(&v(json)));
+        assert_eq!(e(r#"{"storageSettings":"1h"}"#), "option 'storageSettings' must be an object {expiresIn?, initialAcl?}");
+        assert!(e(r#"{"storageSettings":{"expiresIn":"2h"}}"#).starts_with("option 'storageSettings.expiresIn' must be 'never', 'immediate'"));
+        assert!(e(r#"{"storageSettings":{"expiresIn":"2h"}}"#).ends_with("not '2h'"));
+        for n in ["0", "-5", "1.5", "true", "1e300"] {
+            assert!(e(&format!(r#"{{"storageSettings":{{"expiresIn":{n}}}}}"#)).contains("whole number of seconds of at least 1"), "{n}");
+        }
+        assert_eq!(e(r#"{"storageSettings":{"expires":"1h"}}"#), "option 'storageSettings' has no field 'expires' (it takes expiresIn and initialAcl)");
+        assert_eq!(
+            e(r#"{"storageSettings":{"initialAcl":{"default":"public"}}}"#),
+            "option 'storageSettings.initialAcl' default must be 'hide', 'forbid' or 'allow'"
+        );
+        assert_eq!(e(r#"{"storageSettings":{"initialAcl":[]}}"#), "option 'storageSettings.initialAcl' must be an object {default?, rules?}");
+        assert_eq!(e(r#"{"storageSettings":{"initialAcl":{"rules":{}}}}"#), "option 'storageSettings.initialAcl' rules must be an array of {user, decision}");
+        assert_eq!(
+            e(r#"{"storageSettings":{"initialAcl":{"rules":[{"user":"a","decision":"allow"},{"user":"b"}]}}}"#),
+            "option 'storageSettings.initialAcl' rules[1] must be {user: string, decision}"
+        );
+        assert_eq!(
+            e(r#"{"storageSettings":{"initialAcl":{"rules":[{"user":"a","decision":"deny"}]}}}"#),
+            "option 'storageSettings.initialAcl' rules[0].decision must be 'hide', 'forbid' or 'allow'"
+        );
+        assert!(e(r#"{"storageSettings":{"initialAcl":{"rules":[{"user":" ","decision":"allow"}]}}}"#).contains("non-empty user"));
+        assert!(e(r#"{"storageSettings":{"initialAcl":{"owner":"me"}}}"#).contains("has no field 'owner'"));
+        assert!(err(upload(&v(r#"{"lifecycle":{"expiresIn":0}}"#))).starts_with("option 'lifecycle.expiresIn'"));
+        assert!(err(submit(&v(r#"{"storageSettings":5}"#))).starts_with("option 'storageSettings' must be"));
     }
 }

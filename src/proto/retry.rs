@@ -25,10 +25,12 @@ pub enum Call {
     Schema,
     /// A realtime token.
     Token,
+    /// An output stream (`fal.run/{id}/stream`): its request, up to the answer's head.
+    Stream,
 }
 
 impl Call {
-    pub const ALL: [Call; 8] = [Call::Submit, Call::Status, Call::Result, Call::Cancel, Call::Run, Call::Upload, Call::Schema, Call::Token];
+    pub const ALL: [Call; 9] = [Call::Submit, Call::Status, Call::Result, Call::Cancel, Call::Run, Call::Upload, Call::Schema, Call::Token, Call::Stream];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +42,7 @@ impl Call {
             Call::Upload => "upload",
             Call::Schema => "schema",
             Call::Token => "token",
+            Call::Stream => "stream",
         }
     }
 }

@@ -85,6 +85,16 @@ impl Parser {
         Ok(())
     }
 
+    /// The body ended: a last line without its line break counts, and an event without its blank
+    /// line is dispatched (an output stream's last event must not be lost to a missing `\n\n`).
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), SseError> {
+        if !self.line.is_empty() {
+            self.end_line(out);
+        }
+        self.dispatch(out);
+        Ok(())
+    }
+
     fn end_line(&mut self, out: &mut Vec<Event>) {
         let line = core::mem::take(&mut self.line);
         if line.is_empty() {
@@ -188,6 +198,18 @@ mod tests {
         let ev = parse_chunks(&[b"data: \xFF\xFE\n\n"]);
         assert_eq!(ev.len(), 1);
         assert!(ev[0].data.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn finish_dispatches_an_event_cut_before_its_blank_line() {
+        let mut p = Parser::default();
+        let mut out = Vec::new();
+        p.feed(b"data: a\n\ndata: {\"b\":1}", &mut out).unwrap();
+        assert_eq!(datas(&out), ["a"]);
+        p.finish(&mut out).unwrap();
+        assert_eq!(datas(&out), ["a", "{\"b\":1}"]);
+        p.finish(&mut out).unwrap();
+        assert_eq!(out.len(), 2, "nothing twice");
     }
 
     #[test]

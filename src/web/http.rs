@@ -170,8 +170,13 @@ pub fn reader(resp: &Response) -> Option<JsValue> {
 
 /// The next chunk of a body, None at its end.
 pub async fn chunk(reader: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
+    Ok(chunk_js(reader).await?.map(|c| js_sys::Uint8Array::new(&c).to_vec()))
+}
+
+/// The next chunk of a body as the browser gave it (a `Uint8Array`), None at its end.
+pub async fn chunk_js(reader: &JsValue) -> Result<Option<JsValue>, JsValue> {
     let c = JsFuture::from(js_sys::Promise::from(call(reader, "read", None)?)).await?;
-    Ok((get(&c, "done").as_bool() == Some(false)).then(|| js_sys::Uint8Array::new(&get(&c, "value")).to_vec()))
+    Ok((get(&c, "done").as_bool() == Some(false)).then(|| get(&c, "value")))
 }
 
 /// At most `limit` bytes of the body (error bodies can be huge HTML pages), and whether it was cut.

@@ -1,7 +1,7 @@
 //! The thin web edge: the JS API over fetch, streams, sockets, XHR and timers. Every decision is
 //! the core's (`src/proto`); these modules carry them out and convert values. Layered, with no
 //! import circle (scripts/edge-check.mjs): `js` → `conv`, `tasks`, `http` → `shared` → `call` →
-//! `queue`, `storage`, `validate` → `subscribe` → `realtime` → this file, `decode`.
+//! `queue`, `storage`, `validate` → `subscribe`, `stream` → `realtime` → this file, `decode`.
 
 mod call;
 mod conv;
@@ -13,6 +13,7 @@ mod queue;
 mod realtime;
 mod shared;
 mod storage;
+mod stream;
 mod subscribe;
 mod tasks;
 mod validate;
@@ -137,6 +138,14 @@ impl GenwireClient {
     /// resolves with the COMPLETED status).
     pub fn follow(&self, endpoint: JsValue, options: JsValue, result: bool) -> Promise {
         promise(subscribe::follow_status(self.shared.clone(), endpoint, options, result))
+    }
+
+    /// An output stream (`fal.run/{id}/stream`): `on_partial(output)` for each partial output (a
+    /// parsed event, or a `Uint8Array` chunk of a binary answer), `on_open(requestId)` when the
+    /// answer's head is in; resolves with the final output (the last one). The facade (js/index.js)
+    /// makes the async iterator of it.
+    pub fn stream(&self, endpoint: JsValue, options: JsValue, on_partial: Function, on_open: Function) -> Promise {
+        promise(stream::stream(self.shared.clone(), endpoint, options, on_partial, on_open))
     }
 
     pub fn run(&self, endpoint: JsValue, options: JsValue) -> Promise {

@@ -65,10 +65,13 @@ pub async fn upload(shared: Rc<Shared>, data: JsValue, opts: JsValue) -> Result<
     let mut failure = JsValue::UNDEFINED;
     loop {
         while let Some(action) = m.poll_action() {
-            let (s, tx, sig) = (shared.clone(), tx.clone(), signal.clone());
+            let (s, tx, sig, lifecycle) = (shared.clone(), tx.clone(), signal.clone(), o.lifecycle.clone());
             match action {
                 UploadAction::Initiate { url, body } => spawn_local(async move {
-                    let r = json(&s, Spec::upload(), Req::new(Some(&s.cfg().proxy_url), "POST", &url, Some(&body)), sig.as_ref()).await;
+                    let headers: Vec<(String, String)> =
+                        lifecycle.iter().map(|l| (crate::proto::options::UPLOAD_LIFECYCLE_HEADER.to_string(), l.clone())).collect();
+                    let req = Req { headers: &headers, ..Req::new(Some(&s.cfg().proxy_url), "POST", &url, Some(&body)) };
+                    let r = json(&s, Spec::upload(), req, sig.as_ref()).await;
                     tx.send(r.map(|a| UploadInput::Initiated(conv::lossy(&a.body))));
                 }),
                 UploadAction::Put { part, url, start, end } => {

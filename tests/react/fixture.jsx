@@ -4,7 +4,7 @@
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { createClient } from "genwire";
-import { GenwireProvider, useClientStats, useGeneration, useRealtime, useUpload, useValidation } from "genwire/react";
+import { GenwireProvider, useClientStats, useGeneration, useRealtime, useStream, useUpload, useValidation } from "genwire/react";
 
 const log = [];
 const current = {};
@@ -20,6 +20,15 @@ function Generation({ endpoint, options }) {
   const g = useGeneration(endpoint, options);
   useLogged("gen", g, { status: g.status, data: g.data, error: slim(g.error), queuePosition: g.queuePosition, requestId: g.requestId, logs: g.logs.length });
   return <p data-hook="gen" data-status={g.status}>{g.status}</p>;
+}
+
+/** A partial as logged: an LLM's text, or a chunk's length. */
+const show = (p) => (p instanceof Uint8Array ? p.length : p?.output);
+
+function Stream({ endpoint, options }) {
+  const st = useStream(endpoint, options);
+  useLogged("stream", st, { status: st.status, partial: show(st.partial), final: st.partial?.partial, data: show(st.data), error: slim(st.error), requestId: st.requestId });
+  return <p data-hook="stream" data-status={st.status}>{st.status}</p>;
 }
 
 function Realtime({ endpoint, options }) {
@@ -48,7 +57,7 @@ function Stats() {
   return <p data-hook="stats">{s?.calls ?? "-"}</p>;
 }
 
-const scenarios = { Generation, Realtime, Upload, Validation, Stats };
+const scenarios = { Generation, Stream, Realtime, Upload, Validation, Stats };
 let root = null;
 
 window.hooks = {

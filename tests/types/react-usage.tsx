@@ -2,7 +2,7 @@
 // expect-error lines prove types refuse what they should.
 import { createElement, type ReactElement } from "react";
 import { createClient } from "genwire";
-import { GenwireProvider, useClientStats, useGeneration, useRealtime, useUpload, useValidation } from "genwire/react";
+import { GenwireProvider, useClientStats, useGeneration, useRealtime, useStream, useUpload, useValidation } from "genwire/react";
 
 interface FluxInput { prompt: string; num_images?: number; image_size?: { width: number; height: number } }
 interface FluxOutput { images: { url: string; width: number; height: number }[]; seed: number }
@@ -11,6 +11,16 @@ declare module "genwire" {
   interface Endpoints {
     "fal-ai/flux/dev": { input: FluxInput; output: FluxOutput };
   }
+}
+
+export function Chat(): ReactElement {
+  const st = useStream<{ output: string; partial: boolean }>("fal-ai/any-llm", { stallTimeout: 30_000, onPartial: (p) => console.log(p.output) });
+  st.start({ prompt: "hi" });
+  const text: string | undefined = st.partial?.output;
+  const status: "idle" | "streaming" | "success" | "error" | "canceled" = st.status;
+  if (st.error?.kind === "timeout") console.log(st.error.stalled);
+  st.abort();
+  return createElement("p", null, text, status, st.isStreaming ? "…" : st.data?.output);
 }
 
 export function Generate(): ReactElement {

@@ -87,6 +87,32 @@ async function main() {
   console.log(fromResponse.category, fromObject.retryAfterMs);
 }
 
+async function streaming() {
+  const client = createClient();
+  const s = client.stream<{ output: string; partial: boolean }>("fal-ai/any-llm", { input: { prompt: "hi" }, stallTimeout: 20_000, timeout: 120_000 });
+  for await (const partial of s) console.log(partial.output.length, partial.partial);
+  const last = await s.done();
+  console.log(last.output, s.requestId?.length);
+  s.on("error", (e) => console.log(e.kind));
+  s.abort();
+  // @ts-expect-error: stream events are data, error and done
+  s.on("message", () => {});
+  // @ts-expect-error: stallTimeout is a number of ms
+  client.stream("fal-ai/any-llm", { stallTimeout: "20s" });
+  await client.run("fal-ai/flux/dev", { input: { prompt: "x" }, storageSettings: { expiresIn: "1h", initialAcl: { default: "hide", rules: [{ user: "u", decision: "allow" }] } } });
+  await client.queue.submit("fal-ai/flux/dev", { input: {}, storageSettings: { expiresIn: 3600 } });
+  // @ts-expect-error: not a preset
+  await client.subscribe("fal-ai/flux/dev", { input: {}, storageSettings: { expiresIn: "2h" } });
+  await client.storage.upload(new Blob([]), { lifecycle: { expiresIn: "immediate" } });
+  try {
+    await s.done();
+  } catch (err) {
+    const e = err as GenwireError;
+    if (e.kind === "timeout") console.log(e.stalled, e.timeoutMs);
+  }
+}
+void streaming;
+
 function showIssue(issue: FieldIssue) {
   switch (issue.type) {
     case "less_than_equal":

@@ -78,6 +78,12 @@ pub struct Faults {
     pub output_cut_after: Option<u32>,
     /// The output stream sends this many events (or chunks), then nothing until the client leaves.
     pub output_stall_after: Option<u32>,
+    /// An event stream sends this many events, then fal's error document for a runner that went
+    /// away (`{"detail", "error_type": "runner_disconnected"}`) as one more event, and ends.
+    pub output_error_after: Option<u32>,
+    /// How that error event comes: `"document"` (default: an unnamed `data:` event) or `"named"`
+    /// (`event: error`). The sources say nothing of fal's mid-stream errors: both are plausible.
+    pub output_error_event: Option<OutputErrorEvent>,
     /// The job logs this many lines, spread evenly over its run (default: the config's `log_lines`).
     pub log_lines: Option<u32>,
     /// The job logs one line at each of these times (ms after processing starts; at or past
@@ -93,6 +99,13 @@ pub struct Faults {
     pub count: Option<u32>,
     pub latency_ms: Option<u64>,
     pub queue_depth: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputErrorEvent {
+    Document,
+    Named,
 }
 
 /// A failing answer for one step: explicit or a catalog example, with an optional count.

@@ -9,7 +9,8 @@
 //! Events (or chunks) are spread over the run (`latency_ms`). An invalid input answers 422 at
 //! once, as `fal.run` does. Faults (per prompt, step `output`): `output_error` and `cut:
 //! "output"` answer instead of streaming, `slow_ms` delays the head, `output_cut_after: n`
-//! aborts the connection after n events, `output_stall_after: n` goes silent after n.
+//! aborts the connection after n events, `output_stall_after: n` goes silent after n,
+//! `output_error_after: n` sends an error event after n (as `output_error_event` says).
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::faults::Step;
+use super::faults::{OutputErrorEvent, Step};
 use super::queue::{input_issues, read_input, unprocessable, LLM};
 use super::{images, Sim};
 use crate::json::json as json_resp;
@@ -62,7 +63,14 @@ pub(crate) async fn route(sim: &Sim, req: Request, endpoint: String) -> Response
         let size = wav.len().div_ceil(AUDIO_CHUNKS).max(1);
         wav.chunks(size).map(Bytes::copy_from_slice).collect()
     } else {
-        llm_events(&input).into_iter().map(|e| Bytes::from(format!("data: {e}\n\n"))).collect()
+        let mut events: Vec<Bytes> = llm_events(&input).into_iter().map(|e| Bytes::from(format!("data: {e}\n\n"))).collect();
+        if let Some(n) = faults.output_error_after {
+            events.truncate(n as usize);
+            let doc = json!({ "detail": "The runner disconnected unexpectedly during processing.", "error_type": "runner_disconnected" });
+            let name = if faults.output_error_event == Some(OutputErrorEvent::Named) { "event: error\n" } else { "" };
+            events.push(Bytes::from(format!("{name}data: {doc}\n\n")));
+        }
+        events
     };
     let plan = Pacing { start: Instant::now(), latency, count: pieces.len(), cut_after: faults.output_cut_after, stall_after: faults.output_stall_after };
     let stream = futures_util::stream::unfold((pieces.into_iter().enumerate(), plan), |(mut pieces, plan)| async move {

@@ -47,6 +47,22 @@ pub fn error_in_success(expected: Expected, header: Headers, body: &Value, job_f
     Some(decode(status, header, &Body::Json(body.clone()), false, Some(call), now_ms))
 }
 
+/// The error an output stream's event holds, if any. An event named `error` is one whatever it
+/// carries (a fal error document, another API's envelope, or a sentence); an unnamed event only
+/// when it is nothing but fal's error document (an output may hold an `error` field of its own,
+/// as any-llm's `{output, partial, error: null}` does). `text`: data that was not JSON.
+pub fn stream_event_error(named_error: bool, body: Option<&Value>, text: &str, now_ms: f64) -> Option<ErrorInfo> {
+    let none = |_: &str| None;
+    let Some(body) = body else {
+        return named_error.then(|| decode(None, &none, &Body::Text(text.into()), false, Some(Call::Stream), now_ms));
+    };
+    if !named_error && (!looks_like_error(body) || !only_error_keys(body)) {
+        return None;
+    }
+    let status = inferred_status(body.str_field("error_type"), &none, body);
+    Some(decode(status, &none, &Body::Json(body.clone()), false, Some(Call::Stream), now_ms))
+}
+
 /// fal's error documents (`{detail: "..." | [...]}`, with `error_type`) and other APIs'
 /// envelopes (`{error: ...}`, `{errors: [...]}`, `{message, code}`).
 fn looks_like_error(body: &Value) -> bool {
