@@ -34,6 +34,18 @@ pub trait Host: Sized {
     fn shape(&self, max: usize) -> Shape<Self>;
     /// `self[key]` (undefined for a non-object).
     fn field(&self, key: &str) -> Self;
+    /// Its length, if it is a byte array (`Uint8Array`, `ArrayBuffer`): read without copying.
+    fn byte_len(&self) -> Option<usize> {
+        None
+    }
+    /// A byte array's bytes (a copy); empty for anything else.
+    fn bytes(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// Whether `other` is this very value (`===`): a cycle comes back to one of its holders.
+    fn same(&self, _other: &Self) -> bool {
+        false
+    }
 }
 
 /// `v` as a [`Value`]; `Err` says why it can't be one.

@@ -66,6 +66,22 @@ impl Host for JsValue {
     fn field(&self, key: &str) -> JsValue {
         get(self, key)
     }
+
+    fn byte_len(&self) -> Option<usize> {
+        let v = self;
+        v.dyn_ref::<Uint8Array>().map(|b| b.length() as usize).or_else(|| v.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize))
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        match self.dyn_ref::<Uint8Array>() {
+            Some(b) => b.to_vec(),
+            None => self.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b).to_vec()).unwrap_or_default(),
+        }
+    }
+
+    fn same(&self, other: &JsValue) -> bool {
+        self == other
+    }
 }
 
 /// `js` as a [`Value`]; `Err` says why it can't be one.

@@ -21,14 +21,24 @@ use crate::proto::error::ErrorInfo;
 use crate::proto::options::{Codec, Realtime, Subscribe};
 use crate::proto::realtime::connection::{Action, Connection, Input, JobId, SocketId, Status};
 use crate::proto::realtime::frame::{self, classify, Frame as Received, Head};
+use crate::proto::realtime::input::{self as rt_input, Framed, Part, Unsendable};
 use crate::proto::realtime::msgpack;
 use crate::proto::realtime::registry::{Registry, Ticket};
 use crate::proto::realtime::throttle::Newest;
 
 /// An input encoded for the socket, with the input itself (the polling fallback sends that).
 pub struct Frame {
-    data: Result<String, Vec<u8>>,
+    data: Data,
     input: JsValue,
+}
+
+/// What `ws.send` gets.
+enum Data {
+    Text(String),
+    /// A frame the core wrote whole (sent from a view of wasm memory).
+    Own(Vec<u8>),
+    /// A frame joined in JS from the core's framing and the caller's byte arrays.
+    Joined(Uint8Array),
 }
 
 enum Coder {
@@ -119,15 +129,20 @@ impl Hub {
 }
 
 impl Conn {
-    fn encode(&self, input: &JsValue) -> Result<Result<String, Vec<u8>>, JsValue> {
+    /// The frame for `input`, by the core's rules (`proto::realtime::input`): refused with a
+    /// `GenwireError` naming the field, or carried whole.
+    fn encode(&self, input: &JsValue) -> Result<Data, JsValue> {
+        let refused = |e: Unsendable| conv::to_js(&e.info(), None, None);
         Ok(match &self.coder {
-            Coder::MsgPack => Err(msgpack::encode(&conv::to_value(input).map_err(|e| conv::config(&format!("this input can't be sent: {e}")))?)),
-            Coder::Json => {
-                Ok(js_sys::JSON::stringify(input).ok().and_then(|s| s.as_string()).ok_or_else(|| conv::config("this input can't be sent as JSON"))?)
-            }
+            Coder::MsgPack => join(rt_input::msgpack(input).map_err(refused)?),
+            Coder::Json => Data::Text(rt_input::json(input).map_err(refused)?),
             Coder::Custom { encode, .. } => {
                 let out = encode.call1(&JsValue::NULL, input)?;
-                out.as_string().ok_or_else(|| Uint8Array::new(&out).to_vec())
+                match out.as_string() {
+                    Some(text) => Data::Text(text),
+                    None if out.is_instance_of::<Uint8Array>() => Data::Joined(out.unchecked_into()),
+                    None => Data::Joined(Uint8Array::new(&out)),
+                }
             }
         })
     }
@@ -255,8 +270,9 @@ impl Driver {
             Action::Send(f) => {
                 if let Some(Socket(ws, _)) = &self.ws {
                     let _ = match &f.data {
-                        Ok(text) => js::call(ws, "send", Some(&JsValue::from_str(text))),
-                        Err(bytes) => send_bytes(ws, bytes),
+                        Data::Text(text) => js::call(ws, "send", Some(&JsValue::from_str(text))),
+                        Data::Own(bytes) => send_bytes(ws, bytes),
+                        Data::Joined(bytes) => js::call(ws, "send", Some(bytes)),
                     };
                 }
             }
@@ -369,9 +385,9 @@ impl RealtimeConnection {
         let Some(hub) = hub else { return c.push(n, input) };
         let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
         spawn_local(async move {
-            match super::storage::upload_blobs(&shared, &input).await {
-                Ok(uploaded) => drop(c.push(n, uploaded)),
-                Err(e) => on_error.iter().for_each(|f| callback(f, &e)),
+            // After the upload, an input that can't be encoded is reported like a failed upload.
+            if let Err(e) = super::storage::upload_blobs(&shared, &input).await.and_then(|uploaded| c.push(n, uploaded)) {
+                on_error.iter().for_each(|f| callback(f, &e));
             }
         });
         Ok(())
@@ -407,6 +423,37 @@ impl RealtimeConnection {
         let s = self.conn.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
         conv::from_value(&s.to_value())
     }
+}
+
+/// A frame in parts as `ws.send` takes it: the core's bytes alone as they are; with the caller's
+/// byte arrays, one `Uint8Array` of the frame's length that each part is copied into once (the
+/// caller's bytes never pass through wasm memory).
+fn join(framed: Framed<JsValue>) -> Data {
+    let Framed { mut parts, len } = framed;
+    if let [Part::Own(_)] = parts.as_slice() {
+        if let Some(Part::Own(bytes)) = parts.pop() {
+            return Data::Own(bytes);
+        }
+    }
+    let out = Uint8Array::new_with_length(len as u32);
+    let mut at = 0u32;
+    for part in &parts {
+        match part {
+            Part::Own(bytes) => {
+                out.subarray(at, at + bytes.len() as u32).copy_from(bytes);
+                at += bytes.len() as u32;
+            }
+            Part::Host(h, n) => {
+                match h.dyn_ref::<Uint8Array>() {
+                    Some(u8s) => out.set(u8s, at),
+                    // An ArrayBuffer: a view of it, no copy.
+                    None => out.set(&Uint8Array::new(h), at),
+                }
+                at += *n as u32;
+            }
+        }
+    }
+    Data::Joined(out)
 }
 
 /// `ws.send(bytes)` without copying the frame out of wasm memory first: `send` copies the bytes

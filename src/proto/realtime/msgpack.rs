@@ -55,7 +55,21 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn write(out: &mut Vec<u8>, v: &Value) {
+/// A `bin` header for `len` bytes (the bytes follow).
+pub(crate) fn bin_head(out: &mut Vec<u8>, len: usize) {
+    head(out, len, 0, 0, 0xc4, 0xc5);
+}
+
+/// An array's or a map's header for `len` items (the items, or key-value pairs, follow).
+pub(crate) fn container_head(out: &mut Vec<u8>, array: bool, len: usize) {
+    if array {
+        head(out, len, 0x90, 16, 0, 0xdc);
+    } else {
+        head(out, len, 0x80, 16, 0, 0xde);
+    }
+}
+
+pub(crate) fn write(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => out.push(0xc0),
         Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -66,15 +80,15 @@ fn write(out: &mut Vec<u8>, v: &Value) {
         }
         Value::Str(s) => string(out, s),
         Value::Bytes(b) => {
-            head(out, b.len(), 0, 0, 0xc4, 0xc5);
+            bin_head(out, b.len());
             out.extend_from_slice(b);
         }
         Value::Arr(a) => {
-            head(out, a.len(), 0x90, 16, 0, 0xdc);
+            container_head(out, true, a.len());
             a.iter().for_each(|x| write(out, x));
         }
         Value::Obj(m) => {
-            head(out, m.len(), 0x80, 16, 0, 0xde);
+            container_head(out, false, m.len());
             for (k, x) in m {
                 string(out, k);
                 write(out, x);
