@@ -42,6 +42,12 @@ pub trait Host: Sized {
     fn bytes(&self) -> Vec<u8> {
         Vec::new()
     }
+    /// An object that is neither plain (its prototype `Object.prototype` or null) nor an array,
+    /// a `Map` or a byte array, by its constructor's name (`Date`, `Blob`, a class): `None`
+    /// for everything else.
+    fn class(&self) -> Option<String> {
+        None
+    }
     /// Whether `other` is this very value (`===`): a cycle comes back to one of its holders.
     fn same(&self, _other: &Self) -> bool {
         false

@@ -79,6 +79,19 @@ impl Host for JsValue {
         }
     }
 
+    fn class(&self) -> Option<String> {
+        let v = self;
+        if !v.is_object() || v.is_function() || Array::is_array(v) || v.is_instance_of::<js_sys::Map>() {
+            return None;
+        }
+        let proto = Object::get_prototype_of(v);
+        // `Object.prototype` is the only prototype whose own prototype is null.
+        if proto.is_null() || Object::get_prototype_of(&proto).is_null() {
+            return None;
+        }
+        Some(get(&get(v, "constructor"), "name").as_string().filter(|n| !n.is_empty()).unwrap_or_else(|| "Object".into()))
+    }
+
     fn same(&self, other: &JsValue) -> bool {
         self == other
     }

@@ -130,12 +130,20 @@ impl Hub {
 
 impl Conn {
     /// The frame for `input`, by the core's rules (`proto::realtime::input`): refused with a
-    /// `GenwireError` naming the field, or carried whole.
-    fn encode(&self, input: &JsValue) -> Result<Data, JsValue> {
-        let refused = |e: Unsendable| conv::to_js(&e.info(), None, None);
-        Ok(match &self.coder {
-            Coder::MsgPack => join(rt_input::msgpack(input).map_err(refused)?),
-            Coder::Json => Data::Text(rt_input::json(input).map_err(refused)?),
+    /// `GenwireError` naming the field, or carried whole. `Ok(None)`: it holds a `Blob` or a
+    /// `File`, to upload first.
+    fn encode(&self, input: &JsValue) -> Result<Option<Data>, JsValue> {
+        let refused = |e: Unsendable| if e.kind == "file" { Ok(None) } else { Err(conv::to_js(&e.info(), None, None)) };
+        Ok(Some(match &self.coder {
+            Coder::MsgPack => join(match rt_input::msgpack(input) {
+                Ok(framed) => framed,
+                Err(e) => return refused(e),
+            }),
+            Coder::Json => Data::Text(match rt_input::json(input) {
+                Ok(text) => text,
+                Err(e) => return refused(e),
+            }),
+            Coder::Custom { .. } if super::storage::has_blob(input, 0) => return Ok(None),
             Coder::Custom { encode, .. } => {
                 let out = encode.call1(&JsValue::NULL, input)?;
                 match out.as_string() {
@@ -144,7 +152,7 @@ impl Conn {
                     None => Data::Joined(Uint8Array::new(&out)),
                 }
             }
-        })
+        }))
     }
 
     /// A message from the server, decoded and classified by the core.
@@ -166,13 +174,14 @@ impl Conn {
         }
     }
 
-    /// Passes an input to the machine unless a newer one already went (newest wins across uploads too).
-    fn push(&self, n: u64, input: JsValue) -> Result<(), JsValue> {
+    /// Passes an input to the machine unless a newer one already went (newest wins across
+    /// uploads too). `Ok(false)`: it holds files, to upload first.
+    fn push(&self, n: u64, input: JsValue) -> Result<bool, JsValue> {
+        let Some(data) = self.encode(&input)? else { return Ok(false) };
         if self.newest.borrow_mut().admit(n) {
-            let data = self.encode(&input)?;
             self.tx.send(Msg::Input(Input::Send(Frame { data, input })));
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -374,19 +383,23 @@ pub struct RealtimeConnection {
 impl RealtimeConnection {
     /// Sends an input: throttled, newest wins; kept and sent after a reconnect. Files and Blobs
     /// in it are uploaded first and replaced by their URLs; byte arrays go as binary. Throws a
-    /// `GenwireError` once the connection is closed (after a fatal close, saying why).
+    /// `GenwireError` once the connection is closed (after a fatal close, saying why), and one of
+    /// kind `config` naming the field for an input the codec can't carry whole.
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
         let Some(c) = &self.conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
         if let Some(f) = c.fatal.borrow().as_ref() {
             return Err(conv::to_js(&frame::after_fatal(f), None, None));
         }
         let n = c.newest.borrow_mut().number();
-        let hub = self.hub.upgrade().filter(|_| super::storage::has_blob(&input, 0));
-        let Some(hub) = hub else { return c.push(n, input) };
+        if c.push(n, input.clone())? {
+            return Ok(());
+        }
+        let Some(hub) = self.hub.upgrade() else { return Ok(()) };
         let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
         spawn_local(async move {
             // After the upload, an input that can't be encoded is reported like a failed upload.
-            if let Err(e) = super::storage::upload_blobs(&shared, &input).await.and_then(|uploaded| c.push(n, uploaded)) {
+            let sent = super::storage::upload_blobs(&shared, &input).await.and_then(|uploaded| c.push(n, uploaded));
+            if let Err(e) = sent {
                 on_error.iter().for_each(|f| callback(f, &e));
             }
         });

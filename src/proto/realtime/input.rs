@@ -42,7 +42,8 @@ pub struct Framed<H> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unsendable {
     pub loc: Vec<LocPart>,
-    /// `bigint`, `cycle`, `too_deep`, `unsupported_type`, `map_key`, `binary`, `non_finite`.
+    /// `bigint`, `cycle`, `too_deep`, `unsupported_type`, `map_key`, `binary`, `non_finite`, and
+    /// `file` (a `Blob`/`File`: the edge uploads it and sends the URL instead).
     pub kind: &'static str,
     pub msg: String,
 }
@@ -121,6 +122,16 @@ impl<H: Host + Clone> Walk<H> {
     fn value(&mut self, v: &H, sink: &mut impl Sink<H>) -> Result<(), Unsendable> {
         if let Some(len) = v.byte_len() {
             return sink.bytes(v, len).map_err(|(k, m)| self.fail(k, m));
+        }
+        if let Some(name) = v.class() {
+            return Err(match name.as_str() {
+                // The edge uploads these first and sends their URLs.
+                "Blob" | "File" => self.fail("file", format!("is a {name}: upload it first (send() does) and send its URL")),
+                _ => self.fail(
+                    "unsupported_type",
+                    format!("is a {name}, which neither codec carries as given (its fields would be lost): send a plain object, or a string (e.g. date.toISOString())"),
+                ),
+            });
         }
         let shape = v.shape(usize::MAX);
         let container = matches!(shape, Shape::Array(_) | Shape::Object(_) | Shape::Map(_));

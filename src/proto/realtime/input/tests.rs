@@ -20,6 +20,8 @@ enum Node {
     Obj(Vec<(String, J)>),
     Map(Vec<(J, J)>),
     Fn,
+    /// A class instance (`Date`, `Blob`): no fields of its own.
+    Class(&'static str),
 }
 
 fn j(n: Node) -> J {
@@ -74,6 +76,7 @@ impl Host for J {
             Node::Obj(m) => Shape::Object(m.iter().take(max).cloned().collect()),
             Node::Map(m) => Shape::Map(Ok(m.clone())),
             Node::Fn => Shape::Other("Function".into()),
+            Node::Class(_) => Shape::Object(Vec::new()),
         }
     }
     fn field(&self, _: &str) -> J {
@@ -90,6 +93,12 @@ impl Host for J {
         match &*self.0 .0.borrow() {
             Node::Bytes(b) => b.clone(),
             _ => Vec::new(),
+        }
+    }
+    fn class(&self) -> Option<String> {
+        match &*self.0 .0.borrow() {
+            Node::Class(name) => Some((*name).into()),
+            _ => None,
         }
     }
     fn same(&self, other: &J) -> bool {
@@ -224,6 +233,8 @@ fn what_no_codec_carries_is_refused_with_its_field() {
         (obj(vec![("cb", j(Node::Fn))]), "unsupported_type", "input.cb"),
         (arr(vec![num(1.0), obj(vec![("m", j(Node::Map(vec![(num(1.0), num(2.0))])))])]), "map_key", "input[1].m"),
         (j(Node::Big), "bigint", "input"),
+        (obj(vec![("when", j(Node::Class("Date")))]), "unsupported_type", "input.when"),
+        (arr(vec![j(Node::Class("Blob"))]), "file", "input[0]"),
         (obj(vec![("weird key", obj(vec![("x", j(Node::Fn))]))]), "unsupported_type", "input.weird key.x"),
     ];
     for (v, kind, field) in cases {
