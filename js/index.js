@@ -99,10 +99,15 @@ export function createClient(options = {}) {
           if (closed) return;
           try {
             handle = make().realtimeConnect(endpoint, opts);
-            if (early !== undefined) handle.send(early);
           } catch (e) {
             closed = true; // a bad option: said once, through onError, as a config error
             opts.onError?.(e);
+            return;
+          }
+          try {
+            if (early !== undefined) handle.send(early);
+          } catch (e) {
+            opts.onError?.(e); // an input that can't be sent: said, and the connection goes on
           }
         }, (e) => opts.onError?.(e));
         return conn;

@@ -1,9 +1,10 @@
 //! MessagePack for realtime frames: inputs out (binary stays `bin`, never base64),
-//! results in. Decoding is total and bounded: any bytes give a value or an error.
+//! results in. Decoding is total and bounded: any bytes give a value or an error; every item
+//! is kept (a length can't promise more items than bytes remain), nesting stops at `MAX_DEPTH`.
 
 use rmp::Marker;
 
-use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
+use crate::proto::value::{Value, MAX_DEPTH};
 
 /// Encodes as rmp's `write_*` functions would (most compact form of every integer and length),
 /// written out here: rmp's generic writers cost ~2 KB of wasm for these few lines.
@@ -219,29 +220,39 @@ impl Reader<'_> {
         })
     }
 
+    /// Every item: a length can't promise more items than bytes remain, so nothing is cut.
     fn array(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        let mut out = Vec::with_capacity(n.min(MAX_ITEMS));
+        let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let v = self.value(depth + 1)?;
-            if out.len() < MAX_ITEMS {
-                out.push(v);
-            }
+            out.push(self.value(depth + 1)?);
         }
         Ok(Value::Arr(out))
     }
 
+    /// Every entry; of a key given twice, the first (as `Value` keeps objects).
     fn map(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        let mut out: Vec<(String, Value)> = Vec::with_capacity(n.min(MAX_ITEMS));
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(n);
         for _ in 0..n {
             let k = match self.value(depth + 1)? {
                 Value::Str(s) => s,
                 _ => return Err(DecodeError::Unsupported("a map key that is not a string")),
             };
-            let v = self.value(depth + 1)?;
-            if out.len() < MAX_ITEMS && !out.iter().any(|(e, _)| *e == k) {
-                out.push((k, v));
+            out.push((k, self.value(depth + 1)?));
+        }
+        // Duplicates found by sorting positions (n log n, however many keys there are).
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by(|a, b| out[*a].0.cmp(&out[*b].0).then(a.cmp(b)));
+        let mut keep = vec![true; out.len()];
+        for w in order.windows(2) {
+            if out[w[0]].0 == out[w[1]].0 {
+                keep[w[1]] = false;
             }
         }
+        let mut i = 0;
+        out.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
         Ok(Value::Obj(out))
     }
 }
@@ -331,6 +342,18 @@ mod tests {
             rmp_encode(&mut want, &v);
             assert_eq!(encode(&v), want);
         }
+    }
+
+    #[test]
+    fn long_frames_decode_whole() {
+        let n = crate::proto::value::MAX_ITEMS + 2_000;
+        let list = Value::Arr((0..n).map(|i| Value::Num(i as f64)).collect());
+        let map = Value::Obj((0..n).map(|i| (format!("k{i}"), Value::Num(i as f64))).collect());
+        let v = obj(vec![("list", list), ("map", map)]);
+        assert_eq!(decode(&encode(&v)), Ok(v), "no item is cut");
+        // A key given twice keeps its first value, in place.
+        let twice = [0x83, 0xa1, b'a', 1, 0xa1, b'b', 2, 0xa1, b'a', 3];
+        assert_eq!(decode(&twice), Ok(obj(vec![("a", Value::Num(1.0)), ("b", Value::Num(2.0))])));
     }
 
     #[test]
