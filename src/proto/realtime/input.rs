@@ -119,7 +119,7 @@ impl<H: Host + Clone> Walk<H> {
         Unsendable { loc: self.loc.clone(), kind, msg }
     }
 
-    fn value(&mut self, v: &H, sink: &mut impl Sink<H>) -> Result<(), Unsendable> {
+    fn value(&mut self, v: &H, sink: &mut dyn Sink<H>) -> Result<(), Unsendable> {
         if let Some(len) = v.byte_len() {
             return sink.bytes(v, len).map_err(|(k, m)| self.fail(k, m));
         }
@@ -187,7 +187,7 @@ impl<H: Host + Clone> Walk<H> {
         .map_err(|(k, m)| self.fail(k, m))
     }
 
-    fn entries(&mut self, v: &H, entries: Vec<(&str, &H)>, sink: &mut impl Sink<H>) -> Result<(), Unsendable> {
+    fn entries(&mut self, v: &H, entries: Vec<(&str, &H)>, sink: &mut dyn Sink<H>) -> Result<(), Unsendable> {
         sink.open(false, entries.len());
         self.ancestors.push(v.clone());
         for (i, (k, x)) in entries.into_iter().enumerate() {

@@ -241,7 +241,7 @@ impl Reader<'_> {
         }
         // Duplicates found by sorting positions (n log n, however many keys there are).
         let mut order: Vec<usize> = (0..out.len()).collect();
-        order.sort_by(|a, b| out[*a].0.cmp(&out[*b].0).then(a.cmp(b)));
+        crate::proto::sort::sort_by(&mut order, |a, b| (&out[*a].0, a) < (&out[*b].0, b));
         let mut keep = vec![true; out.len()];
         for w in order.windows(2) {
             if out[w[0]].0 == out[w[1]].0 {
