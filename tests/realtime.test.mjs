@@ -430,6 +430,8 @@ describe("realtime", () => {
       assert.ok(e.message.includes(said), `${name}: ${e.message}`);
     }
     assert.match(out.caught.cycle.message, /refers back to input\.a /);
+    assert.match(out.caught.date.message, /input\.when is a Date/);
+    assert.match(out.caught.symbol.message, /input\.tags\[1\] is a Symbol/);
     assert.deepEqual(out.early, [["config", "n"]], "an input sent before the module loaded is refused through onError");
     assert.deepEqual(out.seqs, [99], "nothing refused was sent, and the connection carried on");
     assert.deepEqual(out.debug, { connections: 0, sockets: 0, listeners: 0, timers: 0 });

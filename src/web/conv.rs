@@ -58,8 +58,14 @@ impl Host for JsValue {
             let iter = js_sys::try_iter(v).map_err(text).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
             Shape::Map(iter.and_then(|i| i.map(|p| p.map(|p| p.unchecked_into::<Array>()).map(|p| (p.get(0), p.get(1))).map_err(text)).collect()))
         } else {
-            let name = if v.is_function() { JsValue::from_str("Function") } else { get(&get(v, "constructor"), "name") };
-            Shape::Other(name.as_string().unwrap_or_else(|| "Object".into()))
+            let name = if v.is_function() {
+                Some("Function".into())
+            } else if v.is_symbol() {
+                Some("Symbol".into())
+            } else {
+                js_sys::Reflect::get(&get(v, "constructor"), &JsValue::from_str("name")).ok().and_then(|n| n.as_string())
+            };
+            Shape::Other(name.unwrap_or_else(|| "Object".into()))
         }
     }
 
@@ -84,12 +90,18 @@ impl Host for JsValue {
         if !v.is_object() || v.is_function() || Array::is_array(v) || v.is_instance_of::<js_sys::Map>() {
             return None;
         }
+        // Files and Blobs (and their subclasses) are uploaded by `send()`: named as the core expects.
+        if v.is_instance_of::<web_sys::Blob>() {
+            return Some("Blob".into());
+        }
         let proto = Object::get_prototype_of(v);
         // `Object.prototype` is the only prototype whose own prototype is null.
         if proto.is_null() || Object::get_prototype_of(&proto).is_null() {
             return None;
         }
-        Some(get(&get(v, "constructor"), "name").as_string().filter(|n| !n.is_empty()).unwrap_or_else(|| "Object".into()))
+        // The constructor is a function: `get` reads objects only.
+        let name = js_sys::Reflect::get(&get(v, "constructor"), &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
+        Some(name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Object".into()))
     }
 
     fn same(&self, other: &JsValue) -> bool {
