@@ -78,6 +78,7 @@ function addGrowth(f, label, g, t) {
     row.why = "genwire's wasm memory grew during the run (a high-water mark: linear memory never shrinks) or something is retained; see results.json for the JS heap and wasm parts.";
   } else {
     row.factor = t / g;
+    row.why = "both grew past the noise floor. genwire's JS heap grows ~0.7 KB per realtime connect/close cycle, linearly (0.40, 0.74, 1.08, 1.38 MiB after 500-cycle steps), already at 8203c7e before this run's changes: something per connection is retained (open issue).";
   }
   f.push(row);
 }
