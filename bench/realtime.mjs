@@ -1,6 +1,7 @@
 // Realtime against the simulator's echo app (`genwire/echo`): throughput and main-thread CPU per
-// input with 64 KiB binary inputs at throttle 0, and memory after many connect/close cycles.
-import { benchPage, loadClient, mainThreadMs, memory } from "./harness.mjs";
+// input with 64 KiB binary inputs at throttle 0 (script time both by CDP's ScriptDuration and by
+// CPU-profile samples), and memory after many connect/close cycles.
+import { benchPage, loadClient, mainThreadMs, memory, profiled, scriptMetricCheck } from "./harness.mjs";
 
 const APP = "genwire/echo";
 
@@ -59,7 +60,7 @@ export async function throughput(browser, server, assets, { inputs, inFlight, ro
     for (const kind of ["genwire", "theirs"]) {
       const { page, cdp } = pages[kind];
       const before = await mainThreadMs(cdp);
-      const { ms, wrongBytes } = await pump(page, inputs, inFlight);
+      const { value: { ms, wrongBytes }, scriptMs: sampledMs, gcMs } = await profiled(cdp, () => pump(page, inputs, inFlight));
       const after = await mainThreadMs(cdp);
       if (wrongBytes) throw new Error(`${kind}: ${wrongBytes} results did not echo 64 KiB of binary input`);
       runs[kind].push({
@@ -67,11 +68,13 @@ export async function throughput(browser, server, assets, { inputs, inFlight, ro
         inputsPerSecond: inputs / (ms / 1000),
         cpuMsPerInput: (after.task - before.task) / inputs,
         scriptMsPerInput: (after.script - before.script) / inputs,
+        sampledScriptMsPerInput: sampledMs / inputs,
+        gcMsPerInput: gcMs / inputs,
       });
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const out = {};
+  const out = { scriptMetricCheck: await scriptMetricCheck(pages.genwire.page, pages.genwire.cdp) };
   for (const kind of ["genwire", "theirs"]) {
     await pages[kind].page.evaluate(() => window.rt.conn.close());
     await pages[kind].close();
@@ -83,6 +86,8 @@ export async function throughput(browser, server, assets, { inputs, inFlight, ro
       inputsPerSecond: median(rs.map((x) => x.inputsPerSecond)),
       cpuMsPerInput: median(rs.map((x) => x.cpuMsPerInput)),
       scriptMsPerInput: median(rs.map((x) => x.scriptMsPerInput)),
+      sampledScriptMsPerInput: median(rs.map((x) => x.sampledScriptMsPerInput)),
+      gcMsPerInput: median(rs.map((x) => x.gcMsPerInput)),
       runs: rs,
     };
   }

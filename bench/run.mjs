@@ -1,5 +1,6 @@
 // `npm run bench`: genwire and @fal-ai/client side by side in headless Chromium against the local
-// simulator (zero-latency model), both through the same proxy. Writes bench/results.json,
+// simulator, both through the same proxy: jobs of realistic length for latency, the server's
+// zero-latency default for the rest. Writes bench/results.json,
 // bench/RESULTS.md and bench/chart.svg. Figures are reported, never asserted.
 //
 // BENCH_QUICK=1 runs every figure with small counts (a smoke run; its numbers are not the record);
@@ -10,7 +11,7 @@ import { launchBrowser, startServer } from "../tests/support/env.mjs";
 import { startAssetServer } from "./harness.mjs";
 import { buildDownloads } from "./sizes.mjs";
 import { startup, validation } from "./startup.mjs";
-import { overhead, subscribeMemory } from "./subscribe.mjs";
+import { latency, subscribeMemory } from "./subscribe.mjs";
 import { realtimeMemory, throughput } from "./realtime.mjs";
 import { chartSvg, markdown } from "./report.mjs";
 
@@ -25,14 +26,17 @@ if (process.argv.includes("--report")) {
 }
 
 const quick = !!process.env.BENCH_QUICK;
+// BENCH_ONLY=latency,realtime runs only those figures and prints them (nothing is written).
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const wanted = (name) => !only || only.has(name);
 const counts = quick
-  ? { startupRuns: 3, jobs: 20, subscribeCycles: 200, memoryConcurrency: 4, rtInputs: 100, rtInFlight: 8, rtCycles: 30 }
-  : { startupRuns: 15, jobs: 200, subscribeCycles: 10_000, memoryConcurrency: 4, rtInputs: 1000, rtInFlight: 8, rtCycles: 1000 };
+  ? { startupRuns: 3, jobs: 8, jobConcurrency: 4, subscribeCycles: 200, memoryConcurrency: 4, rtInputs: 100, rtInFlight: 8, rtCycles: 30 }
+  : { startupRuns: 15, jobs: 48, jobConcurrency: 4, subscribeCycles: 10_000, memoryConcurrency: 4, rtInputs: 1000, rtInFlight: 8, rtCycles: 1000 };
 
 const step = (what) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}`);
 
 step("bundling both clients (esbuild --bundle --minify --format=esm)");
-const size = await buildDownloads();
+const size = await buildDownloads(); // also writes the bundles the pages load
 const assets = await startAssetServer();
 const server = await startServer(["--latency-ms", "0", "--queue-depth", "0"]);
 const browser = await launchBrowser();
@@ -59,21 +63,35 @@ const results = {
   size,
 };
 
-step(`start-up, ${counts.startupRuns} fresh contexts per client`);
-results.startupMs = await startup(browser, server, assets, counts.startupRuns);
-step("validation");
-results.validation = await validation(browser, server, assets);
-step(`subscribe overhead, ${counts.jobs} jobs per mode, one at a time`);
-results.subscribeOverheadMs = await overhead(browser, server, assets, { jobs: counts.jobs, concurrency: 1 });
-step(`realtime throughput, ${counts.rtInputs} inputs of 64 KiB per client`);
-results.realtime = await throughput(browser, server, assets, { inputs: counts.rtInputs, inFlight: counts.rtInFlight });
-step(`memory after ${counts.subscribeCycles} subscribe cycles per client`);
-results.subscribeMemory = await subscribeMemory(browser, server, assets, { cycles: counts.subscribeCycles, concurrency: counts.memoryConcurrency });
-step(`memory after ${counts.rtCycles} realtime connect/close cycles per client`);
-results.realtimeMemory = await realtimeMemory(browser, server, assets, { cycles: counts.rtCycles });
+if (wanted("startup")) {
+  step(`start-up, ${counts.startupRuns} fresh contexts per client`);
+  results.startupMs = await startup(browser, server, assets, counts.startupRuns);
+}
+if (wanted("validation")) {
+  step("validation");
+  results.validation = await validation(browser, server, assets);
+}
+if (wanted("latency")) {
+  step(`subscribe latency, ${counts.jobs} jobs of 1–6 s per mode, ${counts.jobConcurrency} at a time, the modes side by side`);
+  results.latency = await latency(browser, server, assets, { jobs: counts.jobs, concurrency: counts.jobConcurrency });
+}
+if (wanted("realtime")) {
+  step(`realtime throughput, ${counts.rtInputs} inputs of 64 KiB per client`);
+  results.realtime = await throughput(browser, server, assets, { inputs: counts.rtInputs, inFlight: counts.rtInFlight });
+}
+if (wanted("memory")) {
+  step(`memory after ${counts.subscribeCycles} subscribe cycles per client`);
+  results.subscribeMemory = await subscribeMemory(browser, server, assets, { cycles: counts.subscribeCycles, concurrency: counts.memoryConcurrency });
+  step(`memory after ${counts.rtCycles} realtime connect/close cycles per client`);
+  results.realtimeMemory = await realtimeMemory(browser, server, assets, { cycles: counts.rtCycles });
+}
 results.loadAtEnd = os.loadavg();
 
 await cleanup();
+if (only) {
+  console.log(JSON.stringify(results, null, 2));
+  process.exit(0);
+}
 const dir = new URL(".", import.meta.url);
 writeFileSync(new URL("results.json", dir), JSON.stringify(results, null, 2) + "\n");
 writeFileSync(new URL("chart.svg", dir), chartSvg(results));

@@ -350,6 +350,125 @@ describe("realtime", () => {
     assert.ok(out.back < 2000, `reconnected ${out.back} ms after the page became visible`);
   });
 
+  test("codecs are total: long arrays, deep nesting and binary go whole, both ways", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      const results = [];
+      const c = client.realtime.connect("genwire/echo", { throttleInterval: 0, onResult: (r) => results.push(r), onError: (e) => results.push({ error: e.message }) });
+      let deep = { leaf: "x" };
+      for (let i = 1; i < 62; i++) deep = { d: deep }; // 62 levels, 63 with the input, 64 in the echo: the most genwire reads
+      const buffer = new Uint8Array(3000).fill(5).buffer;
+      c.send({
+        seq: 1,
+        list: Array.from({ length: 12_000 }, (_, i) => i),
+        map: new Map([["k", [1, 2]]]),
+        nested: { frames: [new Uint8Array(65536).fill(1), buffer, new Uint8Array(10)] },
+        deep,
+      });
+      await until(() => results.length);
+      c.close();
+      const r = results[0];
+      let levels = 0;
+      for (let at = r.echo?.deep; at && typeof at === "object"; at = at.d ?? at.leaf) levels++;
+      return { seq: r.seq, error: r.error, listLength: r.echo?.list?.length, last: r.echo?.list?.at(-1), map: r.echo?.map, frames: r.echo?.nested?.frames, bytes: r.bytes, levels };
+    });
+    assert.equal(out.error, undefined);
+    assert.deepEqual([out.seq, out.listLength, out.last], [1, 12_000, 11_999], "no item cut on the way out or back");
+    assert.deepEqual(out.map, { k: [1, 2] });
+    assert.deepEqual(out.frames, ["<bytes:65536>", "<bytes:3000>", "<bytes:10>"], "every byte array as msgpack bin (the 64 KiB spliced, the ArrayBuffer viewed)");
+    assert.equal(out.bytes, 65536 + 3000 + 10);
+    assert.equal(out.levels, 62, "every level arrives, none cut to null");
+  });
+
+  test("what a codec can't carry is refused with a typed error naming the field; the connection goes on", async () => {
+    const out = await inPage(async (client, wait, until) => {
+      const seqs = [];
+      const early = [];
+      const tryMsgpack = client.realtime.connect("genwire/echo", { throttleInterval: 0, onResult: (r) => seqs.push(r.seq), onError: (e) => early.push([e.kind, e.issues?.[0]?.field]) });
+      tryMsgpack.send({ seq: 0, n: 1n }); // before the module has the connection: said through onError
+      await wait(20);
+      const cyclic = { seq: 1, a: { list: [0] } };
+      cyclic.a.list.push(cyclic.a);
+      let deep = 1;
+      for (let i = 0; i < 65; i++) deep = [deep];
+      const inputs = {
+        cycle: cyclic,
+        bigint: { seq: 2, seed: 12345678901234567890n },
+        deep: { seq: 3, deep },
+        fn: { seq: 4, cb: () => 1 },
+        symbol: { seq: 5, tags: ["a", Symbol("s")] },
+        date: { seq: 6, when: new Date(0) },
+        mapKey: { seq: 7, m: new Map([[1, "one"]]) },
+      };
+      const caught = {};
+      for (const [name, input] of Object.entries(inputs)) {
+        try {
+          tryMsgpack.send(input);
+          caught[name] = "sent";
+        } catch (e) {
+          caught[name] = { name: e.name, isError: e instanceof Error, kind: e.kind, category: e.category, message: e.message, field: e.issues?.[0]?.field, type: e.issues?.[0]?.type };
+        }
+      }
+      tryMsgpack.send({ seq: 99 }); // still open and usable
+      await until(() => seqs.includes(99));
+      tryMsgpack.close();
+      await until(() => client.realtime.debug().sockets === 0).catch(() => {});
+      return { caught, seqs, early, debug: client.realtime.debug() };
+    });
+    const want = {
+      cycle: ["a.list[1]", "cycle", "input.a.list[1]"],
+      bigint: ["seed", "bigint", "input.seed"],
+      deep: [`deep${"[0]".repeat(63)}`, "too_deep", "input.deep[0]"],
+      fn: ["cb", "unsupported_type", "input.cb"],
+      symbol: ["tags[1]", "unsupported_type", "input.tags[1]"],
+      date: ["when", "unsupported_type", "input.when"],
+      mapKey: ["m", "map_key", "input.m"],
+    };
+    for (const [name, [field, type, said]] of Object.entries(want)) {
+      const e = out.caught[name];
+      assert.equal(typeof e, "object", `${name}: ${JSON.stringify(out.caught)}`);
+      assert.deepEqual([e.name, e.isError, e.kind, e.category, e.field, e.type], ["GenwireError", true, "config", "config", field, type], name);
+      assert.ok(e.message.includes(said), `${name}: ${e.message}`);
+    }
+    assert.match(out.caught.cycle.message, /refers back to input\.a /);
+    assert.match(out.caught.date.message, /input\.when is a Date/);
+    assert.match(out.caught.symbol.message, /input\.tags\[1\] is a Symbol/);
+    assert.deepEqual(out.early, [["config", "n"]], "an input sent before the module loaded is refused through onError");
+    assert.deepEqual(out.seqs, [99], "nothing refused was sent, and the connection carried on");
+    assert.deepEqual(out.debug, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
+  });
+
+  test("the JSON codec keeps the same rules, and refuses what JSON would change", async () => {
+    await rt("config", { encoding: "json" });
+    const out = await inPage(async (client, wait, until) => {
+      const results = [];
+      const c = client.realtime.connect("genwire/echo", { codec: "json", throttleInterval: 0, onResult: (r) => results.push(r) });
+      await wait(20); // the module has the connection: send() throws at once
+      const caught = {};
+      const cyclic = { seq: 1 };
+      cyclic.self = cyclic;
+      for (const [name, input] of Object.entries({ cycle: cyclic, bigint: { n: 1n }, bytes: { image: new Uint8Array(4) }, nan: { x: [NaN] }, fn: { f() {} } })) {
+        try {
+          c.send(input);
+          caught[name] = "sent";
+        } catch (e) {
+          caught[name] = [e.kind, e.issues?.[0]?.type, e.issues?.[0]?.field];
+        }
+      }
+      c.send({ seq: 2, list: Array.from({ length: 10_500 }, () => 1), map: new Map([["a", 1]]) });
+      await until(() => results.length);
+      c.close();
+      return { caught, seq: results[0].seq, n: results[0].echo.list.length, map: results[0].echo.map };
+    });
+    assert.deepEqual(out.caught, {
+      cycle: ["config", "cycle", "self"],
+      bigint: ["config", "bigint", "n"],
+      bytes: ["config", "binary", "image"],
+      nan: ["config", "non_finite", "x[0]"],
+      fn: ["config", "unsupported_type", "f"],
+    });
+    assert.deepEqual([out.seq, out.n, out.map], [2, 10_500, { a: 1 }]);
+  });
+
   test("1,000 connect/close cycles on shared keys leave nothing open or registered", async () => {
     // A page of its own: the counters are the page's, and must end at zero.
     const own = await openPage(browser, server.url);

@@ -43,8 +43,24 @@ pub trait Host: Sized + Clone {
     fn shape(&self, max: usize) -> Shape<Self>;
     /// `self[key]` (undefined for a non-object, or when reading it threw).
     fn field(&self, key: &str) -> Self;
-    /// The same object (identity, JS's `===`): a value that holds one of its ancestors has a cycle.
-    fn same(&self, other: &Self) -> bool;
+    /// Its length, if it is a byte array (`Uint8Array`, `ArrayBuffer`): read without copying.
+    fn byte_len(&self) -> Option<usize> {
+        None
+    }
+    /// A byte array's bytes (a copy); empty for anything else.
+    fn bytes(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// An object that is neither plain (its prototype `Object.prototype` or null) nor an array,
+    /// a `Map` or a byte array, by its constructor's name (`Date`, `Blob`, a class): `None`
+    /// for everything else.
+    fn class(&self) -> Option<String> {
+        None
+    }
+    /// Whether `other` is this very value (`===`): a cycle comes back to one of its holders.
+    fn same(&self, _other: &Self) -> bool {
+        false
+    }
 }
 
 /// The core's own values as host values: for native callers of the machines (tests, the fuzzer).

@@ -72,6 +72,37 @@ impl Host for JsValue {
         get(self, key)
     }
 
+    fn byte_len(&self) -> Option<usize> {
+        let v = self;
+        v.dyn_ref::<Uint8Array>().map(|b| b.length() as usize).or_else(|| v.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize))
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        match self.dyn_ref::<Uint8Array>() {
+            Some(b) => b.to_vec(),
+            None => self.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b).to_vec()).unwrap_or_default(),
+        }
+    }
+
+    fn class(&self) -> Option<String> {
+        let v = self;
+        if !v.is_object() || v.is_function() || Array::is_array(v) || v.is_instance_of::<js_sys::Map>() {
+            return None;
+        }
+        // Files and Blobs (and their subclasses) are uploaded by `send()`: named as the core expects.
+        if v.is_instance_of::<web_sys::Blob>() {
+            return Some("Blob".into());
+        }
+        let proto = Object::get_prototype_of(v);
+        // `Object.prototype` is the only prototype whose own prototype is null.
+        if proto.is_null() || Object::get_prototype_of(&proto).is_null() {
+            return None;
+        }
+        // The constructor is a function: `get` reads objects only.
+        let name = js_sys::Reflect::get(&get(v, "constructor"), &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
+        Some(name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Object".into()))
+    }
+
     fn same(&self, other: &JsValue) -> bool {
         self == other
     }

@@ -21,14 +21,24 @@ use crate::proto::error::ErrorInfo;
 use crate::proto::options::{Codec, Realtime, Subscribe};
 use crate::proto::realtime::connection::{Action, Connection, Input, JobId, SocketId, Status};
 use crate::proto::realtime::frame::{self, classify, Frame as Received, Head};
+use crate::proto::realtime::input::{self as rt_input, Framed, Part, Unsendable};
 use crate::proto::realtime::msgpack;
 use crate::proto::realtime::registry::{Registry, Ticket};
 use crate::proto::realtime::throttle::Newest;
 
 /// An input encoded for the socket, with the input itself (the polling fallback sends that).
 pub struct Frame {
-    data: Result<String, Vec<u8>>,
+    data: Data,
     input: JsValue,
+}
+
+/// What `ws.send` gets.
+enum Data {
+    Text(String),
+    /// A frame the core wrote whole (sent from a view of wasm memory).
+    Own(Vec<u8>),
+    /// A frame joined in JS from the core's framing and the caller's byte arrays.
+    Joined(Uint8Array),
 }
 
 enum Coder {
@@ -121,22 +131,32 @@ impl Hub {
 }
 
 impl Conn {
-    fn encode(&self, input: &JsValue) -> Result<Result<String, Vec<u8>>, JsValue> {
-        let threw = |what: &str, e: JsValue| conv::config(&format!("this input can't be sent: {what} {}", js::message(&e)));
-        Ok(match &self.coder {
-            Coder::MsgPack => Err(msgpack::encode(&conv::to_value(input).map_err(|e| conv::config(&format!("this input can't be sent: {e}")))?)),
-            Coder::Json => Ok(js_sys::JSON::stringify(input)
-                .map_err(|e| threw("as JSON:", e))?
-                .as_string()
-                .ok_or_else(|| conv::config("this input can't be sent as JSON"))?),
+    /// The frame for `input`, by the core's rules (`proto::realtime::input`): refused with a
+    /// `GenwireError` naming the field, or carried whole. `Ok(None)`: it holds a `Blob` or a
+    /// `File`, to upload first.
+    fn encode(&self, input: &JsValue) -> Result<Option<Data>, JsValue> {
+        let refused = |e: Unsendable| if e.kind == "file" { Ok(None) } else { Err(conv::to_js(&e.info(), None, None)) };
+        Ok(Some(match &self.coder {
+            Coder::MsgPack => join(match rt_input::msgpack(input) {
+                Ok(framed) => framed,
+                Err(e) => return refused(e),
+            }),
+            Coder::Json => Data::Text(match rt_input::json(input) {
+                Ok(text) => text,
+                Err(e) => return refused(e),
+            }),
+            Coder::Custom { .. } if super::storage::has_blob(input, 0) => return Ok(None),
             Coder::Custom { encode, .. } => {
-                let out = encode.call1(&JsValue::NULL, input).map_err(|e| threw("the codec's encode threw:", e))?;
+                let out = encode
+                    .call1(&JsValue::NULL, input)
+                    .map_err(|e| conv::config(&format!("this input can't be sent: the codec's encode threw: {}", js::message(&e))))?;
                 match out.as_string() {
-                    Some(text) => Ok(text),
-                    None => Err(js::bytes(&out).map_err(|e| threw("the codec's encode returned no bytes:", e))?),
+                    Some(text) => Data::Text(text),
+                    None if out.is_instance_of::<Uint8Array>() => Data::Joined(out.unchecked_into()),
+                    None => Data::Joined(Uint8Array::new(&out)),
                 }
             }
-        })
+        }))
     }
 
     /// A message from the server, decoded and classified by the core.
@@ -158,13 +178,14 @@ impl Conn {
         }
     }
 
-    /// Passes an input to the machine unless a newer one already went (newest wins across uploads too).
-    fn push(&self, n: u64, input: JsValue) -> Result<(), JsValue> {
+    /// Passes an input to the machine unless a newer one already went (newest wins across
+    /// uploads too). `Ok(false)`: it holds files, to upload first.
+    fn push(&self, n: u64, input: JsValue) -> Result<bool, JsValue> {
+        let Some(data) = self.encode(&input)? else { return Ok(false) };
         if self.newest.borrow_mut().admit(n) {
-            let data = self.encode(&input)?;
             self.tx.send(Msg::Input(Input::Send(Frame { data, input })));
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -262,8 +283,9 @@ impl Driver {
             Action::Send(f) => {
                 if let Some(Socket(ws, _)) = &self.ws {
                     let _ = match &f.data {
-                        Ok(text) => js::call(ws, "send", Some(&JsValue::from_str(text))),
-                        Err(bytes) => send_bytes(ws, bytes),
+                        Data::Text(text) => js::call(ws, "send", Some(&JsValue::from_str(text))),
+                        Data::Own(bytes) => send_bytes(ws, bytes),
+                        Data::Joined(bytes) => js::call(ws, "send", Some(bytes)),
                     };
                 }
             }
@@ -367,8 +389,8 @@ pub struct RealtimeConnection {
 impl RealtimeConnection {
     /// Sends an input: throttled, newest wins; kept and sent after a reconnect. Files and Blobs
     /// in it are uploaded first and replaced by their URLs; byte arrays go as binary. Throws a
-    /// `GenwireError` once the connection is closed (after a fatal close, saying why), and a
-    /// `config` one for an input that is not an object or can't be sent.
+    /// `GenwireError` once the connection is closed (after a fatal close, saying why), and one of
+    /// kind `config` naming the field for an input the codec can't carry whole.
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
         let conn = self.now.borrow().0.clone();
         let Some(c) = conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
@@ -379,14 +401,14 @@ impl RealtimeConnection {
             crate::proto::host::input(&input, false).map_err(|e| conv::config(&e))?;
         }
         let n = c.newest.borrow_mut().number();
-        let hub = self.hub.upgrade().filter(|_| super::storage::has_blob(&input, 0));
-        let Some(hub) = hub else { return c.push(n, input) };
-        let (shared, on_error) = (hub.shared.clone(), self.sub[ERROR].clone());
+        if c.push(n, input.clone())? {
+            return Ok(());
+        }
+        let Some(hub) = self.hub.upgrade() else { return Ok(()) };
+        let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
         spawn_local(async move {
-            let sent = match super::storage::upload_blobs(&shared, &input).await {
-                Ok(uploaded) => c.push(n, uploaded),
-                Err(e) => Err(e),
-            };
+            // After the upload, an input that can't be encoded is reported like a failed upload.
+            let sent = super::storage::upload_blobs(&shared, &input).await.and_then(|uploaded| c.push(n, uploaded));
             if let Err(e) = sent {
                 on_error.iter().for_each(|f| callback(f, &e));
             }
@@ -431,6 +453,37 @@ impl RealtimeConnection {
         let s = self.now.borrow().0.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
         conv::from_value(&s.to_value())
     }
+}
+
+/// A frame in parts as `ws.send` takes it: the core's bytes alone as they are; with the caller's
+/// byte arrays, one `Uint8Array` of the frame's length that each part is copied into once (the
+/// caller's bytes never pass through wasm memory).
+fn join(framed: Framed<JsValue>) -> Data {
+    let Framed { mut parts, len } = framed;
+    if let [Part::Own(_)] = parts.as_slice() {
+        if let Some(Part::Own(bytes)) = parts.pop() {
+            return Data::Own(bytes);
+        }
+    }
+    let out = Uint8Array::new_with_length(len as u32);
+    let mut at = 0u32;
+    for part in &parts {
+        match part {
+            Part::Own(bytes) => {
+                out.subarray(at, at + bytes.len() as u32).copy_from(bytes);
+                at += bytes.len() as u32;
+            }
+            Part::Host(h, n) => {
+                match h.dyn_ref::<Uint8Array>() {
+                    Some(u8s) => out.set(u8s, at),
+                    // An ArrayBuffer: a view of it, no copy.
+                    None => out.set(&Uint8Array::new(h), at),
+                }
+                at += *n as u32;
+            }
+        }
+    }
+    Data::Joined(out)
 }
 
 /// `ws.send(bytes)` without copying the frame out of wasm memory first: `send` copies the bytes

@@ -337,6 +337,7 @@ pub fn local_router(sim: Sim) -> Router {
         .route("/__sim/examples", get(get_examples))
         .route("/__sim/jobs", get(list_jobs))
         .route("/__sim/jobs/{id}", get(get_job))
+        .route("/__sim/now", get(get_now))
         .merge(realtime::local_routes())
         .merge(storage::local_routes())
         .with_state(sim)
@@ -438,6 +439,13 @@ async fn get_job(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
         Some(job) => json_resp(StatusCode::OK, job.describe()),
         None => json_resp(StatusCode::NOT_FOUND, json!({ "detail": "Request not found" })),
     }
+}
+
+/// The simulator's wall clock (ms since the epoch, sub-ms), the clock of `/__sim/jobs` times: a
+/// page that reads it around a round trip learns the offset to its own clock (the bench does).
+async fn get_now() -> Response {
+    let epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    json_resp(StatusCode::OK, json!({ "epoch_ms": epoch_ms }))
 }
 
 /// The JSON body of a `/__sim` control call, or the 400 that answers a bad one.

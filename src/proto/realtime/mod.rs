@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod frame;
+pub mod input;
 pub mod msgpack;
 pub mod reconnect;
 pub mod registry;

@@ -1,9 +1,10 @@
 //! MessagePack for realtime frames: inputs out (binary stays `bin`, never base64),
-//! results in. Decoding is total and bounded: any bytes give a value or an error.
+//! results in. Decoding is total and bounded: any bytes give a value or an error; every item
+//! is kept (a length can't promise more items than bytes remain), nesting stops at `MAX_DEPTH`.
 
 use rmp::Marker;
 
-use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
+use crate::proto::value::{Value, MAX_DEPTH};
 
 /// Encodes as rmp's `write_*` functions would (most compact form of every integer and length),
 /// written out here: rmp's generic writers cost ~2 KB of wasm for these few lines.
@@ -55,7 +56,21 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn write(out: &mut Vec<u8>, v: &Value) {
+/// A `bin` header for `len` bytes (the bytes follow).
+pub(crate) fn bin_head(out: &mut Vec<u8>, len: usize) {
+    head(out, len, 0, 0, 0xc4, 0xc5);
+}
+
+/// An array's or a map's header for `len` items (the items, or key-value pairs, follow).
+pub(crate) fn container_head(out: &mut Vec<u8>, array: bool, len: usize) {
+    if array {
+        head(out, len, 0x90, 16, 0, 0xdc);
+    } else {
+        head(out, len, 0x80, 16, 0, 0xde);
+    }
+}
+
+pub(crate) fn write(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => out.push(0xc0),
         Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -66,15 +81,15 @@ fn write(out: &mut Vec<u8>, v: &Value) {
         }
         Value::Str(s) => string(out, s),
         Value::Bytes(b) => {
-            head(out, b.len(), 0, 0, 0xc4, 0xc5);
+            bin_head(out, b.len());
             out.extend_from_slice(b);
         }
         Value::Arr(a) => {
-            head(out, a.len(), 0x90, 16, 0, 0xdc);
+            container_head(out, true, a.len());
             a.iter().for_each(|x| write(out, x));
         }
         Value::Obj(m) => {
-            head(out, m.len(), 0x80, 16, 0, 0xde);
+            container_head(out, false, m.len());
             for (k, x) in m {
                 string(out, k);
                 write(out, x);
@@ -205,29 +220,39 @@ impl Reader<'_> {
         })
     }
 
+    /// Every item: a length can't promise more items than bytes remain, so nothing is cut.
     fn array(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        let mut out = Vec::with_capacity(n.min(MAX_ITEMS));
+        let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let v = self.value(depth + 1)?;
-            if out.len() < MAX_ITEMS {
-                out.push(v);
-            }
+            out.push(self.value(depth + 1)?);
         }
         Ok(Value::Arr(out))
     }
 
+    /// Every entry; of a key given twice, the first (as `Value` keeps objects).
     fn map(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        let mut out: Vec<(String, Value)> = Vec::with_capacity(n.min(MAX_ITEMS));
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(n);
         for _ in 0..n {
             let k = match self.value(depth + 1)? {
                 Value::Str(s) => s,
                 _ => return Err(DecodeError::Unsupported("a map key that is not a string")),
             };
-            let v = self.value(depth + 1)?;
-            if out.len() < MAX_ITEMS && !out.iter().any(|(e, _)| *e == k) {
-                out.push((k, v));
+            out.push((k, self.value(depth + 1)?));
+        }
+        // Duplicates found by sorting positions (n log n, however many keys there are).
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        crate::proto::sort::sort_by(&mut order, |a, b| (&out[*a].0, a) < (&out[*b].0, b));
+        let mut keep = vec![true; out.len()];
+        for w in order.windows(2) {
+            if out[w[0]].0 == out[w[1]].0 {
+                keep[w[1]] = false;
             }
         }
+        let mut i = 0;
+        out.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
         Ok(Value::Obj(out))
     }
 }
@@ -317,6 +342,18 @@ mod tests {
             rmp_encode(&mut want, &v);
             assert_eq!(encode(&v), want);
         }
+    }
+
+    #[test]
+    fn long_frames_decode_whole() {
+        let n = crate::proto::value::MAX_ITEMS + 2_000;
+        let list = Value::Arr((0..n).map(|i| Value::Num(i as f64)).collect());
+        let map = Value::Obj((0..n).map(|i| (format!("k{i}"), Value::Num(i as f64))).collect());
+        let v = obj(vec![("list", list), ("map", map)]);
+        assert_eq!(decode(&encode(&v)), Ok(v), "no item is cut");
+        // A key given twice keeps its first value, in place.
+        let twice = [0x83, 0xa1, b'a', 1, 0xa1, b'b', 2, 0xa1, b'a', 3];
+        assert_eq!(decode(&twice), Ok(obj(vec![("a", Value::Num(1.0)), ("b", Value::Num(2.0))])));
     }
 
     #[test]
