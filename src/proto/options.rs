@@ -250,8 +250,6 @@ pub fn after_on_request(url: &str, method: &str, before: &[(String, String)], af
     Ok(out)
 }
 
-/// What a synchronous run sends besides the input: the outputs' lifecycle.
-
 /// fal's header for the lifecycle of a job's outputs (submit, subscribe, run).
 pub const OUTPUT_LIFECYCLE_HEADER: &str = "x-fal-object-lifecycle-preference";
 /// fal's header for the lifecycle of an uploaded file (on the upload's initiate).
