@@ -172,7 +172,7 @@ test("the diagnose report: every check of the integration, readable, with the fi
   await page.click("#diagnose-run");
   await page.waitForSelector("#diagnose-checks", { timeout: 20000 });
   const checks = await page.$$eval("#diagnose-checks li", (lis) => lis.map((li) => [li.dataset.check, li.className]));
-  assert.deepEqual(checks.map(([id]) => id).sort(), ["allowlist", "clock", "csp", "key", "proxy", "realtime", "streaming"]);
+  assert.deepEqual(checks.map(([id]) => id).sort(), ["allowlist", "clock", "csp", "key", "proxy", "realtime", "schemas", "statuses", "streaming", "uploads"]);
   for (const [id, status] of checks) assert.ok(status === "pass", `${id}: ${status}`);
   assert.match(await page.textContent("#diagnose-summary"), /in order/);
   await page.locator("#diagnose").screenshot({ path: `${shots}demo-diagnose.png` });

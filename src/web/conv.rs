@@ -74,6 +74,11 @@ impl Host for JsValue {
 
     fn byte_len(&self) -> Option<usize> {
         let v = self;
+        // `instanceof` asks for the prototype: a Proxy whose trap throws is left to `shape`, which
+        // reports it as unreadable (the throw never crosses the wasm).
+        if v.is_object() && js_sys::Reflect::get_prototype_of(v).is_err() {
+            return None;
+        }
         v.dyn_ref::<Uint8Array>().map(|b| b.length() as usize).or_else(|| v.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize))
     }
 
@@ -86,16 +91,16 @@ impl Host for JsValue {
 
     fn class(&self) -> Option<String> {
         let v = self;
-        if !v.is_object() || v.is_function() || Array::is_array(v) || v.is_instance_of::<js_sys::Map>() {
+        let Some(proto) = v.is_object().then(|| js_sys::Reflect::get_prototype_of(v).ok()).flatten() else { return None };
+        if v.is_function() || Array::is_array(v) || v.is_instance_of::<js_sys::Map>() {
             return None;
         }
         // Files and Blobs (and their subclasses) are uploaded by `send()`: named as the core expects.
         if v.is_instance_of::<web_sys::Blob>() {
             return Some("Blob".into());
         }
-        let proto = Object::get_prototype_of(v);
         // `Object.prototype` is the only prototype whose own prototype is null.
-        if proto.is_null() || Object::get_prototype_of(&proto).is_null() {
+        if proto.is_null() || js_sys::Reflect::get_prototype_of(&proto).map_or(true, |p| p.is_null()) {
             return None;
         }
         // The constructor is a function: `get` reads objects only.
