@@ -91,7 +91,7 @@ impl Host for JsValue {
 
     fn class(&self) -> Option<String> {
         let v = self;
-        let Some(proto) = v.is_object().then(|| js_sys::Reflect::get_prototype_of(v).ok()).flatten() else { return None };
+        let proto = v.is_object().then(|| js_sys::Reflect::get_prototype_of(v).ok()).flatten()?;
         if v.is_function() || Array::is_array(v) || v.is_instance_of::<js_sys::Map>() {
             return None;
         }
