@@ -70,22 +70,28 @@ const coreExternal = {
  */
 export const MODULES = {
   lean: { wasm: "pkg/genwire_lean_bg.wasm" },
+  queue: { wasm: "pkg/genwire_queue_bg.wasm" },
+  queueLean: { wasm: "pkg/genwire_queue_lean_bg.wasm" },
   validator: { wasm: "pkg/genwire_validate_bg.wasm", glue: "pkg/genwire_validate.js" },
 };
 const minName = (glue) => glue.replace(/^pkg\/(.*)\.js$/, "$1.min.js");
 
 /**
- * Each kind of page, by what it fetches: the JS entry with its glue always, the core its first call
- * picks (the lean one when that call's client has `validation: false`, else the full one), the
- * modules it brings in later, and for `everything` the React hooks. `everything` is the whole
- * library (the `total`). The size gate budgets each of them.
+ * Each kind of page, by what it fetches: its JS entry with its glue (`genwire`'s js/index.js, or
+ * `entry: "queueEntry"` for `genwire/queue`'s js/queue.js, the same facade on the core built without
+ * realtime), the core its first call picks (the lean one when that call's client has
+ * `validation: false`, else the full one, of that entry), the modules it brings in later, and for
+ * `everything` the React hooks. `everything` is the whole library (the `total`). The size gate
+ * budgets each of them.
  */
 export const PAGES = {
-  subscribe: { what: "queue, subscribe and run with `validation: false`", parts: ["lean"] },
-  validation: { what: "subscribe with validation (the default)", parts: ["full"] },
-  realtime: { what: "realtime connections, with `validation: false`", parts: ["lean"] },
-  uploads: { what: "storage.upload, with `validation: false`", parts: ["lean"] },
-  lateValidation: { what: "a client with `validation: false` asking for a validation later: the lean core, then the validator module", parts: ["lean", "validator"] },
+  subscribe: { what: "queue, subscribe and run from `genwire/queue` with `validation: false`: its entry and lean core", entry: "queueEntry", parts: ["queueLean"] },
+  validation: { what: "subscribe from `genwire/queue` with validation (the default): its entry and core", entry: "queueEntry", parts: ["queue"] },
+  uploads: { what: "storage.upload from `genwire/queue`, with `validation: false`", entry: "queueEntry", parts: ["queueLean"] },
+  lateValidation: { what: "a `genwire/queue` client with `validation: false` asking for a validation later: its lean core, then the validator module", entry: "queueEntry", parts: ["queueLean", "validator"] },
+  realtime: { what: "realtime connections (from `genwire`), with `validation: false`: the lean core", parts: ["lean"] },
+  mainSubscribe: { what: "queue, subscribe and run from `genwire` with `validation: false`: the lean core", parts: ["lean"] },
+  mainValidation: { what: "subscribe from `genwire` with validation (the default): the full core", parts: ["full"] },
   everything: { what: "every feature and the React hooks: the whole library", parts: ["full", "hooks"] },
 };
 
@@ -104,6 +110,9 @@ export async function buildDownloads({ withTheirs = true, write = true, brotli =
     { file: "pkg/genwire_bg.wasm", what: "wasm module: the full core", bytes: readFileSync(wasmPath), part: "full" },
     { file: "genwire.min.js", what: "js/index.js + pkg/genwire.js (glue), bundled, minified", bytes: await bundle(`${root}js/index.js`, { lazy: lazyPaths }), part: "entry" },
   ];
+  if (existsSync(`${root}js/queue.js`) && existsSync(`${root}pkg/genwire_queue.js`)) {
+    genwire.push({ file: "genwire-queue.min.js", what: "js/queue.js (`genwire/queue`) + pkg/genwire_queue.js (glue), bundled, minified", bytes: await bundle(`${root}js/queue.js`, { lazy: lazyPaths }), part: "queueEntry" });
+  }
   if (existsSync(`${root}js/react.js`)) {
     genwire.push({ file: "genwire-react.min.js", what: "js/react.js (hooks), minified, react external", bytes: await bundle(`${root}js/react.js`, { external: ["react"], plugins: [coreExternal], lazy: lazyPaths }), part: "hooks" });
   }
@@ -145,7 +154,8 @@ export async function buildDownloads({ withTheirs = true, write = true, brotli =
   const pages = Object.fromEntries(
     Object.entries(PAGES).map(([kind, p]) => {
       // A module not built (the lean core, say) is the full core's work.
-      const parts = new Set(["entry", ...p.parts.map((x) => (loaded.has(x) ? x : x === "hooks" || x === "validator" ? null : "full")).filter(Boolean)]);
+      const entry = loaded.has(p.entry ?? "entry") ? (p.entry ?? "entry") : "entry";
+      const parts = new Set([entry, ...p.parts.map((x) => (loaded.has(x) ? x : x === "hooks" || x === "validator" ? null : "full")).filter(Boolean)]);
       const files = all.files.filter((f) => parts.has(f.part));
       return [kind, { what: p.what, files: files.map((f) => f.file), ...sum(files) }];
     }),

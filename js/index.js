@@ -9,6 +9,9 @@ import { DEFAULT_PROXY_URL, STATS_WINDOW_MS } from "./facts.js";
 import { createJobs } from "./jobs.js";
 import { configError } from "./errors.js";
 
+/** Whether this entry's core has realtime: `genwire` has, `genwire/queue` (js/queue.js) hasn't. */
+const REALTIME = typeof GenwireClient.prototype.realtimeConnect === "function";
+
 let loading = null;
 let loaded = false;
 let lean = false;
@@ -304,6 +307,7 @@ export function createClient(options = {}) {
        * sends before the module loads are passed on when it has (the throttle keeps the newest).
        */
       connect(endpoint, opts = {}) {
+        if (!REALTIME) throw configError("genwire/queue has no realtime: import createClient from 'genwire' to open realtime connections");
         let handle = null;
         let closed = false;
         let failure = null; // why it could not connect: send() throws it

@@ -14,9 +14,16 @@ RUSTC_BOOTSTRAP=1 wasm-pack build --target web --release --weak-refs --out-dir p
 RUSTC_BOOTSTRAP=1 wasm-pack build --target web --release --weak-refs --out-dir target/pkg-validate --out-name genwire_validate --no-pack --quiet \
   -- --config .cargo/size.toml --no-default-features --features validator
 cp target/pkg-validate/genwire_validate.js target/pkg-validate/genwire_validate_bg.wasm target/pkg-validate/genwire_validate.d.ts pkg/
+# The queue core for the `genwire/queue` entry (js/queue.js): every feature but realtime, with
+# its own glue and its own lean core (docs/size.md, "Fourth pass", step 4).
+RUSTC_BOOTSTRAP=1 wasm-pack build --target web --release --weak-refs --out-dir target/pkg-queue --out-name genwire_queue --no-pack --quiet \
+  -- --config .cargo/size.toml --no-default-features --features client,validator
+cp target/pkg-queue/genwire_queue.js target/pkg-queue/genwire_queue_bg.wasm target/pkg-queue/genwire_queue.d.ts pkg/
 node scripts/lean-wasm.mjs
+node scripts/lean-wasm.mjs pkg/genwire_queue_bg.wasm pkg/genwire_queue_lean_bg.wasm
 # Short names for the JS imports in each glue and the modules it runs (docs/size.md).
 node scripts/short-names.mjs pkg/genwire.js pkg/genwire_bg.wasm pkg/genwire_lean_bg.wasm
+node scripts/short-names.mjs pkg/genwire_queue.js pkg/genwire_queue_bg.wasm pkg/genwire_queue_lean_bg.wasm
 node scripts/short-names.mjs pkg/genwire_validate.js pkg/genwire_validate_bg.wasm
 # The React pages (demo, hooks test fixture) bundled with esbuild into www/dist.
 node scripts/bundle.mjs

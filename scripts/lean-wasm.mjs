@@ -3,7 +3,9 @@
 // It keeps every other export under the same name, so the one glue (pkg/genwire.js) runs either
 // module; js/index.js loads the lean one when a page's first call doesn't validate.
 //
-//   node scripts/lean-wasm.mjs    after the full and the validator modules are built (scripts/build.sh)
+//   node scripts/lean-wasm.mjs [core.wasm lean.wasm]
+// after the full and the validator modules are built (scripts/build.sh). Without arguments:
+// pkg/genwire_bg.wasm → pkg/genwire_lean_bg.wasm; the queue core (`genwire/queue`) gets its own.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -51,7 +53,8 @@ const uleb = (n) => {
   return Buffer.from(out);
 };
 
-const full = readFileSync(`${root}pkg/genwire_bg.wasm`);
+const [input = "pkg/genwire_bg.wasm", output = "pkg/genwire_lean_bg.wasm"] = process.argv.slice(2);
+const full = readFileSync(root + input);
 const validator = readFileSync(`${root}pkg/genwire_validate_bg.wasm`);
 // The validator's own API, by its public types (pkg/genwire_validate.d.ts): each exported function
 // is an export of that name; each class C, `__wbg_c_free` and `c_<method>`.
@@ -67,11 +70,11 @@ if (!api.length || missing.length) throw new Error(`lean-wasm: the full module s
 const kept = list.filter((e) => !api.includes(e.name));
 const body = Buffer.concat([uleb(kept.length), ...kept.map((e) => e.bytes)]);
 const out = Buffer.concat([full.subarray(0, sec.at), Buffer.from([7]), uleb(body.length), body, full.subarray(sec.end)]);
-const stripped = `${root}target/genwire_lean_unopt.wasm`;
+const stripped = `${root}target/${output.replace(/^.*\//, "").replace(/\.wasm$/, "")}_unopt.wasm`;
 writeFileSync(stripped, out);
 
 // The release's wasm-opt flags (Cargo.toml's wasm-pack metadata), as wasm-pack ran them.
 const cargo = readFileSync(`${root}Cargo.toml`, "utf8");
 const flags = JSON.parse(cargo.match(/\[package\.metadata\.wasm-pack\.profile\.release\]\s*\nwasm-opt = (\[[^\]]*\])/)[1]);
-execFileSync(`${root}node_modules/.bin/wasm-opt`, [stripped, ...flags, "-o", `${root}pkg/genwire_lean_bg.wasm`], { stdio: "inherit" });
-console.log(`lean-wasm: pkg/genwire_lean_bg.wasm without ${api.join(", ")}`);
+execFileSync(`${root}node_modules/.bin/wasm-opt`, [stripped, ...flags, "-o", root + output], { stdio: "inherit" });
+console.log(`lean-wasm: ${output} without ${api.join(", ")}`);

@@ -10,7 +10,12 @@ echo "== gates: rustfmt, clippy (native and wasm32), the edge's shape"
 cargo fmt --all -- --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --all-targets -- -D warnings -D clippy::await_holding_refcell_ref
+# The queue core (`genwire/queue`: no realtime) and the validator module are other feature sets of the same crate.
+cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --lib --no-default-features --features client,validator -- -D warnings -D clippy::await_holding_refcell_ref
+cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --lib --no-default-features --features validator -- -D warnings
 node scripts/edge-check.mjs
+# js/queue.js (the `genwire/queue` entry) is generated from js/index.js.
+node scripts/queue-entry.mjs --check
 
 echo "== native: cargo test (core + server; the property tests run here)"
 cargo test --workspace --quiet

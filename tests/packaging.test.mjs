@@ -228,11 +228,15 @@ async function drive(url, t) {
 describe("packaging", () => {
   test("the tarball holds the package and nothing else", async () => {
     const list = (await run("tar", ["-tzf", tarball], { cwd: work })).trim().split("\n").map((f) => f.replace(/^package\//, ""));
-    // Every wasm module with its glue and types: the full and the lean core, the validator (docs/size.md).
-    const modules = ["pkg/genwire.js", "pkg/genwire_bg.wasm", "pkg/genwire.d.ts", "pkg/genwire_lean_bg.wasm", "pkg/genwire_validate.js", "pkg/genwire_validate_bg.wasm", "pkg/genwire_validate.d.ts"];
+    // Every wasm module with its glue and types: the full and the lean core, the validator, and the
+    // `genwire/queue` entry's core and lean core with their glue (docs/size.md).
+    const modules = [
+      "pkg/genwire.js", "pkg/genwire_bg.wasm", "pkg/genwire.d.ts", "pkg/genwire_lean_bg.wasm", "pkg/genwire_validate.js", "pkg/genwire_validate_bg.wasm", "pkg/genwire_validate.d.ts",
+      "pkg/genwire_queue.js", "pkg/genwire_queue_bg.wasm", "pkg/genwire_queue.d.ts", "pkg/genwire_queue_lean_bg.wasm",
+    ];
     const allowed = (f) => /^js\/[^/]+\.(js|d\.ts)$/.test(f) || ["package.json", "README.md", ...modules].includes(f) || /^LICEN[SC]E/.test(f);
     assert.deepEqual(list.filter((f) => !allowed(f)), [], "only js/, each wasm module's three files, package.json, README, LICENSE");
-    for (const f of ["package.json", "README.md", "js/index.js", "js/index.d.ts", "js/react.js", "js/react.d.ts", ...modules]) {
+    for (const f of ["package.json", "README.md", "js/index.js", "js/index.d.ts", "js/queue.js", "js/queue.d.ts", "js/react.js", "js/react.d.ts", ...modules]) {
       assert.ok(list.includes(f), `${f} is in the tarball`);
     }
     // The packed manifest: entry points, types, tree-shaking, and every file it names is there.

@@ -10,6 +10,7 @@ mod http;
 mod js;
 mod modules;
 mod queue;
+#[cfg(feature = "realtime")]
 mod realtime;
 mod shared;
 mod storage;
@@ -38,6 +39,7 @@ use shared::Shared;
 #[wasm_bindgen]
 pub struct GenwireClient {
     shared: Rc<Shared>,
+    #[cfg(feature = "realtime")]
     realtime: Rc<realtime::Hub>,
 }
 
@@ -82,7 +84,11 @@ impl GenwireClient {
         };
         let shared = Shared::new(cfg, conv::opt_fn(&options, "onEvent")?, net, dev.unwrap_or(true));
         shared.warn_unknown("client", &options, &plain);
-        Ok(Self { realtime: realtime::Hub::new(shared.clone()), shared })
+        Ok(Self {
+            #[cfg(feature = "realtime")]
+            realtime: realtime::Hub::new(shared.clone()),
+            shared,
+        })
     }
 
     #[wasm_bindgen(getter, js_name = proxyUrl)]
@@ -182,6 +188,7 @@ impl GenwireClient {
     }
 
     /// Opens (or joins, by `connectionKey`) a realtime connection.
+    #[cfg(feature = "realtime")]
     #[wasm_bindgen(js_name = realtimeConnect)]
     pub fn realtime_connect(&self, endpoint: JsValue, options: JsValue) -> Result<realtime::RealtimeConnection, JsValue> {
         self.realtime.connect(&endpoint, &options)
@@ -193,7 +200,10 @@ impl GenwireClient {
         let n = |k: &str, v: usize| (k.to_string(), Value::Num(v as f64));
         let alive = |kind| tasks::count(kind).max(0) as usize;
         let counts = [
+            #[cfg(feature = "realtime")]
             n("connections", self.realtime.len()),
+            #[cfg(not(feature = "realtime"))]
+            n("connections", 0),
             n("sockets", alive(tasks::SOCKETS)),
             n("listeners", alive(tasks::LISTENERS)),
             n("timers", alive(tasks::TIMERS)),

@@ -184,10 +184,12 @@ pub async fn upload_files(shared: &Rc<Shared>, input: &JsValue, signal: Option<&
 }
 
 /// Like [`upload_files`] for Files and Blobs only: realtime sends byte arrays as binary frames.
+#[cfg(feature = "realtime")]
 pub async fn upload_blobs(shared: &Rc<Shared>, input: &JsValue) -> Result<JsValue, JsValue> {
     upload_some(shared, input, None, |v| v.is_instance_of::<Blob>()).await
 }
 
+#[cfg(feature = "realtime")]
 pub fn has_blob(v: &JsValue, depth: usize) -> bool {
     v.is_instance_of::<Blob>() || (depth <= crate::proto::value::MAX_DEPTH && children(v).is_some_and(|(_, c)| c.iter().any(|(_, x)| has_blob(x, depth + 1))))
 }

@@ -17,7 +17,7 @@ use super::queue;
 use super::shared::Shared;
 use super::tasks::{Inbox, Listener, Sender};
 use crate::proto::endpoint::{EndpointId, RequestId};
-use crate::proto::options::{SubmitExtras, Subscribe};
+use crate::proto::options::SubmitExtras;
 use crate::proto::shapes;
 use crate::proto::sse::Parser;
 use crate::proto::status::Phase;
@@ -75,7 +75,14 @@ fn spawn(tx: &Sender<In>, f: impl core::future::Future<Output = In> + 'static) {
 }
 
 /// The job of `body`, submitted and followed to its result (the realtime fallback's way).
-pub async fn follow(shared: Rc<Shared>, ep: Rc<EndpointId>, o: Subscribe, body: Rc<str>, signal: Option<AbortSignal>) -> Result<JsValue, JsValue> {
+#[cfg(feature = "realtime")]
+pub async fn follow(
+    shared: Rc<Shared>,
+    ep: Rc<EndpointId>,
+    o: crate::proto::options::Subscribe,
+    body: Rc<str>,
+    signal: Option<AbortSignal>,
+) -> Result<JsValue, JsValue> {
     drive(shared, ep, o.machine, o.logs, Start::Submit(body, o.submit), Hooks::default(), signal).await
 }
 

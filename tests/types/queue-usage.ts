@@ -1,0 +1,24 @@
+// `genwire/queue`: the same API as `genwire` without realtime; its client fits where a GenwireClient goes.
+import { createClient, decodeError, init, type GenwireClient, type GenwireError, type QueueClient } from "genwire/queue";
+
+const client: QueueClient = createClient({ proxyUrl: "/api/fal/proxy", validation: false });
+const asFull: GenwireClient = client;
+void asFull;
+void init();
+
+async function main(): Promise<void> {
+  const out = await client.subscribe("fal-ai/flux/dev", { input: { prompt: "a cat" }, onQueueUpdate: (s) => void s.status });
+  void out.requestId;
+  const url: string = await client.storage.upload(new Blob(["x"]));
+  void url;
+  try {
+    await client.run("fal-ai/flux/dev", { input: { prompt: "a dog" } });
+  } catch (e) {
+    const err = e as GenwireError;
+    if (err.kind === "validation") void err.issues;
+  }
+  void decodeError;
+  // @ts-expect-error: realtime is not in genwire/queue (connect returns never, so its result has no send)
+  client.realtime.connect("fal-ai/fast-lcm-diffusion", {}).send({ prompt: "x" }).then();
+}
+void main;
