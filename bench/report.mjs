@@ -21,10 +21,22 @@ export function figures(r) {
     f.push({ group, label, genwire: fmt(g), theirs: fmt(t), g, t, factor, why });
   };
   const size = r.size;
-  const whySize = "genwire ships its engine as wasm, which @fal-ai/client has no counterpart for: by area (each gzipped alone, docs/size.md) the queue, subscribe, requests and SSE ~16 KB, the schema validator ~13 KB, realtime (connection machine, reconnection, tokens, msgpack) ~14 KB, uploads (multipart, progress) ~9 KB, errors, retry policy and breaker ~8 KB, and the bindings glue ~7 KB. Two size passes took it from 174 to 104 KiB; the rest is features, each tested (another branch splits it so a page downloads only what it uses). It is fetched once per page and compiled while the page loads; the other rows are what it buys.";
+  const whySize = "genwire ships its engine as wasm, which @fal-ai/client has no counterpart for: the queue, subscribe and output-stream machines with SSE, the option rules with typed errors, the hostile-input checks, the error decoder and its tables, retry policy, breakers and stats, uploads (multipart, progress), the schema validator, realtime (connection machine, reconnection, tokens, msgpack) and ~20 KB of Rust and wasm-bindgen runtime (docs/size.md, by area). A page downloads the core its entry and options need (the per-page rows): `genwire/queue` has no realtime, a client with `validation: false` gets a core without the validator. It is fetched once per page and compiled while the page loads; the other rows are what it buys.";
   add("download", "bytes downloaded, raw", size.genwire.total.raw, size.theirs.total.raw, "lower", kib, whySize);
   add("download", "bytes downloaded, gzip -9", size.genwire.total.gzip, size.theirs.total.gzip, "lower", kib, whySize);
   add("download", "bytes downloaded, brotli 11", size.genwire.total.brotli, size.theirs.total.brotli, "lower", kib, whySize);
+  // First use, by kind of page (bench/sizes.mjs PAGES): what a page fetches for what it does.
+  const PAGE_LABELS = {
+    subscribe: "first-use download, a subscribe page (`genwire/queue`, `validation: false`), gzip -9",
+    validation: "first-use download, a subscribe page with validation (`genwire/queue`), gzip -9",
+    mainSubscribe: "first-use download, a subscribe page from `genwire` (`validation: false`), gzip -9",
+    realtime: "first-use download, a realtime page (`genwire`, `validation: false`), gzip -9",
+    everything: "first-use download, every feature and the hooks (the whole library), gzip -9",
+  };
+  for (const [kind, label] of Object.entries(PAGE_LABELS)) {
+    const page = size.genwire.pages?.[kind];
+    if (page) add("download", label, page.gzip, size.theirs.total.gzip, "lower", kib, whySize);
+  }
 
   const L = r.latency.modes;
   const whyLat = "with jobs of a realistic length both clients' streaming modes deliver the result about one round trip after the job completes; polling waits for the next poll (every 500 ms in both), about half an interval on average.";
@@ -59,7 +71,10 @@ export function figures(r) {
     "job completed → result in the app, p95, each client's default",
     "job started → first IN_PROGRESS in the app, p50, each client's default",
     "requests per job, each client's default",
-    "bytes downloaded, gzip -9",
+    "first-use download, a subscribe page (`genwire/queue`, `validation: false`), gzip -9",
+    "first-use download, a subscribe page with validation (`genwire/queue`), gzip -9",
+    "first-use download, a realtime page (`genwire`, `validation: false`), gzip -9",
+    "first-use download, every feature and the hooks (the whole library), gzip -9",
     "script time per 64 KiB input (CPU-profile samples)",
     "main-thread CPU per input (all tasks)",
   ];
@@ -116,7 +131,7 @@ Measured by \`npm run bench\` on ${r.date.slice(0, 10)}${r.quick ? " (**BENCH_QU
   (\`/api/fal/proxy\`): genwire with \`createClient({ proxyUrl })\`, theirs (${r.theirs}) with
   \`createFalClient({ proxyUrl })\`. Latency: jobs of 1–6 s of model time after 0–2 queue steps (a
   seeded draw, the same jobs for every mode); everything else on a zero-latency model.
-- Figures are reported, never asserted; they move with the machine and its load (six engineers
+- Figures are reported, never asserted; they move with the machine and its load (several engineers
   share this 2-core machine: read a gap of ~25% or a few ms as even). "Ahead" and "behind" are
   genwire's position; the ratio is how many times better or worse than theirs.
 
@@ -126,8 +141,9 @@ Measured by \`npm run bench\` on ${r.date.slice(0, 10)}${r.quick ? " (**BENCH_QU
 | --- | ---: | ---: | --- |
 ${lead.map((x) => `| ${x.label} | ${x.genwire} | ${x.theirs} | ${verdict(x)} |`).join("\n")}
 
-The first-use download is the whole library on this branch (a page using only \`subscribe\` downloads
-the same); splitting it by feature is separate work (issue 18 item 3).
+@fal-ai/client is one CommonJS bundle: every page downloads all of it. genwire's download is per kind
+of page (its entry, the core that entry and the client's options pick, the modules it brings in
+later; "What the browser downloads" below, and docs/size.md for how it is split and why further).
 
 ![genwire vs @fal-ai/client, figure by figure](chart.svg)
 
@@ -170,12 +186,18 @@ Both built the same way: \`esbuild --bundle --minify --format=esm\` (browser), t
 | file | what | raw | gzip -9 | brotli 11 |
 | --- | --- | ---: | ---: | ---: |
 ${sizeRows(r.size.genwire)}
-| **genwire total** | | **${kib(r.size.genwire.total.raw)}** | **${kib(r.size.genwire.total.gzip)}** | **${kib(r.size.genwire.total.brotli)}** |
+| **genwire, the whole library** (full core, entry, hooks) | | **${kib(r.size.genwire.total.raw)}** | **${kib(r.size.genwire.total.gzip)}** | **${kib(r.size.genwire.total.brotli)}** |
 ${sizeRows(r.size.theirs)}
 | **@fal-ai/client total** | | **${kib(r.size.theirs.total.raw)}** | **${kib(r.size.theirs.total.gzip)}** | **${kib(r.size.theirs.total.brotli)}** |
 ${lazy}
-The CI size gate (\`node scripts/size-check.mjs\`, in \`npm test\` after the build) holds genwire's gzip
-total to the budget in [size-budget.json](size-budget.json).
+What each kind of page fetches on first use (bench/sizes.mjs \`PAGES\`), against all of @fal-ai/client:
+
+| page | what | files | gzip -9 | × @fal-ai/client |
+| --- | --- | --- | ---: | ---: |
+${Object.entries(r.size.genwire.pages ?? {}).map(([kind, p]) => `| \`${kind}\` | ${p.what} | ${p.files.map((f) => `\`${f}\``).join(" + ")} | ${kib(p.gzip)} | ${(p.gzip / r.size.theirs.total.gzip).toFixed(2)}× |`).join("\n")}
+
+The CI size gate (\`node scripts/size-check.mjs\`, in \`npm test\` after the build) holds the whole
+library and each kind of page to its budget in [size-budget.json](size-budget.json).
 
 ## Realtime
 

@@ -1,9 +1,12 @@
 // `genwire/queue`: the same API as `genwire` without realtime; its client fits where a GenwireClient goes.
 import { createClient, decodeError, init, type GenwireClient, type GenwireError, type QueueClient } from "genwire/queue";
+import { GenwireProvider } from "genwire/react";
 
 const client: QueueClient = createClient({ proxyUrl: "/api/fal/proxy", validation: false });
 const asFull: GenwireClient = client;
 void asFull;
+// The hooks take it as they take genwire's client.
+void GenwireProvider({ client });
 void init();
 
 async function main(): Promise<void> {
