@@ -3,7 +3,8 @@
 // full core for every page) and as it is (the first call picks the core): first a subscribe with
 // `validation: false` (the lean core's case), then a subscribe that validates (a lean page fetches
 // the validator module then, in parallel with the endpoint's schema). Times are the page's own
-// clock, from each call to its result, median of the runs. Reported, never asserted.
+// clock, from each call to its result, median of the runs. Reported, never asserted. A third
+// variant, `queue`, is the `genwire/queue` entry (js/queue.js on the core without realtime).
 //
 //   node bench/split.mjs [--runs N]        after `bash scripts/build.sh`
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,12 +18,14 @@ rmSync(served, { recursive: true, force: true });
 const index = readFileSync(`${root}js/index.js`, "utf8");
 const always = index.replace("function core(full, input) {", "function core(full, input) {\n  full = true; // as before the split: the full core for every page");
 if (always === index) throw new Error("js/index.js has no `function core(full, input)` to patch");
-for (const [variant, entry] of [["before", always], ["split", index]]) {
+const PKG = ["genwire.js", "genwire_bg.wasm", "genwire_lean_bg.wasm", "genwire_validate.js", "genwire_validate_bg.wasm", "genwire_queue.js", "genwire_queue_bg.wasm", "genwire_queue_lean_bg.wasm"];
+for (const [variant, entry] of [["before", always], ["split", index], ["queue", index]]) {
   cpSync(`${root}js/`, `${served}${variant}/js/`, { recursive: true });
   writeFileSync(`${served}${variant}/js/index.js`, entry);
   mkdirSync(`${served}${variant}/pkg/`, { recursive: true });
-  for (const f of ["genwire.js", "genwire_bg.wasm", "genwire_lean_bg.wasm", "genwire_validate.js", "genwire_validate_bg.wasm"]) cpSync(`${root}pkg/${f}`, `${served}${variant}/pkg/${f}`);
+  for (const f of PKG) cpSync(`${root}pkg/${f}`, `${served}${variant}/pkg/${f}`);
 }
+const ENTRY = { before: "index.js", split: "index.js", queue: "queue.js" };
 
 // Throughputs in bytes/s; the latency is added to every request (Chromium's emulation). The dev
 // server sends the wasm uncompressed, so these are raw bytes.
@@ -37,7 +40,7 @@ const out = {};
 const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 try {
   for (const [net, cond] of Object.entries(networks)) {
-    for (const variant of ["before", "split"]) {
+    for (const variant of ["before", "split", "queue"]) {
       const first = [], later = [];
       for (let i = 0; i < runs; i++) {
         const context = await browser.newContext();
@@ -48,8 +51,8 @@ try {
         await cdp.send("Network.enable");
         await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
         await cdp.send("Network.emulateNetworkConditions", { offline: false, ...cond });
-        const t = await page.evaluate(async ({ variant, prompt }) => {
-          const g = await import(`/pkg/cmp/${variant}/js/index.js`);
+        const t = await page.evaluate(async ({ variant, entry, prompt }) => {
+          const g = await import(`/pkg/cmp/${variant}/js/${entry}`);
           const c = g.createClient({ validation: false });
           let t0 = performance.now();
           await c.subscribe("fal-ai/flux/dev", { input: { prompt } });
@@ -57,7 +60,7 @@ try {
           t0 = performance.now();
           await c.subscribe("fal-ai/flux/dev", { input: { prompt: `${prompt} validated` }, validate: true });
           return { first, later: performance.now() - t0 };
-        }, { variant, prompt: `split ${variant} ${net} ${i}` });
+        }, { variant, entry: ENTRY[variant], prompt: `split ${variant} ${net} ${i}` });
         first.push(t.first);
         later.push(t.later);
         await context.close();
