@@ -307,7 +307,6 @@ export function createClient(options = {}) {
        * sends before the module loads are passed on when it has (the throttle keeps the newest).
        */
       connect(endpoint, opts = {}) {
-        if (!REALTIME) throw configError("genwire/queue has no realtime: import createClient from 'genwire' to open realtime connections");
         let handle = null;
         let closed = false;
         let failure = null; // why it could not connect: send() throws it
@@ -333,6 +332,14 @@ export function createClient(options = {}) {
           close() { closed = true; handle?.close(); },
           reconnect() { handle?.reconnect(); },
         };
+        if (!REALTIME) {
+          // `genwire/queue`: said like any unusable argument (onError, then send() throws it), before anything loads.
+          const e = configError("genwire/queue has no realtime: import createClient from 'genwire' to open realtime connections");
+          failure = e;
+          closed = true;
+          queueMicrotask(() => report(e));
+          return conn;
+        }
         core(validates("realtime")).then(() => {
           if (closed) return;
           try {

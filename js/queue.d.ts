@@ -5,15 +5,10 @@ export * from "./index.js";
 
 /**
  * A client of `genwire/queue`: queue, subscribe, run, stream, storage, validation, events and stats,
- * as `genwire`'s. It has no realtime: `realtime.connect` throws a `GenwireError` of kind `config`
- * (import `createClient` from `genwire` for realtime connections).
+ * as `genwire`'s. It has no realtime: `realtime.connect` returns a closed connection that reports a
+ * `GenwireError` of kind `config` through `onError`, and whose `send()` throws it (as for any unusable
+ * argument); import `createClient` from `genwire` for realtime connections.
  */
-export interface QueueClient extends Omit<GenwireClient, "realtime"> {
-  readonly realtime: {
-    /** Throws: `genwire/queue` has no realtime. */
-    connect(endpoint: string, options?: unknown): never;
-    debug(): { connections: number; sockets: number; listeners: number; timers: number };
-  };
-}
+export type QueueClient = GenwireClient;
 
 export function createClient(options?: ClientOptions): QueueClient;

@@ -78,28 +78,54 @@ test("a subscribe page: the queue glue and its lean core only; subscribe, run, s
   await page.close();
 });
 
-test("realtime is refused by a typed config error, before anything is fetched or connected", async () => {
+test("realtime is refused with a typed config error, as any unusable argument is (onError, then send()), before anything is fetched; the hooks' observer shows it", async () => {
   const { page, fetched } = await blank();
   const out = await page.evaluate(async () => {
     const g = await import("/js/queue.js");
+    const { RealtimeObserver } = await import("/js/observe.js");
     const c = g.createClient({ validation: false });
-    let error = null;
+    const seen = [];
+    const shape = (e) => ({ name: e.name, kind: e.kind, message: e.message, isError: e instanceof Error });
+    const conn = c.realtime.connect("fal-ai/fast-lcm-diffusion", { onResult: () => {}, onError: (e) => seen.push(shape(e)) });
+    let sent = null;
     try {
-      c.realtime.connect("fal-ai/fast-lcm-diffusion", { onResult: () => {} });
+      conn.send({ prompt: "x" });
     } catch (e) {
-      error = { name: e.name, kind: e.kind, message: e.message, isError: e instanceof Error };
+      sent = shape(e);
     }
+    await new Promise((r) => setTimeout(r, 0));
+    const status = conn.status;
+    conn.close();
+    // What useRealtime runs in its effect: connecting must not throw, the error is state.
+    const observer = new RealtimeObserver(c, "fal-ai/fast-lcm-diffusion", {});
+    let threw = null;
+    let stop = null;
+    try {
+      stop = observer.connect();
+    } catch (e) {
+      threw = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    const observed = observer.getSnapshot?.() ?? observer.state;
+    stop?.();
+    const wasmBefore = performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).length;
     await c.subscribe("fal-ai/flux/dev", { input: { prompt: "after the refusal" } });
-    return { error, debug: c.realtime.debug(), sockets: performance.getEntriesByType("resource").filter((e) => e.name.startsWith("ws")).length };
+    return { wasmBefore, seen, sent, status, threw, observedError: observed?.error ? shape(observed.error) : null, debug: c.realtime.debug() };
   });
-  assert.deepEqual(out.error, {
+  const refusal = {
     name: "GenwireError",
     kind: "config",
     message: "genwire/queue has no realtime: import createClient from 'genwire' to open realtime connections",
     isError: true,
-  });
+  };
+  assert.deepEqual(out.seen, [refusal], "onError, once");
+  assert.deepEqual(out.sent, refusal, "send() throws it");
+  assert.deepEqual(out.status, { status: "closed" });
+  assert.equal(out.threw, null);
+  assert.deepEqual(out.observedError, refusal);
   assert.deepEqual(out.debug, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
-  assert.deepEqual(fetched, ["/pkg/genwire_queue.js", "/pkg/genwire_queue_lean_bg.wasm"]);
+  assert.equal(out.wasmBefore, 0, "refusing realtime loads nothing");
+  assert.deepEqual(fetched, ["/pkg/genwire_queue.js", "/pkg/genwire_queue_lean_bg.wasm"], "the core came with the subscribe");
   await page.close();
 });
 

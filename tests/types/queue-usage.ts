@@ -21,7 +21,8 @@ async function main(): Promise<void> {
     if (err.kind === "validation") void err.issues;
   }
   void decodeError;
-  // @ts-expect-error: realtime is not in genwire/queue (connect returns never, so its result has no send)
-  client.realtime.connect("fal-ai/fast-lcm-diffusion", {}).send({ prompt: "x" }).then();
+  // No realtime in genwire/queue: the connection is closed at once and says why through onError.
+  const conn = client.realtime.connect("fal-ai/fast-lcm-diffusion", { onError: (e) => void e.kind });
+  void conn.status;
 }
 void main;
