@@ -219,6 +219,18 @@ async function drive(url, t) {
     const tokens = (await server.log()).slice(since).filter((e) => e.url === "https://rest.fal.ai/tokens/");
     assert.equal(tokens.length, 1, "one realtime token, fetched through the app's proxy");
 
+    // `genwire/queue`, imported on the click: the bundler found its lean core next to its glue.
+    await page.click("#queue-run");
+    await page.waitForSelector("#queue-status:is([data-status=success], [data-status=error])", { timeout: 30_000 });
+    const queue = await page.evaluate(() => ({ status: document.querySelector("#queue-status").dataset.status, text: document.querySelector("#queue-status").textContent, url: document.querySelector("#queue-status").dataset.url }));
+    assert.equal(queue.status, "success", queue.text);
+    assert.match(queue.url, /^https?:\/\//, "an image URL");
+    const queueWasm = wasm.filter((w) => /genwire_queue/.test(w.url));
+    assert.equal(queueWasm.length, 1, `one wasm download for genwire/queue: ${JSON.stringify(wasm)}`);
+    assert.match(queueWasm[0].url, /genwire_queue_lean_bg[^/]*\.wasm/);
+    assert.equal(queueWasm[0].status, 200);
+    assert.equal(queueWasm[0].type, "application/wasm");
+
     assert.deepEqual(problems, [], "no page errors");
   } finally {
     await page.close();

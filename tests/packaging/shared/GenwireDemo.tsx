@@ -1,6 +1,6 @@
 "use client";
 // The page of both packaging fixtures (copied into each app by tests/packaging.test.mjs): an image
-// through the queue with the hooks, a realtime round trip, typed errors. The ids and data-*
+// through the queue with the hooks, a realtime round trip, typed errors, and `genwire/queue`. The ids and data-*
 // attributes are what the packaging test reads.
 import { createClient } from "genwire";
 import type { GenwireError } from "genwire";
@@ -64,12 +64,34 @@ function Realtime() {
   );
 }
 
+/** `genwire/queue` (no realtime, a smaller core), loaded on the click: its own lean core through the bundler. */
+function QueueEntry() {
+  const [state, setState] = useState<{ status: string; url?: string; error?: string }>({ status: "idle" });
+  const run = async () => {
+    setState({ status: "running" });
+    try {
+      const { createClient: createQueueClient } = await import("genwire/queue");
+      const out = await createQueueClient({ proxyUrl: "/api/fal/proxy", validation: false }).subscribe("fal-ai/flux/dev", { input: { prompt: "a queue-only page", seed: 3 } });
+      setState({ status: "success", url: out.data.images[0]?.url });
+    } catch (e) {
+      setState({ status: "error", error: describeError(e as GenwireError) });
+    }
+  };
+  return (
+    <section>
+      <button id="queue-run" onClick={run}>genwire/queue</button>
+      <p id="queue-status" data-status={state.status} data-url={state.url}>{`genwire/queue: ${state.status}${state.error ? `: ${state.error}` : ""}`}</p>
+    </section>
+  );
+}
+
 export function GenwireDemo({ realtimeUrl }: { realtimeUrl?: string }) {
   const [client] = useState(() => createClient({ proxyUrl: "/api/fal/proxy", realtimeUrl }));
   return (
     <GenwireProvider client={client}>
       <Generate />
       <Realtime />
+      <QueueEntry />
     </GenwireProvider>
   );
 }
