@@ -114,6 +114,34 @@ describe("the differential test's inputs through the browser build", () => {
     assert.deepEqual(out.lone, [["prompt", "string_unicode"], ["style", "string_unicode"]]);
     assert.deepEqual(out.plain, [], "a str without constraints takes a lone surrogate");
   });
+
+  test("an input wider or deeper than the client reads whole is left to the server: never a cut copy judged", async () => {
+    // A Value holds 10,000 items and 64 levels (proto::value); past that the validator would see a
+    // cut copy, and a cut list fails a minItems the whole one meets.
+    const schema = { type: "object", properties: { xs: { type: "array", minItems: 10001, items: { type: "integer" } }, n: { type: "integer" } } };
+    const out = await page.evaluate((schema) => {
+      const ints = (k) => Array.from({ length: k }, (_, i) => i);
+      let deep = 1;
+      for (let i = 0; i < 140; i++) deep = { d: deep };
+      return {
+        // Within the bounds, judged as always.
+        short: genwire.validate(schema, { xs: ints(3) }).map((i) => i.type),
+        wrongWithin: genwire.validate(schema, { xs: ints(3), n: "x" }).map((i) => i.type),
+        // 10,001 items meet minItems; the client must not say they don't.
+        wide: genwire.validate(schema, { xs: ints(10001) }),
+        // Beyond the bounds the client doesn't judge at all (the server does): no issue, even a real one.
+        wideAndWrong: genwire.validate(schema, { xs: ints(10001), n: "x" }),
+        deep: genwire.validate({ type: "object", properties: { n: { type: "integer" } } }, { n: "x", deep }),
+        deepWithin: genwire.validate({ type: "object", properties: { n: { type: "integer" } } }, { n: "x", deep: { d: { d: 1 } } }).map((i) => i.type),
+      };
+    }, schema);
+    assert.deepEqual(out.short, ["sequence_too_short"]);
+    assert.deepEqual(out.wrongWithin, ["sequence_too_short", "int_type"]);
+    assert.deepEqual(out.wide, []);
+    assert.deepEqual(out.wideAndWrong, []);
+    assert.deepEqual(out.deep, []);
+    assert.deepEqual(out.deepWithin, ["int_type"]);
+  });
 });
 
 describe("the simulator's 422 decodes to the issues the client finds", () => {

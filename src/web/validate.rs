@@ -22,7 +22,7 @@ use crate::proto::error::{ErrorInfo, FieldIssue, LocPart};
 use crate::proto::schema::files::{file_issues, FileMeta};
 use crate::proto::schema_cache::{openapi_url, Lookup};
 use crate::proto::shapes;
-use crate::proto::value::Value;
+use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
 use conv::lossy;
 
 /// The endpoint's compiled schema (the validator module's handle), or why there is none.
@@ -90,6 +90,10 @@ struct Found {
     files: Vec<(Vec<LocPart>, web_sys::Blob, Option<String>)>,
     /// Where a string held a lone UTF-16 surrogate (a path from the input's root).
     lone_surrogates: Vec<Vec<LocPart>>,
+    /// The input is deeper or wider than a [`Value`] holds ([`MAX_DEPTH`], [`MAX_ITEMS`]): the
+    /// validator would judge a cut copy, and could refuse what the server takes. Such an input is
+    /// left to the server (its files are still checked).
+    beyond_bounds: bool,
 }
 
 /// The input as a [`Value`], as `JSON.stringify` will send it (keys holding `undefined`, a
@@ -112,7 +116,8 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
         // JSON.stringify sends null for these in a list (and drops them from an object).
         return Value::Null;
     }
-    if depth > crate::proto::value::MAX_DEPTH {
+    if depth > MAX_DEPTH {
+        found.beyond_bounds = true;
         return lossy(v);
     }
     if let Some(f) = get(v, "toJSON").dyn_ref::<js_sys::Function>() {
@@ -123,6 +128,7 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
         };
     }
     let Some((array, kids)) = super::storage::children(v) else { return lossy(v) };
+    found.beyond_bounds |= kids.len() > MAX_ITEMS;
     let mut out = Vec::with_capacity(kids.len());
     for (k, x) in kids {
         if !array && (x.is_undefined() || x.is_function() || x.is_symbol()) {
@@ -143,6 +149,9 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
 /// The input as the client judges it (by the validator module): the server's rules, the
 /// client's extras, its lone surrogates.
 fn judge(schema: &JsValue, value: &Value, found: Found) -> Vec<FieldIssue> {
+    if found.beyond_bounds {
+        return Vec::new();
+    }
     let lone = Value::Arr(found.lone_surrogates.iter().map(|l| shapes::loc(l)).collect());
     let issues = js::call2(schema, "check", &conv::from_value(value), &conv::from_value(&lone)).map(|v| lossy(&v)).unwrap_or(Value::Null);
     issues.as_array().map(|l| l.iter().map(read_shaped).collect()).unwrap_or_default()
