@@ -42,5 +42,10 @@ test("a server render of a page using the hooks renders the idle state and touch
   assert.match(html, /stream: idle, partial: true/);
   // A render without a provider uses the default client, and is as quiet.
   assert.match(renderToString(h(Page)), /generation: idle/);
+  // The same page on a `genwire/queue` client: importing it and rendering are as quiet.
+  const queue = await import("../js/queue.js");
+  const queueHtml = renderToString(h(GenwireProvider, { client: queue.createClient({ proxyUrl: "/api/fal/proxy" }) }, h(Page)));
+  assert.match(queueHtml, /generation: idle, pending: false, data: true/);
+  assert.match(queueHtml, /realtime: idle/);
   assert.deepEqual(touched, [], "no wasm compiled or instantiated during the server render");
 });
