@@ -15,13 +15,13 @@ const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 7;
 // The dev server serves /pkg: both variants go there, each a js/ and a pkg/ side by side.
 const served = `${root}pkg/cmp/`;
 rmSync(served, { recursive: true, force: true });
-const index = readFileSync(`${root}js/index.js`, "utf8");
-const always = index.replace("function core(full, input) {", "function core(full, input) {\n  full = true; // as before the split: the full core for every page");
-if (always === index) throw new Error("js/index.js has no `function core(full, input)` to patch");
+const library = readFileSync(`${root}js/library.js`, "utf8");
+const always = library.replace("  function core(full, input) {", "  function core(full, input) {\n    full = true; // as before the split: the full core for every page");
+if (always === library) throw new Error("js/library.js has no `function core(full, input)` to patch");
 const PKG = ["genwire.js", "genwire_bg.wasm", "genwire_lean_bg.wasm", "genwire_validate.js", "genwire_validate_bg.wasm", "genwire_queue.js", "genwire_queue_bg.wasm", "genwire_queue_lean_bg.wasm"];
-for (const [variant, entry] of [["before", always], ["split", index], ["queue", index]]) {
+for (const [variant, facade] of [["before", always], ["split", library], ["queue", library]]) {
   cpSync(`${root}js/`, `${served}${variant}/js/`, { recursive: true });
-  writeFileSync(`${served}${variant}/js/index.js`, entry);
+  writeFileSync(`${served}${variant}/js/library.js`, facade);
   mkdirSync(`${served}${variant}/pkg/`, { recursive: true });
   for (const f of PKG) cpSync(`${root}pkg/${f}`, `${served}${variant}/pkg/${f}`);
 }

@@ -14,8 +14,6 @@ cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --all-targets --
 cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --lib --no-default-features --features client,validator -- -D warnings -D clippy::await_holding_refcell_ref
 cargo clippy --quiet -p genwire --target wasm32-unknown-unknown --lib --no-default-features --features validator -- -D warnings
 node scripts/edge-check.mjs
-# js/queue.js (the `genwire/queue` entry) is generated from js/index.js.
-node scripts/queue-entry.mjs --check
 
 echo "== native: cargo test (core + server; the property tests run here)"
 cargo test --workspace --quiet
