@@ -32,7 +32,10 @@ beforeEach(async () => {
 const N = 200;
 
 /** Runs `n` cycles of `kind` in the page; each cycle's callbacks hold a new `Mark`. */
-function cycles(kind, n) {
+async function cycles(kind, n) {
+  // "fatal": every socket is closed with 1011 on its first input; each cycle's handle reconnects
+  // once after it (a new connection, closed the same way) and then closes.
+  if (kind === "fatal") await server.sim("/__sim/realtime/faults", { close_code_next: { code: 1011, reason: "memory", count: 2 * n } });
   return page.evaluate(async ({ kind, n }) => {
     const { client, Mark } = window;
     const errors = [];
@@ -40,6 +43,24 @@ function cycles(kind, n) {
       const mark = new Mark();
       if (kind === "subscribe") {
         await client.subscribe("fal-ai/fast-sdxl", { input: { prompt: `memory ${i}` }, onQueueUpdate: () => mark });
+        continue;
+      }
+      if (kind === "fatal") {
+        let fatal = 0;
+        // As an app's callbacks do, they reach the connection (here its status).
+        const conn = client.realtime.connect("genwire/echo", { throttleInterval: 0, onError: () => { fatal++; mark.status = conn.status; } });
+        conn.send({ seq: i });
+        const until = async (k) => {
+          for (let t = 0; fatal < k; t++) {
+            if (t > 1000) throw new Error(`cycle ${i}: no fatal close (${fatal})`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        };
+        await until(1);
+        conn.reconnect();
+        conn.send({ seq: i }); // the server closes a socket on its first input
+        await until(2);
+        conn.close();
         continue;
       }
       await new Promise((resolve, reject) => {
@@ -90,25 +111,27 @@ async function measure() {
   };
 }
 
-/** Warm-up, then N and 2N cycles: nothing of a cycle stays, and the wasm memory stops growing. */
-async function noGrowth(kind) {
+/** Warm-up, then n and 2n cycles: nothing of a cycle stays, and the wasm memory stops growing. */
+async function noGrowth(kind, n = N) {
   assert.deepEqual(await cycles(kind, 10), []);
   const first = await measure();
-  assert.deepEqual(await cycles(kind, N), []);
+  assert.deepEqual(await cycles(kind, n), []);
   const one = await measure();
-  assert.deepEqual(await cycles(kind, N), []);
+  assert.deepEqual(await cycles(kind, n), []);
   const two = await measure();
   const seen = JSON.stringify({ first, one, two });
-  // Leaked, each cycle leaves its Mark (and, for realtime, its handle): N and 2N of them.
+  // Leaked, each cycle leaves its Mark (and, for realtime, its handle): n and 2n of them.
   assert.ok(one.marks - first.marks < 5 && two.marks - one.marks < 5, `cycles' callbacks retained: ${seen}`);
   assert.ok(one.handles - first.handles < 5 && two.handles - one.handles < 5, `connection handles retained: ${seen}`);
-  // The first N set the high-water mark of the wasm memory; the next N fit in it.
-  assert.equal(two.wasm, one.wasm, `the wasm memory grew over the second ${N} cycles: ${seen}`);
+  // The first n set the high-water mark of the wasm memory; the next n fit in it.
+  assert.equal(two.wasm, one.wasm, `the wasm memory grew over the second ${n} cycles: ${seen}`);
   assert.deepEqual(two.debug, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
 }
 
 describe("memory over many cycles (counted by CDP)", () => {
   test(`realtime connect, one result, close: ${N} more cycles leave nothing`, () => noGrowth("realtime"));
   test(`realtime, two handles sharing a connectionKey, both close: ${N} more cycles leave nothing`, () => noGrowth("shared"));
+  // Two sockets and two token fetches a cycle: fewer cycles.
+  test(`realtime, fatal closes, reconnect() starting over, close: ${N / 4} more cycles leave nothing`, () => noGrowth("fatal", N / 4));
   test(`subscribe: ${N} more jobs leave nothing`, () => noGrowth("subscribe"));
 });
