@@ -95,7 +95,8 @@ impl Hub {
         let id = conv::endpoint(endpoint)?.full();
         let sub = [conv::opt_fn(opts, "onResult")?, conv::opt_fn(opts, "onError")?, conv::opt_fn(opts, "onStatus")?];
         let (ticket, conn) = self.join(&id, opts, sub.clone())?;
-        Ok(RealtimeConnection { hub: Rc::downgrade(self), now: RefCell::new((Some(conn), ticket)), endpoint: id, opts: opts.clone(), sub })
+        let joined = Joined { conn, ticket, endpoint: id, opts: opts.clone(), sub };
+        Ok(RealtimeConnection { hub: Rc::downgrade(self), now: RefCell::new(Some(joined)) })
     }
 
     fn join(self: &Rc<Self>, endpoint: &str, opts: &JsValue, sub: Sub) -> Result<(Ticket, Rc<Conn>), JsValue> {
@@ -378,8 +379,17 @@ async fn provided(f: &Function, app_path: &str) -> Result<JsValue, bool> {
 #[wasm_bindgen]
 pub struct RealtimeConnection {
     hub: Weak<Hub>,
-    /// The connection (none once closed) and this handle's place in it.
-    now: RefCell<(Option<Rc<Conn>>, Ticket)>,
+    /// While joined (none once closed): the connection, this handle's place in it, and what a
+    /// reconnect after a fatal close starts over with. Let go on `close()`: the caller's options
+    /// and callbacks usually hold the caller's object, which holds this handle, and a JS value kept
+    /// by the wasm is a root the garbage collector can't see through (the handle, its options, its
+    /// callbacks and all they hold would stay for ever).
+    now: RefCell<Option<Joined>>,
+}
+
+struct Joined {
+    conn: Rc<Conn>,
+    ticket: Ticket,
     endpoint: String,
     opts: JsValue,
     sub: Sub,
@@ -392,8 +402,8 @@ impl RealtimeConnection {
     /// `GenwireError` once the connection is closed (after a fatal close, saying why), and one of
     /// kind `config` naming the field for an input the codec can't carry whole.
     pub fn send(&self, input: JsValue) -> Result<(), JsValue> {
-        let conn = self.now.borrow().0.clone();
-        let Some(c) = conn else { return Err(conv::to_js(&frame::after_close(), None, None)) };
+        let joined = self.now.borrow().as_ref().map(|j| (j.conn.clone(), j.sub[ERROR].clone()));
+        let Some((c, on_error)) = joined else { return Err(conv::to_js(&frame::after_close(), None, None)) };
         if let Some(f) = c.fatal.borrow().as_ref() {
             return Err(conv::to_js(&frame::after_fatal(f), None, None));
         }
@@ -405,7 +415,7 @@ impl RealtimeConnection {
             return Ok(());
         }
         let Some(hub) = self.hub.upgrade() else { return Ok(()) };
-        let (c, shared, on_error) = (c.clone(), hub.shared.clone(), self.sub[ERROR].clone());
+        let (c, shared) = (c.clone(), hub.shared.clone());
         spawn_local(async move {
             // After the upload, an input that can't be encoded is reported like a failed upload.
             let sent = super::storage::upload_blobs(&shared, &input).await.and_then(|uploaded| c.push(n, uploaded));
@@ -418,27 +428,19 @@ impl RealtimeConnection {
 
     /// Leaves the connection; the last one to leave closes the socket and frees everything.
     pub fn close(&self) {
-        let (conn, ticket) = {
-            let mut now = self.now.borrow_mut();
-            (now.0.take(), now.1)
-        };
-        let hub = self.hub.upgrade().filter(|_| conn.is_some());
-        let last = hub.and_then(|h| h.registry.borrow_mut().leave(ticket));
-        if let Some(c) = last {
-            c.tx.send(Msg::Input(Input::Close));
-        }
+        drop(self.leave());
     }
 
     /// Reconnects now, with the backoff started over. After a fatal close, starts over: a new
     /// connection with this handle's options (joining the key's current one, if any).
     pub fn reconnect(&self) -> Result<(), JsValue> {
-        let conn = self.now.borrow().0.clone();
+        let conn = self.now.borrow().as_ref().map(|j| j.conn.clone());
         let (Some(c), Some(hub)) = (conn, self.hub.upgrade()) else { return Ok(()) };
         let fatal = c.fatal.borrow().is_some();
         let c = if fatal {
-            self.close();
-            let (ticket, conn) = hub.join(&self.endpoint, &self.opts, self.sub.clone())?;
-            *self.now.borrow_mut() = (Some(conn.clone()), ticket);
+            let Some(Joined { endpoint, opts, sub, .. }) = self.leave() else { return Ok(()) };
+            let (ticket, conn) = hub.join(&endpoint, &opts, sub.clone())?;
+            *self.now.borrow_mut() = Some(Joined { conn: conn.clone(), ticket, endpoint, opts, sub });
             conn
         } else {
             c
@@ -450,8 +452,21 @@ impl RealtimeConnection {
     /// `{status, attempt?, delayMs?}`.
     #[wasm_bindgen(getter)]
     pub fn status(&self) -> JsValue {
-        let s = self.now.borrow().0.as_ref().map_or(Status::Closed, |c| c.status.borrow().clone());
+        let s = self.now.borrow().as_ref().map_or(Status::Closed, |j| j.conn.status.borrow().clone());
         conv::from_value(&s.to_value())
+    }
+}
+
+impl RealtimeConnection {
+    /// Leaves the connection (the last handle to leave closes it) and gives back what this handle
+    /// held, so that nothing of the caller's stays in the wasm once it is dropped.
+    fn leave(&self) -> Option<Joined> {
+        let joined = self.now.borrow_mut().take()?;
+        let last = self.hub.upgrade().and_then(|h| h.registry.borrow_mut().leave(joined.ticket));
+        if let Some(c) = last {
+            c.tx.send(Msg::Input(Input::Close));
+        }
+        Some(joined)
     }
 }
 
