@@ -4,7 +4,7 @@
 // `validation: false`, else the full one; a lean page's first validation brings the validator module.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, startServer } from "./support/env.mjs";
+import { blankPage, launchBrowser, startServer } from "./support/env.mjs";
 
 let server, browser;
 before(async () => {
@@ -18,15 +18,8 @@ after(async () => {
 
 /** A blank page of the server's origin, recording every .wasm request. */
 async function blank() {
-  const page = await browser.newPage();
-  const wasm = [];
-  page.on("request", (r) => {
-    const u = new URL(r.url());
-    if (u.pathname.endsWith(".wasm")) wasm.push(u.pathname + u.search);
-  });
-  await page.route(`${server.url}/__blank`, (r) => r.fulfill({ contentType: "text/html", body: "<!doctype html><title>init</title>" }));
-  await page.goto(`${server.url}/__blank`);
-  return { page, wasm };
+  const { page, fetched } = await blankPage(browser, server, (u) => u.pathname.endsWith(".wasm"));
+  return { page, wasm: fetched };
 }
 
 const SCHEMA = { type: "object", properties: { n: { type: "integer", maximum: 3 } } };

@@ -4,30 +4,14 @@
 // library's modules fetched.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, startServer } from "./support/env.mjs";
+import { blankPage, setup, teardown } from "./support/env.mjs";
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+let env;
+before(async () => { env = await setup(); });
+after(() => teardown(env));
 
-/** A blank page of the server's origin, recording every .wasm and .js request under /pkg/. */
-async function blank() {
-  const page = await browser.newPage();
-  const fetched = [];
-  page.on("request", (r) => {
-    const u = new URL(r.url());
-    if (u.pathname.startsWith("/pkg/")) fetched.push(u.pathname);
-  });
-  await page.route(`${server.url}/__blank`, (r) => r.fulfill({ contentType: "text/html", body: "<!doctype html><title>queue</title>" }));
-  await page.goto(`${server.url}/__blank`);
-  return { page, fetched };
-}
+/** A blank page of the server's origin, recording every request under /pkg/. */
+const blank = () => blankPage(env.browser, env.server, (u) => u.pathname.startsWith("/pkg/"));
 
 const SCHEMA = {
   type: "object",

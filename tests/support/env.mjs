@@ -73,6 +73,22 @@ export async function openPage(browser, url) {
   return page;
 }
 
+/**
+ * A blank page of the server's origin (nothing of genwire loaded), recording the path of every
+ * request `record(url)` accepts: what a page fetches, in order.
+ */
+export async function blankPage(browser, server, record) {
+  const page = await browser.newPage();
+  const fetched = [];
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (record(u)) fetched.push(u.pathname + u.search);
+  });
+  await page.route(`${server.url}/__blank`, (r) => r.fulfill({ contentType: "text/html", body: "<!doctype html><title>blank</title>" }));
+  await page.goto(`${server.url}/__blank`);
+  return { page, fetched };
+}
+
 let counter = 0;
 /** A prompt no other test uses, so faults registered for it hit only this test's job. */
 export const uniquePrompt = (tag) => `${tag} #${process.pid}-${++counter}-${Date.now()}`;
