@@ -60,7 +60,11 @@ export function init(input) {
  */
 export function decodeError(value) {
   if (loaded) return wasmDecodeError(value);
-  if (typeof Response !== "undefined" && value instanceof Response) return core(true).then(() => wasmDecodeError(value));
+  let response = false;
+  try {
+    response = typeof Response !== "undefined" && value instanceof Response; // a Proxy's getPrototypeOf trap may throw
+  } catch { /* not a Response */ }
+  if (response) return core(true).then(() => wasmDecodeError(value));
   throw configError("genwire: call `await init()` before decodeError() on anything but a Response");
 }
 
