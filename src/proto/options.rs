@@ -410,15 +410,33 @@ pub fn follow(v: &Value, fetch_result: bool) -> R<Follow> {
     Ok(Follow { machine, logs: logs(v)?, request_id: request_id(v)?, headers: headers(v)? })
 }
 
-/// `client.stream`'s options: the stall window (`stallTimeout`, ms without a byte) and the deadline (`timeout`).
-pub fn stream(v: &Value) -> R<crate::proto::stream::Config> {
+/// `client.stream`'s options as the core reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stream {
+    pub machine: crate::proto::stream::Config,
+    /// The call's `headers`, on its request through the proxy.
+    pub headers: Vec<(String, String)>,
+}
+
+/// `client.stream`'s options: the stall window (`stallTimeout`, ms without a byte, or `timeout`,
+/// @fal-ai/client's name for it: its stream's `timeout` is the longest gap between chunks, so a
+/// migrated `timeout: 60000` never cuts a long stream; a bound on the whole stream is a `signal`)
+/// and the call's `headers`.
+pub fn stream(v: &Value) -> R<Stream> {
     let o = Reader::of(v);
-    let mut c = crate::proto::stream::Config::default();
-    if let Some(d) = o.ms("stallTimeout", 10.0)? {
-        c.stall = d;
+    let mut machine = crate::proto::stream::Config::default();
+    match (o.ms("stallTimeout", 10.0)?, o.ms("timeout", 10.0)?) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(OptionError(
+                "options 'stallTimeout' and 'timeout' of stream() are two names of one option ('timeout' is @fal-ai/client's: the longest \
+                 silence between chunks): pass one, or the same value. To bound the whole stream, pass a signal (AbortSignal.timeout(ms))"
+                    .into(),
+            ))
+        }
+        (Some(d), _) | (None, Some(d)) => machine.stall = d,
+        (None, None) => {}
     }
-    c.timeout = o.ms("timeout", 1.0)?;
-    Ok(c)
+    Ok(Stream { machine, headers: headers_of(o, "headers")? })
 }
 
 pub fn logs(v: &Value) -> R<bool> {
@@ -624,7 +642,7 @@ pub const CALLS: &[Call] = &[
         ],
         nested: &[],
     },
-    Call { name: "stream", label: "stream()", known: &["input", "validate", "signal", "abortSignal", "timeout", "stallTimeout"], nested: &[] },
+    Call { name: "stream", label: "stream()", known: &["input", "validate", "signal", "abortSignal", "headers", "timeout", "stallTimeout"], nested: &[] },
     Call {
         name: "run",
         label: "run()",
@@ -796,17 +814,6 @@ mod tests {
         // A job the call submits is its own: cancelled on abort unless told otherwise.
         assert!(subscribe(&v("{}")).unwrap().machine.cancel_on_abort);
         assert!(!subscribe(&v(r#"{"cancelOnAbort":false}"#)).unwrap().machine.cancel_on_abort);
-    }
-
-    #[test]
-    fn stream_options_with_their_defaults_and_ranges() {
-        let c = stream(&v("{}")).unwrap();
-        assert_eq!((c.stall, c.timeout), (Duration::ms(crate::proto::stream::DEFAULT_STALL_MS), None));
-        let c = stream(&v(r#"{"stallTimeout":2000,"timeout":60000}"#)).unwrap();
-        assert_eq!((c.stall, c.timeout), (Duration::ms(2_000.0), Some(Duration::ms(60_000.0))));
-        assert_eq!(err(stream(&v(r#"{"stallTimeout":5}"#))), "option 'stallTimeout' must be a number of at least 10");
-        assert_eq!(err(stream(&v(r#"{"timeout":0}"#))), "option 'timeout' must be a number of at least 1");
-        assert_eq!(err(stream(&v(r#"{"timeout":"1s"}"#))), "option 'timeout' must be a number of at least 1");
     }
 
     #[test]
@@ -983,6 +990,27 @@ mod tests {
             assert!(c.nested.iter().all(|(f, n)| c.known.contains(f) && call(n).is_some()), "{}", c.name);
         }
         assert!(unknown("nope", &names(&["x"]), &Value::Null).is_empty());
+    }
+
+    #[test]
+    fn a_streams_timeout_is_the_gap_between_chunks_as_in_the_official_client() {
+        use crate::proto::stream::DEFAULT_STALL_MS;
+        let stall = |json: &str| stream(&v(json)).map(|s| s.machine.stall);
+        assert_eq!(stall("{}"), Ok(Duration::ms(DEFAULT_STALL_MS)));
+        assert_eq!(stall(r#"{"timeout":60000}"#), Ok(Duration::ms(60_000.0)), "fal.stream(id, {{ timeout: 60000 }}): a minute of silence, not a minute in all");
+        assert_eq!(stall(r#"{"stallTimeout":5000}"#), Ok(Duration::ms(5_000.0)));
+        assert_eq!(stall(r#"{"stallTimeout":5000,"timeout":5000}"#), Ok(Duration::ms(5_000.0)), "the same value under both names");
+        assert!(
+            err(stall(r#"{"stallTimeout":5000,"timeout":6000}"#)).starts_with("options 'stallTimeout' and 'timeout' of stream() are two names of one option")
+        );
+        assert_eq!(err(stall(r#"{"timeout":0}"#)), "option 'timeout' must be a number of at least 10");
+        assert_eq!(err(stall(r#"{"timeout":"15s"}"#)), "option 'timeout' must be a number of at least 10");
+        assert_eq!(err(stall(r#"{"stallTimeout":5}"#)), "option 'stallTimeout' must be a number of at least 10");
+        // The call's own headers, under the rules of every call's.
+        assert_eq!(stream(&v(r#"{"headers":{"x-session":"s1"}}"#)).unwrap().headers, h(&[("x-session", "s1")]));
+        assert!(err(stream(&v(r#"{"headers":{"x-fal-key":"k"}}"#))).starts_with("genwire refuses the header 'x-fal-key' (headers)"));
+        assert!(err(stream(&v(r#"{"headers":{"accept":"application/json"}}"#))).contains("is genwire's own"));
+        assert!(call("stream").unwrap().known.contains(&"headers"));
     }
 
     #[test]
