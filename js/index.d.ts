@@ -536,6 +536,12 @@ export interface GenwireClient {
   /** Rolling summary of the last five minutes. */
   stats(): ClientStats;
   /**
+   * The check `genwire/react`'s hooks run on their options before they start anything (`hook`:
+   * `"useGeneration"`, `"useStream"`, `"useRealtime"`, `"useUpload"`, `"useValidation"`): resolves,
+   * or rejects with the `config` GenwireError the hook's call gives for the same mistake.
+   */
+  checkHook(hook: string, options: unknown): Promise<void>;
+  /**
    * Runs the integration checklist (proxy reachable, key added, allowlist, unbuffered streaming,
    * realtime with a token, clock skew, wasm CSP); never rejects for a failing check.
    */

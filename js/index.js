@@ -369,6 +369,12 @@ export function createClient(options = {}) {
     // The client's options are judged by the core first (keys anywhere refused) when the wasm can
     // load; when it can't, diagnose still runs (its CSP check says why) with the same key rules.
     diagnose: (opts = {}) => core(validates("diagnose")).then(() => { make(); }, () => {}).then(() => import("./diagnose.js")).then((m) => m.diagnose(options, opts)),
+    /**
+     * The check `genwire/react`'s hooks run on their options before they start anything: resolves,
+     * or rejects with the `config` GenwireError the hook's call would give (the core's rules,
+     * `proto::options::HOOKS`). Loads the core module the hook's call would load.
+     */
+    checkHook: (hook, opts) => core(validates(hook === "useValidation" ? "validate" : hook, opts)).then(() => make().checkHook(hook, opts)),
     /** Rolling summary of the last five minutes of calls. */
     stats() {
       return inner ? inner.stats() : { windowMs: STATS_WINDOW_MS, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };

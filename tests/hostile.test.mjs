@@ -105,6 +105,8 @@ before(async () => {
       on: (v) => { const off = client.on(v); off(); return "ok"; },
       diagnose: (v) => client.diagnose(v),
       pureValidate: (v) => g.validate(schema, {}, v),
+      checkHook: (v) => client.checkHook("useGeneration", v),
+      checkHookStream: (v) => client.checkHook("useStream", v),
     };
 
     const describe = (e) => ({
@@ -182,6 +184,9 @@ const ACCEPTS = {
   diagnose: [],
   // The endpoint only picks a path in an OpenAPI document: any string (or none) is taken.
   pureValidate: ["null", "undefined", "string", "empty"],
+  // The hooks' options (genwire/react), judged as their calls' are.
+  checkHook: OPTIONS,
+  checkHookStream: OPTIONS,
 };
 /** Values that would start something slow (a whole diagnose run) rather than test an argument. */
 const SKIP = { diagnose: ["object", "null", "undefined", "array", "cyclic", "proxyGetThrows", "proxyOwnKeysThrows", "proxyProtoThrows", "proxyHasThrows", "mapNumberKey", "set", "date", "fakeBlob", "deepBigint", "functionInside", "symbolInside"] };

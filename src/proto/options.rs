@@ -560,6 +560,67 @@ pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool, realtime_url: &s
     Ok(Realtime { machine: m, codec, max_buffering, app_path, key: o.str("connectionKey")?, base_url })
 }
 
+/// A React hook of `genwire/react` (its options are a call's, `base`, and its own), for the
+/// check the hooks run before they start anything (`GenwireClient::checkHook`): the same typed
+/// `config` error a call gives for the same mistake, and the unknown-name warning.
+pub struct Hook {
+    pub name: &'static str,
+    /// The call whose options the hook passes on (its rules and names apply too).
+    pub base: &'static str,
+    /// The hook's own option names.
+    pub own: &'static [&'static str],
+    /// The options that must be functions (the hook wraps them, so the call never sees them).
+    pub callbacks: &'static [&'static str],
+}
+
+pub const HOOKS: &[Hook] = &[
+    Hook {
+        name: "useGeneration",
+        base: "subscribe",
+        own: &["onSuccess", "onError", "cancelSuperseded", "resume", "resumeKey"],
+        callbacks: &["onQueueUpdate", "onEnqueue", "onSuccess", "onError"],
+    },
+    Hook { name: "useStream", base: "stream", own: &["onPartial", "onSuccess", "onError"], callbacks: &["onPartial", "onSuccess", "onError"] },
+    Hook { name: "useRealtime", base: "realtime", own: &["enabled"], callbacks: &["onResult", "onError", "onStatus"] },
+    Hook { name: "useUpload", base: "upload", own: &[], callbacks: &["onProgress"] },
+    Hook { name: "useValidation", base: "validate", own: &["debounceMs", "enabled"], callbacks: &[] },
+];
+
+pub fn hook_of(name: &str) -> Option<&'static Hook> {
+    HOOKS.iter().find(|h| h.name == name)
+}
+
+/// A hook's plain-data options (`v`, as `conv::options` reads them): its own by their rules, then
+/// those it passes on by the call's (a realtime hook's are judged when it connects, by the
+/// connection itself: they need the endpoint). The callbacks and the signal are the edge's to check.
+pub fn hook(name: &str, v: &Value) -> R<()> {
+    let o = Reader::of(v);
+    match name {
+        "useGeneration" => {
+            match o.get("resume") {
+                None | Some(Value::Bool(_)) => {}
+                Some(Value::Str(s)) if s == "session" => {}
+                Some(_) => return Err(wrong("resume", "\"session\", true or false")),
+            }
+            o.bool("cancelSuperseded")?;
+            o.str("resumeKey")?;
+            validate(v)?;
+            subscribe(v).map(drop)
+        }
+        "useStream" => {
+            validate(v)?;
+            stream(v).map(drop)
+        }
+        "useRealtime" => o.bool("enabled").map(drop),
+        "useUpload" => upload(v).map(drop),
+        "useValidation" => {
+            o.bool("enabled")?;
+            o.num("debounceMs", 0.0).map(drop)
+        }
+        other => Err(OptionError(format!("genwire has no hook '{other}'"))),
+    }
+}
+
 /// The option names of each call (and of the objects nested in options), for the warning about
 /// an unknown one: a misspelt option must not silently do nothing. `label` is how the warning
 /// names the call.
@@ -710,17 +771,22 @@ pub fn call(name: &str) -> Option<&'static Call> {
 /// The warnings about `names` (the options object's own keys) for `call`, and about the fields of
 /// its nested objects in `plain` (the options as the core reads them): `(key, message)`, the key
 /// the same for the same name of the same call, so each is said once.
+/// A hook's warnings name the hook and are keyed by its call's name, so the call the hook then
+/// makes does not say the same again.
 pub fn unknown(call_name: &str, names: &[String], plain: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let Some(c) = call(call_name) else { return out };
-    for name in names.iter().filter(|n| !c.known.contains(&n.as_str())) {
-        let mut msg = format!("genwire: {} has no option '{name}'; it does nothing.", c.label);
+    let hook = hook_of(call_name);
+    let Some(c) = call(hook.map_or(call_name, |h| h.base)) else { return out };
+    let known: Vec<&'static str> = c.known.iter().chain(hook.map_or(&[][..], |h| h.own)).copied().collect();
+    for name in names.iter().filter(|n| !known.contains(&n.as_str())) {
+        let label = hook.map_or(c.label.to_string(), |h| format!("{}()", h.name));
+        let mut msg = format!("genwire: {label} has no option '{name}'; it does nothing.");
         if let Some((_, instead)) = INSTEAD.iter().find(|(n, _)| n == name) {
             msg.push_str(&format!(" It is @fal-ai/client's: {instead}."));
-        } else if let Some(near) = nearest(name, c.known) {
+        } else if let Some(near) = nearest(name, &known) {
             msg.push_str(&format!(" Did you mean '{near}'?"));
         }
-        out.push((format!("{call_name}.{name}"), msg));
+        out.push((format!("{}.{name}", c.name), msg));
     }
     let o = Reader::of(plain);
     for (field, nested) in c.nested {
@@ -1011,6 +1077,52 @@ mod tests {
         assert!(err(stream(&v(r#"{"headers":{"x-fal-key":"k"}}"#))).starts_with("genwire refuses the header 'x-fal-key' (headers)"));
         assert!(err(stream(&v(r#"{"headers":{"accept":"application/json"}}"#))).contains("is genwire's own"));
         assert!(call("stream").unwrap().known.contains(&"headers"));
+    }
+
+    #[test]
+    fn hooks_take_their_calls_rules_and_their_own() {
+        assert!(hook("useGeneration", &v(r#"{"resume":"session","resumeKey":"k","cancelSuperseded":false,"logs":false}"#)).is_ok());
+        assert!(hook("useGeneration", &v(r#"{"resume":true}"#)).is_ok());
+        assert!(hook("useGeneration", &Value::Null).is_ok(), "no options");
+        assert_eq!(err(hook("useGeneration", &v(r#"{"resume":"local"}"#))), r#"option 'resume' must be "session", true or false"#);
+        assert_eq!(err(hook("useGeneration", &v(r#"{"cancelSuperseded":"no"}"#))), "option 'cancelSuperseded' must be true or false");
+        assert_eq!(err(hook("useGeneration", &v(r#"{"resumeKey":5}"#))), "option 'resumeKey' must be a string");
+        // The call's own rules, word for word as the call says them.
+        assert_eq!(err(hook("useGeneration", &v(r#"{"timeout":0}"#))), err(subscribe(&v(r#"{"timeout":0}"#))));
+        assert!(err(hook("useGeneration", &v(r#"{"headers":{"Authorization":"Key a:b"}}"#))).starts_with("genwire refuses the header 'Authorization'"));
+        assert_eq!(err(hook("useGeneration", &v(r#"{"validate":1}"#))), "option 'validate' must be true or false");
+        assert_eq!(err(hook("useStream", &v(r#"{"stallTimeout":"5s"}"#))), err(stream(&v(r#"{"stallTimeout":"5s"}"#))));
+        assert_eq!(err(hook("useRealtime", &v(r#"{"enabled":"yes"}"#))), "option 'enabled' must be true or false");
+        assert!(err(hook("useUpload", &v(r#"{"lifecycle":{"expiresIn":"2h"}}"#))).starts_with("option 'lifecycle.expiresIn'"));
+        assert_eq!(err(hook("useValidation", &v(r#"{"debounceMs":-1}"#))), "option 'debounceMs' must be a number of at least 0");
+        assert!(hook("useValidation", &v(r#"{"debounceMs":0,"enabled":false}"#)).is_ok());
+        assert!(hook("useNothing", &Value::Null).is_err());
+        // Every hook's call exists, its callbacks are names it knows, and its own names are new.
+        for h in HOOKS {
+            let c = call(h.base).unwrap();
+            assert!(h.callbacks.iter().all(|f| c.known.contains(f) || h.own.contains(f)), "{}", h.name);
+            assert!(h.own.iter().all(|f| !c.known.contains(f)), "{}", h.name);
+        }
+    }
+
+    #[test]
+    fn a_hooks_unknown_options_are_named_by_the_hook_once_for_its_call() {
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(unknown("useGeneration", &names(&["resume", "onSuccess", "timeout", "onQueueUpdate"]), &Value::Null).is_empty());
+        let w = unknown("useGeneration", &names(&["cancelSupersede", "timout"]), &Value::Null);
+        assert_eq!(
+            w,
+            [
+                (
+                    "subscribe.cancelSupersede".to_string(),
+                    "genwire: useGeneration() has no option 'cancelSupersede'; it does nothing. Did you mean 'cancelSuperseded'?".to_string()
+                ),
+                ("subscribe.timout".to_string(), "genwire: useGeneration() has no option 'timout'; it does nothing. Did you mean 'timeout'?".to_string()),
+            ]
+        );
+        let w = unknown("useRealtime", &names(&["enable", "reconnect"]), &v(r#"{"reconnect":{"maxAttempt":2}}"#));
+        assert_eq!(w.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["realtime.enable", "reconnect.maxAttempt"]);
+        assert!(w[0].1.ends_with("Did you mean 'enabled'?"));
     }
 
     #[test]
