@@ -428,6 +428,25 @@ describe("hooks with bad options", () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  test("an unknown option of a hook is warned about once in development, naming the hook, and not again by its call", async () => {
+    const warnings = [];
+    const listen = (m) => { if (m.type() === "warning" && m.text().includes("cancelSupersede'")) warnings.push(m.text()); };
+    page.on("console", listen);
+    try {
+      await page.evaluate(async () => {
+        const c = window.genwire.createClient(); // the sandbox page's genwire: a development build
+        await c.checkHook("useGeneration", { cancelSupersede: false });
+        await c.checkHook("useGeneration", { cancelSupersede: false });
+        // The call the hook then makes (its own options passed on): said already.
+        await c.subscribe("fal-ai/flux/dev", { input: { prompt: 5 }, cancelSupersede: false }).catch(() => {});
+      });
+      await new Promise((r) => setTimeout(r, 100)); // console events arrive after evaluate
+    } finally {
+      page.off("console", listen);
+    }
+    assert.deepEqual(warnings, ["genwire: useGeneration() has no option 'cancelSupersede'; it does nothing. Did you mean 'cancelSuperseded'?"]);
+  });
+
   test("useUpload and useValidation: refused options are their error; fixed, they work", async () => {
     await mount("Upload", { options: { onProgress: "x" } });
     let r = await settle((h) => h.up.upload(new Blob(["abc"])));
