@@ -428,8 +428,8 @@ pub fn stream(v: &Value) -> R<Stream> {
     match (o.ms("stallTimeout", 10.0)?, o.ms("timeout", 10.0)?) {
         (Some(a), Some(b)) if a != b => {
             return Err(OptionError(
-                "options 'stallTimeout' and 'timeout' of stream() are two names of one option ('timeout' is @fal-ai/client's: the longest \
-                 silence between chunks): pass one, or the same value. To bound the whole stream, pass a signal (AbortSignal.timeout(ms))"
+                "options 'stallTimeout' and 'timeout' of stream() are one option (the longest silence; 'timeout' is @fal-ai/client's name): \
+                 pass one, or the same value; a signal bounds the whole stream"
                     .into(),
             ))
         }
@@ -590,9 +590,10 @@ pub fn hook_of(name: &str) -> Option<&'static Hook> {
     HOOKS.iter().find(|h| h.name == name)
 }
 
-/// A hook's plain-data options (`v`, as `conv::options` reads them): its own by their rules, then
-/// those it passes on by the call's (a realtime hook's are judged when it connects, by the
-/// connection itself: they need the endpoint). The callbacks and the signal are the edge's to check.
+/// A hook's own plain-data options (`v`, as `conv::options` reads them) by their rules. Those it
+/// passes on are judged by its call, which it makes next and which checks them before it sends
+/// anything (a realtime hook's connection, through onError): the same error, said once, by the
+/// same code. The callbacks the hook wraps and the signal it joins are the edge's to check.
 pub fn hook(name: &str, v: &Value) -> R<()> {
     let o = Reader::of(v);
     match name {
@@ -603,21 +604,14 @@ pub fn hook(name: &str, v: &Value) -> R<()> {
                 Some(_) => return Err(wrong("resume", "\"session\", true or false")),
             }
             o.bool("cancelSuperseded")?;
-            o.str("resumeKey")?;
-            validate(v)?;
-            subscribe(v).map(drop)
+            o.str("resumeKey").map(drop)
         }
-        "useStream" => {
-            validate(v)?;
-            stream(v).map(drop)
+        "useValidation" => {
+            o.num("debounceMs", 0.0)?;
+            o.bool("enabled").map(drop)
         }
         "useRealtime" => o.bool("enabled").map(drop),
-        "useUpload" => upload(v).map(drop),
-        "useValidation" => {
-            o.bool("enabled")?;
-            o.num("debounceMs", 0.0).map(drop)
-        }
-        other => Err(OptionError(format!("genwire has no hook '{other}'"))),
+        _ => Ok(()),
     }
 }
 
@@ -1066,9 +1060,7 @@ mod tests {
         assert_eq!(stall(r#"{"timeout":60000}"#), Ok(Duration::ms(60_000.0)), "fal.stream(id, {{ timeout: 60000 }}): a minute of silence, not a minute in all");
         assert_eq!(stall(r#"{"stallTimeout":5000}"#), Ok(Duration::ms(5_000.0)));
         assert_eq!(stall(r#"{"stallTimeout":5000,"timeout":5000}"#), Ok(Duration::ms(5_000.0)), "the same value under both names");
-        assert!(
-            err(stall(r#"{"stallTimeout":5000,"timeout":6000}"#)).starts_with("options 'stallTimeout' and 'timeout' of stream() are two names of one option")
-        );
+        assert!(err(stall(r#"{"stallTimeout":5000,"timeout":6000}"#)).starts_with("options 'stallTimeout' and 'timeout' of stream() are one option"));
         assert_eq!(err(stall(r#"{"timeout":0}"#)), "option 'timeout' must be a number of at least 10");
         assert_eq!(err(stall(r#"{"timeout":"15s"}"#)), "option 'timeout' must be a number of at least 10");
         assert_eq!(err(stall(r#"{"stallTimeout":5}"#)), "option 'stallTimeout' must be a number of at least 10");
@@ -1080,23 +1072,20 @@ mod tests {
     }
 
     #[test]
-    fn hooks_take_their_calls_rules_and_their_own() {
+    fn hooks_judge_their_own_options_and_leave_the_rest_to_their_call() {
         assert!(hook("useGeneration", &v(r#"{"resume":"session","resumeKey":"k","cancelSuperseded":false,"logs":false}"#)).is_ok());
         assert!(hook("useGeneration", &v(r#"{"resume":true}"#)).is_ok());
         assert!(hook("useGeneration", &Value::Null).is_ok(), "no options");
         assert_eq!(err(hook("useGeneration", &v(r#"{"resume":"local"}"#))), r#"option 'resume' must be "session", true or false"#);
         assert_eq!(err(hook("useGeneration", &v(r#"{"cancelSuperseded":"no"}"#))), "option 'cancelSuperseded' must be true or false");
         assert_eq!(err(hook("useGeneration", &v(r#"{"resumeKey":5}"#))), "option 'resumeKey' must be a string");
-        // The call's own rules, word for word as the call says them.
-        assert_eq!(err(hook("useGeneration", &v(r#"{"timeout":0}"#))), err(subscribe(&v(r#"{"timeout":0}"#))));
-        assert!(err(hook("useGeneration", &v(r#"{"headers":{"Authorization":"Key a:b"}}"#))).starts_with("genwire refuses the header 'Authorization'"));
-        assert_eq!(err(hook("useGeneration", &v(r#"{"validate":1}"#))), "option 'validate' must be true or false");
-        assert_eq!(err(hook("useStream", &v(r#"{"stallTimeout":"5s"}"#))), err(stream(&v(r#"{"stallTimeout":"5s"}"#))));
+        // The options a hook passes on are its call's to judge (tests/react.test.mjs: the same error).
+        assert!(hook("useGeneration", &v(r#"{"timeout":0,"headers":{"Authorization":"Key a:b"}}"#)).is_ok());
+        assert!(hook("useStream", &v(r#"{"stallTimeout":"5s"}"#)).is_ok());
         assert_eq!(err(hook("useRealtime", &v(r#"{"enabled":"yes"}"#))), "option 'enabled' must be true or false");
-        assert!(err(hook("useUpload", &v(r#"{"lifecycle":{"expiresIn":"2h"}}"#))).starts_with("option 'lifecycle.expiresIn'"));
         assert_eq!(err(hook("useValidation", &v(r#"{"debounceMs":-1}"#))), "option 'debounceMs' must be a number of at least 0");
+        assert_eq!(err(hook("useValidation", &v(r#"{"enabled":1}"#))), "option 'enabled' must be true or false");
         assert!(hook("useValidation", &v(r#"{"debounceMs":0,"enabled":false}"#)).is_ok());
-        assert!(hook("useNothing", &Value::Null).is_err());
         // Every hook's call exists, its callbacks are names it knows, and its own names are new.
         for h in HOOKS {
             let c = call(h.base).unwrap();

@@ -19,11 +19,11 @@ pub fn decode_error(value: JsValue) -> JsValue {
     // threw, a revoked Proxy, a Proxy of a Response).
     let Ok(status) = (if value.is_object() { js_sys::Reflect::get(&value, &JsValue::from_str("status")).map(|s| s.as_f64()) } else { Ok(None) }) else {
         let e = conv::config(if response {
-            "decodeError() was given a Response that can't be read (a Proxy of a Response, say: its fields only read on the Response itself); pass the Response"
+            "decodeError(): this Response can't be read (a Proxy of one? Its fields read only on the Response itself); pass the Response"
         } else {
-            "decodeError() was given a value that can't be read (a getter or a Proxy trap threw); pass the Response, the thrown error or {status, headers, body}"
+            "decodeError(): this value can't be read (a getter or a Proxy trap threw)"
         });
-        return if response { promise(async move { Ok(e) }).into() } else { e }; // a Response's answer is a promise
+        return if response { js_sys::Promise::resolve(&e).into() } else { e }; // a Response's answer is a promise
     };
     if response {
         let resp: web_sys::Response = value.clone().unchecked_into();
