@@ -371,3 +371,24 @@ describe("options judged by the client's checkHook before anything starts", () =
     assert.deepEqual(client.conns[0].sent, [{ prompt: "after the fix" }]);
   });
 });
+
+test("StreamObserver: abortSignal (@fal-ai/client's name) is the caller's signal, not a second one", async () => {
+  const seen = [];
+  const client = {
+    stream(endpoint, opts) {
+      seen.push(opts);
+      const stop = new Promise((_, reject) => opts.signal.addEventListener("abort", () => reject(aborted())));
+      stop.catch(() => {});
+      return { requestId: null, done: () => stop, [Symbol.asyncIterator]: () => ({ next: () => stop }) };
+    },
+  };
+  const o = new StreamObserver(client, "fal-ai/any-llm", {});
+  o.mount();
+  const mine = new AbortController();
+  const p = o.startAsync({ prompt: "x" }, { abortSignal: mine.signal }).then(() => "resolved", (e) => e.kind);
+  assert.equal(seen.length, 1);
+  assert.ok(!("abortSignal" in seen[0]), "one signal goes to the client");
+  mine.abort();
+  assert.equal(await p, "aborted");
+  assert.equal(o.getSnapshot().status, "canceled");
+});
