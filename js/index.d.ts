@@ -196,9 +196,15 @@ export interface StreamOptions<Input = Record<string, unknown>> {
   signal?: AbortSignal;
   /** @fal-ai/client's name for `signal`. */
   abortSignal?: AbortSignal;
-  /** Milliseconds (at least 10) without a byte before the stream ends with a `timeout` error (`stalled: true`). Default 35000. (`@fal-ai/client`'s `timeout` meant this gap.) */
+  /** This call's own headers (on its request through the proxy), under the rules of the client's `headers`. */
+  headers?: Record<string, string>;
+  /** Milliseconds (at least 10) without a byte before the stream ends with a `timeout` error (`stalled: true`). Default 35000. */
   stallTimeout?: number;
-  /** Milliseconds for the whole stream; then it ends with a `timeout` error (`stalled: false`). */
+  /**
+   * `@fal-ai/client`'s name for `stallTimeout`: the longest silence between chunks, not a bound on
+   * the whole stream (a long stream that keeps sending runs on). Both at once must be the same
+   * value. To bound the whole stream, pass `signal: AbortSignal.timeout(ms)`.
+   */
   timeout?: number;
 }
 
@@ -529,6 +535,12 @@ export interface GenwireClient {
   on(listener: (event: GenwireEvent) => void): () => void;
   /** Rolling summary of the last five minutes. */
   stats(): ClientStats;
+  /**
+   * The check `genwire/react`'s hooks run on their options before they start anything (`hook`:
+   * `"useGeneration"`, `"useStream"`, `"useRealtime"`, `"useUpload"`, `"useValidation"`): resolves,
+   * or rejects with the `config` GenwireError the hook's call gives for the same mistake.
+   */
+  checkHook(hook: string, options: unknown): Promise<void>;
   /**
    * Runs the integration checklist (proxy reachable, key added, allowlist, unbuffered streaming,
    * realtime with a token, clock skew, wasm CSP); never rejects for a failing check.

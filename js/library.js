@@ -214,7 +214,11 @@ export function library(glue, files) {
    */
   function decodeError(value) {
     if (loaded) return wasmDecodeError(value);
-    if (typeof Response !== "undefined" && value instanceof Response) return core(true).then(() => wasmDecodeError(value));
+    let response = false;
+    try {
+      response = typeof Response !== "undefined" && value instanceof Response; // a Proxy's getPrototypeOf trap may throw
+    } catch { /* not a Response */ }
+    if (response) return core(true).then(() => wasmDecodeError(value));
     throw configError("genwire: call `await init()` before decodeError() on anything but a Response");
   }
 
@@ -386,6 +390,12 @@ export function library(glue, files) {
       // The client's options are judged by the core first (keys anywhere refused) when the wasm can
       // load; when it can't, diagnose still runs (its CSP check says why) with the same key rules.
       diagnose: (opts = {}) => core(validates("diagnose")).then(() => { make(); }, () => {}).then(() => import("./diagnose.js")).then((m) => m.diagnose(options, opts)),
+      /**
+       * The check `genwire/react`'s hooks run on their options before they start anything: resolves,
+       * or rejects with the `config` GenwireError the hook's call would give (the core's rules,
+       * `proto::options::HOOKS`). Loads the core module the hook's call would load.
+       */
+      checkHook: (hook, opts) => core(validates(hook === "useValidation" ? "validate" : hook, opts)).then(() => make().checkHook(hook, opts)),
       /** Rolling summary of the last five minutes of calls. */
       stats() {
         return inner ? inner.stats() : { windowMs: STATS_WINDOW_MS, calls: 0, successes: 0, successRate: null, latencyP50Ms: null, latencyP95Ms: null, retries: 0, errorsByType: [], breakers: {}, retryBudget: null };

@@ -5,6 +5,54 @@
 // cancelled), an unmounted observer updates nothing and aborts what it started; a realtime
 // observer's callbacks stop counting once it disconnects, and `reconnect()` after `close()` opens
 // a new connection. Plain JS, testable in Node with a fake client (tests/observe.test.mjs).
+// Options are the core's to judge: before an observer starts anything it asks the client's
+// `checkHook` (the same typed `config` error the hook's call gives for the same mistake), and
+// reports a refusal in its state and through the promise its action returns, never by throwing.
+import { configError } from "./errors.js";
+
+/** Options as the observers read them: an object, or none (anything else is the core's to refuse). */
+const plain = (options) => (options !== null && typeof options === "object" ? options : {});
+
+/** One option, read without throwing (a getter or a Proxy trap that throws reads as none; the core's check says why). */
+export function field(options, key) {
+  try {
+    return plain(options)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A hook's options and an action's as one object; unreadable ones read as none (the core's check says why). */
+function merge(a, b) {
+  try {
+    return { ...plain(a), ...plain(b) };
+  } catch {
+    return {};
+  }
+}
+
+/** Calls `fn` if it is a function (when it is not, the core's check has said so). */
+const fire = (fn, ...args) => (typeof fn === "function" ? fn(...args) : undefined);
+
+/**
+ * The core's check of a hook's options (the client's `checkHook`): the hook's own, then the
+ * action's; a promise. Null for a client of the hook's shape without it (a test double): the
+ * observer then starts at once, as it would have.
+ */
+function check(client, hook, options, callOptions) {
+  if (typeof client?.checkHook !== "function") return null;
+  return client.checkHook(hook, options).then(() => (callOptions === undefined ? undefined : client.checkHook(hook, callOptions)));
+}
+
+/** `fn()` once `checking` (a `check`) resolves, or at once without one; a throw is the rejection. */
+function after(checking, fn) {
+  if (checking) return checking.then(fn);
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
 
 /** The caller's signal and the observer's own, as one (AbortSignal.any where the runtime has it). */
 export function either(theirs, ours) {
@@ -38,14 +86,8 @@ export const IDLE_GENERATION = Object.freeze({
 });
 const PHASES = { IN_QUEUE: "queued", IN_PROGRESS: "running", COMPLETED: "running" };
 
-/** `resume` as the hook takes it: false, or the client's jobs store (`"session"`, `true`). */
-function resumeMode(value) {
-  if (value === undefined || value === false || value === null) return false;
-  if (value === true || value === "session") return true;
-  throw Object.assign(new Error(`option 'resume' must be "session", true or false, not ${JSON.stringify(value)}`), {
-    name: "GenwireError", kind: "config", category: "config", retryable: false, issues: [],
-  });
-}
+/** `resume` asked for (`"session"`, `true`; the core's check refuses any other value but false). */
+const resumeAsked = (value) => value !== undefined && value !== false && value !== null;
 
 /**
  * One generation job at a time on `client.subscribe`; see `useGeneration`. With `resume`, the job
@@ -63,14 +105,14 @@ export class GenerationObserver extends Store {
 
   /** The latest client, endpoint and options (callbacks may change on every render). */
   setOptions(client, endpoint, options = {}) {
-    Object.assign(this, { client, endpoint, options });
+    Object.assign(this, { client, endpoint, options: plain(options), raw: options });
   }
 
-  get resumeKey() { return this.options.resumeKey ?? this.endpoint; }
+  get resumeKey() { return field(this.options, "resumeKey") ?? this.endpoint; }
 
   mount() {
     this.mounted = true;
-    if (resumeMode(this.options.resume)) this.resume();
+    if (resumeAsked(field(this.options, "resume"))) this.resume();
   }
 
   /**
@@ -94,53 +136,58 @@ export class GenerationObserver extends Store {
 
   /** A new call that supersedes the current one; `start(signal, onQueueUpdate, onEnqueue)` runs it. */
   begin(patch, callOptions, start) {
-    const o = { ...this.options, ...callOptions };
+    const o = merge(this.options, callOptions);
     const previous = this.current;
     if (previous) {
       if (o.cancelSuperseded !== false) this.stop(previous);
       else if (previous.resume && previous.requestId) previous.jobs.remove(previous.requestId); // its result is dropped anyway
     }
-    const resume = resumeMode(o.resume);
-    const call = { controller: new AbortController(), requestId: patch.requestId, done: false, resume, jobs: resume ? this.client.jobs : null };
-    if (resume && !call.jobs) throw new Error("genwire: option 'resume' needs a client with a jobs store (createClient's client.jobs)");
+    const call = { controller: new AbortController(), requestId: patch.requestId, done: false, resume: false, jobs: null };
     this.current = call;
     const live = () => this.mounted && this.current === call;
     const update = (patch) => { if (live()) this.set(patch); };
     this.set({ ...IDLE_GENERATION, ...patch });
-    const { onQueueUpdate, onSuccess, onError, onEnqueue, cancelSuperseded, resume: _r, resumeKey: _k, ...rest } = o;
-    const latest = () => ({ ...this.options, ...callOptions });
-    // `abortSignal` (@fal-ai/client's name) is `signal`; two different ones are for the client to refuse.
-    if (!o.signal || o.signal === o.abortSignal) delete rest.abortSignal;
-    const signal = either(o.signal ?? o.abortSignal, call.controller.signal);
-    const options = {
-      ...rest,
-      signal,
-      logs: rest.logs ?? true,
-      // With resume, an abort (an unmount) lets the job go; cancel() and a superseding submit cancel it by hand.
-      ...(resume ? { cancelOnAbort: false } : {}),
-      onQueueUpdate(status) {
-        update({
-          status: PHASES[status.status] ?? "running",
-          requestId: status.request_id,
-          queuePosition: status.status === "IN_QUEUE" ? status.queue_position : undefined,
-          ...(status.logs ? { logs: status.logs } : {}),
-        });
-        if (live()) latest().onQueueUpdate?.(status);
-      },
-    };
-    const enqueued = (requestId) => {
-      call.requestId = requestId;
-      if (resume) call.jobs.add({ endpoint: this.endpoint, requestId, key: this.resumeKey });
-      update({ requestId });
-      if (live()) latest().onEnqueue?.(requestId);
-    };
-    return start(options, enqueued).then(
+    const latest = () => (merge(this.options, callOptions));
+    // Nothing starts before the core has judged the options: a refusal is this call's error.
+    const started = after(check(this.client, "useGeneration", this.raw, callOptions), () => {
+      const resume = o.resume === true || o.resume === "session";
+      if (resume && !this.client.jobs) throw configError("option 'resume' needs a client with a jobs store (createClient's client.jobs)");
+      Object.assign(call, { resume, jobs: resume ? this.client.jobs : null });
+      const { onQueueUpdate, onSuccess, onError, onEnqueue, cancelSuperseded, resume: _r, resumeKey: _k, ...rest } = o;
+      // `abortSignal` (@fal-ai/client's name) is `signal`; two different ones are for the client to refuse.
+      if (!o.signal || o.signal === o.abortSignal) delete rest.abortSignal;
+      const signal = either(o.signal ?? o.abortSignal, call.controller.signal);
+      const options = {
+        ...rest,
+        signal,
+        logs: rest.logs ?? true,
+        // With resume, an abort (an unmount) lets the job go; cancel() and a superseding submit cancel it by hand.
+        ...(resume ? { cancelOnAbort: false } : {}),
+        onQueueUpdate(status) {
+          update({
+            status: PHASES[status.status] ?? "running",
+            requestId: status.request_id,
+            queuePosition: status.status === "IN_QUEUE" ? status.queue_position : undefined,
+            ...(status.logs ? { logs: status.logs } : {}),
+          });
+          if (live()) fire(latest().onQueueUpdate, status);
+        },
+      };
+      const enqueued = (requestId) => {
+        call.requestId = requestId;
+        if (resume) call.jobs.add({ endpoint: this.endpoint, requestId, key: this.resumeKey });
+        update({ requestId });
+        if (live()) fire(latest().onEnqueue, requestId);
+      };
+      return start(options, enqueued);
+    });
+    return started.then(
       (result) => {
         call.done = true;
-        if (resume) call.jobs.remove(call.requestId);
+        if (call.resume) call.jobs.remove(call.requestId);
         if (live()) {
           update({ status: "success", data: result.data, requestId: result.requestId, queuePosition: undefined });
-          latest().onSuccess?.(result.data, result);
+          fire(latest().onSuccess, result.data, result);
         }
         return result.data;
       },
@@ -148,11 +195,11 @@ export class GenerationObserver extends Store {
         const canceled = error?.kind === "aborted"; // cancel(), the caller's signal, an unmount
         if (!canceled) {
           call.done = true;
-          if (resume && call.requestId) call.jobs.remove(call.requestId); // delivered, as an error
+          if (call.resume && call.requestId) call.jobs.remove(call.requestId); // delivered, as an error
         }
         if (live()) {
           update({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, queuePosition: undefined });
-          if (!canceled) latest().onError?.(error);
+          if (!canceled) fire(latest().onError, error);
         }
         throw error;
       },
@@ -185,8 +232,11 @@ export class GenerationObserver extends Store {
         return this.client.queue.subscribeToStatus(newest.endpoint, { ...follow, requestId: newest.requestId });
       }).catch(() => {});
     };
-    // After an async store's first read; a microtask later for sessionStorage.
-    Promise.resolve(jobs.ready).then(go);
+    // Once the core has judged the options (a refusal is the hook's error), after an async
+    // store's first read (a microtask later for sessionStorage).
+    after(check(this.client, "useGeneration", this.raw), () => jobs.ready).then(go, (error) => {
+      if (this.mounted && !this.current) this.set({ ...IDLE_GENERATION, status: "error", error });
+    });
   }
 
   submit(input, callOptions) { this.submitAsync(input, callOptions).catch(() => {}); }
@@ -212,7 +262,7 @@ export class StreamObserver extends Store {
   }
 
   setOptions(client, endpoint, options = {}) {
-    Object.assign(this, { client, endpoint, options });
+    Object.assign(this, { client, endpoint, options: plain(options), raw: options });
   }
 
   mount() { this.mounted = true; }
@@ -232,28 +282,34 @@ export class StreamObserver extends Store {
     const call = { controller: new AbortController() };
     this.current = call;
     const live = () => this.mounted && this.current === call;
-    const o = { ...this.options, ...callOptions };
-    const { onPartial: _p, onSuccess: _s, onError: _e, ...rest } = o;
-    const latest = () => ({ ...this.options, ...callOptions });
+    const o = merge(this.options, callOptions);
+    const latest = () => (merge(this.options, callOptions));
     this.set({ ...IDLE_STREAM, status: "streaming" });
-    const stream = this.client.stream(this.endpoint, { ...rest, input, signal: either(o.signal, call.controller.signal) });
+    let stream = null;
     try {
+      // Nothing is sent before the core has judged the options: a refusal is this stream's error.
+      const checking = check(this.client, "useStream", this.raw, callOptions);
+      if (checking) await checking;
+      const { onPartial: _p, onSuccess: _s, onError: _e, ...rest } = o;
+      // `abortSignal` (@fal-ai/client's name) is `signal`; two different ones are for the client to refuse.
+      if (!o.signal || o.signal === o.abortSignal) delete rest.abortSignal;
+      stream = this.client.stream(this.endpoint, { ...rest, input, signal: either(o.signal ?? o.abortSignal, call.controller.signal) });
       for await (const partial of stream) {
         if (!live()) continue; // drained quietly: an aborted stream ends at once
         this.set({ partial, requestId: stream.requestId ?? undefined });
-        latest().onPartial?.(partial);
+        fire(latest().onPartial, partial);
       }
       const data = await stream.done();
       if (live()) {
         this.set({ status: "success", data, partial: data, requestId: stream.requestId ?? undefined });
-        latest().onSuccess?.(data);
+        fire(latest().onSuccess, data);
       }
       return data;
     } catch (error) {
       if (live()) {
         const canceled = error?.kind === "aborted";
-        this.set({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, requestId: stream.requestId ?? undefined });
-        if (!canceled) latest().onError?.(error);
+        this.set({ status: canceled ? "canceled" : "error", error: canceled ? undefined : error, requestId: stream?.requestId ?? undefined });
+        if (!canceled) fire(latest().onError, error);
       }
       throw error;
     }
@@ -278,54 +334,81 @@ export class RealtimeObserver extends Store {
     this.conn = null;
     this.pending = undefined; // the newest input sent before a connection
     this.onClosed = null; // what `reconnect()` does once `close()` let the connection go
+    this.refused = false; // the core refused the options: the next send() or reconnect() tries again
   }
 
   setOptions(client, endpoint, options = {}) {
-    Object.assign(this, { client, endpoint, options });
+    Object.assign(this, { client, endpoint, options: plain(options), raw: options });
   }
 
   /** Connects; returns the disconnect. A disconnected connection's callbacks change nothing. */
   connect() {
     let active = true;
-    const { enabled: _e, onResult, onError, onStatus, ...rest } = this.options;
+    let c = null;
     const latest = () => this.options;
-    const c = this.client.realtime.connect(this.endpoint, {
-      ...rest,
-      onResult: (result) => {
+    const open = () => {
+      if (!active) return;
+      const { enabled: _e, onResult, onError, onStatus, ...rest } = merge(this.options);
+      c = this.client.realtime.connect(this.endpoint, {
+        ...rest,
+        onResult: (result) => {
+          if (!active) return;
+          this.set({ lastResult: result, error: undefined });
+          fire(latest().onResult, result);
+        },
+        onError: (e) => {
+          if (!active) return;
+          this.set({ error: e });
+          fire(latest().onError, e);
+        },
+        onStatus: (s) => {
+          if (!active) return;
+          this.set({ status: s });
+          fire(latest().onStatus, s);
+        },
+      });
+      this.conn = c;
+      this.set({ status: c.status });
+      if (this.pending !== undefined) {
+        const input = this.pending;
+        this.pending = undefined;
+        try {
+          c.send(input);
+        } catch (e) {
+          this.set({ error: e }); // a typed GenwireError: the connection is closed
+        }
+      }
+    };
+    // The hook's own options (its callbacks, `enabled`) by the core's rules before anything
+    // connects (the connection judges the rest itself, through onError): a refusal is the hook's
+    // error, and the next send() or reconnect() tries again with the options as they are then.
+    this.refused = false;
+    const checking = check(this.client, "useRealtime", this.raw);
+    if (checking) {
+      checking.then(open, (error) => {
         if (!active) return;
-        this.set({ lastResult: result, error: undefined });
-        latest().onResult?.(result);
-      },
-      onError: (e) => {
-        if (!active) return;
-        this.set({ error: e });
-        latest().onError?.(e);
-      },
-      onStatus: (s) => {
-        if (!active) return;
-        this.set({ status: s });
-        latest().onStatus?.(s);
-      },
-    });
-    this.conn = c;
-    this.set({ status: c.status });
-    if (this.pending !== undefined) {
-      c.send(this.pending);
-      this.pending = undefined;
+        this.refused = true;
+        this.set({ status: { status: "closed" }, error });
+      });
+    } else {
+      open();
     }
+    this.stopConnecting = () => { active = false; };
     return () => {
       active = false;
-      if (this.conn === c) this.conn = null;
-      c.close();
+      if (c && this.conn === c) this.conn = null;
+      c?.close();
     };
   }
 
   send(input) {
-    if (this.conn) this.conn.send(input);
-    else this.pending = input;
+    if (this.conn) return this.conn.send(input);
+    this.pending = input;
+    if (this.refused) this.reconnect(); // with the options as they are now
   }
 
   close() {
+    this.stopConnecting?.(); // a connection still waiting for the check does not open
     const c = this.conn;
     this.conn = null;
     c?.close();
@@ -334,6 +417,7 @@ export class RealtimeObserver extends Store {
 
   /** The connection's `reconnect()` (which starts over after a fatal close); after `close()`, a new connection. */
   reconnect() {
+    this.refused = false;
     if (this.conn) this.conn.reconnect();
     else this.onClosed?.();
   }

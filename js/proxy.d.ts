@@ -37,6 +37,11 @@ export interface ProxyRefusal {
 /** The proxy on the Fetch standard: give it the request to `/api/fal/proxy`, return its answer. */
 export type ProxyHandler = (request: Request, context?: unknown) => Promise<Response>;
 
+/**
+ * Makes the handler. Throws a `GenwireError` of kind `config` (an `Error` named `GenwireError`,
+ * `kind`/`category` `"config"`, naming the option) when the options are not an object, hold a
+ * name `ProxyOptions` does not have, or a value of the wrong kind; so do the adapters below.
+ */
 export function createProxy(options?: ProxyOptions): ProxyHandler;
 
 /** Next.js App Router: `export const { GET, POST, PUT } = nextRoute();` */

@@ -4,7 +4,10 @@
 // and the routes genwire calls, the key added from FAL_KEY and never echoed, only `x-fal-*` headers
 // plus accept and content-type forwarded, a body limit, statuses and headers passed through,
 // streams unbuffered, redirects not followed, typed JSON refusals `{detail, error_type, reason}`.
-// No dependencies and no Node imports: it runs wherever `fetch` and web streams exist.
+// No dependencies and no Node imports: it runs wherever `fetch` and web streams exist. Bad options
+// are refused when the proxy is made, with genwire's typed error (a `GenwireError` of kind
+// `config`, js/errors.js: plain JS, no wasm), naming the option.
+import { configError } from "./errors.js";
 
 const TARGET = "x-fal-target-url";
 const CLIENT_PROXY = "genwire-proxy/0.1";
@@ -285,17 +288,65 @@ async function readBody(request, limit) {
   return body;
 }
 
+const OPTIONS = {
+  key: "a string or a function (request) => string | undefined | Promise<…>",
+  endpoints: "an array of endpoint ids or patterns (strings)",
+  authorize: "a function (request, context) => boolean | Promise<boolean>",
+  bodyLimit: "a number of bytes (0 or more)",
+  fetch: "a function (url, init) => Promise<Response>",
+};
+const fits = {
+  key: (v) => (typeof v === "string" && v !== "") || typeof v === "function",
+  endpoints: (v) => Array.isArray(v) && v.every((e) => typeof e === "string" && e.trim() !== ""),
+  authorize: (v) => typeof v === "function",
+  bodyLimit: (v) => typeof v === "number" && Number.isFinite(v) && v >= 0,
+  fetch: (v) => typeof v === "function",
+};
+const what = (v) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
+
+/**
+ * The proxy's options, read once and checked: anything wrong (not an object, an unknown name, a
+ * value of the wrong kind, a getter that throws) is a `config` GenwireError naming the option.
+ * An unknown name is refused rather than ignored: a misspelt `endpoints` must not open every endpoint.
+ */
+function proxyOptions(options) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw configError(`genwire/proxy: the options must be an object (or nothing), not ${what(options)}`);
+  }
+  const out = {};
+  let names;
+  try {
+    names = Object.keys(options);
+  } catch {
+    throw configError("genwire/proxy: the options can't be read (a Proxy whose traps throw?)");
+  }
+  for (const name of names) {
+    if (!Object.hasOwn(OPTIONS, name)) {
+      throw configError(`genwire/proxy: createProxy() has no option '${name}' (it takes ${Object.keys(OPTIONS).join(", ")})`);
+    }
+    let value;
+    try {
+      value = options[name];
+    } catch {
+      throw configError(`genwire/proxy: option '${name}' can't be read (its getter threw)`);
+    }
+    if (value === undefined) continue;
+    if (!fits[name](value)) throw configError(`genwire/proxy: option '${name}' must be ${OPTIONS[name]}, not ${what(value)}`);
+    out[name] = value;
+  }
+  return out;
+}
+
 /**
  * Creates the proxy handler: `(request: Request, context?) => Promise<Response>`. `context` is
- * the framework's own request object, handed to `authorize`.
+ * the framework's own request object, handed to `authorize`. Throws a `config` GenwireError for bad options.
  */
-export function createProxy(options = {}) {
+export function createProxy(given = {}) {
+  const options = proxyOptions(given);
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const endpoints = options.endpoints;
   const authorize = options.authorize ?? sameOrigin;
-  if (typeof authorize !== "function") throw new TypeError("genwire/proxy: `authorize` must be a function (request) => boolean | Promise<boolean>");
-  if (endpoints !== undefined && !Array.isArray(endpoints)) throw new TypeError("genwire/proxy: `endpoints` must be an array of endpoint ids or patterns");
-  if (!(Number.isFinite(limit) && limit >= 0)) throw new TypeError("genwire/proxy: `bodyLimit` must be a number of bytes");
 
   return async function proxy(request, context) {
     const method = request.method.toUpperCase();

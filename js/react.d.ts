@@ -15,6 +15,15 @@ export function GenwireProvider(props: GenwireProviderProps): ReactElement;
 /** The provider's client; without a provider, a default client (proxy at `/api/fal/proxy`). */
 export function useGenwire(): GenwireClient;
 
+/*
+ * Bad options (a callback that is not a function, a value of the wrong type or range, a key-like
+ * header, a signal that is not an AbortSignal, options that are not an object) are never thrown
+ * during a render or by an action: they are the core's `config` GenwireError naming the option (the
+ * one the client gives for the same mistake), in the hook's `error` and as the rejection of the
+ * promise its action returns; nothing is sent. Fixed options work on the next action. Unknown
+ * option names are warned about in development, naming the hook.
+ */
+
 /** `resuming`: following a stored job again after a mount (`resume`), before its first status. */
 export type GenerationStatus = "idle" | "submitting" | "resuming" | "queued" | "running" | "success" | "error" | "canceled";
 

@@ -3,7 +3,7 @@
 // server render shows the idle state, and StrictMode's mount/unmount/mount leaves one connection.
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { createClient } from "./index.js";
-import { either, GenerationObserver, RealtimeObserver, StreamObserver } from "./observe.js";
+import { either, field, GenerationObserver, RealtimeObserver, StreamObserver } from "./observe.js";
 
 const ClientContext = createContext(null);
 let fallbackClient = null;
@@ -40,9 +40,14 @@ function useMounted(onUnmount) {
   return mounted;
 }
 
-/** Options as hooks read them during render: an object, or none (null, a number: no options; the
- *  endpoint and inputs are judged by the client when a call starts, as typed errors in `error`). */
+/** Options as hooks read them during render: an object, or none. Nothing is judged during a
+ *  render: the core judges the options as given (`client.checkHook`, the rules of the hook's call
+ *  and its own) when the hook starts something, and a refusal is the hook's `error` (and the
+ *  rejection of the promise its action returns), a typed `config` GenwireError naming the option. */
 const asOptions = (options) => (options !== null && typeof options === "object" ? options : {});
+
+/** The core's check of a hook's options, where the client has it (see js/observe.js). */
+const checkHook = (client, hook, options) => (typeof client.checkHook === "function" ? client.checkHook(hook, options) : Promise.resolve());
 
 /** An observer of `Kind` made once per component, told the latest client, endpoint and options on every render. */
 function useObserver(Kind, client, endpoint, options) {
@@ -60,7 +65,6 @@ function useObserver(Kind, client, endpoint, options) {
  * The rules are `GenerationObserver`'s (js/observe.js); this hook subscribes to it.
  */
 export function useGeneration(endpoint, options = {}) {
-  options = asOptions(options);
   const [observer, state] = useObserver(GenerationObserver, useGenwire(), endpoint, options);
   useEffect(() => {
     observer.mount();
@@ -116,13 +120,12 @@ export function useStream(endpoint, options = {}) {
  * The rules are `RealtimeObserver`'s (js/observe.js).
  */
 export function useRealtime(endpoint, options = {}) {
-  options = asOptions(options);
   const client = useGenwire();
   const [observer, state] = useObserver(RealtimeObserver, client, endpoint, options);
   const [generation, setGeneration] = useState(0); // bumped by reconnect() after close()
   observer.onClosed = () => setGeneration((g) => g + 1);
-  const enabled = options.enabled !== false;
-  useEffect(() => (enabled ? observer.connect() : undefined), [observer, client, endpoint, options.connectionKey, enabled, generation]);
+  const [enabled, connectionKey] = [field(options, "enabled") !== false, field(options, "connectionKey")];
+  useEffect(() => (enabled ? observer.connect() : undefined), [observer, client, endpoint, connectionKey, enabled, generation]);
   const actions = useMemo(() => ({
     send: (input) => observer.send(input),
     close: () => observer.close(),
@@ -135,7 +138,6 @@ const IDLE_UPLOAD = Object.freeze({ status: "idle", progress: 0, loaded: 0, tota
 
 /** Uploads a File or Blob with progress; a new upload or an unmount aborts the one in flight. */
 export function useUpload(options = {}) {
-  options = asOptions(options);
   const client = useGenwire();
   const opts = useLatest(options);
   const [state, setState] = useState(IDLE_UPLOAD);
@@ -147,18 +149,21 @@ export function useUpload(options = {}) {
     const controller = new AbortController();
     current.current = controller;
     const live = () => mounted.current && current.current === controller;
-    const o = { ...opts.current, ...callOptions };
-    const total = data?.size ?? data?.byteLength ?? 0;
+    let o = {};
+    try { o = { ...asOptions(opts.current), ...asOptions(callOptions) }; } catch { /* unreadable: the check says why */ }
+    let total = 0;
+    try { total = data?.size ?? data?.byteLength ?? 0; } catch { /* the upload judges what it was given */ }
     setState({ ...IDLE_UPLOAD, status: "uploading", total });
     const { abortSignal, ...rest } = o;
-    return client.storage.upload(data, {
+    // Nothing is sent before the core has judged the options (the hook's and this call's).
+    return checkHook(client, "useUpload", opts.current).then(() => checkHook(client, "useUpload", callOptions)).then(() => client.storage.upload(data, {
       ...(o.signal && o.signal !== abortSignal ? o : rest),
       signal: either(o.signal ?? abortSignal, controller.signal),
       onProgress(p) {
         if (live()) setState((s) => ({ ...s, progress: p.fraction, loaded: p.loaded, total: p.total }));
-        o.onProgress?.(p);
+        if (typeof o.onProgress === "function") o.onProgress(p);
       },
-    }).then(
+    })).then(
       (url) => {
         if (live()) setState((s) => ({ ...s, status: "success", progress: 1, url }));
         return url;
@@ -200,10 +205,11 @@ const NO_ISSUES = Object.freeze([]);
  */
 export function useValidation(endpoint, input, options = {}) {
   const client = useGenwire();
-  const { debounceMs = 150, enabled = true } = asOptions(options);
+  const [debounceMs, enabled] = [field(options, "debounceMs") ?? 150, field(options, "enabled") ?? true];
   const [state, setState] = useState({ issues: NO_ISSUES, valid: null, pending: false, error: undefined });
   const key = inputKey(input);
   const latestInput = useLatest(input);
+  const latestOptions = useLatest(options);
 
   useEffect(() => {
     if (!enabled || input === undefined) return undefined;
@@ -211,7 +217,8 @@ export function useValidation(endpoint, input, options = {}) {
     const stop = new AbortController(); // a newer input or an unmount stops waiting for this one
     setState((s) => (s.pending ? s : { ...s, pending: true }));
     const timer = setTimeout(() => {
-      client.validate(endpoint, latestInput.current, { signal: stop.signal }).then(
+      // The options are the core's to judge first: a refusal is the hook's error.
+      checkHook(client, "useValidation", latestOptions.current).then(() => client.validate(endpoint, latestInput.current, { signal: stop.signal })).then(
         (issues) => { if (active) setState({ issues, valid: issues.length === 0, pending: false, error: undefined }); },
         (error) => { if (active) setState({ issues: NO_ISSUES, valid: null, pending: false, error }); },
       );

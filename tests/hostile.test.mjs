@@ -105,6 +105,8 @@ before(async () => {
       on: (v) => { const off = client.on(v); off(); return "ok"; },
       diagnose: (v) => client.diagnose(v),
       pureValidate: (v) => g.validate(schema, {}, v),
+      checkHook: (v) => client.checkHook("useGeneration", v),
+      checkHookStream: (v) => client.checkHook("useStream", v),
     };
 
     const describe = (e) => ({
@@ -182,6 +184,9 @@ const ACCEPTS = {
   diagnose: [],
   // The endpoint only picks a path in an OpenAPI document: any string (or none) is taken.
   pureValidate: ["null", "undefined", "string", "empty"],
+  // The hooks' options (genwire/react), judged as their calls' are.
+  checkHook: OPTIONS,
+  checkHookStream: OPTIONS,
 };
 /** Values that would start something slow (a whole diagnose run) rather than test an argument. */
 const SKIP = { diagnose: ["object", "null", "undefined", "array", "cyclic", "proxyGetThrows", "proxyOwnKeysThrows", "proxyProtoThrows", "proxyHasThrows", "mapNumberKey", "set", "date", "fakeBlob", "deepBigint", "functionInside", "symbolInside"] };
@@ -218,6 +223,69 @@ describe("every entry point, every kind of value", () => {
       }
     }
     assert.ok(calls >= 120, `${calls} hostile calls`);
+  });
+});
+
+describe("decodeError never throws", () => {
+  test("every kind of value, Proxies of a Response, Headers and Error, throwing traps: a GenwireError (decoded where it can be read)", async () => {
+    const out = await env.page.evaluate(async () => {
+      const { values, describe, wait, health } = window.H;
+      const response = () => new Response(JSON.stringify({ detail: "slow down" }), { status: 429, headers: { "retry-after": "3" } });
+      const throwing = { get() { throw new Error("trap get"); }, getPrototypeOf() { throw new Error("trap proto"); }, has() { throw new Error("trap has"); }, ownKeys() { throw new Error("trap ownKeys"); } };
+      const cases = {
+        ...values,
+        proxyOfResponse: () => new Proxy(response(), {}),
+        proxyOfResponseThrowing: () => new Proxy(response(), throwing),
+        proxyOfResponseGetThrows: () => new Proxy(response(), { get() { throw new Error("trap get"); } }),
+        revokedProxyOfResponse: () => { const r = Proxy.revocable(response(), {}); r.revoke(); return r.proxy; },
+        proxyOfHeaders: () => ({ status: 429, headers: new Proxy(new Headers({ "retry-after": "3" }), {}), body: { detail: "slow down" } }),
+        throwingHeaders: () => ({ status: 429, headers: new Proxy({ "retry-after": "3" }, throwing), body: { detail: "slow down" } }),
+        throwingBody: () => ({ status: 429, headers: {}, get body() { throw new Error("getter boom"); } }),
+        bodyProxy: () => ({ status: 500, headers: {}, body: new Proxy({ detail: "x" }, throwing) }),
+        proxyOfAnswer: () => new Proxy({ status: 429, headers: { "retry-after": "3" }, body: { detail: "slow down" } }, {}),
+        proxyOfError: () => new Proxy(new TypeError("Failed to fetch"), {}),
+        proxyOfErrorThrowing: () => new Proxy(new TypeError("Failed to fetch"), throwing),
+        statusGetterThrows: () => ({ get status() { throw new Error("getter boom"); } }),
+        usedResponse: () => { const r = response(); r.text(); return r; },
+        responseHeadersProxy: () => { const r = response(); Object.defineProperty(r, "headers", { get() { throw new Error("own getter"); } }); return r; },
+      };
+      const results = {};
+      for (const [name, make] of Object.entries(cases)) {
+        let r;
+        try {
+          let e = window.genwire.decodeError(make());
+          if (typeof e?.then === "function") e = await Promise.race([e, wait(5000).then(() => "hung")]);
+          r = e === "hung" ? { hung: true } : { returned: describe(e), retryAfterMs: e?.retryAfterMs, status: e?.status };
+        } catch (thrown) {
+          r = { threw: describe(thrown) };
+        }
+        results[name] = r;
+      }
+      return { results, healthy: await health() };
+    });
+    for (const [name, r] of Object.entries(out.results)) {
+      const where = `decodeError(${name}): ${JSON.stringify(r)}`;
+      assert.ok(!r.threw && !r.hung, where);
+      const e = r.returned;
+      assert.equal(e.name, "GenwireError", where);
+      assert.ok(e.isError && KINDS.includes(e.kind), where);
+      assert.doesNotMatch(`${e.message}\n${e.stack}`, BROKEN, where);
+      assert.doesNotMatch(e.message, /Illegal invocation|trap (get|proto|has|ownKeys)|getter boom|own getter/, `the engine's (or a trap's) words leaked: ${where}`);
+      calls++;
+    }
+    // What can be read is decoded: a Proxy of a plain answer; an answer whose Headers are a Proxy
+    // (unreadable through it) or whose headers' traps throw, without them.
+    const seen = (name) => { const r = out.results[name]; return [r.returned.kind, r.returned.category, r.retryAfterMs, r.returned.message]; };
+    assert.deepEqual(seen("proxyOfAnswer"), ["api", "rate_limited", 3000, "slow down"]);
+    for (const name of ["proxyOfHeaders", "throwingHeaders"]) assert.deepEqual(seen(name), ["api", "rate_limited", undefined, "slow down"], name);
+    assert.deepEqual(seen("responseHeadersProxy"), ["api", "rate_limited", undefined, "slow down"], "a Response whose headers getter throws");
+    // A Proxy of a Response can't be read through (its getters check what they are called on): said so.
+    for (const name of ["proxyOfResponse", "proxyOfResponseThrowing", "proxyOfResponseGetThrows", "revokedProxyOfResponse"]) {
+      const e = out.results[name].returned;
+      assert.equal(e.kind, "config", `${name}: ${e.message}`);
+      assert.match(e.message, /can't be read/, name);
+    }
+    assert.equal(out.healthy, true, "the client still answers");
   });
 });
 

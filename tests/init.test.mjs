@@ -137,3 +137,22 @@ test("a failed init rejects with the cause, and a later init can succeed", async
   assert.equal(out.ok, 1);
   await page.close();
 });
+
+test("decodeError before the module is loaded: a Proxy of a Response loads it and resolves typed; a trap that throws never escapes", async () => {
+  const { page } = await blank();
+  const out = await page.evaluate(async () => {
+    const g = await import("/js/index.js");
+    const describe = (e) => ({ name: e?.name, kind: e?.kind, message: String(e?.message ?? e) });
+    const sync = (v) => { try { return { returned: g.decodeError(v) }; } catch (e) { return { threw: describe(e) }; } };
+    // Not a Response (its getPrototypeOf trap throws): the documented "init first" config error, not the trap's.
+    const trapped = sync(new Proxy(new Response("x", { status: 500 }), { getPrototypeOf() { throw new Error("trap proto"); } }));
+    // A Proxy of a Response: the module loads, and the answer says it can't be read.
+    const proxied = sync(new Proxy(new Response("x", { status: 500 }), {}));
+    return { trapped, proxied: proxied.returned ? describe(await proxied.returned) : proxied };
+  });
+  assert.deepEqual([out.trapped.threw?.name, out.trapped.threw?.kind], ["GenwireError", "config"], JSON.stringify(out.trapped));
+  assert.match(out.trapped.threw.message, /init\(\)/);
+  assert.deepEqual([out.proxied.name, out.proxied.kind], ["GenwireError", "config"], JSON.stringify(out.proxied));
+  assert.match(out.proxied.message, /can't be read/);
+  await page.close();
+});

@@ -259,13 +259,21 @@ describe("useGeneration's resume (GenerationObserver)", () => {
     assert.deepEqual([o.getSnapshot().status, client.jobs.list()], ["canceled", []]);
   });
 
-  test("without resume nothing is stored; a bad resume value is a config error", async () => {
+  test("without resume nothing is stored; a bad resume value is the hook's config error, never a throw", async () => {
     const client = fakeClient({ storage: memoryStorage() });
     const { o } = mounted(client);
     o.submit({});
     client.calls[0].opts.onEnqueue("r");
     assert.deepEqual(client.jobs.list(), []);
     assert.ok(!("cancelOnAbort" in client.calls[0].opts), "subscribe's own default: cancelled on abort");
-    assert.throws(() => mounted(client, { resume: "local" }), (e) => e.kind === "config" && /resume/.test(e.message));
+    // The value is the core's to judge (client.checkHook; tests/react.test.mjs has the real one):
+    // its refusal is the hook's error, never a throw from mount().
+    const refusal = Object.assign(new Error(`option 'resume' must be "session", true or false`), { name: "GenwireError", kind: "config" });
+    const judged = { ...client, checkHook: (hook, opts) => (opts?.resume === "local" ? Promise.reject(refusal) : Promise.resolve()) };
+    let bad;
+    assert.doesNotThrow(() => { bad = mounted(judged, { resume: "local" }); });
+    await settle();
+    assert.deepEqual([bad.o.getSnapshot().status, bad.o.getSnapshot().error], ["error", refusal]);
+    assert.equal(client.calls.length, 1, "nothing followed or submitted");
   });
 });

@@ -303,3 +303,92 @@ describe("StreamObserver", () => {
     assert.equal(o.getSnapshot(), before, "nothing updated after the unmount");
   });
 });
+
+describe("options judged by the client's checkHook before anything starts", () => {
+  const refusal = (message) => Object.assign(new Error(message), { name: "GenwireError", kind: "config" });
+  /** `base` with a checkHook that refuses options holding `bad: true` (as the core refuses a bad option). */
+  const checking = (base) => Object.assign(base, {
+    checked: [],
+    checkHook(hook, options) {
+      base.checked.push(hook);
+      return options?.bad ? Promise.reject(refusal(`option 'bad' of ${hook}`)) : Promise.resolve();
+    },
+  });
+
+  test("GenerationObserver: a refused option is the call's error and rejection, nothing submitted; fixed, it submits", async () => {
+    const client = checking(queueClient());
+    const errors = [];
+    const { o, statuses } = mounted(client, { bad: true, onError: (e) => errors.push(e.kind) });
+    let thrown = null;
+    try { o.submit({}); } catch (e) { thrown = e; }
+    assert.equal(thrown, null, "submit() never throws");
+    const r = await o.submitAsync({}).then(() => "resolved", (e) => e.message);
+    assert.equal(r, "option 'bad' of useGeneration");
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().error.kind, client.calls.length], ["error", "config", 0]);
+    assert.deepEqual(errors, ["config"], "the superseded submit() is not this observer's news");
+    // Per call too.
+    o.setOptions(client, "fal-ai/flux/dev", {});
+    assert.equal(await o.submitAsync({}, { bad: true }).then(() => "resolved", (e) => e.kind), "config");
+    assert.equal(client.calls.length, 0);
+    const p = o.submitAsync({ n: 1 });
+    await settle();
+    client.calls[0].resolve({ data: "ok", requestId: "r" });
+    assert.equal(await p, "ok");
+    assert.deepEqual(statuses().slice(-2), ["submitting", "success"]);
+  });
+
+  test("GenerationObserver: a non-function callback is never called (the check refuses it)", async () => {
+    const client = queueClient(); // no checkHook: the observer starts at once
+    const { o } = mounted(client, { onSuccess: 5, onQueueUpdate: "x" });
+    const p = o.submitAsync({});
+    client.calls[0].update({ status: "IN_QUEUE", queue_position: 0, request_id: "r" });
+    client.calls[0].resolve({ data: 1, requestId: "r" });
+    assert.equal(await p, 1, "no TypeError from calling 5");
+  });
+
+  test("StreamObserver: refused options end as error before any stream; a bad signal is no TypeError", async () => {
+    let streams = 0;
+    const client = checking({ stream() { streams++; throw new Error("not reached"); } });
+    const o = new StreamObserver(client, "fal-ai/any-llm", { bad: true });
+    o.mount();
+    assert.equal(await o.startAsync({}).then(() => "resolved", (e) => e.kind), "config");
+    assert.deepEqual([o.getSnapshot().status, o.getSnapshot().error.kind, streams], ["error", "config", 0]);
+  });
+
+  test("RealtimeObserver: refused options connect nothing; the next send() after a fix connects and delivers", async () => {
+    const client = checking(realtimeClient());
+    const o = new RealtimeObserver(client, "fal-ai/lcm", { bad: true });
+    let generations = 0;
+    o.onClosed = () => { generations++; o.connect(); };
+    o.connect();
+    await settle();
+    assert.deepEqual([client.conns.length, o.getSnapshot().status.status, o.getSnapshot().error.kind], [0, "closed", "config"]);
+    o.setOptions(client, "fal-ai/lcm", {});
+    o.send({ prompt: "after the fix" });
+    await settle();
+    assert.equal(generations, 1);
+    assert.equal(client.conns.length, 1);
+    assert.deepEqual(client.conns[0].sent, [{ prompt: "after the fix" }]);
+  });
+});
+
+test("StreamObserver: abortSignal (@fal-ai/client's name) is the caller's signal, not a second one", async () => {
+  const seen = [];
+  const client = {
+    stream(endpoint, opts) {
+      seen.push(opts);
+      const stop = new Promise((_, reject) => opts.signal.addEventListener("abort", () => reject(aborted())));
+      stop.catch(() => {});
+      return { requestId: null, done: () => stop, [Symbol.asyncIterator]: () => ({ next: () => stop }) };
+    },
+  };
+  const o = new StreamObserver(client, "fal-ai/any-llm", {});
+  o.mount();
+  const mine = new AbortController();
+  const p = o.startAsync({ prompt: "x" }, { abortSignal: mine.signal }).then(() => "resolved", (e) => e.kind);
+  assert.equal(seen.length, 1);
+  assert.ok(!("abortSignal" in seen[0]), "one signal goes to the client");
+  mine.abort();
+  assert.equal(await p, "aborted");
+  assert.equal(o.getSnapshot().status, "canceled");
+});

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { checkTarget, createProxy, nodeHandler, sameOrigin } from "../js/proxy.js";
+import { checkTarget, createProxy, honoHandler, nextRoute, nodeHandler, sameOrigin } from "../js/proxy.js";
 import { startServer } from "./support/env.mjs";
 
 const KEY = "key-id-1234:secret-part-5678abcd";
@@ -362,10 +362,34 @@ describe("createProxy against a fake fal", () => {
     assert.equal((await call(proxy, "https://rest.fal.ai/tokens/", { method: "POST", body: JSON.stringify({ allowed_apps: ["anything"] }) })).status, 200);
   });
 
-  test("options are checked when the proxy is made", () => {
-    assert.throws(() => createProxy({ authorize: true }), TypeError);
-    assert.throws(() => createProxy({ endpoints: "fal-ai/flux/dev" }), TypeError);
-    assert.throws(() => createProxy({ bodyLimit: -1 }), TypeError);
+  test("options are checked when the proxy is made: genwire's typed config error, naming the option", () => {
+    const refused = (options, message) => {
+      for (const make of [createProxy, nextRoute, honoHandler, nodeHandler]) {
+        assert.throws(() => make(options), (e) => {
+          assert.ok(e instanceof Error && !(e instanceof TypeError), `${make.name}: ${e}`);
+          assert.deepEqual([e.name, e.kind, e.category, e.retryable], ["GenwireError", "config", "config", false], make.name);
+          assert.match(e.message, message, make.name);
+          return true;
+        });
+      }
+    };
+    refused({ authorize: true }, /option 'authorize' must be a function .*, not boolean$/);
+    refused({ endpoints: "fal-ai/flux/dev" }, /option 'endpoints' must be an array of endpoint ids or patterns \(strings\), not string$/);
+    refused({ endpoints: ["fal-ai/flux/dev", 5] }, /option 'endpoints' must be an array/);
+    refused({ bodyLimit: -1 }, /option 'bodyLimit' must be a number of bytes/);
+    refused({ bodyLimit: "10mb" }, /option 'bodyLimit' must be a number of bytes \(0 or more\), not string$/);
+    refused({ key: 42 }, /option 'key' must be a string or a function/);
+    refused({ key: "" }, /option 'key' must be a string or a function/);
+    refused({ fetch: "https://fal.run" }, /option 'fetch' must be a function/);
+    refused({ endpoint: ["fal-ai/flux/dev"] }, /createProxy\(\) has no option 'endpoint' \(it takes key, endpoints, authorize, bodyLimit, fetch\)$/);
+    refused("fal-ai/flux/dev", /the options must be an object \(or nothing\), not string$/);
+    refused([], /not an array$/);
+    refused({ get key() { throw new Error("boom"); } }, /option 'key' can't be read/);
+    refused(new Proxy({}, { ownKeys() { throw new Error("trap"); } }), /the options can't be read/);
+    // What is fine: nothing, undefined values, every option of its kind.
+    for (const ok of [undefined, null, {}, { key: undefined }, { key: KEY, endpoints: ["fal-ai/*"], authorize: () => true, bodyLimit: 0, fetch: fakeFetch }, { key: () => KEY }]) {
+      assert.equal(typeof createProxy(ok), "function", JSON.stringify(ok));
+    }
   });
 });
 

@@ -293,3 +293,178 @@ describe("useUpload, useValidation, useClientStats", () => {
     assert.ok((await until("stats", (s) => s.calls >= 1)).calls >= 1);
   });
 });
+
+// Bad options: the typed `config` error the client gives for the same mistake (the core's check,
+// `client.checkHook`), in the hook's `error` and the rejection of its action; never thrown during
+// a render, nothing sent; the same hook works once its options are fixed.
+describe("hooks with bad options", () => {
+  const rerender = (props) => page.evaluate((p) => window.hooks.rerender(p), props);
+  /** The outcome of an action of the live hook (`fn` run in the page), as a settled promise's. */
+  const settle = (fn, arg) => page.evaluate(([src, a]) => new Function("h", "a", `return (${src})(h, a)`)(window.hooks.current, a).then(
+    (value) => ({ ok: true, value: typeof value === "string" ? value : typeof value }),
+    (e) => ({ ok: false, name: e?.name, kind: e?.kind, message: String(e?.message ?? e) }),
+  ), [fn.toString(), arg]);
+  /** The hook's logged state once its error is the one with `message` (an earlier error may still be the last). */
+  const untilError = async (hook, message) => {
+    await page.waitForFunction(([h, m]) => window.hooks.log.filter((e) => e.hook === h).at(-1)?.error?.message === m, [hook, message], { timeout: 15000 });
+    return (await entries(hook)).at(-1);
+  };
+  const pageErrors = [];
+  before(() => page.on("pageerror", (e) => pageErrors.push(e.message)));
+  beforeEach(() => { pageErrors.length = 0; });
+
+  test("useGeneration: each mistake is the client's config error, in error and in submitAsync's rejection; fixed, it submits", async () => {
+    const EP = "fal-ai/flux/dev";
+    await mount("Generation", { endpoint: EP, options: { onSuccess: 5 } }, { strict: true });
+    const cases = [
+      // [options, the option the error names, the same options on client.subscribe (when the call has them)]
+      [{ onSuccess: 5 }, "onSuccess"],
+      [{ onError: "log" }, "onError"],
+      [{ onQueueUpdate: "x" }, "onQueueUpdate", true],
+      [{ onEnqueue: {} }, "onEnqueue", true],
+      [{ cancelSuperseded: "no" }, "cancelSuperseded"],
+      [{ resumeKey: 7 }, "resumeKey"],
+      [{ timeout: -1 }, "timeout", true],
+      [{ mode: "sse" }, "mode", true],
+      [{ signal: "stop" }, "signal", true],
+      [{ headers: { "x-fal-key": "0b5f1c2e-1234-4abc-9def-0123456789ab:0123" } }, "x-fal-key", true],
+      [{ headers: { "x-session": "Key abc:def" } }, "x-session", true],
+      [5, "options must be an object"],
+    ];
+    const before = (await server.log()).length;
+    for (const [options, names, viaClient] of cases) {
+      await rerender({ endpoint: EP, options });
+      const r = await settle((h) => h.gen.submitAsync({ prompt: "never sent" }));
+      const where = JSON.stringify(options);
+      assert.deepEqual([r.ok, r.name, r.kind], [false, "GenwireError", "config"], `${where}: ${r.message}`);
+      assert.ok(r.message.includes(names), `${where}: ${r.message}`);
+      const state = await untilError("gen", r.message);
+      assert.equal(state.status, "error", where);
+      assert.deepEqual([state.error.kind, state.error.message], ["config", r.message], where);
+      if (viaClient) {
+        const direct = await page.evaluate((o) => window.hooks.current.client.subscribe("fal-ai/flux/dev", { ...o, input: { prompt: "never sent" } })
+          .then(() => null, (e) => e.message), options);
+        assert.equal(direct, r.message, `${where}: the hook says what the client says`);
+      }
+      // Per call too, with the hook's own options fine.
+      await rerender({ endpoint: EP, options: {} });
+      const perCall = await settle((h, o) => h.gen.submitAsync({ prompt: "never sent" }, o), options);
+      if (typeof options === "object") assert.deepEqual([perCall.kind, perCall.message], ["config", r.message], `${where} per call`);
+    }
+    assert.deepEqual((await server.log()).slice(before).filter((e) => e.step === "submit"), [], "nothing submitted");
+    // Fixed: the same hook submits and succeeds.
+    await rerender({ endpoint: EP, options: { onSuccess: "__fn__" } });
+    const ok = await settle((h, p) => h.gen.submitAsync({ prompt: p }), uniquePrompt("fixed options"));
+    assert.deepEqual(ok, { ok: true, value: "object" });
+    assert.equal((await until("gen", (s) => s.status === "success" || s.status === "error")).status, "success");
+    assert.deepEqual(pageErrors, [], "nothing thrown in the page");
+  });
+
+  test("useGeneration: a bad resume is the hook's error at mount (no throw); submit() never throws", async () => {
+    await mount("Generation", { endpoint: "fal-ai/flux/dev", options: { resume: "local" } }, { strict: true });
+    const state = await until("gen", (s) => s.status === "error");
+    assert.equal(state.error.kind, "config");
+    assert.match(state.error.message, /option 'resume' must be "session", true or false/);
+    await rerender({ endpoint: "fal-ai/flux/dev", options: {} });
+    const sync = await page.evaluate(() => { try { window.hooks.current.gen.submit({ prompt: "x" }, { signal: 42 }); return "returned"; } catch (e) { return `threw ${e}`; } });
+    assert.equal(sync, "returned");
+    assert.match((await until("gen", (s) => s.status === "error" && /signal/.test(s.error.message))).error.message, /option 'signal' must be an AbortSignal/);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("useStream: callbacks, ranges, headers and signals refused as the client refuses them; nothing streamed; fixed, it streams", async () => {
+    const EP = "fal-ai/any-llm";
+    const since = (await server.sim("/__sim/log?since=0")).next;
+    await mount("Stream", { endpoint: EP, options: { onPartial: 5 } });
+    const cases = [
+      [{ onPartial: 5 }, "onPartial"],
+      [{ onSuccess: "x" }, "onSuccess"],
+      [{ stallTimeout: "5s" }, "stallTimeout", true],
+      [{ timeout: 0 }, "timeout", true],
+      [{ headers: { authorization: "Bearer x" } }, "authorization", true],
+      [{ abortSignal: {} }, "abortSignal", true],
+      ["fast", "options must be an object"],
+    ];
+    for (const [options, names, viaClient] of cases) {
+      await rerender({ endpoint: EP, options });
+      const r = await settle((h) => h.stream.startAsync({ prompt: "never sent" }));
+      const where = JSON.stringify(options);
+      assert.deepEqual([r.ok, r.name, r.kind], [false, "GenwireError", "config"], `${where}: ${r.message}`);
+      assert.ok(r.message.includes(names), `${where}: ${r.message}`);
+      const state = await untilError("stream", r.message);
+      assert.equal(state.status, "error", where);
+      assert.deepEqual([state.error.kind, state.error.message], ["config", r.message], where);
+      if (viaClient) {
+        const direct = await page.evaluate((o) => window.hooks.current.client.stream("fal-ai/any-llm", { ...o, input: { prompt: "never sent" } }).done()
+          .then(() => null, (e) => e.message), options);
+        assert.equal(direct, r.message, `${where}: the hook says what the client says`);
+      }
+    }
+    assert.equal((await server.log(since)).filter((e) => e.step === "output").length, 0, "nothing streamed");
+    await rerender({ endpoint: EP, options: { onPartial: "__fn__", timeout: 20000 } });
+    await page.evaluate((p) => window.hooks.current.stream.start({ prompt: p }), uniquePrompt("fixed stream"));
+    assert.equal((await until("stream", (s) => s.status === "success" || s.status === "error")).status, "success");
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("useRealtime: a bad callback or enabled is the hook's error, no socket; fixed, the next send connects", async () => {
+    await rt("faults", undefined, "DELETE");
+    const s0 = await rt("stats");
+    const EP = "fal-ai/lcm-sd15-i2i";
+    await mount("Realtime", { endpoint: EP, options: { throttleInterval: 0, onResult: 5 } }, { strict: true });
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "refused" }));
+    const refused = await until("rt", (s) => !!s.error);
+    assert.deepEqual([refused.error.kind, refused.status], ["config", "closed"]);
+    assert.match(refused.error.message, /option 'onResult' must be a function/);
+    await rerender({ endpoint: EP, options: { throttleInterval: 0, enabled: "yes" } });
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "refused again" }));
+    assert.match((await until("rt", (s) => /enabled/.test(s.error?.message ?? ""))).error.message, /option 'enabled' must be true or false/);
+    assert.equal((await rt("stats")).opened - s0.opened, 0, "no socket for refused options");
+    await rerender({ endpoint: EP, options: { throttleInterval: 0, onResult: "__fn__" } });
+    await page.evaluate(() => window.hooks.current.rt.send({ prompt: "fixed", seed: 3 }));
+    const fixed = await until("rt", (s) => s.lastResult?.seed === 3);
+    assert.equal(fixed.status, "open");
+    assert.equal((await rt("stats")).opened - s0.opened, 1);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("an unknown option of a hook is warned about once in development, naming the hook, and not again by its call", async () => {
+    const warnings = [];
+    const listen = (m) => { if (m.type() === "warning" && m.text().includes("cancelSupersede'")) warnings.push(m.text()); };
+    page.on("console", listen);
+    try {
+      await page.evaluate(async () => {
+        const c = window.genwire.createClient(); // the sandbox page's genwire: a development build
+        await c.checkHook("useGeneration", { cancelSupersede: false });
+        await c.checkHook("useGeneration", { cancelSupersede: false });
+        // The call the hook then makes (its own options passed on): said already.
+        await c.subscribe("fal-ai/flux/dev", { input: { prompt: 5 }, cancelSupersede: false }).catch(() => {});
+      });
+      await new Promise((r) => setTimeout(r, 100)); // console events arrive after evaluate
+    } finally {
+      page.off("console", listen);
+    }
+    assert.deepEqual(warnings, ["genwire: useGeneration() has no option 'cancelSupersede'; it does nothing. Did you mean 'cancelSuperseded'?"]);
+  });
+
+  test("useUpload and useValidation: refused options are their error; fixed, they work", async () => {
+    await mount("Upload", { options: { onProgress: "x" } });
+    let r = await settle((h) => h.up.upload(new Blob(["abc"])));
+    assert.deepEqual([r.kind, r.message], ["config", "option 'onProgress' must be a function"]);
+    assert.equal((await until("up", (s) => s.status === "error")).error.kind, "config");
+    await rerender({ options: {} });
+    r = await settle((h) => h.up.upload(new Blob(["abc"]), { signal: "stop" }));
+    assert.deepEqual([r.kind, r.message], ["config", "option 'signal' must be an AbortSignal"], "a bad signal per call: a rejection, not a TypeError");
+    r = await settle((h) => h.up.upload(new Blob(["abc"]), { lifecycle: { expiresIn: "2h" } }));
+    assert.equal(r.kind, "config");
+    r = await settle((h) => h.up.upload(new Blob(["abc"])));
+    assert.equal(r.ok, true, JSON.stringify(r));
+
+    await mount("Validation", { endpoint: "fal-ai/flux/dev", input: { prompt: "ok" }, options: { debounceMs: -5 } });
+    const bad = await until("val", (s) => !!s.error);
+    assert.deepEqual([bad.error.kind, bad.error.message], ["config", "option 'debounceMs' must be a number of at least 0"]);
+    await rerender({ endpoint: "fal-ai/flux/dev", input: { prompt: "ok" }, options: { debounceMs: 10 } });
+    assert.equal((await until("val", (s) => s.valid !== null)).valid, true);
+    assert.deepEqual(pageErrors, []);
+  });
+});

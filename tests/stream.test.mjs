@@ -1,7 +1,8 @@
 // Output streaming (`client.stream`) in Chromium against the simulator's streamed endpoints
 // (`fal-ai/any-llm`: JSON partials ending with `partial: false`; `genwire/audio-stream`: raw WAV
 // bytes), through the proxy: `for await`, `done()`, `abort()`, `requestId`, mid-stream errors,
-// stalls, cuts, deadlines, retries of the head, files uploaded first. Also `storageSettings` and
+// stalls (`stallTimeout`, or `timeout` as @fal-ai/client means it), cuts, a whole-stream bound by
+// signal, the call's headers, retries of the head, files uploaded first. Also `storageSettings` and
 // `lifecycle`: the headers fal expects, seen by the upstream.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -176,14 +177,14 @@ describe("client.stream", () => {
     assert.deepEqual([missing.kind, missing.status], ["api", 404]);
   });
 
-  test("a stall past stallTimeout, a cut connection and the whole deadline are typed", async () => {
+  test("a stall past stallTimeout (or timeout, its @fal-ai/client name) and a cut connection are typed", async () => {
     const stall = uniquePrompt("stall");
     const cut = uniquePrompt("cut");
-    const slow = uniquePrompt("slow");
+    const stall2 = uniquePrompt("stall by timeout");
     await server.fault(stall, { output_stall_after: 2 });
     await server.fault(cut, { output_cut_after: 2 });
-    await server.fault(slow, { latency_ms: 5000 });
-    const out = await inPage(async (client, slim, [stall, cut, slow]) => {
+    await server.fault(stall2, { output_stall_after: 1 });
+    const out = await inPage(async (client, slim, [stall, cut, stall2]) => {
       const run = async (s) => {
         const events = [];
         try {
@@ -196,29 +197,88 @@ describe("client.stream", () => {
       return {
         stall: await run(client.stream("fal-ai/any-llm", { input: { prompt: stall }, stallTimeout: 300 })),
         cut: await run(client.stream("fal-ai/any-llm", { input: { prompt: cut } })),
-        slow: await run(client.stream("fal-ai/any-llm", { input: { prompt: slow }, timeout: 400 })),
+        byTimeout: await run(client.stream("fal-ai/any-llm", { input: { prompt: stall2 }, timeout: 300 })),
       };
-    }, [stall, cut, slow]);
+    }, [stall, cut, stall2]);
     assert.equal(out.stall.n, 2);
     assert.deepEqual([out.stall.error.kind, out.stall.error.stalled, out.stall.error.timeoutMs], ["timeout", true, 300]);
     assert.equal(out.cut.n, 2);
     assert.equal(out.cut.error.kind, "network");
-    assert.ok(out.slow.n >= 1 && out.slow.n < 5, `${out.slow.n}`);
-    assert.deepEqual([out.slow.error.kind, out.slow.error.stalled, out.slow.error.timeoutMs], ["timeout", false, 400]);
+    assert.equal(out.byTimeout.n, 1);
+    assert.deepEqual([out.byTimeout.error.kind, out.byTimeout.error.stalled, out.byTimeout.error.timeoutMs], ["timeout", true, 300]);
+    assert.equal(out.byTimeout.error.message, "The output stream sent nothing for 300 ms.");
+  });
+
+  test("timeout bounds the silence between chunks, not the stream: a long stream that keeps sending is never cut; a signal bounds the whole", async () => {
+    // 8 chunks spread over 2.4 s (one every ~340 ms): longer in all than `timeout`, never silent that long.
+    const long = uniquePrompt("long steady stream");
+    await server.fault(long, { latency_ms: 2400 }, 4);
+    const out = await inPage(async (client, slim, prompt) => {
+      const run = async (s) => {
+        let n = 0;
+        try {
+          for await (const _ of s) n++;
+          return { n, error: null };
+        } catch (e) {
+          return { n, error: slim(e) };
+        }
+      };
+      return {
+        // As `fal.stream(id, { timeout })` means it: at most 1.2 s between chunks.
+        migrated: await run(client.stream("genwire/audio-stream", { input: { prompt }, timeout: 1200 })),
+        // The whole stream bounded by the caller: an abort at 1 s, partway.
+        bounded: await run(client.stream("genwire/audio-stream", { input: { prompt }, signal: AbortSignal.timeout(1000) })),
+        bothAgree: await client.stream("genwire/audio-stream", { input: { prompt }, timeout: 1200, stallTimeout: 1200 }).done().then((c) => c.length > 0, slim),
+        bothDiffer: await client.stream("genwire/audio-stream", { input: { prompt }, timeout: 1200, stallTimeout: 5000 }).done().then(() => "resolved", slim),
+      };
+    }, long);
+    assert.equal(out.migrated.error, null, JSON.stringify(out.migrated.error));
+    assert.equal(out.migrated.n, 8, "every chunk: the simulator spreads them over 2.4 s, twice the timeout");
+    assert.ok(out.bounded.n >= 1 && out.bounded.n < 8, `${out.bounded.n} chunks before the signal`);
+    assert.equal(out.bounded.error, null, "an abort ends the iteration quietly");
+    assert.equal(out.bothAgree, true);
+    assert.equal(out.bothDiffer.kind, "config");
+    assert.match(out.bothDiffer.message, /^options 'stallTimeout' and 'timeout' of stream\(\) are one option/);
+  });
+
+  test("the call's headers reach the proxy (after the client's) and, for x-fal-*, fal; key-like ones are refused", async () => {
+    const prompt = uniquePrompt("stream headers");
+    const since = (await server.sim("/__sim/log?since=0")).next;
+    const out = await inPage(async (client0, slim, prompt) => {
+      const seen = [];
+      const client = genwire.createClient({
+        headers: { "x-app-session": "client", "x-fal-tenant": "t1" },
+        fetch: (url, init) => { seen.push({ url: String(url), headers: { ...init.headers } }); return fetch(url, init); },
+      });
+      const s = client.stream("fal-ai/any-llm", { input: { prompt }, headers: { "x-app-session": "call", "x-fal-call": "c1" } });
+      const done = await s.done();
+      const refused = await client.stream("fal-ai/any-llm", { input: { prompt }, headers: { authorization: "Bearer abc" } }).done().then(() => "resolved", slim);
+      return { seen, final: done.partial, refused };
+    }, prompt);
+    assert.equal(out.final, false);
+    const toProxy = out.seen.filter((r) => r.headers["x-fal-target-url"] === "https://fal.run/fal-ai/any-llm/stream");
+    assert.equal(toProxy.length, 1, JSON.stringify(out.seen));
+    const h = toProxy[0].headers;
+    assert.deepEqual([h["x-app-session"], h["x-fal-tenant"], h["x-fal-call"], h.accept], ["call", "t1", "c1", "text/event-stream"]);
+    const [upstream] = outputCalls(await server.log(since));
+    assert.deepEqual([upstream.headers["x-fal-call"], upstream.headers["x-fal-tenant"]], ["c1", "t1"], "x-fal-* headers go on to fal");
+    assert.deepEqual([out.refused.kind, /genwire refuses the header 'authorization'/.test(out.refused.message)], ["config", true]);
+    assert.equal(outputCalls(await server.log(since)).length, 1, "nothing sent for the refused header");
   });
 
   test("bad options are config errors before any request; files in the input are uploaded first", async () => {
     const since = (await server.sim("/__sim/log?since=0")).next;
     const bad = await inPage(async (client, slim) => {
       const r = [];
-      for (const o of [{ stallTimeout: 5 }, { timeout: "soon" }, { signal: "nope" }]) r.push(await client.stream("fal-ai/any-llm", { input: { prompt: "x" }, ...o }).done().then(() => "resolved", slim));
+      for (const o of [{ stallTimeout: 5 }, { timeout: "soon" }, { signal: "nope" }, { headers: { "x-fal-key": "k" } }]) r.push(await client.stream("fal-ai/any-llm", { input: { prompt: "x" }, ...o }).done().then(() => "resolved", slim));
       r.push(await client.stream("not an endpoint", { input: {} }).done().then(() => "resolved", slim));
       let onError = null;
       try { client.stream("fal-ai/any-llm", {}).on("bogus", () => {}); } catch (e) { onError = e.message; }
       return { r, onError };
     });
-    assert.deepEqual(bad.r.map((e) => e.kind), ["config", "config", "config", "config"]);
+    assert.deepEqual(bad.r.map((e) => e.kind), ["config", "config", "config", "config", "config"]);
     assert.equal(bad.r[0].message, "option 'stallTimeout' must be a number of at least 10");
+    assert.equal(bad.r[1].message, "option 'timeout' must be a number of at least 10");
     assert.match(bad.onError, /"data", "error" and "done"/);
     assert.equal(outputCalls(await server.log(since)).length, 0, "nothing streamed for a bad option");
 

@@ -410,15 +410,33 @@ pub fn follow(v: &Value, fetch_result: bool) -> R<Follow> {
     Ok(Follow { machine, logs: logs(v)?, request_id: request_id(v)?, headers: headers(v)? })
 }
 
-/// `client.stream`'s options: the stall window (`stallTimeout`, ms without a byte) and the deadline (`timeout`).
-pub fn stream(v: &Value) -> R<crate::proto::stream::Config> {
+/// `client.stream`'s options as the core reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stream {
+    pub machine: crate::proto::stream::Config,
+    /// The call's `headers`, on its request through the proxy.
+    pub headers: Vec<(String, String)>,
+}
+
+/// `client.stream`'s options: the stall window (`stallTimeout`, ms without a byte, or `timeout`,
+/// @fal-ai/client's name for it: its stream's `timeout` is the longest gap between chunks, so a
+/// migrated `timeout: 60000` never cuts a long stream; a bound on the whole stream is a `signal`)
+/// and the call's `headers`.
+pub fn stream(v: &Value) -> R<Stream> {
     let o = Reader::of(v);
-    let mut c = crate::proto::stream::Config::default();
-    if let Some(d) = o.ms("stallTimeout", 10.0)? {
-        c.stall = d;
+    let mut machine = crate::proto::stream::Config::default();
+    match (o.ms("stallTimeout", 10.0)?, o.ms("timeout", 10.0)?) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(OptionError(
+                "options 'stallTimeout' and 'timeout' of stream() are one option (the longest silence; 'timeout' is @fal-ai/client's name): \
+                 pass one, or the same value; a signal bounds the whole stream"
+                    .into(),
+            ))
+        }
+        (Some(d), _) | (None, Some(d)) => machine.stall = d,
+        (None, None) => {}
     }
-    c.timeout = o.ms("timeout", 1.0)?;
-    Ok(c)
+    Ok(Stream { machine, headers: headers_of(o, "headers")? })
 }
 
 pub fn logs(v: &Value) -> R<bool> {
@@ -542,6 +560,61 @@ pub fn realtime(v: &Value, ep: &EndpointId, custom_codec: bool, realtime_url: &s
     Ok(Realtime { machine: m, codec, max_buffering, app_path, key: o.str("connectionKey")?, base_url })
 }
 
+/// A React hook of `genwire/react` (its options are a call's, `base`, and its own), for the
+/// check the hooks run before they start anything (`GenwireClient::checkHook`): the same typed
+/// `config` error a call gives for the same mistake, and the unknown-name warning.
+pub struct Hook {
+    pub name: &'static str,
+    /// The call whose options the hook passes on (its rules and names apply too).
+    pub base: &'static str,
+    /// The hook's own option names.
+    pub own: &'static [&'static str],
+    /// The options that must be functions (the hook wraps them, so the call never sees them).
+    pub callbacks: &'static [&'static str],
+}
+
+pub const HOOKS: &[Hook] = &[
+    Hook {
+        name: "useGeneration",
+        base: "subscribe",
+        own: &["onSuccess", "onError", "cancelSuperseded", "resume", "resumeKey"],
+        callbacks: &["onQueueUpdate", "onEnqueue", "onSuccess", "onError"],
+    },
+    Hook { name: "useStream", base: "stream", own: &["onPartial", "onSuccess", "onError"], callbacks: &["onPartial", "onSuccess", "onError"] },
+    Hook { name: "useRealtime", base: "realtime", own: &["enabled"], callbacks: &["onResult", "onError", "onStatus"] },
+    Hook { name: "useUpload", base: "upload", own: &[], callbacks: &["onProgress"] },
+    Hook { name: "useValidation", base: "validate", own: &["debounceMs", "enabled"], callbacks: &[] },
+];
+
+pub fn hook_of(name: &str) -> Option<&'static Hook> {
+    HOOKS.iter().find(|h| h.name == name)
+}
+
+/// A hook's own plain-data options (`v`, as `conv::options` reads them) by their rules. Those it
+/// passes on are judged by its call, which it makes next and which checks them before it sends
+/// anything (a realtime hook's connection, through onError): the same error, said once, by the
+/// same code. The callbacks the hook wraps and the signal it joins are the edge's to check.
+pub fn hook(name: &str, v: &Value) -> R<()> {
+    let o = Reader::of(v);
+    match name {
+        "useGeneration" => {
+            match o.get("resume") {
+                None | Some(Value::Bool(_)) => {}
+                Some(Value::Str(s)) if s == "session" => {}
+                Some(_) => return Err(wrong("resume", "\"session\", true or false")),
+            }
+            o.bool("cancelSuperseded")?;
+            o.str("resumeKey").map(drop)
+        }
+        "useValidation" => {
+            o.num("debounceMs", 0.0)?;
+            o.bool("enabled").map(drop)
+        }
+        "useRealtime" => o.bool("enabled").map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// The option names of each call (and of the objects nested in options), for the warning about
 /// an unknown one: a misspelt option must not silently do nothing. `label` is how the warning
 /// names the call.
@@ -624,7 +697,7 @@ pub const CALLS: &[Call] = &[
         ],
         nested: &[],
     },
-    Call { name: "stream", label: "stream()", known: &["input", "validate", "signal", "abortSignal", "timeout", "stallTimeout"], nested: &[] },
+    Call { name: "stream", label: "stream()", known: &["input", "validate", "signal", "abortSignal", "headers", "timeout", "stallTimeout"], nested: &[] },
     Call {
         name: "run",
         label: "run()",
@@ -692,17 +765,22 @@ pub fn call(name: &str) -> Option<&'static Call> {
 /// The warnings about `names` (the options object's own keys) for `call`, and about the fields of
 /// its nested objects in `plain` (the options as the core reads them): `(key, message)`, the key
 /// the same for the same name of the same call, so each is said once.
+/// A hook's warnings name the hook and are keyed by its call's name, so the call the hook then
+/// makes does not say the same again.
 pub fn unknown(call_name: &str, names: &[String], plain: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let Some(c) = call(call_name) else { return out };
-    for name in names.iter().filter(|n| !c.known.contains(&n.as_str())) {
-        let mut msg = format!("genwire: {} has no option '{name}'; it does nothing.", c.label);
+    let hook = hook_of(call_name);
+    let Some(c) = call(hook.map_or(call_name, |h| h.base)) else { return out };
+    let known: Vec<&'static str> = c.known.iter().chain(hook.map_or(&[][..], |h| h.own)).copied().collect();
+    for name in names.iter().filter(|n| !known.contains(&n.as_str())) {
+        let label = hook.map_or(c.label.to_string(), |h| format!("{}()", h.name));
+        let mut msg = format!("genwire: {label} has no option '{name}'; it does nothing.");
         if let Some((_, instead)) = INSTEAD.iter().find(|(n, _)| n == name) {
             msg.push_str(&format!(" It is @fal-ai/client's: {instead}."));
-        } else if let Some(near) = nearest(name, c.known) {
+        } else if let Some(near) = nearest(name, &known) {
             msg.push_str(&format!(" Did you mean '{near}'?"));
         }
-        out.push((format!("{call_name}.{name}"), msg));
+        out.push((format!("{}.{name}", c.name), msg));
     }
     let o = Reader::of(plain);
     for (field, nested) in c.nested {
@@ -796,17 +874,6 @@ mod tests {
         // A job the call submits is its own: cancelled on abort unless told otherwise.
         assert!(subscribe(&v("{}")).unwrap().machine.cancel_on_abort);
         assert!(!subscribe(&v(r#"{"cancelOnAbort":false}"#)).unwrap().machine.cancel_on_abort);
-    }
-
-    #[test]
-    fn stream_options_with_their_defaults_and_ranges() {
-        let c = stream(&v("{}")).unwrap();
-        assert_eq!((c.stall, c.timeout), (Duration::ms(crate::proto::stream::DEFAULT_STALL_MS), None));
-        let c = stream(&v(r#"{"stallTimeout":2000,"timeout":60000}"#)).unwrap();
-        assert_eq!((c.stall, c.timeout), (Duration::ms(2_000.0), Some(Duration::ms(60_000.0))));
-        assert_eq!(err(stream(&v(r#"{"stallTimeout":5}"#))), "option 'stallTimeout' must be a number of at least 10");
-        assert_eq!(err(stream(&v(r#"{"timeout":0}"#))), "option 'timeout' must be a number of at least 1");
-        assert_eq!(err(stream(&v(r#"{"timeout":"1s"}"#))), "option 'timeout' must be a number of at least 1");
     }
 
     #[test]
@@ -983,6 +1050,68 @@ mod tests {
             assert!(c.nested.iter().all(|(f, n)| c.known.contains(f) && call(n).is_some()), "{}", c.name);
         }
         assert!(unknown("nope", &names(&["x"]), &Value::Null).is_empty());
+    }
+
+    #[test]
+    fn a_streams_timeout_is_the_gap_between_chunks_as_in_the_official_client() {
+        use crate::proto::stream::DEFAULT_STALL_MS;
+        let stall = |json: &str| stream(&v(json)).map(|s| s.machine.stall);
+        assert_eq!(stall("{}"), Ok(Duration::ms(DEFAULT_STALL_MS)));
+        assert_eq!(stall(r#"{"timeout":60000}"#), Ok(Duration::ms(60_000.0)), "fal.stream(id, {{ timeout: 60000 }}): a minute of silence, not a minute in all");
+        assert_eq!(stall(r#"{"stallTimeout":5000}"#), Ok(Duration::ms(5_000.0)));
+        assert_eq!(stall(r#"{"stallTimeout":5000,"timeout":5000}"#), Ok(Duration::ms(5_000.0)), "the same value under both names");
+        assert!(err(stall(r#"{"stallTimeout":5000,"timeout":6000}"#)).starts_with("options 'stallTimeout' and 'timeout' of stream() are one option"));
+        assert_eq!(err(stall(r#"{"timeout":0}"#)), "option 'timeout' must be a number of at least 10");
+        assert_eq!(err(stall(r#"{"timeout":"15s"}"#)), "option 'timeout' must be a number of at least 10");
+        assert_eq!(err(stall(r#"{"stallTimeout":5}"#)), "option 'stallTimeout' must be a number of at least 10");
+        // The call's own headers, under the rules of every call's.
+        assert_eq!(stream(&v(r#"{"headers":{"x-session":"s1"}}"#)).unwrap().headers, h(&[("x-session", "s1")]));
+        assert!(err(stream(&v(r#"{"headers":{"x-fal-key":"k"}}"#))).starts_with("genwire refuses the header 'x-fal-key' (headers)"));
+        assert!(err(stream(&v(r#"{"headers":{"accept":"application/json"}}"#))).contains("is genwire's own"));
+        assert!(call("stream").unwrap().known.contains(&"headers"));
+    }
+
+    #[test]
+    fn hooks_judge_their_own_options_and_leave_the_rest_to_their_call() {
+        assert!(hook("useGeneration", &v(r#"{"resume":"session","resumeKey":"k","cancelSuperseded":false,"logs":false}"#)).is_ok());
+        assert!(hook("useGeneration", &v(r#"{"resume":true}"#)).is_ok());
+        assert!(hook("useGeneration", &Value::Null).is_ok(), "no options");
+        assert_eq!(err(hook("useGeneration", &v(r#"{"resume":"local"}"#))), r#"option 'resume' must be "session", true or false"#);
+        assert_eq!(err(hook("useGeneration", &v(r#"{"cancelSuperseded":"no"}"#))), "option 'cancelSuperseded' must be true or false");
+        assert_eq!(err(hook("useGeneration", &v(r#"{"resumeKey":5}"#))), "option 'resumeKey' must be a string");
+        // The options a hook passes on are its call's to judge (tests/react.test.mjs: the same error).
+        assert!(hook("useGeneration", &v(r#"{"timeout":0,"headers":{"Authorization":"Key a:b"}}"#)).is_ok());
+        assert!(hook("useStream", &v(r#"{"stallTimeout":"5s"}"#)).is_ok());
+        assert_eq!(err(hook("useRealtime", &v(r#"{"enabled":"yes"}"#))), "option 'enabled' must be true or false");
+        assert_eq!(err(hook("useValidation", &v(r#"{"debounceMs":-1}"#))), "option 'debounceMs' must be a number of at least 0");
+        assert_eq!(err(hook("useValidation", &v(r#"{"enabled":1}"#))), "option 'enabled' must be true or false");
+        assert!(hook("useValidation", &v(r#"{"debounceMs":0,"enabled":false}"#)).is_ok());
+        // Every hook's call exists, its callbacks are names it knows, and its own names are new.
+        for h in HOOKS {
+            let c = call(h.base).unwrap();
+            assert!(h.callbacks.iter().all(|f| c.known.contains(f) || h.own.contains(f)), "{}", h.name);
+            assert!(h.own.iter().all(|f| !c.known.contains(f)), "{}", h.name);
+        }
+    }
+
+    #[test]
+    fn a_hooks_unknown_options_are_named_by_the_hook_once_for_its_call() {
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(unknown("useGeneration", &names(&["resume", "onSuccess", "timeout", "onQueueUpdate"]), &Value::Null).is_empty());
+        let w = unknown("useGeneration", &names(&["cancelSupersede", "timout"]), &Value::Null);
+        assert_eq!(
+            w,
+            [
+                (
+                    "subscribe.cancelSupersede".to_string(),
+                    "genwire: useGeneration() has no option 'cancelSupersede'; it does nothing. Did you mean 'cancelSuperseded'?".to_string()
+                ),
+                ("subscribe.timout".to_string(), "genwire: useGeneration() has no option 'timout'; it does nothing. Did you mean 'timeout'?".to_string()),
+            ]
+        );
+        let w = unknown("useRealtime", &names(&["enable", "reconnect"]), &v(r#"{"reconnect":{"maxAttempt":2}}"#));
+        assert_eq!(w.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["realtime.enable", "reconnect.maxAttempt"]);
+        assert!(w[0].1.ends_with("Did you mean 'enabled'?"));
     }
 
     #[test]

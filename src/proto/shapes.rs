@@ -237,13 +237,11 @@ pub fn call_timed_out(ms: f64) -> (ErrorInfo, Fields) {
     (info, vec![("timeoutMs".into(), n(ms))])
 }
 
-/// An output stream given up: silent for `ms` (`stalled`), or still running at its deadline.
-pub fn stream_timed_out(ms: f64, stalled: bool) -> (ErrorInfo, Fields) {
-    let ms_text = crate::proto::num::fmt(ms);
-    let message =
-        if stalled { format!("The output stream sent nothing for {ms_text} ms.") } else { format!("The output stream did not end within {ms_text} ms.") };
+/// An output stream given up: silent for `ms` (`stalled: true`, the only way a stream times out).
+pub fn stream_stalled(ms: f64) -> (ErrorInfo, Fields) {
+    let message = format!("The output stream sent nothing for {} ms.", crate::proto::num::fmt(ms));
     let info = ErrorInfo::local(crate::proto::error::Kind::Timeout, crate::proto::error::Category::Timeout, message);
-    (info, vec![("timeoutMs".into(), n(ms)), ("stalled".into(), Value::Bool(stalled))])
+    (info, vec![("timeoutMs".into(), n(ms)), ("stalled".into(), Value::Bool(true))])
 }
 
 #[cfg(test)]

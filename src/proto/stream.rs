@@ -32,14 +32,13 @@ const MAX_JSON: usize = 32 << 20;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {
     /// The longest silence (no byte at all, from the request on) before the stream is given up.
+    /// (The whole stream has no deadline of its own: the caller's signal bounds it.)
     pub stall: Duration,
-    /// The whole stream's deadline, from the request on.
-    pub timeout: Option<Duration>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { stall: Duration::ms(DEFAULT_STALL_MS), timeout: None }
+        Self { stall: Duration::ms(DEFAULT_STALL_MS) }
     }
 }
 
@@ -101,8 +100,6 @@ pub enum End<P, E> {
     },
     /// No byte for this long.
     Stalled(Duration),
-    /// Past the whole stream's deadline.
-    TimedOut(Duration),
     Aborted,
 }
 
@@ -119,7 +116,6 @@ pub enum Action<P, E> {
 #[derive(Debug)]
 pub struct Machine<P, E> {
     cfg: Config,
-    started: Instant,
     activity: Instant,
     body: Option<Body>,
     request_id: Option<String>,
@@ -138,7 +134,6 @@ impl<P: Host + Clone, E> Machine<P, E> {
     pub fn new(cfg: Config, now: Instant) -> Self {
         Self {
             cfg,
-            started: now,
             activity: now,
             body: None,
             request_id: None,
@@ -156,13 +151,9 @@ impl<P: Host + Clone, E> Machine<P, E> {
         self.actions.pop_front()
     }
 
-    /// When to call [`Machine::handle_timeout`]: the stall window's end, or the deadline if sooner.
+    /// When to call [`Machine::handle_timeout`]: the stall window's end.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.done {
-            return None;
-        }
-        let stall = self.activity + self.cfg.stall;
-        Some(self.cfg.timeout.map_or(stall, |t| stall.min(self.started + t)))
+        (!self.done).then(|| self.activity + self.cfg.stall)
     }
 
     /// Whether the body's bytes are the core's to read ([`Input::Bytes`]), else binary chunks ([`Input::Chunk`]).
@@ -222,14 +213,9 @@ impl<P: Host + Clone, E> Machine<P, E> {
         }
     }
 
-    /// Wakes the machine: past the deadline, or silent for the stall window, the stream ends.
+    /// Wakes the machine: silent for the stall window, the stream ends.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.done {
-            return;
-        }
-        if let Some(t) = self.cfg.timeout.filter(|t| now >= self.started + *t) {
-            self.finish(Err(End::TimedOut(t)));
-        } else if now >= self.activity + self.cfg.stall {
+        if !self.done && now >= self.activity + self.cfg.stall {
             self.finish(Err(End::Stalled(self.cfg.stall)));
         }
     }

@@ -8,14 +8,27 @@ use super::js;
 use super::js::{get, promise};
 
 /// `decodeError(response)` resolves to a GenwireError; `decodeError({status, headers, body})`
-/// and `decodeError(thrownError)` return one at once.
+/// and `decodeError(thrownError)` return one at once. Never throws: every read catches (a header,
+/// a body whose getter or Proxy trap throws reads as nothing), and a value whose `status` can't be
+/// read at all (a Proxy of a Response: its getters check what they are called on; a revoked Proxy)
+/// is a `config` error saying so.
 #[wasm_bindgen(js_name = decodeError)]
 pub fn decode_error(value: JsValue) -> JsValue {
-    if value.is_instance_of::<web_sys::Response>() {
+    let response = value.is_instance_of::<web_sys::Response>();
+    // Its `status`, as any field: an error when it can't be read at all (a getter or a Proxy trap
+    // threw, a revoked Proxy, a Proxy of a Response).
+    let Ok(status) = (if value.is_object() { js_sys::Reflect::get(&value, &JsValue::from_str("status")).map(|s| s.as_f64()) } else { Ok(None) }) else {
+        let e = conv::config(if response {
+            "decodeError(): this Response can't be read (a Proxy of one? Its fields read only on the Response itself); pass the Response"
+        } else {
+            "decodeError(): this value can't be read (a getter or a Proxy trap threw)"
+        });
+        return if response { js_sys::Promise::resolve(&e).into() } else { e }; // a Response's answer is a promise
+    };
+    if response {
         let resp: web_sys::Response = value.clone().unchecked_into();
         return promise(async move { Ok(error_from(&resp, None).await.1) }).into();
     }
-    let status = get(&value, "status").as_f64();
     match status {
         Some(s) if (100.0..=999.0).contains(&s) && !value.is_instance_of::<js_sys::Error>() => {
             let headers = get(&value, "headers");

@@ -211,6 +211,22 @@ impl GenwireClient {
         conv::from_value(&Value::Obj(counts.into()))
     }
 
+    /// A React hook's options (`proto::options::HOOKS`), checked before the hook starts anything:
+    /// throws the `config` GenwireError its call would give for the same mistake (a callback that
+    /// is not a function, a bad signal, a key-like header, a value out of range), and warns about
+    /// unknown names in development.
+    #[wasm_bindgen(js_name = checkHook)]
+    pub fn check_hook(&self, hook: &str, options: JsValue) -> Result<(), JsValue> {
+        let h = opt::hook_of(hook).ok_or_else(|| conv::config(&format!("genwire has no hook '{hook}'")))?;
+        let plain = conv::options(&options, &conv::SKIP)?;
+        conv::signal(&options)?;
+        for f in h.callbacks {
+            conv::opt_fn(&options, f)?;
+        }
+        self.shared.warn_unknown(hook, &options, &plain);
+        opt::hook(hook, &plain).map_err(conv::option)
+    }
+
     /// Listens to every attempt, retry, error, success and breaker change. Returns the unsubscribe function.
     pub fn on(&self, listener: JsValue) -> Result<Function, JsValue> {
         crate::proto::host::function(&listener, "the listener").map_err(|e| conv::config(&e))?;

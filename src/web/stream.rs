@@ -46,8 +46,8 @@ pub async fn stream(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue, on_par
     });
     // The request's own signal: the caller's abort, or the stream's end, stops it.
     let request = AbortController::new()?;
-    let mut m: Machine<JsValue, JsValue> = Machine::new(cfg, now());
-    spawn_local(read(shared, Spec::stream(&ep), ep.stream_url(), body, signal_of(&request), tx));
+    let mut m: Machine<JsValue, JsValue> = Machine::new(cfg.machine, now());
+    spawn_local(read(shared, Spec::stream(&ep), ep.stream_url(), body, cfg.headers, signal_of(&request), tx));
     let outcome = 'run: loop {
         while let Some(action) = m.poll_action() {
             match action {
@@ -88,24 +88,22 @@ pub async fn stream(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue, on_par
 
 /// A stream's end as the caller's error.
 fn ended(end: End<JsValue, JsValue>, signal: Option<&AbortSignal>) -> JsValue {
-    let timed_out = |ms: f64, stalled| {
-        let (info, extra) = shapes::stream_timed_out(ms, stalled);
-        conv::with(&info, &extra)
-    };
     match end {
         End::Failed(e) => e,
         End::Error { info, body } => conv::to_js(&info, body.as_ref(), None),
-        End::Stalled(d) => timed_out(d.as_ms(), true),
-        End::TimedOut(d) => timed_out(d.as_ms(), false),
+        End::Stalled(d) => {
+            let (info, extra) = shapes::stream_stalled(d.as_ms());
+            conv::with(&info, &extra)
+        }
         End::Aborted => conv::aborted(js::reason(signal)),
     }
 }
 
 /// The request (retried by the policy while its answers show nothing ran), then its body, chunk by
 /// chunk, into the inbox; stops when `signal` aborts or nobody listens any more.
-async fn read(shared: Rc<Shared>, spec: Spec, url: String, body: String, signal: AbortSignal, tx: Sender<Msg>) {
+async fn read(shared: Rc<Shared>, spec: Spec, url: String, body: String, headers: Vec<(String, String)>, signal: AbortSignal, tx: Sender<Msg>) {
     let proxy = shared.cfg().proxy_url.clone();
-    let opened = call::run(&shared, spec, &url, Some(&signal), &mut || Box::pin(open(shared.net(), &proxy, &url, &body, &signal))).await;
+    let opened = call::run(&shared, spec, &url, Some(&signal), &mut || Box::pin(open(shared.net(), &proxy, &url, &body, &headers, &signal))).await;
     let resp: Response = match opened {
         Ok(a) => a.body.unchecked_into(),
         Err(e) => {
@@ -144,8 +142,9 @@ async fn read(shared: Rc<Shared>, spec: Spec, url: String, body: String, signal:
 }
 
 /// One attempt: the request through the proxy; a 2xx answer's `Response` (its body still unread), else the decoded error.
-async fn open(net: &http::Net, proxy: &str, url: &str, body: &str, signal: &AbortSignal) -> Outcome {
-    let resp = http::send(net, proxy, "POST", url, Some(body), &[], "text/event-stream", Some(signal)).await.map_err(call::failed)?;
+/// `headers`: the call's own.
+async fn open(net: &http::Net, proxy: &str, url: &str, body: &str, headers: &[(String, String)], signal: &AbortSignal) -> Outcome {
+    let resp = http::send(net, proxy, "POST", url, Some(body), headers, "text/event-stream", Some(signal)).await.map_err(call::failed)?;
     if !http::ok(&resp) {
         return Err(call::error_from(&resp, Some(Call::Stream)).await);
     }

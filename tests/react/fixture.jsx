@@ -37,16 +37,16 @@ function Realtime({ endpoint, options }) {
   return <p data-hook="rt" data-status={r.status}>{r.status}</p>;
 }
 
-function Upload() {
-  const u = useUpload();
+function Upload({ options }) {
+  const u = useUpload(options);
   useLogged("up", u, { status: u.status, progress: u.progress, url: u.url, error: slim(u.error) });
   return <p data-hook="up" data-status={u.status}>{u.status}</p>;
 }
 
-function Validation({ endpoint, input: initial, debounceMs }) {
+function Validation({ endpoint, input: initial, debounceMs, options }) {
   const [input, setInput] = useState(initial);
   current.setInput = setInput;
-  const v = useValidation(endpoint, input, { debounceMs });
+  const v = useValidation(endpoint, input, options ?? { debounceMs });
   useLogged("val", v, { valid: v.valid, pending: v.pending, fields: v.issues.map((i) => `${i.field}:${i.type}`), error: slim(v.error) });
   return <p data-hook="val">{String(v.valid)}</p>;
 }
@@ -59,6 +59,22 @@ function Stats() {
 
 const scenarios = { Generation, Stream, Realtime, Upload, Validation, Stats };
 let root = null;
+let last = null; // the mounted scenario, for rerender()
+
+/** Props as the tests pass them: an option whose value is the string "__fn__" is a function (one a test can't send). */
+const withFunctions = (props) => {
+  const options = props?.options;
+  if (options === null || typeof options !== "object") return props;
+  return { ...props, options: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v === "__fn__" ? () => {} : v])) };
+};
+
+function tree({ scenario, props: given, strict, twice, client }) {
+  const props = withFunctions(given);
+  const Scenario = scenarios[scenario];
+  let t = <GenwireProvider client={client}><Scenario {...props} />{twice && <Scenario {...props} />}</GenwireProvider>;
+  if (strict) t = <StrictMode>{t}</StrictMode>;
+  return t;
+}
 
 window.hooks = {
   log,
@@ -70,13 +86,16 @@ window.hooks = {
     // The real client, counting validate() calls (the provider takes any object of its shape).
     const client = { ...real, validate: (...a) => { window.hooks.validateCalls++; return real.validate(...a); } };
     current.client = client;
-    const Scenario = scenarios[scenario];
-    let tree = <GenwireProvider client={client}><Scenario {...props} />{twice && <Scenario {...props} />}</GenwireProvider>;
-    if (strict) tree = <StrictMode>{tree}</StrictMode>;
+    last = { scenario, props, strict, twice, client };
     root?.unmount();
     const el = document.getElementById("hooks") ?? document.body.appendChild(Object.assign(document.createElement("div"), { id: "hooks" }));
     root = createRoot(el);
-    root.render(tree);
+    root.render(tree(last));
+  },
+  /** Renders the mounted scenario again with new props: the same components, hooks and client. */
+  rerender(props) {
+    last = { ...last, props };
+    root.render(tree(last));
   },
   unmount() {
     root?.unmount();

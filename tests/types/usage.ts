@@ -89,7 +89,7 @@ async function main() {
 
 async function streaming() {
   const client = createClient();
-  const s = client.stream<{ output: string; partial: boolean }>("fal-ai/any-llm", { input: { prompt: "hi" }, stallTimeout: 20_000, timeout: 120_000 });
+  const s = client.stream<{ output: string; partial: boolean }>("fal-ai/any-llm", { input: { prompt: "hi" }, timeout: 60_000, headers: { "x-session": "s1" }, signal: AbortSignal.timeout(600_000) });
   for await (const partial of s) console.log(partial.output.length, partial.partial);
   const last = await s.done();
   console.log(last.output, s.requestId?.length);
@@ -99,6 +99,9 @@ async function streaming() {
   s.on("message", () => {});
   // @ts-expect-error: stallTimeout is a number of ms
   client.stream("fal-ai/any-llm", { stallTimeout: "20s" });
+  client.stream("fal-ai/any-llm", { stallTimeout: 20_000 });
+  // @ts-expect-error: header values are strings
+  client.stream("fal-ai/any-llm", { headers: { "x-n": 1 } });
   await client.run("fal-ai/flux/dev", { input: { prompt: "x" }, storageSettings: { expiresIn: "1h", initialAcl: { default: "hide", rules: [{ user: "u", decision: "allow" }] } } });
   await client.queue.submit("fal-ai/flux/dev", { input: {}, storageSettings: { expiresIn: 3600 } });
   // @ts-expect-error: not a preset

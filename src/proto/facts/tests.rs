@@ -67,6 +67,7 @@ fn the_documented_defaults_are_the_cores() {
         ("realtimeUrl", format!("`{}`", realtime::frame::DEFAULT_REALTIME_URL)),
         ("pollInterval", n(subscribe::DEFAULT_POLL_INTERVAL_MS)),
         ("streamStallTimeout", n(subscribe::DEFAULT_STALL_MS)),
+        ("stallTimeout", n(crate::proto::stream::DEFAULT_STALL_MS)),
         ("throttleInterval", n(realtime::connection::DEFAULT_THROTTLE_MS)),
         ("fallbackAfter", n(f64::from(realtime::connection::DEFAULT_FALLBACK_AFTER))),
         ("fallbackRetryMs", n(realtime::connection::DEFAULT_FALLBACK_RETRY_MS)),
