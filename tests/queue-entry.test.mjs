@@ -80,7 +80,9 @@ test("realtime is refused with a typed config error, as any unusable argument is
     await new Promise((r) => setTimeout(r, 0));
     const status = conn.status;
     conn.close();
-    // What useRealtime runs in its effect: connecting must not throw, the error is state.
+    const wasmBefore = performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).length;
+    // What useRealtime runs in its effect (after the hook's options are checked by the core):
+    // connecting must not throw, the error is state.
     const observer = new RealtimeObserver(c, "fal-ai/fast-lcm-diffusion", {});
     let threw = null;
     let stop = null;
@@ -89,10 +91,10 @@ test("realtime is refused with a typed config error, as any unusable argument is
     } catch (e) {
       threw = String(e);
     }
-    await new Promise((r) => setTimeout(r, 0));
-    const observed = observer.getSnapshot?.() ?? observer.state;
+    const until = Date.now() + 10000;
+    while (!observer.getSnapshot().error && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const observed = observer.getSnapshot();
     stop?.();
-    const wasmBefore = performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).length;
     await c.subscribe("fal-ai/flux/dev", { input: { prompt: "after the refusal" } });
     return { wasmBefore, seen, sent, status, threw, observedError: observed?.error ? shape(observed.error) : null, debug: c.realtime.debug() };
   });
@@ -109,7 +111,7 @@ test("realtime is refused with a typed config error, as any unusable argument is
   assert.deepEqual(out.observedError, refusal);
   assert.deepEqual(out.debug, { connections: 0, sockets: 0, listeners: 0, timers: 0 });
   assert.equal(out.wasmBefore, 0, "refusing realtime loads nothing");
-  assert.deepEqual(fetched, ["/pkg/genwire_queue.js", "/pkg/genwire_queue_lean_bg.wasm"], "the core came with the subscribe");
+  assert.deepEqual(fetched, ["/pkg/genwire_queue.js", "/pkg/genwire_queue_lean_bg.wasm"], "then one core: the hook's check and the subscribe share it");
   await page.close();
 });
 
