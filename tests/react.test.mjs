@@ -313,6 +313,23 @@ describe("hooks with bad options", () => {
   before(() => page.on("pageerror", (e) => pageErrors.push(e.message)));
   beforeEach(() => { pageErrors.length = 0; });
 
+  /**
+   * The hook's action `act` refuses `options` with a config GenwireError naming `names`, in its
+   * rejection and in the hook's `key` state; with `direct` (the client's own call, run in the page
+   * on the same options), the client says the very same.
+   */
+  async function refusedAsTheClient(key, act, options, names, direct) {
+    const r = await settle(act);
+    const where = JSON.stringify(options);
+    assert.deepEqual([r.ok, r.name, r.kind], [false, "GenwireError", "config"], `${where}: ${r.message}`);
+    assert.ok(r.message.includes(names), `${where}: ${r.message}`);
+    const state = await untilError(key, r.message);
+    assert.equal(state.status, "error", where);
+    assert.deepEqual([state.error.kind, state.error.message], ["config", r.message], where);
+    if (direct) assert.equal(await page.evaluate(direct, options), r.message, `${where}: the hook says what the client says`);
+    return { r, where };
+  }
+
   test("useGeneration: each mistake is the client's config error, in error and in submitAsync's rejection; fixed, it submits", async () => {
     const EP = "fal-ai/flux/dev";
     await mount("Generation", { endpoint: EP, options: { onSuccess: 5 } }, { strict: true });
@@ -334,18 +351,8 @@ describe("hooks with bad options", () => {
     const before = (await server.log()).length;
     for (const [options, names, viaClient] of cases) {
       await rerender({ endpoint: EP, options });
-      const r = await settle((h) => h.gen.submitAsync({ prompt: "never sent" }));
-      const where = JSON.stringify(options);
-      assert.deepEqual([r.ok, r.name, r.kind], [false, "GenwireError", "config"], `${where}: ${r.message}`);
-      assert.ok(r.message.includes(names), `${where}: ${r.message}`);
-      const state = await untilError("gen", r.message);
-      assert.equal(state.status, "error", where);
-      assert.deepEqual([state.error.kind, state.error.message], ["config", r.message], where);
-      if (viaClient) {
-        const direct = await page.evaluate((o) => window.hooks.current.client.subscribe("fal-ai/flux/dev", { ...o, input: { prompt: "never sent" } })
-          .then(() => null, (e) => e.message), options);
-        assert.equal(direct, r.message, `${where}: the hook says what the client says`);
-      }
+      const { r, where } = await refusedAsTheClient("gen", (h) => h.gen.submitAsync({ prompt: "never sent" }), options, names,
+        viaClient && ((o) => window.hooks.current.client.subscribe("fal-ai/flux/dev", { ...o, input: { prompt: "never sent" } }).then(() => null, (e) => e.message)));
       // Per call too, with the hook's own options fine.
       await rerender({ endpoint: EP, options: {} });
       const perCall = await settle((h, o) => h.gen.submitAsync({ prompt: "never sent" }, o), options);
@@ -387,18 +394,8 @@ describe("hooks with bad options", () => {
     ];
     for (const [options, names, viaClient] of cases) {
       await rerender({ endpoint: EP, options });
-      const r = await settle((h) => h.stream.startAsync({ prompt: "never sent" }));
-      const where = JSON.stringify(options);
-      assert.deepEqual([r.ok, r.name, r.kind], [false, "GenwireError", "config"], `${where}: ${r.message}`);
-      assert.ok(r.message.includes(names), `${where}: ${r.message}`);
-      const state = await untilError("stream", r.message);
-      assert.equal(state.status, "error", where);
-      assert.deepEqual([state.error.kind, state.error.message], ["config", r.message], where);
-      if (viaClient) {
-        const direct = await page.evaluate((o) => window.hooks.current.client.stream("fal-ai/any-llm", { ...o, input: { prompt: "never sent" } }).done()
-          .then(() => null, (e) => e.message), options);
-        assert.equal(direct, r.message, `${where}: the hook says what the client says`);
-      }
+      await refusedAsTheClient("stream", (h) => h.stream.startAsync({ prompt: "never sent" }), options, names,
+        viaClient && ((o) => window.hooks.current.client.stream("fal-ai/any-llm", { ...o, input: { prompt: "never sent" } }).done().then(() => null, (e) => e.message)));
     }
     assert.equal((await server.log(since)).filter((e) => e.step === "output").length, 0, "nothing streamed");
     await rerender({ endpoint: EP, options: { onPartial: "__fn__", timeout: 20000 } });
