@@ -169,7 +169,8 @@ export interface SubmitOptions<Input = Record<string, unknown>> extends CallOpti
   timeout?: number;
 }
 
-export interface SubscribeOptions<Input = Record<string, unknown>> extends SubmitOptions<Input> {
+/** How a job's statuses are followed to its result: `subscribe`'s, `subscribeToStatus`'s and `streamStatus`'s. */
+export interface StatusOptions {
   /** Include logs in status updates: each update carries every line so far, in order, once each. Default false. */
   logs?: boolean;
   /** Every change of the job's status, in order, once each. */
@@ -180,6 +181,9 @@ export interface SubscribeOptions<Input = Record<string, unknown>> extends Submi
   pollInterval?: number;
   /** Milliseconds without a byte on the stream (keep-alives count) before polling takes over. Default 35000 (fal sends a keep-alive every 15 s). */
   streamStallTimeout?: number;
+}
+
+export interface SubscribeOptions<Input = Record<string, unknown>> extends SubmitOptions<Input>, StatusOptions {
   /** Milliseconds for the whole call; on expiry the job is cancelled upstream and the call rejects. */
   timeout?: number;
   /** Called once with the job's request id when the queue accepts it, before any `onQueueUpdate`. */
@@ -226,22 +230,8 @@ export interface OutputStream<Output = any> extends AsyncIterable<Output> {
 }
 
 /** `queue.subscribeToStatus` and `queue.streamStatus`: a job already submitted, followed by its id. */
-export interface FollowOptions {
+export interface FollowOptions extends CallOptions, StatusOptions {
   requestId: string;
-  signal?: AbortSignal;
-  /** @fal-ai/client's name for `signal`; both at once must be the same signal. */
-  abortSignal?: AbortSignal;
-  /** Headers of this call on each of its requests (the rules of the client's `headers`). */
-  headers?: Record<string, string>;
-  /** Include logs in status updates (every line so far, in order, once each). Default false. */
-  logs?: boolean;
-  onQueueUpdate?: (status: QueueStatus) => void;
-  /** `streaming` (default) falls back to polling by itself when the stream fails. */
-  mode?: "streaming" | "polling";
-  /** Milliseconds between status polls. Default 500. */
-  pollInterval?: number;
-  /** Milliseconds without a byte on the stream before polling takes over. Default 35000. */
-  streamStallTimeout?: number;
   /** Milliseconds for the whole call; on expiry the job is cancelled upstream (as fal's client does) and the call rejects. */
   timeout?: number;
   /** Whether an abort cancels the job upstream. Default false: following a job doesn't own it. */

@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createJobs, DEFAULT_JOBS_KEY } from "../js/jobs.js";
-import { GenerationObserver } from "../js/observe.js";
+import { mounted } from "./support/observer.mjs";
 
 const aborted = () => Object.assign(new Error("aborted"), { name: "GenwireError", kind: "aborted" });
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -158,15 +158,6 @@ describe("client.jobs", () => {
     assert.deepEqual(client.jobs.list().map((j) => j.requestId), ["r2"]);
   });
 });
-
-/** An observer mounted (optionally twice, as StrictMode does), with every snapshot it published. */
-function mounted(client, options = {}) {
-  const o = new GenerationObserver(client, "fal-ai/flux/dev", options);
-  const seen = [];
-  o.subscribe(() => seen.push(o.getSnapshot()));
-  o.mount();
-  return { o, seen, statuses: () => seen.map((s) => s.status).filter((s, i, a) => i === 0 || s !== a[i - 1]) };
-}
 
 describe("useGeneration's resume (GenerationObserver)", () => {
   test("a submitted job is stored from onEnqueue (before any status), told to onEnqueue, and forgotten on success", async () => {

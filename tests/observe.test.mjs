@@ -3,7 +3,8 @@
 // Chromium against the real server.)
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { GenerationObserver, IDLE_GENERATION, IDLE_STREAM, RealtimeObserver, StreamObserver, either } from "../js/observe.js";
+import { IDLE_GENERATION, IDLE_STREAM, RealtimeObserver, StreamObserver, either } from "../js/observe.js";
+import { mounted } from "./support/observer.mjs";
 
 const aborted = () => Object.assign(new Error("aborted"), { name: "GenwireError", kind: "aborted" });
 
@@ -20,15 +21,6 @@ function queueClient() {
       });
     },
   };
-}
-
-/** An observer mounted, with every snapshot it published. */
-function mounted(client, options = {}) {
-  const o = new GenerationObserver(client, "fal-ai/flux/dev", options);
-  const seen = [];
-  o.subscribe(() => seen.push(o.getSnapshot()));
-  o.mount();
-  return { o, seen, statuses: () => seen.map((s) => s.status).filter((s, i, a) => i === 0 || s !== a[i - 1]) };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
