@@ -1,7 +1,7 @@
 // The lean core (docs/size.md, "The split"): pkg/genwire_bg.wasm without the validator's exports,
 // optimised again so wasm-opt drops the code only they reached (the schema compiler and checker).
 // It keeps every other export under the same name, so the one glue (pkg/genwire.js) runs either
-// module; js/index.js loads the lean one when a page's first call doesn't validate.
+// module; js/library.js loads the lean one when a page's first call doesn't validate.
 //
 //   node scripts/lean-wasm.mjs [core.wasm lean.wasm]
 // after the full and the validator modules are built (scripts/build.sh). Without arguments:
