@@ -199,6 +199,9 @@ describe("conformance: @fal-ai/client and genwire agree against the simulator", 
     for (const mode of ["streaming", "polling"]) {
       test(`subscribe (${mode}): the same data, the same phases, the same four log lines`, async () => {
         const prompt = uniquePrompt(`subscribe ${mode}`);
+        // A queue phase of 2.4 s: long enough that each client's first status read (the official
+        // client's stream opens after a few round trips) still finds the job queued on a loaded machine.
+        await server.fault(prompt, { queue_depth: 6 }, 2);
         const r = await both(page, ({ kind, arg }) => conf.subscribe(kind, "fal-ai/flux/dev", { input: { prompt: arg.prompt, seed: 11, image_size: "square" }, logs: true, mode: arg.mode, pollInterval: 100 }), { prompt, mode });
         const log = await server.log();
         for (const kind of KINDS) {

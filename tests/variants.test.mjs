@@ -89,7 +89,9 @@ describe("answers the sources leave open", () => {
   test("a submit answer without status; status polls that are always 200", async () => {
     await server.config({ submit_status: false, status_202: false });
     for (const mode of ["streaming", "polling"]) {
-      const r = await subscribe(uniquePrompt(`variant-${mode}`), { mode, pollInterval: 100 });
+      const prompt = uniquePrompt(`variant-${mode}`);
+      await server.fault(prompt, { queue_depth: 6 }); // 2.4 s queued: the first status read finds it queued even on a loaded machine
+      const r = await subscribe(prompt, { mode, pollInterval: 100 });
       assert.ok(r.ok, `${mode}: ${JSON.stringify(r.error)}`);
       assert.equal(r.images, 1);
       assert.deepEqual([...new Set(r.updates.map((u) => u.status))], ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"], mode);
