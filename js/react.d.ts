@@ -165,5 +165,9 @@ export interface Validation {
 export function useValidation<E extends keyof Endpoints & string>(endpoint: E, input: Partial<InputOf<E>> | undefined, options?: { debounceMs?: number; enabled?: boolean }): Validation;
 export function useValidation(endpoint: string, input: unknown, options?: { debounceMs?: number; enabled?: boolean }): Validation;
 
-/** The client's rolling stats, refreshed every `intervalMs` (default 1000) and on every event; null before the first. */
+/**
+ * The client's rolling stats, refreshed every `intervalMs` (default 1000; 0: only on events) and on
+ * every event; null before the first. An interval that isn't a number from 0 to 2^31 - 1 is thrown
+ * during render as a typed `config` GenwireError.
+ */
 export function useClientStats(intervalMs?: number): ClientStats | null;

@@ -2,6 +2,7 @@
 // hook does anything during render: work starts in effects or in the handlers they return, so a
 // server render shows the idle state, and StrictMode's mount/unmount/mount leaves one connection.
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { configError } from "./errors.js";
 import { createClient } from "./index.js";
 import { either, field, GenerationObserver, RealtimeObserver, StreamObserver } from "./observe.js";
 
@@ -238,8 +239,16 @@ export function useValidation(endpoint, input, options = {}) {
   return useMemo(() => ({ ...state, byField, issueFor: (field) => byField[field]?.[0] }), [state, byField]);
 }
 
-/** The client's rolling stats, refreshed every `intervalMs` (default 1000) and on every event. */
+/** The longest delay timers take (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2147483647;
+
+/** The client's rolling stats, refreshed every `intervalMs` (default 1000; 0: only on events) and on every event. */
 export function useClientStats(intervalMs = 1000) {
+  // Its one argument has no state to carry a refusal, so a wrong one is thrown here (a typed
+  // `config` error, pure, as React throws for a misused hook) rather than hammering a 0 ms timer.
+  if (typeof intervalMs !== "number" || !(intervalMs >= 0 && intervalMs <= MAX_TIMER_MS)) {
+    throw configError(`useClientStats: intervalMs must be a number of milliseconds from 0 (refresh on events only) to ${MAX_TIMER_MS}, not ${typeof intervalMs === "number" ? intervalMs : typeof intervalMs}`);
+  }
   const client = useGenwire();
   const [stats, setStats] = useState(null);
   useEffect(() => {
@@ -251,7 +260,7 @@ export function useClientStats(intervalMs = 1000) {
       queueMicrotask(() => { queued = false; if (active) setStats(client.stats()); });
     };
     refresh();
-    const timer = setInterval(refresh, intervalMs);
+    const timer = intervalMs > 0 ? setInterval(refresh, intervalMs) : undefined;
     const off = client.on(refresh);
     return () => { active = false; clearInterval(timer); off(); };
   }, [client, intervalMs]);

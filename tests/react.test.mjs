@@ -292,6 +292,26 @@ describe("useUpload, useValidation, useClientStats", () => {
     await page.evaluate(() => window.hooks.current.client.queue.status("fal-ai/flux/dev", { requestId: "00000000-0000-0000-0000-000000000000" }).catch(() => {}));
     assert.ok((await until("stats", (s) => s.calls >= 1)).calls >= 1);
   });
+
+  test("useClientStats(0) refreshes on events only; a wrong interval is a typed config error thrown during render", async () => {
+    await mount("Stats", { intervalMs: 0 });
+    await until("stats", (s) => s.calls === 0);
+    await page.evaluate(() => window.hooks.current.client.queue.status("fal-ai/flux/dev", { requestId: "00000000-0000-0000-0000-000000000000" }).catch(() => {}));
+    await until("stats", (s) => s.calls >= 1);
+    // No timer: with nothing happening, no more renders.
+    const renders = (await entries("stats")).length;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await entries("stats")).length, renders, "no refresh without an event");
+    for (const bad of [-1, Number.NaN, Infinity, 2 ** 31, "1000", null]) {
+      await page.evaluate(() => { window.hooks.unmount(); window.hooks.log.length = 0; });
+      await mount("Stats", { intervalMs: bad });
+      const thrown = await until("thrown", () => true);
+      assert.equal(thrown.name, "GenwireError", String(bad));
+      assert.equal(thrown.error.kind, "config", String(bad));
+      assert.match(thrown.error.message, /useClientStats: intervalMs must be a number of milliseconds from 0/);
+      assert.deepEqual(await entries("stats"), [], "nothing rendered");
+    }
+  });
 });
 
 // Bad options: the typed `config` error the client gives for the same mistake (the core's check,

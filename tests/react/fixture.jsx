@@ -51,8 +51,8 @@ function Validation({ endpoint, input: initial, debounceMs, options }) {
   return <p data-hook="val">{String(v.valid)}</p>;
 }
 
-function Stats() {
-  const s = useClientStats(100);
+function Stats({ intervalMs = 100 }) {
+  const s = useClientStats(intervalMs);
   useLogged("stats", s, { calls: s?.calls ?? null });
   return <p data-hook="stats">{s?.calls ?? "-"}</p>;
 }
@@ -89,7 +89,8 @@ window.hooks = {
     last = { scenario, props, strict, twice, client };
     root?.unmount();
     const el = document.getElementById("hooks") ?? document.body.appendChild(Object.assign(document.createElement("div"), { id: "hooks" }));
-    root = createRoot(el);
+    // What a render throws (past any boundary) is logged as the hook "thrown".
+    root = createRoot(el, { onUncaughtError: (e) => log.push({ hook: "thrown", error: slim(e), name: e?.name }) });
     root.render(tree(last));
   },
   /** Renders the mounted scenario again with new props: the same components, hooks and client. */
