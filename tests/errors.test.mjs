@@ -186,14 +186,15 @@ describe("retry policy", () => {
 
   test("a browser network failure is retried (connection cut while polling)", async () => {
     const prompt = uniquePrompt("cut");
-    // Chromium itself re-sends a GET once (at most) when a reused connection closes before
-    // any answer, so 6 cuts surface as 3 to 6 failures; genwire must retry each of those.
+    // Chromium itself re-sends a request when a reused connection closes before any answer,
+    // sometimes more than once (6 cuts surfaced as 2 failures here), so how many of the 6 reach
+    // genwire is Chromium's choice; genwire must retry each that does, and the job succeed.
     await server.fault(prompt, { cut: "status", count: 6 });
     // The breaker would (rightly) open after 5 failures in a row: this test is about retries.
     const r = await subscribe(prompt, { retry: { baseDelayMs: 20, maxRetries: 8 }, circuitBreaker: false }, { mode: "polling" });
     assert.ok(r.ok, JSON.stringify(r.error));
     const retries = r.events.filter((e) => e.type === "retry");
-    assert.ok(retries.length >= 3 && retries.length <= 6, `${retries.length} retries`);
+    assert.ok(retries.length >= 1 && retries.length <= 6, `${retries.length} retries`);
     for (const e of retries) assert.equal(e.errorKind, "network");
   });
 
