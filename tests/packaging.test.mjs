@@ -6,91 +6,17 @@
 // Needs `bash scripts/build.sh` first (pkg/ and the server) and the npm registry (or npm's cache).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchBrowser, startServer } from "./support/env.mjs";
+import { freePort, killAll, run, serve, toolEnv } from "./support/procs.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fixtures = join(root, "tests", "packaging");
 const NPM_INSTALL = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 const APP_TIMEOUT = 10 * 60_000;
-
-/** The environment of every tool run here: no key, no npm lifecycle variables of an outer `npm test`. */
-function toolEnv(extra = {}) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm_|INIT_CWD$|NODE_ENV$|FAL_KEY$|NODE_OPTIONS$)/i.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, NEXT_TELEMETRY_DISABLED: "1", NO_COLOR: "1", FORCE_COLOR: "0", ...extra };
-}
-
-const children = new Set();
-
-/** Kills a child and whatever it started (it leads its own process group). */
-function killTree(child, signal = "SIGTERM") {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
-}
-
-/** Spawns a command in its own process group, tracked for cleanup; `output()` is the tail of what it printed. */
-function start(cmd, args, { cwd, env }) {
-  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let out = "";
-  const keep = (d) => { out = (out + d).slice(-20_000); };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  return { child, output: () => out };
-}
-
-/** Runs a command to completion; rejects with the tail of its output when it fails or times out. */
-function run(cmd, args, { cwd, env = toolEnv(), timeout = APP_TIMEOUT } = {}) {
-  return new Promise((resolve, reject) => {
-    const { child, output } = start(cmd, args, { cwd, env });
-    let note = "";
-    const timer = setTimeout(() => { note = `\n[timed out after ${timeout} ms]`; killTree(child, "SIGKILL"); }, timeout);
-    child.on("error", (e) => { clearTimeout(timer); children.delete(child); reject(e); });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      if (code === 0) resolve(output());
-      else reject(new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited with ${code ?? signal}:\n${output()}${note}`));
-    });
-  });
-}
-
-/** Starts a long-running server command; resolves once `url` answers 200. */
-async function serve(cmd, args, { cwd, env, url }) {
-  const { child, output } = start(cmd, args, { cwd, env });
-  child.on("close", () => children.delete(child));
-  const end = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${output()}`);
-    try {
-      const r = await fetch(url);
-      if (r.ok) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > end) throw new Error(`${cmd} ${args.join(" ")} did not answer on ${url}:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { child, output, stop: () => killTree(child) };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const elapsed = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -111,7 +37,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.close();
-  for (const child of children) killTree(child, "SIGKILL");
+  killAll();
   if (work && !process.env.GENWIRE_KEEP_PACKAGING) rmSync(work, { recursive: true, force: true });
   if (timings.length) console.log(`packaging timings: ${timings.join(", ")}`);
 });

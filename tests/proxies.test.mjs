@@ -21,7 +21,7 @@ import { createRequire } from "node:module";
 import { launchBrowser, startServer, uniquePrompt } from "./support/env.mjs";
 import { startFalHosts } from "./proxies/support/fal-hosts.mjs";
 import { buildNext, prepareApp } from "./proxies/support/apps.mjs";
-import { freePort, killAll, run, serve, toolEnv } from "./proxies/support/procs.mjs";
+import { freePort, killAll, run, serve, toolEnv } from "./support/procs.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fixtures = join(root, "tests", "proxies");

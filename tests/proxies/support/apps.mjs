@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { run } from "./procs.mjs";
+import { run } from "../../support/procs.mjs";
 
 const NPM_INSTALL = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 const KEEP = new Set(["node_modules", ".next", ".installed", "next-env.d.ts"]);

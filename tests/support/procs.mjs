@@ -1,5 +1,6 @@
-// Child processes of tests/proxies.test.mjs: tools run to completion, servers kept until the end,
-// each in its own process group so that what it started goes with it.
+// Child processes of the suites that build real apps (tests/packaging.test.mjs, tests/proxies.test.mjs):
+// tools run to completion, servers kept until the end, each in its own process group so that what
+// it started goes with it.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -15,15 +16,18 @@ export function toolEnv(extra = {}) {
   return { ...env, NEXT_TELEMETRY_DISABLED: "1", NO_COLOR: "1", FORCE_COLOR: "0", ...extra };
 }
 
+/** Kills a child and whatever it started (it leads its own process group). */
 function killTree(child, signal = "SIGTERM") {
   if (child.exitCode !== null || child.signalCode !== null) return;
   try { process.kill(-child.pid, signal); } catch { /* already gone */ }
 }
 
+/** Kills every child still running (at the end of a suite, or when the process exits). */
 export function killAll() {
   for (const child of children) killTree(child, "SIGKILL");
 }
 
+/** Spawns a command in its own process group, tracked for cleanup; `output()` is the tail of what it printed. */
 function start(cmd, args, { cwd, env }) {
   const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
