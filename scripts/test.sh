@@ -21,8 +21,10 @@ cargo test --workspace --quiet
 echo "== differential: validation against pydantic v2 (the server's validator)"
 bash scripts/differential.sh
 
-echo "== types: tsc on the declarations"
+echo "== types: tsc on the declarations and on every README example"
 npx tsc -p tests/types/tsconfig.json
+# Every js/jsx/ts/tsx example of README.md, strictly, against the same declarations (tests/types/readme.mjs says how).
+node tests/types/readme.mjs
 
 echo "== fuzz: error decoder and wire decoders, bounded"
 bash scripts/fuzz.sh
