@@ -18,9 +18,14 @@
 //   endpoint types don't change how the other blocks are checked, with readme-augment-probe.ts,
 //   which fails unless what it declares types a call.
 // - Skipped: the proxy snippets, recognised as blocks equal byte for byte to a file of
-//   tests/proxies/ (tests/proxies.test.mjs checks that each is such a file, and the proxies suite
-//   builds and runs them in Next.js, Express and Hono, with imports of packages this repository
-//   doesn't install); and the blocks of SKIP, by name, each with its reason.
+//   tests/proxies/ (its installs left out): those files are the proxies suite's apps, built and
+//   run in Next.js, Express and Hono (importing packages this repository doesn't install), and
+//   tests/proxies.test.mjs checks that the README shows each of them verbatim. And the blocks of
+//   SKIP, by name, each with its reason (none today).
+// - Fences tagged js, jsx, ts, tsx (or javascript, mjs, typescript, mts) are checked; others
+//   (sh, untagged) are not code for this check.
+// - A canary (a misspelt option in a .js file) is checked with the blocks and must fail, so a
+//   setting that stops errors from being seen can't turn this check into a pass.
 import ts from "typescript";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -29,7 +34,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const here = join(root, "tests", "types");
 const out = join(here, ".readme");
-const LANGS = new Set(["js", "jsx", "ts", "tsx"]);
+/** Fence tags checked, with the extension of the file each becomes. */
+const LANGS = { js: "js", jsx: "jsx", ts: "ts", tsx: "tsx", javascript: "js", mjs: "js", typescript: "ts", mts: "ts" };
 const AUGMENTS = /^\s*declare\s+module\b/m;
 
 /** Blocks that can't be checked, by name (as printed by this script), with the reason. */
@@ -90,7 +96,7 @@ const OPTIONS = {
 };
 
 function main() {
-  const blocks = readmeBlocks(readFileSync(join(root, "README.md"), "utf8")).filter((b) => LANGS.has(b.lang));
+  const blocks = readmeBlocks(readFileSync(join(root, "README.md"), "utf8")).filter((b) => Object.hasOwn(LANGS, b.lang));
   const fixtures = proxyFixtures();
   for (const name of Object.keys(SKIP)) {
     if (!blocks.some((b) => b.name === name)) throw new Error(`SKIP names ${name}, which is not a js/jsx/ts/tsx block of README.md`);
@@ -106,7 +112,7 @@ function main() {
     // Without an import or export, `declare module "genwire"` declares the module anew instead of
     // adding to the package's types: a user copying such a block would lose them.
     if (!isModule && AUGMENTS.test(b.text)) throw new Error(`${b.name} (README.md:${b.line}): a \`declare module\` block must be a module itself (an import or export), else it replaces the package's types`);
-    b.file = join(out, `${String(i + 1).padStart(2, "0")}-${b.name}.${b.lang}`);
+    b.file = join(out, `${String(i + 1).padStart(2, "0")}-${b.name}.${LANGS[b.lang]}`);
     writeFileSync(b.file, b.text + (isModule ? "" : "export {};\n"));
     checked.push(b);
   });
@@ -114,7 +120,11 @@ function main() {
   const augmenting = checked.filter((b) => AUGMENTS.test(b.text));
   // Each one with readme-augment-probe.ts: what it declares must type a call.
   const probe = join(here, "readme-augment-probe.ts");
-  const programs = [{ blocks: checked.filter((b) => !augmenting.includes(b)), extra: [] }, ...augmenting.map((b) => ({ blocks: [b], extra: [probe] }))];
+  // The canary: a JavaScript file with a misspelt option, checked with the other blocks. Unless it
+  // fails, this check can't see errors (JavaScript not checked, the types not found: a pass means nothing).
+  const canary = join(out, "00-canary.js");
+  writeFileSync(canary, 'import { createClient } from "genwire";\ncreateClient({ proxyURL: "/api/fal/proxy" });\n');
+  const programs = [{ blocks: checked.filter((b) => !augmenting.includes(b)), extra: [canary] }, ...augmenting.map((b) => ({ blocks: [b], extra: [probe] }))];
   const prelude = join(here, "readme-prelude.d.ts");
   const byFile = new Map(checked.map((b) => [b.file, b]));
   const host = ts.createCompilerHost(OPTIONS);
@@ -126,10 +136,15 @@ function main() {
     return cache.get(file);
   };
   let errors = 0;
+  let canaryErrors = 0;
   for (const { blocks: group, extra } of programs) {
     if (group.length === 0) continue;
     const program = ts.createProgram([prelude, ...group.map((b) => b.file), ...extra], OPTIONS, host);
     for (const d of ts.getPreEmitDiagnostics(program)) {
+      if (d.file?.fileName === canary) {
+        canaryErrors++;
+        continue;
+      }
       errors++;
       const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
       if (!d.file) {
@@ -145,6 +160,10 @@ function main() {
     }
   }
   const summary = `${checked.length} README blocks type-checked (${programs.filter((p) => p.blocks.length).length} programs), ${proxies} proxy snippets left to tests/proxies.test.mjs, ${Object.keys(SKIP).length} skipped`;
+  if (canaryErrors === 0) {
+    console.error(`the canary (${relative(root, canary)}, a misspelt option) type-checks: this check sees no errors, so its pass would mean nothing`);
+    process.exit(1);
+  }
   if (errors) {
     console.error(`${errors} type errors in README.md's examples; ${summary}. The files: ${relative(root, out)}/`);
     process.exit(1);
