@@ -104,9 +104,9 @@ function main() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const checked = [];
-  let proxies = 0;
+  const proxies = [];
   blocks.forEach((b, i) => {
-    if (fixtures.has(b.text)) return void proxies++;
+    if (fixtures.has(b.text)) return void proxies.push(b.name);
     if (SKIP[b.name]) return void console.log(`skipped ${b.name} (README.md:${b.line}): ${SKIP[b.name]}`);
     const isModule = /^\s*(import|export)\b/m.test(b.text);
     // Without an import or export, `declare module "genwire"` declares the module anew instead of
@@ -126,6 +126,14 @@ function main() {
   writeFileSync(canary, 'import { createClient } from "genwire";\ncreateClient({ proxyURL: "/api/fal/proxy" });\n');
   const programs = [{ blocks: checked.filter((b) => !augmenting.includes(b)), extra: [canary] }, ...augmenting.map((b) => ({ blocks: [b], extra: [probe] }))];
   const prelude = join(here, "readme-prelude.d.ts");
+  // Minimal: a name of the prelude no block mentions any more is a mistake to remove.
+  const unused = [...readFileSync(prelude, "utf8").matchAll(/^declare (?:const|function) (\w+)/gm)]
+    .map((m) => m[1])
+    .filter((name) => !checked.some((b) => new RegExp(`\\b${name}\\b`).test(b.text)));
+  if (unused.length) {
+    console.error(`readme-prelude.d.ts declares names no README block uses: ${unused.join(", ")}`);
+    process.exit(1);
+  }
   const byFile = new Map(checked.map((b) => [b.file, b]));
   const host = ts.createCompilerHost(OPTIONS);
   const cache = new Map();
@@ -159,7 +167,7 @@ function main() {
       console.error(`${where}: error TS${d.code}: ${message}`);
     }
   }
-  const summary = `${checked.length} README blocks type-checked (${programs.filter((p) => p.blocks.length).length} programs), ${proxies} proxy snippets left to tests/proxies.test.mjs, ${Object.keys(SKIP).length} skipped`;
+  const summary = `${checked.length} README blocks type-checked (${programs.filter((p) => p.blocks.length).length} programs), ${proxies.length} proxy snippets left to the proxies suite (${proxies.join(", ")}), ${Object.keys(SKIP).length} skipped`;
   if (canaryErrors === 0) {
     console.error(`the canary (${relative(root, canary)}, a misspelt option) type-checks: this check sees no errors, so its pass would mean nothing`);
     process.exit(1);
