@@ -222,28 +222,32 @@ async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&Abort
     Ok(copy)
 }
 
-/// The children of an array or a plain object, with their keys (index or name); None for
-/// anything else (files, Dates, Maps, class instances: sent as JSON would send them).
-pub fn children(v: &JsValue) -> Option<(bool, Vec<(JsValue, JsValue)>)> {
+/// The children of an array or a plain object: an array's by position (their keys empty), an
+/// object's with their names; None for anything else (files, Dates, Maps, class instances: sent
+/// as JSON would send them).
+pub fn children(v: &JsValue) -> Option<(bool, Vec<(String, JsValue)>)> {
     // Each read can throw (a getter, a Proxy): such a value has no children here, and the
     // reading that decides (the input's check, JSON.stringify) says why.
-    if js::is_array(v).ok()? {
-        let items = js::items(v, usize::MAX).ok()?;
-        return Some((true, items.into_iter().enumerate().map(|(i, x)| (JsValue::from(i as u32), x)).collect()));
+    if !v.is_object() {
+        return None;
     }
-    let proto = if v.is_object() && !is_file(v) { js::proto_of(v).ok()? } else { return None };
+    if js::is_array(v).ok()? {
+        return Some((true, js::items(v, usize::MAX).ok()?.into_iter().map(|x| (String::new(), x)).collect()));
+    }
+    let proto = if !is_file(v) { js::proto_of(v).ok()? } else { return None };
     // `Object.prototype` is the only prototype whose own prototype is null.
     if !(proto.is_null() || js::proto_of(&proto).ok()?.is_null()) {
         return None;
     }
-    Some((false, js::entries(v).ok()?.into_iter().map(|(k, x)| (JsValue::from_str(&k), x)).collect()))
+    Some((false, js::entries(v).ok()?))
 }
 
 /// A copy of plain objects and arrays; each file is recorded with where its URL goes.
 fn copy_marking(v: &JsValue, found: &mut Vec<(JsValue, JsValue, JsValue)>, depth: usize, pick: fn(&JsValue) -> bool) -> JsValue {
     let Some((array, kids)) = children(v).filter(|_| depth <= crate::proto::value::MAX_DEPTH) else { return v.clone() };
     let out: JsValue = if array { Array::new().into() } else { Object::new().into() };
-    for (k, x) in kids {
+    for (i, (k, x)) in kids.into_iter().enumerate() {
+        let k = if array { JsValue::from(i as u32) } else { JsValue::from_str(&k) };
         if pick(&x) {
             found.push((out.clone(), k.clone(), x.clone()));
         }

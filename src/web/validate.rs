@@ -101,9 +101,12 @@ struct Found {
 /// replaced by a stand-in URL (the upload puts the real one there) and collected with its
 /// location for the file checks.
 fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) -> Value {
-    if let Some(b) = super::storage::as_blob(v, None).filter(|_| super::storage::is_file(v)) {
-        found.files.push((loc.clone(), b, get(v, "name").as_string()));
-        return Value::Str("https://upload.pending/file".into());
+    let object = v.is_object();
+    if object && super::storage::is_file(v) {
+        if let Some(b) = super::storage::as_blob(v, None) {
+            found.files.push((loc.clone(), b, get(v, "name").as_string()));
+            return Value::Str("https://upload.pending/file".into());
+        }
     }
     if let Some(s) = v.as_string() {
         // A lone surrogate comes out as U+FFFD (EF BF BD): only then is the JS string looked at again.
@@ -120,6 +123,10 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
         found.beyond_bounds = true;
         return lossy(v);
     }
+    if !object {
+        // A number, a boolean, null, undefined or a BigInt: only objects have more to look at.
+        return v.as_f64().map_or_else(|| lossy(v), Value::Num);
+    }
     if let Some(f) = get(v, "toJSON").dyn_ref::<js_sys::Function>() {
         // A Date and the like: what JSON.stringify sends is what toJSON returns.
         return match f.call1(v, &JsValue::from_str("")) {
@@ -130,11 +137,10 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
     let Some((array, kids)) = super::storage::children(v) else { return lossy(v) };
     found.beyond_bounds |= kids.len() > MAX_ITEMS;
     let mut out = Vec::with_capacity(kids.len());
-    for (k, x) in kids {
+    for (key, x) in kids {
         if !array && (x.is_undefined() || x.is_function() || x.is_symbol()) {
             continue;
         }
-        let key = k.as_string().unwrap_or_default();
         loc.push(if array { LocPart::Index(out.len() as u64) } else { LocPart::Key(key.clone()) });
         out.push((key, walk(&x, loc, found, depth + 1)));
         loc.pop();
