@@ -127,7 +127,8 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
             Err(_) => lossy(v),
         };
     }
-    let Some((array, kids)) = super::storage::children(v) else { return lossy(v) };
+    // One more than a `Value` holds: enough to know it is beyond bounds.
+    let Some((array, kids)) = super::storage::children(v, MAX_ITEMS + 1) else { return lossy(v) };
     found.beyond_bounds |= kids.len() > MAX_ITEMS;
     let mut out = Vec::with_capacity(kids.len());
     for (k, x) in kids {
@@ -163,7 +164,7 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
     let mut dimensions = None;
     if need_dims && content_type.starts_with("image/") {
         if let Ok(p) = js::call(&js_sys::global(), "createImageBitmap", Some(blob)) {
-            if let Ok(bitmap) = JsFuture::from(js_sys::Promise::from(p)).await {
+            if let Ok(bitmap) = JsFuture::from(js::resolved(&p)).await {
                 let n = |k: &str| get(&bitmap, k).as_f64();
                 dimensions = n("width").zip(n("height"));
                 let _ = js::call(&bitmap, "close", None);
