@@ -48,6 +48,7 @@ async function install() {
     const faking = (answer) => g.createClient({ retry: false, fetch: async () => answer() });
     const json = { "content-type": "application/json" };
     const reader = (read) => ({ getReader: () => ({ read, cancel() {}, releaseLock() {} }) });
+    const thenThrows = (v) => { const p = Promise.resolve(v); Object.defineProperty(p, "then", { get() { throw new Error("then boom"); } }); return p; };
     const mapWith = (iterator) => { const m = new Map([["prompt", "x"]]); m[Symbol.iterator] = iterator; return m; };
     /** A Proxy of `{requestId}` whose ownKeys trap works once, then throws. */
     const secondThrows = (target) => { let n = 0; return new Proxy(target, { ownKeys(t) { if (n++ > 0) throw new Error("second ownKeys"); return Reflect.ownKeys(t); } }); };
@@ -95,6 +96,11 @@ async function install() {
       sendMapDoneThrows: () => send(mapWith(() => ({ next: () => ({ get done() { throw new Error("done boom"); } }) }))),
       sendMapYieldsNull: () => send(mapWith(function* () { yield null; })),
       validateMapYieldsProxy: () => client.validate(EP, mapWith(function* () { yield new Proxy([], { get() { throw new Error("trap get"); } }); })),
+      // Promises whose `then` is a getter that throws, from the app's fetch and a tokenProvider.
+      fetchThenThrows: () => g.createClient({ retry: false, fetch: () => thenThrows(new Response("{}", { headers: json })) }).queue.status(EP, { requestId: RID, timeout: 300 }),
+      tokenThenThrows: () => send({ prompt: "x" }, { tokenProvider: () => thenThrows("a token") }),
+      // A Proxy of an AbortSignal passes instanceof, but none of its getters or methods work on it.
+      proxyOfSignal: () => client.queue.status(EP, { requestId: RID, timeout: 300, signal: new Proxy(new AbortController().signal, {}) }),
       // Options whose keys can be read once only.
       connectOptionsSecondOwnKeys: () => connect(secondThrows({ throttleInterval: 0 })).then(() => "ok"),
       statusOptionsSecondOwnKeys: () => client.queue.status(EP, secondThrows({ requestId: RID, timeout: 300 })),

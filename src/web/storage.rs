@@ -199,7 +199,7 @@ pub fn has_blob(v: &JsValue, depth: usize) -> bool {
 /// Arrays and objects with more children than this are not searched for files (they are sent as
 /// they are): each child read is a JS value held by the wasm, a slot of its reference table, which
 /// traps when it can't grow (some millions; [`MAX_DEPTH`](crate::proto::value::MAX_DEPTH) levels of this many stay well below).
-const SCAN: usize = 1 << 16;
+pub const SCAN: usize = 1 << 16;
 
 async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&AbortSignal>, pick: fn(&JsValue) -> bool) -> Result<JsValue, JsValue> {
     let mut found = Vec::new();

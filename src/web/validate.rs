@@ -127,9 +127,14 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
             Err(_) => lossy(v),
         };
     }
-    // One more than a `Value` holds: enough to know it is beyond bounds.
-    let Some((array, kids)) = super::storage::children(v, MAX_ITEMS + 1) else { return lossy(v) };
+    // As the uploads search it (`storage::SCAN` children at most): longer, its files are not
+    // uploaded either, and it is left to the server.
+    let scan = super::storage::SCAN;
+    let Some((array, kids)) = super::storage::children(v, scan + 1) else { return lossy(v) };
     found.beyond_bounds |= kids.len() > MAX_ITEMS;
+    if kids.len() > scan {
+        return Value::Null;
+    }
     let mut out = Vec::with_capacity(kids.len());
     for (k, x) in kids {
         if !array && (x.is_undefined() || x.is_function() || x.is_symbol()) {
