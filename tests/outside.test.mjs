@@ -96,6 +96,8 @@ async function install() {
       sendMapDoneThrows: () => send(mapWith(() => ({ next: () => ({ get done() { throw new Error("done boom"); } }) }))),
       sendMapYieldsNull: () => send(mapWith(function* () { yield null; })),
       validateMapYieldsProxy: () => client.validate(EP, mapWith(function* () { yield new Proxy([], { get() { throw new Error("trap get"); } }); })),
+      // Bytes past what wasm32 can allocate (2 GiB: a capacity overflow), in an option the core reads.
+      optionHugeBytes: () => client.queue.status(EP, { requestId: RID, timeout: 300, extra: new Uint8Array(2.5e9) }),
       // Promises whose `then` is a getter that throws, from the app's fetch and a tokenProvider.
       fetchThenThrows: () => g.createClient({ retry: false, fetch: () => thenThrows(new Response("{}", { headers: json })) }).queue.status(EP, { requestId: RID, timeout: 300 }),
       tokenThenThrows: () => send({ prompt: "x" }, { tokenProvider: () => thenThrows("a token") }),
@@ -148,7 +150,7 @@ after(() => teardown(env));
 const CONFIG = [
   "codecHugeNumber", "codecNegative", "codecSymbol", "codecBigint", "codecLengthThrows", "codecProxyThrows",
   "sendHugeArray", "sendProxyOfUint8Array", "sendProxyOfArrayBuffer", "sendDetachedWhileRead", "sendGrownWhileRead",
-  "sendMapNextThrows", "sendMapDoneThrows", "sendMapYieldsNull",
+  "sendMapNextThrows", "sendMapDoneThrows", "sendMapYieldsNull", "optionHugeBytes",
 ];
 const OK = ["textPlainString", "statusHugeLogs", "validateHugeArray", "sendHugeArrayCustomCodec", "connectOptionsSecondOwnKeys", "statusOptionsSecondOwnKeys"];
 

@@ -17,6 +17,10 @@ use crate::proto::logs::LogKey;
 use crate::proto::status::{BadStatus, Phase, Status};
 use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
 
+/// The longest byte array read into the core's memory (a longer one is unreadable): nothing the
+/// core reads needs more, and past 2 GiB a copy can't even be allocated in wasm32 (a trap).
+pub const MAX_BYTES: usize = 16 << 20;
+
 /// What a host value is, with its children (at most the number asked for).
 #[derive(Debug)]
 pub enum Shape<H> {

@@ -53,7 +53,14 @@ impl Host for JsValue {
         // Bytes copied by `new Uint8Array(v)`, which reads no getter of `v` (a subclass's or a
         // Proxy's `length` may throw); a Proxy of an ArrayBuffer fails `byteLength`, caught.
         if (v.is_instance_of::<Uint8Array>() && js_sys::ArrayBuffer::is_view(v)) || v.is_instance_of::<js_sys::ArrayBuffer>() {
-            js::byte_length(v).and_then(|_| js::bytes(v)).map_or_else(threw, Shape::Bytes)
+            let bounded = |n: usize| {
+                if n > host::MAX_BYTES {
+                    Err(JsValue::from_str(&format!("it holds {n} bytes, more than genwire reads (16 MiB)")))
+                } else {
+                    js::bytes(v)
+                }
+            };
+            js::byte_length(v).and_then(bounded).map_or_else(threw, Shape::Bytes)
         } else if v.is_instance_of::<js_sys::Map>() {
             // Its iterator may be the caller's own: each step is caught.
             Shape::Map(js::pairs(v, max).map_err(|e| js::message(&e)))

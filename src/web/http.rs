@@ -185,8 +185,9 @@ pub async fn chunk_js(reader: &JsValue) -> Result<Option<js_sys::Uint8Array>, Js
         return Ok(None);
     }
     let value = get(&c, "value");
-    if !(value.is_instance_of::<js_sys::Uint8Array>() && js_sys::ArrayBuffer::is_view(&value)) {
-        return Err(js_sys::Error::new("The answer's body gave a chunk that is not bytes.").into());
+    let bytes = value.is_instance_of::<js_sys::Uint8Array>() && js_sys::ArrayBuffer::is_view(&value);
+    if !bytes || super::js::byte_length(&value).map_or(true, |n| n > crate::proto::host::MAX_BYTES) {
+        return Err(js_sys::Error::new("The answer's body gave a chunk that is not bytes (or longer than 16 MiB).").into());
     }
     // A copy, read by the engine (no getter of the caller's runs): the chunk is the reader's to reuse.
     super::js::uint8(&value).map(Some)

@@ -207,9 +207,10 @@ fn more_items_than_a_frame_holds_are_refused_without_reading_them_all() {
 }
 
 #[test]
-#[cfg(target_pointer_width = "64")]
 fn binary_longer_than_msgpack_carries_is_refused() {
-    let input = obj(vec![("f", j(Node::LongBytes(u32::MAX as usize + 1)))]);
+    // Only where a length can be that long (not in wasm32).
+    let Some(n) = (u32::MAX as usize).checked_add(1) else { return };
+    let input = obj(vec![("f", j(Node::LongBytes(n)))]);
     let e = super::msgpack(&input).unwrap_err();
     assert_eq!((e.kind, e.field()), ("too_large", "input.f".to_string()));
 }
