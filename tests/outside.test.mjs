@@ -103,6 +103,8 @@ async function install() {
       tokenThenThrows: () => send({ prompt: "x" }, { tokenProvider: () => thenThrows("a token") }),
       // A Proxy of an AbortSignal passes instanceof, but none of its getters or methods work on it.
       proxyOfSignal: () => client.queue.status(EP, { requestId: RID, timeout: 300, signal: new Proxy(new AbortController().signal, {}) }),
+      // The unsubscribe function of `on()` called twice (a React effect's cleanup may be).
+      offTwice: () => { const off = client.on(() => {}); off(); off(); return "ok"; },
       // Options whose keys can be read once only.
       connectOptionsSecondOwnKeys: () => connect(secondThrows({ throttleInterval: 0 })).then(() => "ok"),
       statusOptionsSecondOwnKeys: () => client.queue.status(EP, secondThrows({ requestId: RID, timeout: 300 })),
@@ -152,7 +154,7 @@ const CONFIG = [
   "sendHugeArray", "sendProxyOfUint8Array", "sendProxyOfArrayBuffer", "sendDetachedWhileRead", "sendGrownWhileRead",
   "sendMapNextThrows", "sendMapDoneThrows", "sendMapYieldsNull", "optionHugeBytes",
 ];
-const OK = ["textPlainString", "statusHugeLogs", "validateHugeArray", "sendHugeArrayCustomCodec", "connectOptionsSecondOwnKeys", "statusOptionsSecondOwnKeys"];
+const OK = ["offTwice", "textPlainString", "statusHugeLogs", "validateHugeArray", "sendHugeArrayCustomCodec", "connectOptionsSecondOwnKeys", "statusOptionsSecondOwnKeys"];
 
 describe("values from outside: typed outcomes, no trap, a healthy client after each", () => {
   test("every case", { timeout: 600_000 }, async () => {
