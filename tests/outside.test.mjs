@@ -48,6 +48,11 @@ async function install() {
     const faking = (answer) => g.createClient({ retry: false, fetch: async () => answer() });
     const json = { "content-type": "application/json" };
     const reader = (read) => ({ getReader: () => ({ read, cancel() {}, releaseLock() {} }) });
+    const chain = (n) => {
+      const schemas = {};
+      for (let i = 0; i < n; i++) schemas[`S${i}`] = { type: "object", title: `S${i}`, properties: { next: i + 1 < n ? { $ref: `#/components/schemas/S${i + 1}` } : { type: "string" } } };
+      return { components: { schemas }, type: "object", properties: { a: { $ref: "#/components/schemas/S0" } } };
+    };
     const thenThrows = (v) => { const p = Promise.resolve(v); Object.defineProperty(p, "then", { get() { throw new Error("then boom"); } }); return p; };
     const mapWith = (iterator) => { const m = new Map([["prompt", "x"]]); m[Symbol.iterator] = iterator; return m; };
     /** A Proxy of `{requestId}` whose ownKeys trap works once, then throws. */
@@ -103,6 +108,8 @@ async function install() {
       tokenThenThrows: () => send({ prompt: "x" }, { tokenProvider: () => thenThrows("a token") }),
       // A Proxy of an AbortSignal passes instanceof, but none of its getters or methods work on it.
       proxyOfSignal: () => client.queue.status(EP, { requestId: RID, timeout: 300, signal: new Proxy(new AbortController().signal, {}) }),
+      // A schema whose 9,999 models each refer to the next: a level of recursion per link.
+      schemaLongChain: () => g.validate(chain(9999), { a: { next: 5 } }),
       // The unsubscribe function of `on()` called twice (a React effect's cleanup may be).
       offTwice: () => { const off = client.on(() => {}); off(); off(); return "ok"; },
       // Options whose keys can be read once only.
@@ -152,7 +159,7 @@ after(() => teardown(env));
 const CONFIG = [
   "codecHugeNumber", "codecNegative", "codecSymbol", "codecBigint", "codecLengthThrows", "codecProxyThrows",
   "sendHugeArray", "sendProxyOfUint8Array", "sendProxyOfArrayBuffer", "sendDetachedWhileRead", "sendGrownWhileRead",
-  "sendMapNextThrows", "sendMapDoneThrows", "sendMapYieldsNull", "optionHugeBytes",
+  "sendMapNextThrows", "sendMapDoneThrows", "sendMapYieldsNull", "optionHugeBytes", "schemaLongChain",
 ];
 const OK = ["offTwice", "textPlainString", "statusHugeLogs", "validateHugeArray", "sendHugeArrayCustomCodec", "connectOptionsSecondOwnKeys", "statusOptionsSecondOwnKeys"];
 
@@ -177,6 +184,7 @@ describe("values from outside: typed outcomes, no trap, a healthy client after e
         }
         if (CONFIG.includes(name)) assert.equal(e?.kind, "config", `must be refused as config: ${where}`);
         if (OK.includes(name)) assert.ok(r.outcome.ok, `must succeed: ${where}`);
+        if (name === "schemaLongChain") assert.match(e.message, /nest deeper than 64 levels/, where);
       } catch (err) {
         failures.push(err.message);
         // A trapped module stays dead: a fresh page for the cases after it.

@@ -59,7 +59,7 @@ fn compiled(doc: js_sys::Promise, module: Result<js_sys::Promise, JsValue>, key:
 
 /// Why the validator module refused a schema (it throws the reason as a string).
 fn unusable(what: &str, thrown: &JsValue) -> JsValue {
-    conv::config(&format!("{what} can't be used: {}.", thrown.as_string().unwrap_or_default()))
+    conv::config(&format!("{what} can't be used: {}.", js::message(thrown)))
 }
 
 /// The document: from the app's option (an object, or a URL), else fal's public OpenAPI URL through the proxy.

@@ -18,6 +18,8 @@ pub enum SchemaError {
     /// A keyword has a value of the wrong type, e.g. `"minimum": "3"`.
     BadKeyword(&'static str),
     TooLarge,
+    /// References within references deeper than [`MAX_REF_DEPTH`]: each is a level of recursion.
+    TooDeep,
 }
 
 impl core::fmt::Display for SchemaError {
@@ -28,11 +30,16 @@ impl core::fmt::Display for SchemaError {
             Self::RefLoop(r) => write!(f, "the reference '{r}' only points at itself"),
             Self::BadKeyword(k) => write!(f, "the keyword '{k}' has a value of the wrong type"),
             Self::TooLarge => f.write_str("the schema is too large"),
+            Self::TooDeep => write!(f, "the schema's references nest deeper than {MAX_REF_DEPTH} levels"),
         }
     }
 }
 
 const MAX_NODES: usize = 10_000;
+/// `$ref`s being resolved at once (a chain of models, each referring to the next): compiling
+/// recurses once per link, and a document may hold thousands of components, more than a wasm
+/// stack (1 MiB) takes. Real models nest a few levels.
+pub const MAX_REF_DEPTH: usize = 64;
 const REF_PREFIX: &str = "#/components/schemas/";
 /// Keywords that describe without constraining: a `$ref` with only these (and `nullable`)
 /// beside it is the referenced schema itself.
@@ -352,6 +359,9 @@ impl<'a> Compiler<'a> {
         }
         if self.resolving.iter().any(|x| x == r) {
             return Err(SchemaError::RefLoop(r.into()));
+        }
+        if self.resolving.len() >= MAX_REF_DEPTH {
+            return Err(SchemaError::TooDeep);
         }
         self.resolving.push(r.into());
         let built = self.component(target, key);

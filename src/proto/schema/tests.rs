@@ -344,3 +344,34 @@ fn differential_against_pydantic() {
     );
     assert!(cases.len() >= 300 * schemas.len());
 }
+
+#[test]
+fn a_long_chain_of_models_compiles_within_a_wasm_stack() {
+    // A document's components may reference each other in a chain as long as a `Value` holds
+    // (10,000): each link is a level of recursion. In 1 MiB of stack (wasm32's shadow stack),
+    // compiling and checking it must end in a schema or an error, never an overflow (a trap).
+    let n = crate::proto::value::MAX_ITEMS - 1;
+    let doc_of = |n: usize| {
+        let mut comps = Vec::new();
+        for i in 0..n {
+            let next = if i + 1 < n { format!(r##"{{"$ref": "#/components/schemas/S{}"}}"##, i + 1) } else { r#"{"type": "string"}"#.into() };
+            comps.push(format!(r#""S{i}": {{"type": "object", "title": "S{i}", "properties": {{"next": {next}}}}}"#));
+        }
+        v(&format!(
+            r##"{{"components": {{"schemas": {{{}}}}}, "type": "object", "properties": {{"a": {{"$ref": "#/components/schemas/S0"}}}}}}"##,
+            comps.join(",")
+        ))
+    };
+    let chain = |n: usize| {
+        let doc = doc_of(n);
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || Schema::from_openapi(&doc, None).map(|s| s.validate(&v(r#"{"a": {"next": 5}}"#))))
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    assert_eq!(chain(n).unwrap_err(), SchemaError::TooDeep);
+    // As deep as allowed: compiled, and checked.
+    assert_eq!(chain(compile::MAX_REF_DEPTH).unwrap().len(), 1);
+}
