@@ -372,6 +372,21 @@ fn a_long_chain_of_models_compiles_within_a_wasm_stack() {
             .unwrap()
     };
     assert_eq!(chain(n).unwrap_err(), SchemaError::TooDeep);
-    // As deep as allowed: compiled, and checked.
-    assert_eq!(chain(compile::MAX_REF_DEPTH).unwrap().len(), 1);
+    // Deep enough inline too: each model's field nested 30 levels before the next link.
+    let mut inline = r##"{"$ref": "#/components/schemas/S0"}"##.to_string();
+    for _ in 0..30 {
+        inline = format!(r#"{{"type": "object", "properties": {{"x": {inline}}}}}"#);
+    }
+    let nested = |links: usize| {
+        let comps: Vec<String> = (0..links).map(|i| format!(r#""S{i}": {}"#, inline.replace("/S0\"", &format!("/S{}\"", i + 1)))).collect();
+        v(&format!(
+            r#"{{"components": {{"schemas": {{{}, "S{links}": {{"type": "string"}}}}}}, "type": "object", "properties": {{"a": {inline}}}}}"#,
+            comps.join(",")
+        ))
+    };
+    let doc = nested(40);
+    let r = std::thread::Builder::new().stack_size(1 << 20).spawn(move || Schema::from_openapi(&doc, None).err()).unwrap().join().unwrap();
+    assert_eq!(r, Some(SchemaError::TooDeep));
+    // As deep as allowed: compiled, and checked (the chain's own top level is one).
+    assert_eq!(chain(compile::MAX_NESTING / 2 - 1).unwrap().len(), 1);
 }
