@@ -17,6 +17,10 @@ use crate::proto::logs::LogKey;
 use crate::proto::status::{BadStatus, Phase, Status};
 use crate::proto::value::{Value, MAX_DEPTH, MAX_ITEMS};
 
+/// The longest byte array read into the core's memory (a longer one is unreadable): nothing the
+/// core reads needs more, and past 2 GiB a copy can't even be allocated in wasm32 (a trap).
+pub const MAX_BYTES: usize = 16 << 20;
+
 /// What a host value is, with its children (at most the number asked for).
 #[derive(Debug)]
 pub enum Shape<H> {
@@ -151,7 +155,7 @@ fn read_shape<H: Host>(shape: Shape<H>, ancestors: &mut Vec<H>, path: &mut Vec<S
             let mut out = Vec::new();
             for (k, x) in entries.map_err(|e| format!("reading the Map threw: {e}"))? {
                 let Shape::Str(k) = k.shape(0) else { return Err(format!("a Map's keys must be strings, not {}", what_host(&k))) };
-                // Past the bound the rest are skipped (their keys still checked).
+                // Past the bound the rest are skipped (`shape` reads no more than the bound).
                 if out.len() < MAX_ITEMS {
                     out.push((k.clone(), child(Seg::Key(k), &x)?));
                 }
@@ -272,6 +276,11 @@ pub fn describe<H: Host>(v: &H) -> String {
     format!("JsValue({name})")
 }
 
+/// Log lines of one status read for ordering (the first ones; the rest are the caller's, untouched):
+/// each is a host value held at once, and the host may hold only so many (a JS engine's
+/// reference table for the wasm traps past some millions).
+pub const MAX_LOG_LINES: usize = 1 << 20;
+
 /// The queue-status view of an upstream status object (left untouched for the caller): its
 /// phase, position and id, and of its log lines only the two fields that identify one (the merge
 /// needs no more, and a long log is not copied). `submit`: a submit's answer (without a status it
@@ -281,7 +290,7 @@ pub fn status<H: Host>(raw: &H, submit: bool) -> Result<Status, BadStatus> {
         return Err(BadStatus(format!("invalid type: {}, expected struct Wire", describe(raw))));
     }
     let field = |k: &str| read(&raw.field(k)).map_err(BadStatus);
-    let logs = match raw.field("logs").shape(usize::MAX) {
+    let logs = match raw.field("logs").shape(MAX_LOG_LINES) {
         Shape::Array(lines) => {
             let text = |l: &H, k: &str| if let Shape::Str(s) = l.field(k).shape(0) { s } else { String::new() };
             lines.iter().map(|l| LogKey { timestamp: text(l, "timestamp"), message: text(l, "message") }).collect()
@@ -474,6 +483,9 @@ mod tests {
         assert_eq!(status(&J::Str("x"), false).unwrap_err().0, r#"invalid type: string "x", expected struct Wire"#);
         assert!(status(&J::Obj(vec![("status", J::Num(5.0))]), false).is_err());
         assert!(status(&J::Obj(vec![("status", J::Str("IN_QUEUE")), ("logs", J::Num(1.0))]), false).is_err());
+        // Millions of lines (an answer of a few MB): only the first MAX_LOG_LINES are held at once.
+        let long = J::Obj(vec![("status", J::Str("IN_PROGRESS")), ("logs", J::Arr(vec![J::Undefined; MAX_LOG_LINES + 3]))]);
+        assert_eq!(status(&long, false).unwrap().logs.len(), MAX_LOG_LINES);
         assert_eq!(
             status(&J::Obj(vec![("request_id", J::Str("r"))]), true).unwrap().request_id.as_deref(),
             Some("r"),

@@ -53,19 +53,24 @@ impl Host for JsValue {
             Ok(true) => return js::items(v, max).map_or_else(threw, Shape::Array),
             Ok(false) => {}
         }
-        if let Some(b) = v.dyn_ref::<Uint8Array>().filter(|_| js_sys::ArrayBuffer::is_view(v)) {
-            Shape::Bytes(b.to_vec())
-        } else if v.is_instance_of::<js_sys::ArrayBuffer>() {
-            js::bytes(v).map_or_else(threw, Shape::Bytes)
+        // Bytes copied by `new Uint8Array(v)`, which reads no getter of `v` (a subclass's or a
+        // Proxy's `length` may throw); a Proxy of an ArrayBuffer fails `byteLength`, caught.
+        if (v.is_instance_of::<Uint8Array>() && js_sys::ArrayBuffer::is_view(v)) || v.is_instance_of::<js_sys::ArrayBuffer>() {
+            let bounded = |n: usize| {
+                if n > host::MAX_BYTES {
+                    Err(JsValue::from_str(&format!("it holds {n} bytes, more than genwire reads (16 MiB)")))
+                } else {
+                    js::bytes(v)
+                }
+            };
+            js::byte_length(v).and_then(bounded).map_or_else(threw, Shape::Bytes)
         } else if v.is_instance_of::<js_sys::Map>() {
-            let iter = js_sys::try_iter(v).map_err(|e| js::message(&e)).and_then(|i| i.ok_or_else(|| "a Map that can't be iterated".to_string()));
-            // A Map's iterator yields its own [key, value] arrays.
-            let pair = |p: JsValue| p.unchecked_into::<Array>();
-            Shape::Map(iter.and_then(|i| i.map(|p| p.map(pair).map(|p| (p.get(0), p.get(1))).map_err(|e| js::message(&e))).collect()))
+            // Its iterator may be the caller's own: each step is caught.
+            Shape::Map(js::pairs(v, max).map_err(|e| js::message(&e)))
         } else {
             match js::has(v, &js_sys::Symbol::iterator()) {
                 Err(e) => threw(e),
-                Ok(false) => js::entries(v).map_or_else(threw, |e| Shape::Object(e.into_iter().take(max).collect())),
+                Ok(false) => js::entries(v, max).map_or_else(threw, Shape::Object),
                 Ok(true) => Shape::Other(get(&get(v, "constructor"), "name").as_string().unwrap_or_else(|| "Object".into())),
             }
         }
@@ -82,14 +87,14 @@ impl Host for JsValue {
         if v.is_object() && js_sys::Reflect::get_prototype_of(v).is_err() {
             return None;
         }
-        v.dyn_ref::<Uint8Array>().map(|b| b.length() as usize).or_else(|| v.dyn_ref::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as usize))
+        // A Proxy of one passes `instanceof` but not `isView`, and its `byteLength` throws: left to
+        // `shape` too, which says so.
+        let bytes = (v.is_instance_of::<Uint8Array>() && js_sys::ArrayBuffer::is_view(v)) || v.is_instance_of::<js_sys::ArrayBuffer>();
+        bytes.then(|| js::byte_length(v).ok()).flatten()
     }
 
     fn bytes(&self) -> Vec<u8> {
-        match self.dyn_ref::<Uint8Array>() {
-            Some(b) => b.to_vec(),
-            None => self.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b).to_vec()).unwrap_or_default(),
-        }
+        js::bytes(self).unwrap_or_default()
     }
 
     fn class(&self) -> Option<String> {

@@ -53,6 +53,6 @@ fn header_of(headers: &JsValue, name: &str) -> Option<String> {
     if !headers.is_object() {
         return None;
     }
-    let entries = js::entries(headers).ok()?;
+    let entries = js::entries(headers, crate::proto::value::MAX_ITEMS).ok()?;
     entries.into_iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_string().or_else(|| v.as_f64().map(crate::proto::num::fmt)))
 }

@@ -49,9 +49,10 @@ impl Fail {
     }
 }
 
-/// A JS value that may be a promise, awaited.
-async fn settle(v: JsValue) -> Result<JsValue, JsValue> {
-    JsFuture::from(js_sys::Promise::resolve(&v)).await
+/// A JS value that may be a promise (or any thenable, or not one at all: what an app's `fetch`,
+/// `onRequest` or a look-alike of a Response gives back), awaited.
+async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(super::js::resolved(v)).await
 }
 
 fn headers_obj(headers: &[(String, String)]) -> Object {
@@ -95,7 +96,7 @@ async fn fetch_now(
         set(&req, "headers", &headers_obj(&headers));
         let refused =
             |e: JsValue| Fail::Refused(format!("onRequest threw: {}", get(&e, "message").as_string().or_else(|| e.as_string()).unwrap_or_default()), e);
-        let out = settle(hook.call1(&JsValue::UNDEFINED, &req).map_err(refused)?).await.map_err(refused)?;
+        let out = settle(&hook.call1(&JsValue::UNDEFINED, &req).map_err(refused)?).await.map_err(refused)?;
         let after = if out.is_object() { out } else { req.into() };
         let after = super::conv::to_value(&after).map_err(|e| Fail::Refused(format!("onRequest's request can't be read: {e}"), JsValue::UNDEFINED))?;
         headers = crate::proto::options::after_on_request(shown, method, &headers, &after).map_err(|e| Fail::Refused(e.0, JsValue::UNDEFINED))?;
@@ -106,7 +107,7 @@ async fn fetch_now(
     body.iter().for_each(|b| set(&init, "body", b));
     signal.iter().for_each(|s| set(&init, "signal", s));
     let sent = match &net.fetch {
-        Some(f) => f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init).map(|p| js_sys::Promise::resolve(&p)).map_err(as_error),
+        Some(f) => f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init).map(|p| super::js::resolved(&p)).map_err(as_error),
         None => Ok(global_fetch(url, &init)),
     };
     let resp = JsFuture::from(sent.map_err(Fail::Thrown)?).await.map_err(|e| Fail::Thrown(as_error(e)))?;
@@ -145,10 +146,13 @@ pub fn send<'a>(
     fetch(net, proxy, Some(target), method, all, body.map(JsValue::from_str), signal)
 }
 
+// A Response's methods are called by name: the app's `fetch` may resolve to a look-alike of one,
+// whose methods return anything (a string, not a promise of one). Every result is settled.
+
 /// The body as text.
 pub async fn text(resp: &Response) -> Result<String, JsValue> {
     let p = call(resp, "text", None).map_err(as_error)?;
-    Ok(JsFuture::from(js_sys::Promise::from(p)).await.map_err(as_error)?.as_string().unwrap_or_default())
+    Ok(settle(&p).await.map_err(as_error)?.as_string().unwrap_or_default())
 }
 
 pub fn ok(resp: &Response) -> bool {
@@ -170,13 +174,23 @@ pub fn reader(resp: &Response) -> Option<JsValue> {
 
 /// The next chunk of a body, None at its end.
 pub async fn chunk(reader: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
-    Ok(chunk_js(reader).await?.map(|c| js_sys::Uint8Array::new(&c).to_vec()))
+    Ok(chunk_js(reader).await?.map(|c| c.to_vec()))
 }
 
-/// The next chunk of a body as the browser gave it (a `Uint8Array`), None at its end.
-pub async fn chunk_js(reader: &JsValue) -> Result<Option<JsValue>, JsValue> {
-    let c = JsFuture::from(js_sys::Promise::from(call(reader, "read", None)?)).await?;
-    Ok((get(&c, "done").as_bool() == Some(false)).then(|| get(&c, "value")))
+/// The next chunk of a body (a `Uint8Array` of its own), None at its end; a chunk that is not
+/// bytes is an error.
+pub async fn chunk_js(reader: &JsValue) -> Result<Option<js_sys::Uint8Array>, JsValue> {
+    let c = settle(&call(reader, "read", None)?).await?;
+    if get(&c, "done").as_bool() != Some(false) {
+        return Ok(None);
+    }
+    let value = get(&c, "value");
+    let bytes = value.is_instance_of::<js_sys::Uint8Array>() && js_sys::ArrayBuffer::is_view(&value);
+    if !bytes || super::js::byte_length(&value).map_or(true, |n| n > crate::proto::host::MAX_BYTES) {
+        return Err(js_sys::Error::new("The answer's body gave a chunk that is not bytes (or longer than 16 MiB).").into());
+    }
+    // A copy, read by the engine (no getter of the caller's runs): the chunk is the reader's to reuse.
+    super::js::uint8(&value).map(Some)
 }
 
 /// At most `limit` bytes of the body (error bodies can be huge HTML pages), and whether it was cut.

@@ -28,16 +28,49 @@ extern "C" {
     fn object_entries(v: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     fn array_is_array(v: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(v: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 
 // Reading a caller's value. Each of these can run the caller's code (a getter, a Proxy's trap),
 // so each hands back what it threw instead of letting it unwind through the wasm, which would
 // leave a `RefCell` borrowed and the instance unusable.
 
-/// `Object.entries(v)`.
-pub fn entries(v: &JsValue) -> Result<Vec<(String, JsValue)>, JsValue> {
+/// The first `max` of `Object.entries(v)`. Bounded: every JS value the wasm holds takes a slot of
+/// its reference table, which can't grow past some millions (then it traps).
+pub fn entries(v: &JsValue, max: usize) -> Result<Vec<(String, JsValue)>, JsValue> {
     let pairs = object_entries(v)?;
-    Ok(pairs.iter().map(|p| p.unchecked_into::<js_sys::Array>()).map(|p| (p.get(0).as_string().unwrap_or_default(), p.get(1))).collect())
+    Ok(pairs.iter().take(max).map(|p| p.unchecked_into::<js_sys::Array>()).map(|p| (p.get(0).as_string().unwrap_or_default(), p.get(1))).collect())
+}
+
+/// `Object.keys(v)`.
+pub fn keys(v: &JsValue) -> Result<Vec<String>, JsValue> {
+    Ok(object_keys(v)?.iter().filter_map(|k| k.as_string()).collect())
+}
+
+/// The first `max` `[key, value]` pairs a `Map` (or anything iterable) yields, each step caught:
+/// its iterator may be the caller's own, and throw or yield anything.
+pub fn pairs(v: &JsValue, max: usize) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
+    let start = Reflect::get(v, &js_sys::Symbol::iterator())?;
+    let it = Reflect::apply(start.dyn_ref::<Function>().ok_or_else(|| JsValue::from_str("it is not iterable"))?, v, &js_sys::Array::new())?;
+    let next = try_get(&it, "next")?;
+    let next = next.dyn_ref::<Function>().ok_or_else(|| JsValue::from_str("its iterator has no next()"))?;
+    let mut out = Vec::new();
+    while out.len() < max {
+        let step = Reflect::apply(next, &it, &js_sys::Array::new())?;
+        if !step.is_object() {
+            return Err(JsValue::from_str("its iterator gave a step that is not an object"));
+        }
+        if Reflect::get(&step, &JsValue::from_str("done"))?.is_truthy() {
+            break;
+        }
+        let pair = Reflect::get(&step, &JsValue::from_str("value"))?;
+        if !pair.is_object() {
+            return Err(JsValue::from_str("an entry that is not a [key, value] pair"));
+        }
+        out.push((Reflect::get_u32(&pair, 0)?, Reflect::get_u32(&pair, 1)?));
+    }
+    Ok(out)
 }
 
 /// `Array.isArray(v)` (a revoked Proxy throws).
@@ -71,11 +104,24 @@ pub fn has(v: &JsValue, key: &JsValue) -> Result<bool, JsValue> {
     Reflect::has(v, key)
 }
 
+/// `new Uint8Array(v)`, or what it threw: a view of an `ArrayBuffer`, a copy of a typed array, a
+/// zeroed array of a length. A genuine one, whatever `v` is (a detached buffer, a length past
+/// what can be allocated, a Proxy, a Symbol all throw here, caught).
+pub fn uint8(v: &JsValue) -> Result<js_sys::Uint8Array, JsValue> {
+    let ctor: Function = get(&js_sys::global(), "Uint8Array").unchecked_into();
+    Ok(Reflect::construct(&ctor, &js_sys::Array::of1(v))?.unchecked_into())
+}
+
 /// A copy of the bytes of a buffer or view (`new Uint8Array(v)`).
 pub fn bytes(v: &JsValue) -> Result<Vec<u8>, JsValue> {
-    let ctor: Function = get(&js_sys::global(), "Uint8Array").unchecked_into();
-    let copy = Reflect::construct(&ctor, &js_sys::Array::of1(v))?;
-    Ok(copy.unchecked_into::<js_sys::Uint8Array>().to_vec())
+    Ok(uint8(v)?.to_vec())
+}
+
+/// `v.byteLength` of a buffer or view, read as any property (a Proxy's or a subclass's getter
+/// that throws is caught).
+pub fn byte_length(v: &JsValue) -> Result<usize, JsValue> {
+    let n = Reflect::get(v, &JsValue::from_str("byteLength"))?.as_f64().filter(|n| *n >= 0.0 && n.fract() == 0.0);
+    n.map(|n| n as usize).ok_or(JsValue::UNDEFINED)
 }
 
 /// `obj[name](...args)`, or what it threw.
@@ -147,6 +193,14 @@ pub fn callback(f: &Function, arg: &JsValue) {
     if let Err(e) = f.call1(&JsValue::NULL, arg) {
         web_sys::console::error_2(&JsValue::from_str("genwire: a callback threw"), &e);
     }
+}
+
+/// A genuine promise of `v`: `v` itself if it is a plain value, what it settles to if it is a
+/// promise or any thenable. Never throws: a `then` (or `constructor`) getter that throws, or a
+/// `then` that is not a function, can't reach the wasm (`Promise.resolve(v)` reads `constructor`,
+/// and awaiting calls `v.then`, both uncaught); the resolve function of a new promise catches both.
+pub fn resolved(v: &JsValue) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, _| drop(resolve.call1(&JsValue::UNDEFINED, v)))
 }
 
 pub type JsResult = Result<JsValue, JsValue>;

@@ -233,7 +233,9 @@ impl GenwireClient {
         let listener: Function = listener.unchecked_into();
         self.shared.listen(listener.clone());
         let shared = Rc::downgrade(&self.shared);
-        Ok(Closure::once_into_js(move || shared.upgrade().iter().for_each(|s| s.unlisten(&listener))).unchecked_into())
+        // Any number of calls (a FnOnce's second call throws through the wasm); freed with the function.
+        let off = Closure::<dyn FnMut()>::new(move || shared.upgrade().iter().for_each(|s| s.unlisten(&listener)));
+        Ok(off.into_js_value().unchecked_into())
     }
 
     /// A rolling summary of the last five minutes, plus the state of every troubled endpoint's breaker.

@@ -125,7 +125,9 @@ impl Hub {
             Ok::<_, JsValue>(conn)
         })?;
         if let Some(f) = on_status {
-            callback(&f, &conv::from_value(&conn.status.borrow().to_value()));
+            // Read before the call: no borrow is held while the caller's code runs.
+            let status = conv::from_value(&conn.status.borrow().to_value());
+            callback(&f, &status);
         }
         Ok((ticket, conn))
     }
@@ -137,24 +139,31 @@ impl Conn {
     /// `File`, to upload first.
     fn encode(&self, input: &JsValue) -> Result<Option<Data>, JsValue> {
         let refused = |e: Unsendable| if e.kind == "file" { Ok(None) } else { Err(conv::to_js(&e.info(), None, None)) };
+        let unsendable = |why: &str| conv::config(&format!("this input can't be sent: {why}"));
         Ok(Some(match &self.coder {
             Coder::MsgPack => join(match rt_input::msgpack(input) {
                 Ok(framed) => framed,
                 Err(e) => return refused(e),
-            }),
+            })
+            .map_err(unsendable)?,
             Coder::Json => Data::Text(match rt_input::json(input) {
                 Ok(text) => text,
                 Err(e) => return refused(e),
             }),
             Coder::Custom { .. } if super::storage::has_blob(input, 0) => return Ok(None),
             Coder::Custom { encode, .. } => {
-                let out = encode
-                    .call1(&JsValue::NULL, input)
-                    .map_err(|e| conv::config(&format!("this input can't be sent: the codec's encode threw: {}", js::message(&e))))?;
+                let out = encode.call1(&JsValue::NULL, input).map_err(|e| unsendable(&format!("the codec's encode threw: {}", js::message(&e))))?;
+                // What js/index.d.ts promises it returns: a string, a Uint8Array or an ArrayBuffer.
+                let bytes = (out.is_instance_of::<Uint8Array>() && js_sys::ArrayBuffer::is_view(&out)) || out.is_instance_of::<js_sys::ArrayBuffer>();
                 match out.as_string() {
                     Some(text) => Data::Text(text),
-                    None if out.is_instance_of::<Uint8Array>() => Data::Joined(out.unchecked_into()),
-                    None => Data::Joined(Uint8Array::new(&out)),
+                    None if bytes => Data::Joined(
+                        js::uint8(&out).map_err(|e| unsendable(&format!("the codec's encode returned bytes that can't be read: {}", js::message(&e))))?,
+                    ),
+                    None => {
+                        let what = crate::proto::host::what_host(&out);
+                        return Err(unsendable(&format!("the codec's encode returned {what}, not a string, a Uint8Array or an ArrayBuffer")));
+                    }
                 }
             }
         }))
@@ -165,7 +174,7 @@ impl Conn {
         let decoded = match (&self.coder, data.as_string()) {
             (Coder::Custom { decode, .. }, _) => decode.call1(&JsValue::NULL, data).map_err(|_| "the codec's decode threw".into()),
             (_, Some(text)) => js_sys::JSON::parse(&text).map_err(|_| "a text frame that is not JSON".into()),
-            (_, None) => match msgpack::decode(&Uint8Array::new(data).to_vec()) {
+            (_, None) => match msgpack::decode(&js::bytes(data).unwrap_or_default()) {
                 Ok(v) => return classify(&Head::of(&v), conv::from_value(&v)),
                 Err(e) => Err(e.to_string()),
             },
@@ -370,7 +379,7 @@ impl Driver {
 /// client passes it. `Err(retryable)`: a throw is final, a rejection may pass.
 async fn provided(f: &Function, app_path: &str) -> Result<JsValue, bool> {
     let p = f.call1(&JsValue::NULL, &JsValue::from_str(app_path)).map_err(|_| false)?;
-    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await.map_err(|_| true)
+    wasm_bindgen_futures::JsFuture::from(js::resolved(&p)).await.map_err(|_| true)
 }
 
 /// What `connect()` returns: send, close, reconnect, status. Every method takes `&self` and
@@ -472,33 +481,44 @@ impl RealtimeConnection {
 
 /// A frame in parts as `ws.send` takes it: the core's bytes alone as they are; with the caller's
 /// byte arrays, one `Uint8Array` of the frame's length that each part is copied into once (the
-/// caller's bytes never pass through wasm memory).
-fn join(framed: Framed<JsValue>) -> Data {
+/// caller's bytes never pass through wasm memory). `Err`: a byte array changed after it was
+/// measured (a getter later in the input detached or resized it), or the frame can't be allocated.
+fn join(framed: Framed<JsValue>) -> Result<Data, &'static str> {
     let Framed { mut parts, len } = framed;
     if let [Part::Own(_)] = parts.as_slice() {
         if let Some(Part::Own(bytes)) = parts.pop() {
-            return Data::Own(bytes);
+            return Ok(Data::Own(bytes));
         }
     }
-    let out = Uint8Array::new_with_length(len as u32);
-    let mut at = 0u32;
+    let too_large = "a frame this large can't be allocated";
+    if len > u32::MAX as usize {
+        return Err(too_large);
+    }
+    let out = js::uint8(&JsValue::from_f64(len as f64)).map_err(|_| too_large)?;
+    let changed = "a byte array in it changed (detached or resized) while the input was read";
+    let mut at = 0usize;
     for part in &parts {
+        let n = match part {
+            Part::Own(bytes) => bytes.len(),
+            Part::Host(_, n) => *n,
+        };
+        if at + n > len {
+            return Err(changed);
+        }
         match part {
-            Part::Own(bytes) => {
-                out.subarray(at, at + bytes.len() as u32).copy_from(bytes);
-                at += bytes.len() as u32;
-            }
+            Part::Own(bytes) => out.subarray(at as u32, (at + n) as u32).copy_from(bytes),
             Part::Host(h, n) => {
-                match h.dyn_ref::<Uint8Array>() {
-                    Some(u8s) => out.set(u8s, at),
-                    // An ArrayBuffer: a view of it, no copy.
-                    None => out.set(&Uint8Array::new(h), at),
+                // An ArrayBuffer: a view of it, no copy. Measured again: `set` copies what is there now.
+                let view = if h.is_instance_of::<Uint8Array>() { h.clone().unchecked_into() } else { js::uint8(h).map_err(|_| changed)? };
+                if js::byte_length(&view).ok() != Some(*n) {
+                    return Err(changed);
                 }
-                at += *n as u32;
+                js::call2(&out, "set", &view, &JsValue::from_f64(at as f64)).map_err(|_| changed)?;
             }
         }
+        at += n;
     }
-    Data::Joined(out)
+    Ok(Data::Joined(out))
 }
 
 /// `ws.send(bytes)` without copying the frame out of wasm memory first: `send` copies the bytes

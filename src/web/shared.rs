@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Function;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::conv;
 use super::js;
@@ -57,7 +57,8 @@ impl Shared {
         if !self.dev || !opts.is_object() {
             return;
         }
-        let names: Vec<String> = js_sys::Object::keys(opts.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect();
+        // Read again (the options were read once already): a Proxy's trap may throw this time.
+        let Ok(names) = js::keys(opts) else { return };
         for (key, msg) in crate::proto::options::unknown(call, &names, plain) {
             let first = WARNED.with(|w| {
                 let mut w = w.borrow_mut();

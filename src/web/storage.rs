@@ -191,8 +191,15 @@ pub async fn upload_blobs(shared: &Rc<Shared>, input: &JsValue) -> Result<JsValu
 
 #[cfg(feature = "realtime")]
 pub fn has_blob(v: &JsValue, depth: usize) -> bool {
-    v.is_instance_of::<Blob>() || (depth <= crate::proto::value::MAX_DEPTH && children(v).is_some_and(|(_, c)| c.iter().any(|(_, x)| has_blob(x, depth + 1))))
+    v.is_instance_of::<Blob>()
+        || (depth <= crate::proto::value::MAX_DEPTH
+            && children(v, SCAN + 1).is_some_and(|(_, c)| c.len() <= SCAN && c.iter().any(|(_, x)| has_blob(x, depth + 1))))
 }
+
+/// Arrays and objects with more children than this are not searched for files (they are sent as
+/// they are): each child read is a JS value held by the wasm, a slot of its reference table, which
+/// traps when it can't grow (some millions; [`MAX_DEPTH`](crate::proto::value::MAX_DEPTH) levels of this many stay well below).
+pub const SCAN: usize = 1 << 16;
 
 async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&AbortSignal>, pick: fn(&JsValue) -> bool) -> Result<JsValue, JsValue> {
     let mut found = Vec::new();
@@ -222,29 +229,29 @@ async fn upload_some(shared: &Rc<Shared>, input: &JsValue, signal: Option<&Abort
     Ok(copy)
 }
 
-/// The children of an array or a plain object: an array's by position (their keys empty), an
-/// object's with their names; None for anything else (files, Dates, Maps, class instances: sent
-/// as JSON would send them).
-pub fn children(v: &JsValue) -> Option<(bool, Vec<(String, JsValue)>)> {
+/// The children of an array or a plain object, at most `max` of them: an array's by position
+/// (their keys empty), an object's with their names; None for anything else (files, Dates, Maps,
+/// class instances: sent as JSON would send them).
+pub fn children(v: &JsValue, max: usize) -> Option<(bool, Vec<(String, JsValue)>)> {
     // Each read can throw (a getter, a Proxy): such a value has no children here, and the
     // reading that decides (the input's check, JSON.stringify) says why.
     if !v.is_object() {
         return None;
     }
     if js::is_array(v).ok()? {
-        return Some((true, js::items(v, usize::MAX).ok()?.into_iter().map(|x| (String::new(), x)).collect()));
+        return Some((true, js::items(v, max).ok()?.into_iter().map(|x| (String::new(), x)).collect()));
     }
     let proto = if !is_file(v) { js::proto_of(v).ok()? } else { return None };
     // `Object.prototype` is the only prototype whose own prototype is null.
     if !(proto.is_null() || js::proto_of(&proto).ok()?.is_null()) {
         return None;
     }
-    Some((false, js::entries(v).ok()?))
+    Some((false, js::entries(v, max).ok()?))
 }
 
 /// A copy of plain objects and arrays; each file is recorded with where its URL goes.
 fn copy_marking(v: &JsValue, found: &mut Vec<(JsValue, JsValue, JsValue)>, depth: usize, pick: fn(&JsValue) -> bool) -> JsValue {
-    let Some((array, kids)) = children(v).filter(|_| depth <= crate::proto::value::MAX_DEPTH) else { return v.clone() };
+    let Some((array, kids)) = children(v, SCAN + 1).filter(|(_, k)| depth <= crate::proto::value::MAX_DEPTH && k.len() <= SCAN) else { return v.clone() };
     let out: JsValue = if array { Array::new().into() } else { Object::new().into() };
     for (i, (k, x)) in kids.into_iter().enumerate() {
         let k = if array { JsValue::from(i as u32) } else { JsValue::from_str(&k) };

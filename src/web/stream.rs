@@ -23,7 +23,7 @@ use crate::proto::stream::{Action, Body, End, Input, Machine};
 
 enum Msg {
     Opened(Body, Option<String>),
-    Chunk(JsValue),
+    Chunk(js_sys::Uint8Array),
     Ended,
     Failed(JsValue),
     Abort,
@@ -74,8 +74,8 @@ pub async fn stream(shared: Rc<Shared>, endpoint: JsValue, opts: JsValue, on_par
                 }
                 Input::Opened { body, request_id: id }
             }
-            Some(Msg::Chunk(c)) if m.wants_bytes() => Input::Bytes(js_sys::Uint8Array::new(&c).to_vec()),
-            Some(Msg::Chunk(c)) => Input::Chunk(c),
+            Some(Msg::Chunk(c)) if m.wants_bytes() => Input::Bytes(c.to_vec()),
+            Some(Msg::Chunk(c)) => Input::Chunk(c.into()),
             Some(Msg::Ended) => Input::Ended,
             Some(Msg::Failed(e)) => Input::Failed(e),
             Some(Msg::Abort) => Input::Abort,
@@ -121,7 +121,7 @@ async fn read(shared: Rc<Shared>, spec: Spec, url: String, body: String, headers
     };
     loop {
         let sent = match http::chunk_js(&reader).await {
-            Ok(Some(c)) if js_sys::Uint8Array::new(&c).length() == 0 => true,
+            Ok(Some(c)) if c.length() == 0 => true,
             Ok(Some(c)) => tx.send(Msg::Chunk(c)),
             Ok(None) => {
                 tx.send(Msg::Ended);

@@ -59,7 +59,7 @@ fn compiled(doc: js_sys::Promise, module: Result<js_sys::Promise, JsValue>, key:
 
 /// Why the validator module refused a schema (it throws the reason as a string).
 fn unusable(what: &str, thrown: &JsValue) -> JsValue {
-    conv::config(&format!("{what} can't be used: {}.", thrown.as_string().unwrap_or_default()))
+    conv::config(&format!("{what} can't be used: {}.", js::message(thrown)))
 }
 
 /// The document: from the app's option (an object, or a URL), else fal's public OpenAPI URL through the proxy.
@@ -134,8 +134,14 @@ fn walk(v: &JsValue, loc: &mut Vec<LocPart>, found: &mut Found, depth: usize) ->
             Err(_) => lossy(v),
         };
     }
-    let Some((array, kids)) = super::storage::children(v) else { return lossy(v) };
+    // As the uploads search it (`storage::SCAN` children at most): longer, its files are not
+    // uploaded either, and it is left to the server.
+    let scan = super::storage::SCAN;
+    let Some((array, kids)) = super::storage::children(v, scan + 1) else { return lossy(v) };
     found.beyond_bounds |= kids.len() > MAX_ITEMS;
+    if kids.len() > scan {
+        return Value::Null;
+    }
     let mut out = Vec::with_capacity(kids.len());
     for (key, x) in kids {
         if !array && (x.is_undefined() || x.is_function() || x.is_symbol()) {
@@ -169,7 +175,7 @@ async fn meta_of(blob: &web_sys::Blob, need_dims: bool) -> FileMeta {
     let mut dimensions = None;
     if need_dims && content_type.starts_with("image/") {
         if let Ok(p) = js::call(&js_sys::global(), "createImageBitmap", Some(blob)) {
-            if let Ok(bitmap) = JsFuture::from(js_sys::Promise::from(p)).await {
+            if let Ok(bitmap) = JsFuture::from(js::resolved(&p)).await {
                 let n = |k: &str| get(&bitmap, k).as_f64();
                 dimensions = n("width").zip(n("height"));
                 let _ = js::call(&bitmap, "close", None);

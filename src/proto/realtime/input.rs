@@ -22,6 +22,11 @@ use super::msgpack;
 /// into the frame than to splice).
 pub const SPLICE_MIN: usize = 1024;
 
+/// Items (of arrays, objects and Maps, at every depth) one frame may hold. The host's values are
+/// read a container at a time, and a JS value held by the wasm takes a slot of its reference
+/// table, which traps when it can't grow (some millions): past this, the input is refused.
+pub const MAX_FRAME_ITEMS: usize = 1 << 22;
+
 /// A piece of an encoded frame.
 #[derive(Debug)]
 pub enum Part<H> {
@@ -42,7 +47,7 @@ pub struct Framed<H> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unsendable {
     pub loc: Vec<LocPart>,
-    /// `bigint`, `cycle`, `too_deep`, `unsupported_type`, `unreadable`, `map_key`, `binary`, `non_finite`, and
+    /// `bigint`, `cycle`, `too_deep`, `too_large`, `unsupported_type`, `unreadable`, `map_key`, `binary`, `non_finite`, and
     /// `file` (a `Blob`/`File`: the edge uploads it and sends the URL instead).
     pub kind: &'static str,
     pub msg: String,
@@ -92,7 +97,7 @@ trait Sink<H> {
 /// `input` as a msgpack frame (the default codec).
 pub fn msgpack<H: Host + Clone>(input: &H) -> Result<Framed<H>, Unsendable> {
     let mut sink = Msgpack { parts: Vec::new(), cur: Vec::new(), len: 0 };
-    Walk { ancestors: Vec::new(), loc: Vec::new() }.value(input, &mut sink)?;
+    Walk { ancestors: Vec::new(), loc: Vec::new(), budget: MAX_FRAME_ITEMS }.value(input, &mut sink)?;
     let mut parts = sink.parts;
     sink.len += sink.cur.len();
     if !sink.cur.is_empty() || parts.is_empty() {
@@ -104,7 +109,7 @@ pub fn msgpack<H: Host + Clone>(input: &H) -> Result<Framed<H>, Unsendable> {
 /// `input` as JSON text (`codec: "json"`).
 pub fn json<H: Host + Clone>(input: &H) -> Result<String, Unsendable> {
     let mut sink = Json(String::new());
-    Walk { ancestors: Vec::new(), loc: Vec::new() }.value(input, &mut sink)?;
+    Walk { ancestors: Vec::new(), loc: Vec::new(), budget: MAX_FRAME_ITEMS }.value(input, &mut sink)?;
     Ok(sink.0)
 }
 
@@ -112,6 +117,8 @@ struct Walk<H> {
     /// The arrays and objects above the current value (a cycle returns to one of them).
     ancestors: Vec<H>,
     loc: Vec<LocPart>,
+    /// Items still allowed ([`MAX_FRAME_ITEMS`]).
+    budget: usize,
 }
 
 impl<H: Host + Clone> Walk<H> {
@@ -133,7 +140,20 @@ impl<H: Host + Clone> Walk<H> {
                 ),
             });
         }
-        let shape = v.shape(usize::MAX);
+        // One more than the budget: more than it allows is refused, never cut.
+        let shape = v.shape(self.budget.saturating_add(1));
+        let items = match &shape {
+            Shape::Array(a) => Some(a.len()),
+            Shape::Object(e) => Some(e.len()),
+            Shape::Map(Ok(p)) => Some(p.len()),
+            _ => None,
+        };
+        if let Some(n) = items {
+            if n > self.budget {
+                return Err(self.fail("too_large", format!("holds more than {MAX_FRAME_ITEMS} items in all, more than genwire sends in one frame")));
+            }
+            self.budget -= n;
+        }
         let container = matches!(shape, Shape::Array(_) | Shape::Object(_) | Shape::Map(_));
         if container {
             if let Some(i) = self.ancestors.iter().position(|a| a.same(v)) {
@@ -217,6 +237,10 @@ impl<H: Host + Clone> Sink<H> for Msgpack<H> {
         Ok(())
     }
     fn bytes(&mut self, h: &H, len: usize) -> Result<(), (&'static str, String)> {
+        // msgpack's longest binary (bin 32).
+        if len > u32::MAX as usize {
+            return Err(("too_large", format!("is {len} bytes long, more than a msgpack frame carries (4 GiB)")));
+        }
         if len < SPLICE_MIN {
             msgpack::write(&mut self.cur, &Value::Bytes(h.bytes()));
             return Ok(());

@@ -18,6 +18,9 @@ pub enum SchemaError {
     /// A keyword has a value of the wrong type, e.g. `"minimum": "3"`.
     BadKeyword(&'static str),
     TooLarge,
+    /// Schemas within schemas (inline, or through `$ref`s) deeper than [`MAX_NESTING`]: each is a
+    /// level of recursion.
+    TooDeep,
 }
 
 impl core::fmt::Display for SchemaError {
@@ -28,11 +31,16 @@ impl core::fmt::Display for SchemaError {
             Self::RefLoop(r) => write!(f, "the reference '{r}' only points at itself"),
             Self::BadKeyword(k) => write!(f, "the keyword '{k}' has a value of the wrong type"),
             Self::TooLarge => f.write_str("the schema is too large"),
+            Self::TooDeep => write!(f, "the schema nests deeper than {MAX_NESTING} levels"),
         }
     }
 }
 
 const MAX_NODES: usize = 10_000;
+/// Schemas being compiled within each other at once (inline, or a chain of models each referring
+/// to the next): compiling recurses once per level, and a document may hold thousands of
+/// components, more than a wasm stack (1 MiB) takes. Real models nest a few levels.
+pub const MAX_NESTING: usize = 64;
 const REF_PREFIX: &str = "#/components/schemas/";
 /// Keywords that describe without constraining: a `$ref` with only these (and `nullable`)
 /// beside it is the referenced schema itself.
@@ -128,6 +136,8 @@ struct Compiler<'a> {
     by_schema: Vec<(*const Value, NodeId)>,
     by_ref: Map<NodeId>,
     resolving: Vec<String>,
+    /// Levels of [`Compiler::annotation`] now running ([`MAX_NESTING`]).
+    depth: usize,
 }
 
 pub fn compile(doc: &Value, endpoint: Option<&str>) -> Result<Schema, SchemaError> {
@@ -138,6 +148,7 @@ pub fn compile(doc: &Value, endpoint: Option<&str>) -> Result<Schema, SchemaErro
         by_schema: Vec::new(),
         by_ref: Map::new(),
         resolving: Vec::new(),
+        depth: 0,
     };
     let root = c.annotation(input)?;
     let mut nodes = c.nodes;
@@ -320,6 +331,16 @@ impl<'a> Compiler<'a> {
     }
 
     fn annotation(&mut self, v: &'a Value) -> Result<NodeId, SchemaError> {
+        if self.depth >= MAX_NESTING {
+            return Err(SchemaError::TooDeep);
+        }
+        self.depth += 1;
+        let r = self.annotation_at(v);
+        self.depth -= 1;
+        r
+    }
+
+    fn annotation_at(&mut self, v: &'a Value) -> Result<NodeId, SchemaError> {
         if !matches!(v, Value::Obj(_)) {
             return self.push(Node { kind: Kind::Any, nullable: false });
         }

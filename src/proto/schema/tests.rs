@@ -344,3 +344,49 @@ fn differential_against_pydantic() {
     );
     assert!(cases.len() >= 300 * schemas.len());
 }
+
+#[test]
+fn a_long_chain_of_models_compiles_within_a_wasm_stack() {
+    // A document's components may reference each other in a chain as long as a `Value` holds
+    // (10,000): each link is a level of recursion. In 1 MiB of stack (wasm32's shadow stack),
+    // compiling and checking it must end in a schema or an error, never an overflow (a trap).
+    let n = crate::proto::value::MAX_ITEMS - 1;
+    let doc_of = |n: usize| {
+        let mut comps = Vec::new();
+        for i in 0..n {
+            let next = if i + 1 < n { format!(r##"{{"$ref": "#/components/schemas/S{}"}}"##, i + 1) } else { r#"{"type": "string"}"#.into() };
+            comps.push(format!(r#""S{i}": {{"type": "object", "title": "S{i}", "properties": {{"next": {next}}}}}"#));
+        }
+        v(&format!(
+            r##"{{"components": {{"schemas": {{{}}}}}, "type": "object", "properties": {{"a": {{"$ref": "#/components/schemas/S0"}}}}}}"##,
+            comps.join(",")
+        ))
+    };
+    let chain = |n: usize| {
+        let doc = doc_of(n);
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || Schema::from_openapi(&doc, None).map(|s| s.validate(&v(r#"{"a": {"next": 5}}"#))))
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    assert_eq!(chain(n).unwrap_err(), SchemaError::TooDeep);
+    // Deep enough inline too: each model's field nested 30 levels before the next link.
+    let mut inline = r##"{"$ref": "#/components/schemas/S0"}"##.to_string();
+    for _ in 0..30 {
+        inline = format!(r#"{{"type": "object", "properties": {{"x": {inline}}}}}"#);
+    }
+    let nested = |links: usize| {
+        let comps: Vec<String> = (0..links).map(|i| format!(r#""S{i}": {}"#, inline.replace("/S0\"", &format!("/S{}\"", i + 1)))).collect();
+        v(&format!(
+            r#"{{"components": {{"schemas": {{{}, "S{links}": {{"type": "string"}}}}}}, "type": "object", "properties": {{"a": {inline}}}}}"#,
+            comps.join(",")
+        ))
+    };
+    let doc = nested(40);
+    let r = std::thread::Builder::new().stack_size(1 << 20).spawn(move || Schema::from_openapi(&doc, None).err()).unwrap().join().unwrap();
+    assert_eq!(r, Some(SchemaError::TooDeep));
+    // As deep as allowed: compiled, and checked (the chain's own top level is one).
+    assert_eq!(chain(compile::MAX_NESTING / 2 - 1).unwrap().len(), 1);
+}

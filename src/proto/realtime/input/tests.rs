@@ -22,6 +22,10 @@ enum Node {
     Fn,
     /// A class instance (`Date`, `Blob`): no fields of its own.
     Class(&'static str),
+    /// A sparse array of this length (`new Array(n)`: nothing in JS, an item a slot when read).
+    Holes(usize),
+    /// A byte array of this length whose bytes are never read.
+    LongBytes(usize),
 }
 
 fn j(n: Node) -> J {
@@ -77,6 +81,8 @@ impl Host for J {
             Node::Map(m) => Shape::Map(Ok(m.clone())),
             Node::Fn => Shape::Other("Function".into()),
             Node::Class(_) => Shape::Object(Vec::new()),
+            Node::Holes(n) => Shape::Array(vec![j(Node::Null); (*n).min(max)]),
+            Node::LongBytes(_) => Shape::Bytes(Vec::new()),
         }
     }
     fn field(&self, _: &str) -> J {
@@ -85,6 +91,7 @@ impl Host for J {
     fn byte_len(&self) -> Option<usize> {
         match &*self.0 .0.borrow() {
             Node::Bytes(b) => Some(b.len()),
+            Node::LongBytes(n) => Some(*n),
             _ => None,
         }
     }
@@ -181,6 +188,31 @@ fn long_arrays_and_objects_go_whole() {
     assert_eq!(back.as_array().map(Vec::len), Some(n));
     let wide = j(Node::Obj((0..n).map(|i| (format!("k{i}"), num(1.0))).collect()));
     assert_eq!(&joined(&super::msgpack(&wide).unwrap())[..3], &[0xde, (n >> 8) as u8, n as u8]);
+}
+
+#[test]
+fn more_items_than_a_frame_holds_are_refused_without_reading_them_all() {
+    // Two sparse arrays cost nothing in JS; read whole, they would take more slots of the wasm's
+    // reference table than it has (a trap). The bound counts every container's items.
+    let half = MAX_FRAME_ITEMS / 2 + 1;
+    let input = obj(vec![("a", j(Node::Holes(half))), ("b", j(Node::Holes(half)))]);
+    for e in [super::msgpack(&input).unwrap_err(), super::json(&input).unwrap_err()] {
+        assert_eq!((e.kind, e.field()), ("too_large", "input.b".to_string()));
+        assert_eq!(e.info().kind, crate::proto::error::Kind::Config);
+    }
+    // Up to the bound, whole.
+    let fits = obj(vec![("a", j(Node::Holes(MAX_FRAME_ITEMS - 1)))]);
+    let framed = super::msgpack(&fits).unwrap();
+    assert_eq!(framed.len, 1 + 2 + 5 + (MAX_FRAME_ITEMS - 1), "fixmap, \"a\", an array32 header, the nulls");
+}
+
+#[test]
+fn binary_longer_than_msgpack_carries_is_refused() {
+    // Only where a length can be that long (not in wasm32).
+    let Some(n) = (u32::MAX as usize).checked_add(1) else { return };
+    let input = obj(vec![("f", j(Node::LongBytes(n)))]);
+    let e = super::msgpack(&input).unwrap_err();
+    assert_eq!((e.kind, e.field()), ("too_large", "input.f".to_string()));
 }
 
 fn nested(levels: usize) -> J {
