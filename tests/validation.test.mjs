@@ -106,6 +106,10 @@ describe("the differential test's inputs through the browser build", () => {
       // A lone surrogate where pydantic reads the characters; a plain str takes it.
       lone: genwire.validate(zoo, { prompt: "ab\ud800cd", steps: 5, style: "\udc00" }).map((i) => [i.field, i.type]),
       plain: genwire.validate(flux, { prompt: "ab\ud800cd" }, "fal-ai/flux/dev"),
+      // An own "__proto__" field (JSON.parse makes one; JSON.stringify sends it) is a field like any
+      // other: judged as one, never the prototype of the copy the validator reads.
+      protoExtra: genwire.validate(flux, JSON.parse('{"__proto__": [1], "prompt": "a cat"}'), "fal-ai/flux/dev"),
+      protoField: genwire.validate(JSON.parse('{"type": "object", "properties": {"__proto__": {"type": "integer"}}}'), JSON.parse('{"__proto__": "x"}')).map((i) => [i.field, i.type]),
     }), { zoo, flux });
     assert.deepEqual(out.undef, []);
     assert.deepEqual(out.date, []);
@@ -113,6 +117,8 @@ describe("the differential test's inputs through the browser build", () => {
     assert.deepEqual(out.nan, [["steps", "int_type", null]]);
     assert.deepEqual(out.lone, [["prompt", "string_unicode"], ["style", "string_unicode"]]);
     assert.deepEqual(out.plain, [], "a str without constraints takes a lone surrogate");
+    assert.deepEqual(out.protoExtra, [], "an extra __proto__ field is left alone, as any extra field");
+    assert.deepEqual(out.protoField, [["__proto__", "int_type"]]);
   });
 
   test("an input wider or deeper than the client reads whole is left to the server: never a cut copy judged", async () => {

@@ -149,7 +149,17 @@ pub fn from_value(v: &Value) -> JsValue {
         Value::Obj(m) => {
             let out = Object::new();
             for (k, x) in m {
-                set(&out, k, &from_value(x));
+                if k == "__proto__" {
+                    // An own field, as JSON.parse makes it: assigning would set the copy's prototype.
+                    let field = Object::new();
+                    set(&field, "value", &from_value(x));
+                    for flag in ["writable", "enumerable", "configurable"] {
+                        set(&field, flag, &JsValue::TRUE);
+                    }
+                    Object::define_property(&out, &JsValue::from_str(k), &field);
+                } else {
+                    set(&out, k, &from_value(x));
+                }
             }
             out.into()
         }
